@@ -1,0 +1,24 @@
+// swift-tools-version:6.0
+// SkillTune: teach transformer and multimodal models new skills without forgetting, and measure it.
+// No package dependencies and no unsafe flags, so that any package can depend on this one.
+// For speed, build with `-c release -Xswiftc -target-cpu -Xswiftc native` (see README).
+import PackageDescription
+
+let package = Package(
+    name: "SkillTune",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Kernel", targets: ["Kernel"]),
+        .library(name: "Host", targets: ["Host"]),
+        .executable(name: "skilltune", targets: ["skilltune"]),
+    ],
+    targets: [
+        .target(name: "Kernel", path: "Sources/Kernel"),
+        .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
+        .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
+        .testTarget(
+            name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests",
+            exclude: ["Fixtures"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import Host
+print("skilltune \(SkillTuneHost.version)")
