@@ -1,0 +1,87 @@
+/// Token sequences for one forward pass, padded on the right to one length.
+///
+/// `targets[i]` is the label predicted *at* position i (the next token), or `Batch.ignoreIndex` where no loss
+/// is taken: prompts, padding and image placeholders. Answer-only loss is expressed that way.
+public struct Batch: Sendable {
+    public static let ignoreIndex: Int32 = -100
+
+    /// Row-major [batchSize, sequenceLength] token ids (padding positions hold any valid id, e.g. 0).
+    public var tokens: [Int32]
+    /// Row-major [batchSize, sequenceLength] next-token labels, `ignoreIndex` where no loss is taken.
+    public var targets: [Int32]
+    /// Number of real (non-padding) tokens in each row.
+    public var lengths: [Int]
+    /// One optional image per row, for backbones that read images at an image placeholder token.
+    public var images: [Image?]
+    public let batchSize: Int
+    public let sequenceLength: Int
+
+    public init(tokens: [Int32], targets: [Int32], lengths: [Int], images: [Image?]? = nil,
+                batchSize: Int, sequenceLength: Int) {
+        precondition(tokens.count == batchSize * sequenceLength && targets.count == tokens.count,
+                     "Batch: \(tokens.count) tokens / \(targets.count) targets for \(batchSize)x\(sequenceLength)")
+        precondition(lengths.count == batchSize, "Batch: \(lengths.count) lengths for \(batchSize) rows")
+        self.tokens = tokens
+        self.targets = targets
+        self.lengths = lengths
+        self.images = images ?? Array(repeating: nil, count: batchSize)
+        precondition(self.images.count == batchSize, "Batch: \(self.images.count) images for \(batchSize) rows")
+        self.batchSize = batchSize
+        self.sequenceLength = sequenceLength
+    }
+
+    /// Builds a right-padded batch from (prompt, answer) token sequences: the loss covers the answer tokens
+    /// only (each answer token is the target of the position before it).
+    public init(prompts: [[Int32]], answers: [[Int32]], images: [Image?]? = nil, padToken: Int32 = 0) {
+        precondition(prompts.count == answers.count, "Batch: \(prompts.count) prompts, \(answers.count) answers")
+        let rows = prompts.count
+        let length = zip(prompts, answers).map { $0.count + $1.count }.max() ?? 0
+        var tokens = [Int32](repeating: padToken, count: rows * length)
+        var targets = [Int32](repeating: Batch.ignoreIndex, count: rows * length)
+        var lengths: [Int] = []
+        for r in 0..<rows {
+            let seq = prompts[r] + answers[r]
+            for (i, t) in seq.enumerated() { tokens[r * length + i] = t }
+            for i in prompts[r].count..<seq.count where i > 0 { targets[r * length + i - 1] = seq[i] }
+            lengths.append(seq.count)
+        }
+        self.init(tokens: tokens, targets: targets, lengths: lengths, images: images,
+                  batchSize: rows, sequenceLength: length)
+    }
+}
+
+/// What a backbone's forward pass returns: logits and the labels aligned with them.
+///
+/// A multimodal backbone expands an image placeholder into many visual positions, so its sequence can be
+/// longer than the batch's; it returns the targets re-aligned to its own positions.
+public struct ModelOutput {
+    /// [batchSize, positions, vocabularySize]
+    public var logits: Tensor
+    /// [batchSize * positions] labels, `Batch.ignoreIndex` where no loss is taken.
+    public var targets: [Int32]
+
+    public init(logits: Tensor, targets: [Int32]) {
+        self.logits = logits
+        self.targets = targets
+    }
+}
+
+/// A prompt to continue greedily.
+public struct GenerationRequest: Sendable {
+    public var tokens: [Int32]
+    public var image: Image?
+    public init(tokens: [Int32], image: Image? = nil) {
+        self.tokens = tokens
+        self.image = image
+    }
+}
+
+/// One decoder layer's intermediate output, offered to probes during a forward pass.
+public struct LayerObservation {
+    public enum Component: String, Sendable { case attention = "self_attn", mlp }
+    /// Decoder layer index.
+    public var layer: Int
+    public var component: Component
+    /// The block's output before it is added to the residual stream: [batch, positions, hidden].
+    public var output: Tensor
+}

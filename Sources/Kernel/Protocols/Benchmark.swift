@@ -1,0 +1,40 @@
+/// What a benchmark is for in the study.
+public enum BenchmarkRole: String, Codable, Sendable {
+    /// A new skill trained in one stage and measured for learning.
+    case target
+    /// An ability of the base model that is only watched for forgetting.
+    case heldOut = "held-out"
+    /// Data used for pretraining or probes, not scored in the study's tables.
+    case auxiliary
+}
+
+public enum Split: String, Codable, Sendable, CaseIterable { case train, eval }
+
+/// One question: prompt text (with an image placeholder where the image goes), the reference answer, and
+/// an optional image.
+public struct Example: Sendable, Equatable {
+    public var id: String
+    public var prompt: String
+    public var answer: String
+    public var image: Image?
+
+    public init(id: String, prompt: String, answer: String, image: Image? = nil) {
+        self.id = id
+        self.prompt = prompt
+        self.answer = answer
+        self.image = image
+    }
+}
+
+/// A task suite: deterministic examples from a seed and a scoring rule.
+public protocol Benchmark: AnyObject {
+    var name: String { get }
+    var role: BenchmarkRole { get }
+    /// One line for listings.
+    var summary: String { get }
+    /// `count` examples of `split`. The same (split, count, seed) always gives the same examples, and the
+    /// train and eval splits never share an example.
+    func examples(_ split: Split, count: Int, seed: UInt64) throws -> [Example]
+    /// 1 for a correct prediction, 0 for a wrong or malformed one (fractions where the task defines them).
+    func score(prediction: String, example: Example) -> Double
+}
