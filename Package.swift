@@ -19,6 +19,7 @@ let package = Package(
         .testTarget(
             name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests",
             exclude: ["Fixtures"]),
+        .testTarget(name: "HostTests", dependencies: ["Host", "Kernel"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]
 )
