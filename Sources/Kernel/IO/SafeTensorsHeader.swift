@@ -129,15 +129,13 @@ struct SafeTensorsHeader {
 
         // shape, and the byte count it needs
         let shape = try nonNegativeIntegers("shape", try field("shape"), expected: "an array of integers")
+        // Left to right, as `Tensor.elementCount` does, so a shape accepted here never traps there (the
+        // reference reader also refuses [2^32, 2^32, 0]).
         var elementCount = 1
-        if !shape.contains(0) {
-            for dimension in shape {
-                let (product, overflow) = elementCount.multipliedReportingOverflow(by: dimension)
-                if overflow { throw problem(.sizeOverflow(shape: shape, dtype: dtypeName)) }
-                elementCount = product
-            }
-        } else {
-            elementCount = 0
+        for dimension in shape {
+            let (product, overflow) = elementCount.multipliedReportingOverflow(by: dimension)
+            if overflow { throw problem(.sizeOverflow(shape: shape, dtype: dtypeName)) }
+            elementCount = product
         }
         let (needed, overflow) = elementCount.multipliedReportingOverflow(by: dtype.byteSize)
         if overflow { throw problem(.sizeOverflow(shape: shape, dtype: dtypeName)) }
