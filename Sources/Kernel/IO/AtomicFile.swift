@@ -12,7 +12,8 @@ import Darwin
 ///
 /// The content goes to a temporary file in the same directory (so the final step never crosses a file
 /// system), which is flushed to disk and then renamed over the target in one atomic step. On any failure
-/// the temporary file is removed and the target is left as it was.
+/// the temporary file is removed and the target is left as it was. The new file gets the default
+/// permissions (0666 minus the umask), not those of the file it replaces.
 ///
 /// ```swift
 /// try AtomicFile.write(Data(json.utf8), to: resultsURL)
@@ -62,8 +63,8 @@ public enum AtomicFile {
         syncDirectory(directory)
     }
 
-    /// The sink handed to the body of `write(to:_:)`. Small writes are gathered in a buffer; large ones go
-    /// straight to the file.
+    /// The sink handed to the body of `write(to:_:)`, valid only while the body runs. Small writes are
+    /// gathered in a buffer; large ones go straight to the file.
     public final class Output {
         fileprivate let descriptor: Int32
         fileprivate let path: String

@@ -10,7 +10,8 @@ import Foundation
 /// ```
 ///
 /// Opening throws `FileIOError` when the file cannot be read and `SafeTensorsError` when its content
-/// breaks the format; nothing in a file can crash the reader.
+/// breaks the format; nothing in a file can crash the reader. The object is immutable after opening, so
+/// several threads may read tensors from it at once.
 public final class SafeTensorsFile {
     /// Where the file is.
     public let url: URL
