@@ -18,6 +18,12 @@ import Foundation
 ///
 /// The set of parameters is fixed at construction; build a new optimizer when it changes (e.g. per stage).
 ///
+/// Speed: the update is one pass over parameter, gradient and moments, split over threads for large
+/// tensors (each element is independent, so results do not depend on the thread count). On Linux, Swift
+/// lowers `Float.squareRoot()` to libm's errno-setting `sqrtf`, which keeps the loop scalar; building with
+/// `-Xcc -fno-math-errno` (next to `-Xswiftc -target-cpu -Xswiftc native`) lets it vectorize, about 5x
+/// faster on large tensors, with bit-identical results.
+///
 ///     let optimizer = AdamW(parameters: model.namedParameters, weightDecay: 0,
 ///                           learningRateScale: { $0.hasPrefix("vision_tower.") ? 0.4 : 1 })
 ///     loss.backward()
@@ -135,8 +141,9 @@ public final class AdamW {
     private func update(_ slot: Slot, gradient: UnsafeMutablePointer<Float>, learningRate lr: Double) {
         let t = Double(slot.step)
         // Scalars as torch computes them in Python (Double), each rounded to Float once by the kernels.
+        // Without weight decay the factor is exactly 1 and multiplying by it changes no bit, which keeps the
+        // loop branch-free (torch skips the multiplication instead).
         let decayFactor = Float(1 - lr * slot.weightDecay)
-        let applyDecay = slot.weightDecay != 0
         let momentumWeight = Float(1 - beta1)
         let beta2f = Float(beta2)
         let squareWeight = Float(1 - beta2)
@@ -151,8 +158,7 @@ public final class AdamW {
         Parallel.forRanges(slot.tensor.count, minimumPerChunk: AdamW.minimumElementsPerChunk) { range in
             for i in range {
                 let gi = g[i]
-                var pi = p[i]
-                if applyDecay { pi = pi * decayFactor }
+                let pi = p[i] * decayFactor
                 let mi = m[i] + momentumWeight * (gi - m[i])
                 let vi = v[i] * beta2f + squareWeight * gi * gi
                 let denominator = vi.squareRoot() / biasCorrection2Sqrt + eps
@@ -193,7 +199,7 @@ extension AdamW {
 
     /// The optimizer state as named tensors (copies), for writing to a checkpoint: for every trainable
     /// parameter `<name>.exp_avg` and `<name>.exp_avg_sq` (its shape) and `<name>.step` (a scalar holding
-    /// the step count, exact up to 2^24 steps). Loading them with `loadState` into an optimizer built over
+    /// the step count, exact up to 2^24 steps; shape [1] is also accepted on load). Loading them with `loadState` into an optimizer built over
     /// the same trainable parameters makes it continue bit-identically.
     public func stateTensors() -> [(name: String, tensor: Tensor)] {
         var out: [(name: String, tensor: Tensor)] = []
@@ -223,19 +229,19 @@ extension AdamW {
         var remaining = tensors
         var updates: [(slot: Slot, m: Tensor, v: Tensor, step: Int)] = []
         for slot in slots {
-            func take(_ suffix: String, shape: [Int]) throws -> Tensor {
+            func take(_ suffix: String, shape: [Int], alternativeShape: [Int]? = nil) throws -> Tensor {
                 let key = slot.name + suffix
                 guard let t = remaining.removeValue(forKey: key) else {
                     throw OptimizerStateError("missing '\(key)' for trainable parameter '\(slot.name)'")
                 }
-                guard t.shape == shape else {
+                guard t.shape == shape || t.shape == alternativeShape else {
                     throw OptimizerStateError("'\(key)' has shape \(t.shape), expected \(shape)")
                 }
                 return t
             }
             let m = try take(AdamW.firstMomentSuffix, shape: slot.tensor.shape)
             let v = try take(AdamW.secondMomentSuffix, shape: slot.tensor.shape)
-            let s = try take(AdamW.stepSuffix, shape: [])
+            let s = try take(AdamW.stepSuffix, shape: [], alternativeShape: [1])
             let stepValue = s.item
             guard stepValue >= 0, stepValue == stepValue.rounded(), stepValue < 16_777_216 else {
                 throw OptimizerStateError("'\(slot.name + AdamW.stepSuffix)' is \(stepValue), expected a whole number of steps")
