@@ -199,8 +199,9 @@ extension AdamW {
 
     /// The optimizer state as named tensors (copies), for writing to a checkpoint: for every trainable
     /// parameter `<name>.exp_avg` and `<name>.exp_avg_sq` (its shape) and `<name>.step` (a scalar holding
-    /// the step count, exact up to 2^24 steps; shape [1] is also accepted on load). Loading them with `loadState` into an optimizer built over
-    /// the same trainable parameters makes it continue bit-identically.
+    /// the step count, exact up to 2^24 steps; shape [1] is also accepted on load). Loading them with
+    /// `loadState` into an optimizer built over the same trainable parameters makes it continue
+    /// bit-identically.
     public func stateTensors() -> [(name: String, tensor: Tensor)] {
         var out: [(name: String, tensor: Tensor)] = []
         out.reserveCapacity(slots.count * 3)
