@@ -1,3 +1,6 @@
+import Foundation
+import Kernel
+
 /// Declarative options and a strict parser for `skilltune` commands.
 ///
 /// Options are `--name value`, `--name=value`, or bare `--name` for flags. Unknown options, missing values
@@ -75,7 +78,7 @@ public struct ParsedArguments: Sendable {
             guard let spec = specs[name] else {
                 let known = options.map { "--" + $0.name }.sorted()
                 var message = "unknown option '--\(name)'"
-                if let close = closestName(name, among: options.map(\.name)) { message += "; did you mean '--\(close)'?" }
+                if let close = closestName(to: name, among: options.map(\.name)) { message += "; did you mean '--\(close)'?" }
                 message += known.isEmpty ? " (this command takes no options)" : "; valid options: " + known.joined(separator: ", ")
                 throw UsageError(message, command: command)
             }
@@ -158,31 +161,3 @@ public struct ParsedArguments: Sendable {
     }
 }
 
-/// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
-public func closestName(_ name: String, among candidates: [String]) -> String? {
-    var best: (String, Int)?
-    for c in candidates {
-        let d = editDistance(name, c)
-        if d <= max(2, name.count / 3), best == nil || d < best!.1 { best = (c, d) }
-    }
-    return best?.0
-}
-
-/// Levenshtein distance between two strings (by Character).
-public func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a), y = Array(b)
-    if x.isEmpty { return y.count }
-    if y.isEmpty { return x.count }
-    var previous = Array(0...y.count)
-    var current = [Int](repeating: 0, count: y.count + 1)
-    for i in 1...x.count {
-        current[0] = i
-        for j in 1...y.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[y.count]
-}
-
-import Foundation

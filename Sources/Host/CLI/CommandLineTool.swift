@@ -1,4 +1,5 @@
 import Foundation
+import Kernel
 
 /// One `skilltune` command: its words ("bench kernels"), help text, options, and what it does.
 public struct Command {
@@ -95,7 +96,7 @@ public struct CommandLineTool {
             let given = arguments.prefix(2).joined(separator: " ")
             let names = commands.map(\.name)
             var message = "unknown command '\(given)'"
-            if let close = closestName(arguments[0], among: names) ?? closestName(given, among: names) {
+            if let close = closestName(to: arguments[0], among: names) ?? closestName(to: given, among: names) {
                 message += "; did you mean '\(close)'?"
             }
             message += "\nCommands: " + names.joined(separator: ", ") + "\nSee '\(name) --help'."

@@ -113,7 +113,7 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Equat
 /// The registered name closest to `query` by edit distance (case-insensitive, adjacent transpositions count
 /// as one edit), if it is close: at most a third of the query's length in edits (at least 1, at most 3).
 /// Ties go to the alphabetically first name.
-func closestName(to query: String, among names: [String]) -> String? {
+public func closestName(to query: String, among names: [String]) -> String? {
     let q = Array(query.lowercased())
     let allowed = min(3, max(1, q.count / 3))
     var best: (name: String, distance: Int)?
@@ -125,7 +125,7 @@ func closestName(to query: String, among names: [String]) -> String? {
 }
 
 /// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent transpositions.
-func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+public func editDistance(_ a: [Character], _ b: [Character]) -> Int {
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     let width = b.count + 1
