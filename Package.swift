@@ -9,16 +9,19 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Kernel", targets: ["Kernel"]),
+        .library(name: "HFTokenizers", targets: ["HFTokenizers"]),
         .library(name: "Host", targets: ["Host"]),
         .executable(name: "skilltune", targets: ["skilltune"]),
     ],
     targets: [
         .target(name: "Kernel", path: "Sources/Kernel"),
+        .target(name: "HFTokenizers", dependencies: ["Kernel"], path: "Sources/Backbones/Tokenizers"),
         .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
         .testTarget(
             name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests",
             exclude: ["Fixtures"]),
+        .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
     ],
     swiftLanguageModes: [.v5]
 )
