@@ -93,7 +93,7 @@ final class HFTokenizerReferenceTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(recorded.variants.count, 8)
         for (variant, patch) in zip(recorded.variants, patches) {
             var patched = base
-            for key in ["pre_tokenizer", "normalizer"] where patch[key] != nil { patched[key] = patch[key] }
+            for key in ["pre_tokenizer", "normalizer", "added_tokens"] where patch[key] != nil { patched[key] = patch[key] }
             if let modelPatch = patch["model"] as? [String: Any] {
                 var model = try XCTUnwrap(patched["model"] as? [String: Any])
                 for (key, value) in modelPatch { model[key] = value }

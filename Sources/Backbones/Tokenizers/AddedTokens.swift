@@ -2,7 +2,9 @@ import Foundation
 
 /// One entry of `added_tokens` in a `tokenizer.json`.
 public struct AddedToken: Equatable {
+    /// The token's id (after the BPE vocabulary for Qwen2's specials, inside it for `<s>`/`</s>` in some files).
     public var id: Int32
+    /// The exact text the token stands for (`<|im_start|>`), matched in the input before any BPE.
     public var content: String
     /// Special tokens (`<|im_end|>`) end generation or frame chat turns; decoding keeps them unless asked not to.
     public var special: Bool

@@ -216,3 +216,6 @@ public final class HFTokenizer: Tokenizer {
     /// Whether `id` is a special added token.
     public func isSpecial(_ id: Int32) -> Bool { specialIDs.contains(id) }
 }
+
+/// All state is immutable after loading except the word cache, which has its own lock.
+extension HFTokenizer: @unchecked Sendable {}

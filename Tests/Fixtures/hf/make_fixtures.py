@@ -179,6 +179,8 @@ TEST_STRINGS = [
     "<s>hello</s>",
     "say hello <mask> world",
     "hello world, hello  world",
+    "ahello world hello worldz (hello world)_hello world",
+    "x<mask>y <mask>   tail\t<mask>\n",
     "  \n  \n",
     "\u000b vertical tab, \u0085 NEL, \u00a0 nbsp, \u3000 ideographic space",
     "\u200b zero width \ufeff bom \u0301 lone combining",
@@ -293,13 +295,23 @@ def variant_reference(base_path):
              {"type": "Split", "pattern": {"Regex": "\\p{L}"}, "behavior": "Contiguous", "invert": True},
              {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}},
         {"name": "ignore_merges", "model": {"ignore_merges": True}},
+        {"name": "added_token_flags",
+         "added_tokens": [
+             {"id": 0, "content": "<s>", "single_word": False, "lstrip": False, "rstrip": True, "normalized": False,
+              "special": True},
+             {"id": 1, "content": "</s>", "single_word": False, "lstrip": True, "rstrip": True, "normalized": False,
+              "special": True},
+             {"id": 600, "content": "<mask>", "single_word": True, "lstrip": False, "rstrip": True,
+              "normalized": False, "special": True},
+             {"id": 601, "content": "hello world", "single_word": True, "lstrip": False, "rstrip": False,
+              "normalized": True, "special": False}]},
         {"name": "nfc_sequence_normalizer",
          "normalizer": {"type": "Sequence", "normalizers": [{"type": "NFC"}]}},
     ]
     out = []
     for variant in variants:
         data = json.loads(json.dumps(base))
-        for key in ("pre_tokenizer", "normalizer"):
+        for key in ("pre_tokenizer", "normalizer", "added_tokens"):
             if key in variant:
                 data[key] = variant[key]
         for key, value in variant.get("model", {}).items():
