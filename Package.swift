@@ -9,16 +9,23 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Kernel", targets: ["Kernel"]),
+        .library(name: "HFTokenizers", targets: ["HFTokenizers"]),
         .library(name: "Host", targets: ["Host"]),
         .executable(name: "skilltune", targets: ["skilltune"]),
     ],
     targets: [
+        // The shared language: tensors, autograd, kernels, optimizer, files, protocols, registry, metrics.
         .target(name: "Kernel", path: "Sources/Kernel"),
+
+        // Backbones: one module per model family, plus what they share.
+        .target(name: "HFTokenizers", dependencies: ["Kernel"], path: "Sources/Backbones/Tokenizers"),
+
+        // The host: registries, the study runner, probes, reports, the command line.
         .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
-        .testTarget(
-            name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests",
-            exclude: ["Fixtures"]),
+
+        .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
+        .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
         .testTarget(name: "HostTests", dependencies: ["Host", "Kernel"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]
