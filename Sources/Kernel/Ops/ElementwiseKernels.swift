@@ -71,44 +71,59 @@ func mapBroadcast<K: BinaryElementKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K.
     }
     Autograd.record(out, inputs: [a, b], op: op) { g in
         if a.requiresGrad {
-            accumulateBroadcastGradient(plan, into: a.gradStorage(), count: a.count, targetIsA: true,
-                                        a: pa, b: pb, g: g, K.gradientA)
+            accumulateBroadcastGradient(GradientOfA<K>.self, plan, into: a.gradStorage(), count: a.count,
+                                        a: pa, b: pb, g: g)
         }
         if b.requiresGrad {
-            accumulateBroadcastGradient(plan, into: b.gradStorage(), count: b.count, targetIsA: false,
-                                        a: pa, b: pb, g: g, K.gradientB)
+            accumulateBroadcastGradient(GradientOfB<K>.self, plan, into: b.gradStorage(), count: b.count,
+                                        a: pa, b: pb, g: g)
         }
     }
     return out
 }
 
-/// target += grad(a, b, g) summed over the broadcast dimensions of the target operand.
-@inline(__always)
-private func accumulateBroadcastGradient(
-    _ plan: BroadcastPlan, into target: UnsafeMutablePointer<Float>, count: Int, targetIsA: Bool,
-    a: UnsafePointer<Float>, b: UnsafePointer<Float>, g: UnsafePointer<Float>,
-    _ grad: (Float, Float, Float) -> Float
+/// Which operand's gradient a backward loop computes, as a type so that the loop is fully specialized
+/// (a closure argument here is not reliably inlined through the nested row closures).
+protocol BroadcastGradientSide {
+    static var isA: Bool { get }
+    static func gradient(_ a: Float, _ b: Float, _ g: Float) -> Float
+}
+
+enum GradientOfA<K: BinaryElementKernel>: BroadcastGradientSide {
+    static var isA: Bool { true }
+    @inline(__always) static func gradient(_ a: Float, _ b: Float, _ g: Float) -> Float { K.gradientA(a, b, g) }
+}
+
+enum GradientOfB<K: BinaryElementKernel>: BroadcastGradientSide {
+    static var isA: Bool { false }
+    @inline(__always) static func gradient(_ a: Float, _ b: Float, _ g: Float) -> Float { K.gradientB(a, b, g) }
+}
+
+/// target += S.gradient(a, b, g), summed over the broadcast dimensions of the target operand.
+private func accumulateBroadcastGradient<S: BroadcastGradientSide>(
+    _ side: S.Type, _ plan: BroadcastPlan, into target: UnsafeMutablePointer<Float>, count: Int,
+    a: UnsafePointer<Float>, b: UnsafePointer<Float>, g: UnsafePointer<Float>
 ) {
     let sa = plan.innerStrideA, sb = plan.innerStrideB
-    let st = targetIsA ? sa : sb
+    let st = S.isA ? sa : sb
     // A target as large as the output gets each element from exactly one output element, so its rows
     // can run in parallel; a broadcast target is summed serially, in a fixed order (deterministic).
     let parallel = count == plan.outCount
     plan.forEachRow(parallel: parallel) { start, n, offsetA, offsetB in
         let ra = a + offsetA, rb = b + offsetB, rg = g + start
-        let t = target + (targetIsA ? offsetA : offsetB)
+        let t = target + (S.isA ? offsetA : offsetB)
         if st == 0 {
             var sum: Float = 0
-            for j in 0..<n { sum += grad(ra[j * sa], rb[j * sb], rg[j]) }
+            for j in 0..<n { sum += S.gradient(ra[j * sa], rb[j * sb], rg[j]) }
             t[0] += sum
         } else if sa == 1 && sb == 1 {
-            for j in 0..<n { t[j] += grad(ra[j], rb[j], rg[j]) }
+            for j in 0..<n { t[j] += S.gradient(ra[j], rb[j], rg[j]) }
         } else if sa == 1 {
             let bv = rb[0]
-            for j in 0..<n { t[j] += grad(ra[j], bv, rg[j]) }
+            for j in 0..<n { t[j] += S.gradient(ra[j], bv, rg[j]) }
         } else {
             let av = ra[0]
-            for j in 0..<n { t[j] += grad(av, rb[j], rg[j]) }
+            for j in 0..<n { t[j] += S.gradient(av, rb[j], rg[j]) }
         }
     }
 }
