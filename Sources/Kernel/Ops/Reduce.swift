@@ -31,10 +31,8 @@ extension Tensor {
 
     /// The mean of all elements, a scalar.
     public func mean() -> Tensor {
-        var s = 0.0
-        for i in 0..<count { s += Double(data[i]) }
         let n = count
-        let out = Tensor(scalar: Float(s / Double(n)))
+        let out = Tensor(scalar: Float(sumInDouble(data, n) / Double(n)))
         Autograd.record(out, inputs: [self], op: "mean") { [self] dOut in
             let g = gradStorage(), d = dOut[0] / Float(n)
             for i in 0..<n { g[i] += d }
@@ -83,12 +81,7 @@ extension Tensor {
         let rowsPerChunk = Swift.max(1, elementwiseParallelGrain / Swift.max(1, n * inner))
         Parallel.forRanges(outer, minimumPerChunk: rowsPerChunk) { rows in
             if inner == 1 {
-                for o in rows {
-                    let row = px + o * n
-                    var s = 0.0
-                    for k in 0..<n { s += Double(row[k]) }
-                    po[o] = Float(s * scale)
-                }
+                for o in rows { po[o] = Float(sumInDouble(px + o * n, n) * scale) }
             } else {
                 let sums = UnsafeMutablePointer<Double>.allocate(capacity: inner)
                 defer { sums.deallocate() }
@@ -118,4 +111,25 @@ extension Tensor {
         }
         return out
     }
+}
+
+/// The sum of `count` floats in Double, with eight interleaved partial sums (so the adds pipeline and
+/// vectorize) combined in a fixed order: deterministic, and far more accurate than a Float running sum.
+@inline(__always)
+func sumInDouble(_ values: UnsafePointer<Float>, _ count: Int) -> Double {
+    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0
+    var i = 0
+    while i + 8 <= count {
+        s0 += Double(values[i]); s1 += Double(values[i + 1])
+        s2 += Double(values[i + 2]); s3 += Double(values[i + 3])
+        s4 += Double(values[i + 4]); s5 += Double(values[i + 5])
+        s6 += Double(values[i + 6]); s7 += Double(values[i + 7])
+        i += 8
+    }
+    var tail = 0.0
+    while i < count {
+        tail += Double(values[i])
+        i += 1
+    }
+    return (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))) + tail
 }
