@@ -51,6 +51,21 @@ final class ShapeTests: XCTestCase {
         XCTAssertEqual(big.permuted([0, 2, 1, 3]).array, referencePermute(big, [0, 2, 1, 3]))
     }
 
+    func testTiledTransposeForwardAndBackwardAreExact() {
+        // Sizes that are not multiples of the 16x16 tile, one small and one above the parallel threshold.
+        var rng = TestRandom(48)
+        for shape in [[37, 21], [3, 200, 190]] {
+            let x = rng.tensor(shape)
+            let order = Array((0..<shape.count).reversed())
+            let y = x.permuted(order)
+            XCTAssertEqual(y.array, referencePermute(x, order), "\(shape)")
+            let seed = rng.tensor(y.shape, requiresGrad: false)
+            y.backward(seed: seed)
+            // The gradient is the seed permuted back: order reversed is its own inverse.
+            XCTAssertEqual(x.grad!.array, referencePermute(seed, order), "\(shape) backward")
+        }
+    }
+
     func testSliceForwardAndBackward() {
         var rng = TestRandom(43)
         let x = rng.tensor([3, 5, 4])

@@ -51,40 +51,77 @@ extension Tensor {
         precondition(axes.count == rank && Set(axes).count == rank,
                      "permuted: \(order) is not a permutation of the \(rank) axes of \(shape)")
         let outShape = axes.map { shape[$0] }
-        let inputStrides = contiguousStrides(shape)
-        // Iterate over the output in order; A = offset in the input, B = offset in the output.
-        let plan = collapseDimensions(sizes: outShape, stridesA: axes.map { inputStrides[$0] },
-                                      stridesB: contiguousStrides(outShape))
         let out = Tensor(zeros: outShape)
-        let walker = plan.outer, inner = plan.inner, step = plan.innerStrideA
-        let px = data, po = out.data
-        let rowsPerChunk = Swift.max(1, elementwiseParallelGrain / Swift.max(1, inner))
-        if count > 0 {
-            Parallel.forRanges(walker.rows, minimumPerChunk: rowsPerChunk) { rows in
-                walker.forEachRow(rows) { _, inputOffset, outputOffset in
-                    let src = px + inputOffset, dst = po + outputOffset
-                    if step == 1 {
-                        dst.update(from: src, count: inner)
-                    } else {
-                        for j in 0..<inner { dst[j] = src[j * step] }
-                    }
-                }
-            }
-        }
+        permuteCopy(data, shape: shape, order: axes, into: out.data, accumulate: false)
         Autograd.record(out, inputs: [self], op: "permute") { [self] g in
-            let gx = gradStorage()
-            // Each input element receives from exactly one output element: rows run in parallel.
-            Parallel.forRanges(walker.rows, minimumPerChunk: rowsPerChunk) { rows in
-                walker.forEachRow(rows) { _, inputOffset, outputOffset in
-                    let dst = gx + inputOffset, src = g + outputOffset
-                    if step == 1 {
-                        for j in 0..<inner { dst[j] += src[j] }
-                    } else {
-                        for j in 0..<inner { dst[j * step] += src[j] }
-                    }
-                }
-            }
+            // The gradient goes back through the inverse permutation, walked in the input's order so the
+            // accumulating writes are contiguous and only the reads are strided.
+            var inverse = [Int](repeating: 0, count: axes.count)
+            for (i, axis) in axes.enumerated() { inverse[axis] = i }
+            permuteCopy(g, shape: outShape, order: inverse, into: gradStorage(), accumulate: true)
         }
         return out
+    }
+}
+
+/// destination = source permuted (`destination` dimension i is `source` dimension `order[i]`), or
+/// destination += that when `accumulate`. Each destination element is written by one thread.
+private func permuteCopy(_ source: UnsafePointer<Float>, shape: [Int], order: [Int],
+                         into destination: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    let outShape = order.map { shape[$0] }
+    let sourceStrides = contiguousStrides(shape)
+    // Walk the destination in order; A = offset in the source, B = offset in the destination.
+    let plan = collapseDimensions(sizes: outShape, stridesA: order.map { sourceStrides[$0] },
+                                  stridesB: contiguousStrides(outShape))
+    let walker = plan.outer, inner = plan.inner, step = plan.innerStrideA
+    guard Tensor.elementCount(shape) > 0 else { return }
+    let rowsPerChunk = Swift.max(1, elementwiseParallelGrain / inner)
+    Parallel.forRanges(walker.rows, minimumPerChunk: rowsPerChunk) { rows in
+        if step == 1 {
+            walker.forEachRow(rows) { _, sourceOffset, destinationOffset in
+                let src = source + sourceOffset, dst = destination + destinationOffset
+                if accumulate {
+                    for j in 0..<inner { dst[j] += src[j] }
+                } else {
+                    dst.update(from: src, count: inner)
+                }
+            }
+        } else {
+            forEachTile(walker, rows: rows, inner: inner) { sourceOffset, destinationOffset, columns in
+                let src = source + sourceOffset, dst = destination + destinationOffset
+                if accumulate {
+                    for j in columns { dst[j] += src[j * step] }
+                } else {
+                    for j in columns { dst[j] = src[j * step] }
+                }
+            }
+        }
+    }
+}
+
+/// Visits `rows` of a permutation in groups of 16 rows by blocks of 16 columns, calling
+/// `body(sourceOffset, destinationOffset, columns)` for each row of a tile. When the source is read with a
+/// stride (a transpose), the 16 rows of a tile read neighbouring source elements, so each cache line
+/// fetched is used 16 times instead of once.
+@inline(__always)
+private func forEachTile(_ walker: RowWalker, rows: Range<Int>, inner: Int,
+                         _ body: (_ sourceOffset: Int, _ destinationOffset: Int, _ columns: Range<Int>) -> Void) {
+    let tile = 16
+    var offsets: [(source: Int, destination: Int)] = []
+    offsets.reserveCapacity(tile)
+    var start = rows.lowerBound
+    while start < rows.upperBound {
+        let group = start..<Swift.min(start + tile, rows.upperBound)
+        offsets.removeAll(keepingCapacity: true)
+        walker.forEachRow(group) { _, sourceOffset, destinationOffset in
+            offsets.append((sourceOffset, destinationOffset))
+        }
+        var column = 0
+        while column < inner {
+            let columns = column..<Swift.min(column + tile, inner)
+            for (source, destination) in offsets { body(source, destination, columns) }
+            column = columns.upperBound
+        }
+        start = group.upperBound
     }
 }
