@@ -18,22 +18,27 @@ public func dropout(_ x: Tensor, probability p: Float, generator: inout RandomGe
     let out = Tensor(zeros: x.shape)
     let px = x.data, po = out.data
     let recording = Autograd.needsGrad([x])
+    // The mask is kept (one byte per element) only when backward will need it.
     var mask = [UInt8](repeating: 0, count: recording ? n : 0)
+    // A local copy keeps the generator state in registers in the loop; written back afterwards.
+    var stream = generator
     mask.withUnsafeMutableBufferPointer { maskBuffer in
+        let maskPointer = recording ? maskBuffer.baseAddress : nil
         @inline(__always) func apply(_ i: Int, _ u: Float) {
             let keep = u >= threshold
             po[i] = keep ? px[i] * scale : 0
-            if recording { maskBuffer[i] = keep ? 1 : 0 }
+            if let maskPointer { maskPointer[i] = keep ? 1 : 0 }
         }
         var i = 0
         while i + 1 < n {
-            let bits = generator.next()
+            let bits = stream.next()
             apply(i, Float(bits >> 40))
             apply(i + 1, Float((bits >> 8) & 0xFF_FFFF))
             i += 2
         }
-        if i < n { apply(i, Float(generator.next() >> 40)) }
+        if i < n { apply(i, Float(stream.next() >> 40)) }
     }
+    generator = stream
     Autograd.record(out, inputs: [x], op: "dropout") { g in
         let gx = x.gradStorage()
         mask.withUnsafeBufferPointer { keep in
