@@ -58,7 +58,7 @@ final class ReduceTests: XCTestCase {
         // A layer-norm-like centering: x - mean(x, last axis, kept), the gradient of which sums to zero per row.
         var rng = TestRandom(33)
         let x = rng.tensor([4, 6])
-        let r = GradientCheck.check([x]) { ($0[0] - $0[0].mean(axis: -1, keepingDimension: true)).square() }
+        let r = GradientCheck.check([x]) { square($0[0] - $0[0].mean(axis: -1, keepingDimension: true)) }
         XCTAssertTrue(r.passed, "\(r)")
     }
 
