@@ -1,0 +1,129 @@
+/// The two drivers behind every elementwise op: `mapElements` (unary) and `mapBroadcast` (binary with
+/// broadcasting). An op supplies only its per-element math as a small kernel type; the drivers run it in
+/// one fused pass over raw pointers (parallel when large) and record a backward pass that is one fused
+/// pass too. Kernels are generic parameters, not closures, so the compiler specializes and vectorizes
+/// each loop.
+
+/// Per-element math of a unary op y = f(x).
+protocol UnaryElementKernel {
+    /// Whether `derivative` reads the output y. Only then is the output's storage kept for backward.
+    static var derivativeNeedsOutput: Bool { get }
+    func value(_ x: Float) -> Float
+    /// dy/dx at input `x` whose output is `y` (`y` is meaningless unless `derivativeNeedsOutput`).
+    func derivative(_ x: Float, _ y: Float) -> Float
+}
+
+extension UnaryElementKernel {
+    static var derivativeNeedsOutput: Bool { false }
+}
+
+/// Per-element math of a binary op y = f(a, b).
+protocol BinaryElementKernel {
+    static func value(_ a: Float, _ b: Float) -> Float
+    /// g * df/da.
+    static func gradientA(_ a: Float, _ b: Float, _ g: Float) -> Float
+    /// g * df/db.
+    static func gradientB(_ a: Float, _ b: Float, _ g: Float) -> Float
+}
+
+/// y[i] = kernel.value(x[i]), differentiable.
+func mapElements<K: UnaryElementKernel>(_ x: Tensor, _ kernel: K, op: String) -> Tensor {
+    let out = Tensor(zeros: x.shape)
+    let n = x.count
+    let source = x.data, destination = out.data
+    Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
+        for i in r { destination[i] = kernel.value(source[i]) }
+    }
+    guard Autograd.needsGrad([x]) else { return out }
+    // Keep the output's storage rather than the tensor: the tensor owns this closure (no cycle).
+    let keptOutput: Storage? = K.derivativeNeedsOutput ? out.storage : nil
+    Autograd.record(out, inputs: [x], op: op) { g in
+        let gx = x.gradStorage(), xs = x.data
+        let ys = keptOutput?.pointer ?? xs
+        Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
+            for i in r { gx[i] += g[i] * kernel.derivative(xs[i], ys[i]) }
+        }
+    }
+    return out
+}
+
+/// out = f(a, b) with NumPy broadcasting, differentiable. Each input's gradient is summed over the
+/// dimensions along which it was broadcast.
+func mapBroadcast<K: BinaryElementKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K.Type, op: String) -> Tensor {
+    let plan = BroadcastPlan(a.shape, b.shape, op: op)
+    let out = Tensor(zeros: plan.outShape)
+    let pa = a.data, pb = b.data, po = out.data
+    let sa = plan.innerStrideA, sb = plan.innerStrideB
+    plan.forEachRow { start, n, offsetA, offsetB in
+        let ra = pa + offsetA, rb = pb + offsetB, ro = po + start
+        if sa == 1 && sb == 1 {
+            for j in 0..<n { ro[j] = K.value(ra[j], rb[j]) }
+        } else if sa == 1 {
+            let bv = rb[0]
+            for j in 0..<n { ro[j] = K.value(ra[j], bv) }
+        } else if sb == 1 {
+            let av = ra[0]
+            for j in 0..<n { ro[j] = K.value(av, rb[j]) }
+        } else {
+            let v = K.value(ra[0], rb[0])
+            for j in 0..<n { ro[j] = v }
+        }
+    }
+    Autograd.record(out, inputs: [a, b], op: op) { g in
+        if a.requiresGrad {
+            accumulateBroadcastGradient(GradientOfA<K>.self, plan, into: a.gradStorage(), count: a.count,
+                                        a: pa, b: pb, g: g)
+        }
+        if b.requiresGrad {
+            accumulateBroadcastGradient(GradientOfB<K>.self, plan, into: b.gradStorage(), count: b.count,
+                                        a: pa, b: pb, g: g)
+        }
+    }
+    return out
+}
+
+/// Which operand's gradient a backward loop computes, as a type so that the loop is fully specialized
+/// (a closure argument here is not reliably inlined through the nested row closures).
+protocol BroadcastGradientSide {
+    static var isA: Bool { get }
+    static func gradient(_ a: Float, _ b: Float, _ g: Float) -> Float
+}
+
+enum GradientOfA<K: BinaryElementKernel>: BroadcastGradientSide {
+    static var isA: Bool { true }
+    @inline(__always) static func gradient(_ a: Float, _ b: Float, _ g: Float) -> Float { K.gradientA(a, b, g) }
+}
+
+enum GradientOfB<K: BinaryElementKernel>: BroadcastGradientSide {
+    static var isA: Bool { false }
+    @inline(__always) static func gradient(_ a: Float, _ b: Float, _ g: Float) -> Float { K.gradientB(a, b, g) }
+}
+
+/// target += S.gradient(a, b, g), summed over the broadcast dimensions of the target operand.
+private func accumulateBroadcastGradient<S: BroadcastGradientSide>(
+    _ side: S.Type, _ plan: BroadcastPlan, into target: UnsafeMutablePointer<Float>, count: Int,
+    a: UnsafePointer<Float>, b: UnsafePointer<Float>, g: UnsafePointer<Float>
+) {
+    let sa = plan.innerStrideA, sb = plan.innerStrideB
+    let st = S.isA ? sa : sb
+    // A target as large as the output gets each element from exactly one output element, so its rows
+    // can run in parallel; a broadcast target is summed serially, in a fixed order (deterministic).
+    let parallel = count == plan.outCount
+    plan.forEachRow(parallel: parallel) { start, n, offsetA, offsetB in
+        let ra = a + offsetA, rb = b + offsetB, rg = g + start
+        let t = target + (S.isA ? offsetA : offsetB)
+        if st == 0 {
+            var sum: Float = 0
+            for j in 0..<n { sum += S.gradient(ra[j * sa], rb[j * sb], rg[j]) }
+            t[0] += sum
+        } else if sa == 1 && sb == 1 {
+            for j in 0..<n { t[j] += S.gradient(ra[j], rb[j], rg[j]) }
+        } else if sa == 1 {
+            let bv = rb[0]
+            for j in 0..<n { t[j] += S.gradient(ra[j], bv, rg[j]) }
+        } else {
+            let av = ra[0]
+            for j in 0..<n { t[j] += S.gradient(av, rb[j], rg[j]) }
+        }
+    }
+}
