@@ -17,8 +17,18 @@ final class ReportTests: XCTestCase {
             noProbes.strategies[i].countingBias = []
             noProbes.strategies[i].layerShift = []
         }
+        // Awkward but possible: long names, a recipe that unlearns and gains held-out accuracy, no layer shift.
+        var odd = StudyResultsFixture.results(strategies: ["llm", "a-very-long-custom-strategy-name-registered-by-a-user",
+                                                           "sa-proj"])
+        odd.benchmarks[7].name = "a-held-out-benchmark-with-a-rather-long-name"
+        odd.strategies[2].metrics.learning = -3.2
+        odd.strategies[2].metrics.heldOutForgettingFinal = 1.4
+        for i in odd.strategies[2].layerShift.indices {
+            odd.strategies[2].layerShift[i].attention = [0, 0, 0, 0, 0, 0]
+            odd.strategies[2].layerShift[i].mlp = [0, 0, 0, 0, 0, 0]
+        }
         return [("report", StudyResultsFixture.results()), ("many", many), ("single-strategy", single),
-                ("single-stage-no-probes", noProbes)]
+                ("single-stage-no-probes", noProbes), ("odd", odd)]
     }
 
     // MARK: CSV

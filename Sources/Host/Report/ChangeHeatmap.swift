@@ -17,7 +17,7 @@ struct ChangeHeatmap {
     var baseAccuracy: [Double]?
     /// Full colour at +-limit; nil picks a round number above the largest change.
     var limit: Double?
-    var maxWidth = 1150.0
+    var maxWidth = 1090.0
     /// Whether to draw the colour scale under the grid.
     var showScale = true
 
@@ -34,13 +34,15 @@ struct ChangeHeatmap {
         let heldOut = benchmarks.indices.filter { benchmarks[$0].role != "target" }
         // Columns: targets, gap, held-out, gap, the two means.
         let columns: [Int?] = targets.map { $0 } + [nil] + heldOut.map { $0 } + [nil, -1, -2]
-        let names = rows.map(\.name) + (baseAccuracy == nil ? [] : ["base accuracy"])
+        let names = rows.map { ChangeHeatmap.rowLabel($0.name) } + (baseAccuracy == nil ? [] : ["base accuracy"])
         let left = min(190, (names.map { SVGCanvas.estimatedWidth($0, size: 12) }.max() ?? 60) + 30)
         let gap = 10.0
         let dataColumns = Double(columns.filter { $0 != nil }.count)
         let cell = max(40, min(72, (maxWidth - left - 20 - 2 * gap) / max(1, dataColumns)))
         let cellHeight = 25.0
-        let headerNames = benchmarks.map(\.name) + ["targets mean", "held-out mean"]
+        let headerNames = (benchmarks.map(\.name) + ["targets mean", "held-out mean"]).map {
+            SVGCanvas.fitted($0, maxWidth: 150, size: 11)
+        }
         let longest = headerNames.map { SVGCanvas.estimatedWidth($0, size: 11) }.max() ?? 40
         let top = 26 + min(130, longest * 0.64 + 10)
         let xs = columnPositions(columns, start: left, cell: cell, gap: gap)
@@ -62,8 +64,9 @@ struct ChangeHeatmap {
         groupHeader(&canvas, "means", columns: [-1, -2], in: columns, xs: xs, cell: cell)
         for (slot, column) in columns.enumerated() {
             guard let column else { continue }
-            let name = column >= 0 ? benchmarks[column].name : (column == -1 ? "targets mean" : "held-out mean")
-            canvas.text(name, x: xs[slot] + cell / 2 + 3, y: top - 6, size: 11, fill: "#3b4252", rotation: -40)
+            let name = headerNames[column >= 0 ? column : benchmarks.count - column - 1]
+            canvas.text(name, x: xs[slot] + cell / 2 + 3, y: top - 6, size: 11, fill: "#3b4252", rotation: -40,
+                        title: column >= 0 ? benchmarks[column].name : nil)
         }
 
         var rowY = top
@@ -84,8 +87,8 @@ struct ChangeHeatmap {
         }
         for row in rows {
             canvas.marker(row.style.marker, x: left - 12, y: rowY + cellHeight / 2, size: 8, fill: row.style.color)
-            canvas.text(row.name, x: left - 22, y: rowY + cellHeight / 2 + 4, size: 12, anchor: .end, weight: 600,
-                        fill: "#1d2330")
+            canvas.text(ChangeHeatmap.rowLabel(row.name), x: left - 22, y: rowY + cellHeight / 2 + 4, size: 12,
+                        anchor: .end, weight: 600, fill: "#1d2330", title: row.name)
             let means = [mean(targets.map { row.changes[$0] }), mean(heldOut.map { row.changes[$0] })]
             for (slot, column) in columns.enumerated() {
                 guard let column else { continue }
@@ -102,6 +105,10 @@ struct ChangeHeatmap {
         }
         if showScale { colourBar(&canvas, limit: limit, x: left, y: gridBottom + 18, width: barWidth) }
         return canvas.render(label: label)
+    }
+
+    private static func rowLabel(_ name: String) -> String {
+        SVGCanvas.fitted(name, maxWidth: 156, size: 12)
     }
 
     private func columnPositions(_ columns: [Int?], start: Double, cell: Double, gap: Double) -> [Double] {

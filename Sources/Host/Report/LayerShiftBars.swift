@@ -16,10 +16,11 @@ struct LayerShiftBars {
     func render() -> String {
         let area = PlotArea(left: 50, top: 30, width: width - 50 - 10, height: height - 30 - 34)
         var canvas = SVGCanvas(width: width, height: height)
-        let ticks = NiceTicks(covering: 0, max(scaleMaximum, 1e-12), targetCount: 3)
+        let ticks = NiceTicks(covering: 0, scaleMaximum > 0 ? scaleMaximum : 1, targetCount: 3)
         let y = LinearScale(domain: (0, ticks.upper * 1.04), range: (area.bottom, area.top))
         canvas.marker(style.marker, x: 7, y: 11, size: 9, fill: style.color)
-        canvas.text(name, x: 16, y: 15, size: 12.5, weight: 700, fill: "#1d2330")
+        canvas.text(SVGCanvas.fitted(name, maxWidth: width - 130, size: 12.5), x: 16, y: 15, size: 12.5, weight: 700,
+                    fill: "#1d2330", title: name)
         let attentionTotal = shift.attention.filter(\.isFinite).reduce(0, +)
         let mlpTotal = shift.mlp.filter(\.isFinite).reduce(0, +)
         if attentionTotal + mlpTotal > 0 {
@@ -51,6 +52,10 @@ struct LayerShiftBars {
             }
         }
         canvas.line(x1: area.left, y1: area.bottom, x2: area.right, y2: area.bottom, stroke: "#9aa1ad")
+        if attentionTotal + mlpTotal == 0 {
+            canvas.text("no shift measured", x: area.left + area.width / 2, y: area.top + area.height / 2, size: 11.5,
+                        anchor: .middle, fill: "#8a93a3")
+        }
         canvas.text("decoder layer", x: area.left + area.width / 2, y: area.bottom + 27, size: 10, anchor: .middle,
                     fill: "#5b6475")
         return canvas.render(label: "Layer shift of \(name) after \(shift.stage)")

@@ -67,6 +67,7 @@ enum ReportStyle {
     details { margin-top: 12px; }
     summary { cursor: pointer; color: #2a4a8a; font-weight: 600; }
     .scroll { overflow-x: auto; }
+    .scroll svg { max-width: none; }
     footer { color: var(--muted); font-size: 12px; text-align: center; margin-top: 18px; }
     @media print { body { background: #fff; } section { break-inside: avoid; border-color: #ccc; } }
     """

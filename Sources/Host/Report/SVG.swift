@@ -119,7 +119,7 @@ public struct SVGCanvas {
     public func render(label: String) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(n(width)) \(n(height))\" "
             + "width=\"\(n(width))\" height=\"\(n(height))\" role=\"img\" aria-label=\"\(e(label))\">\n"
-            + "<title>\(e(label))</title>\n" + elements.joined(separator: "\n") + "\n</svg>"
+            + elements.joined(separator: "\n") + "\n</svg>"
     }
 
     private mutating func path(_ points: [(x: Double, y: Double)], fill: String, stroke: String, title: String?) {
@@ -282,5 +282,12 @@ extension SVGCanvas {
     /// A rough width of `text` at `size` pixels, for layout (a generous average glyph width).
     public static func estimatedWidth(_ text: String, size: Double) -> Double {
         Double(text.count) * size * 0.6
+    }
+
+    /// `text` shortened with an ellipsis so that its estimated width fits `maxWidth`.
+    public static func fitted(_ text: String, maxWidth: Double, size: Double) -> String {
+        guard estimatedWidth(text, size: size) > maxWidth else { return text }
+        let keep = max(1, Int(maxWidth / (size * 0.6)) - 1)
+        return String(text.prefix(keep)) + "\u{2026}"
     }
 }

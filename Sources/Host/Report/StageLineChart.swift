@@ -107,7 +107,7 @@ struct StageLineChart {
     }
 
     private func endLabel(_ series: Series) -> String {
-        series.failed ? "\(series.name) (failed)" : series.name
+        SVGCanvas.fitted(series.failed ? "\(series.name) (failed)" : series.name, maxWidth: 144, size: 11)
     }
 
     private func format(_ value: Double) -> String {

@@ -44,14 +44,15 @@ struct TradeoffScatter {
         }
         let bounds = LabelLayout.Box(x0: area.left + 2, y0: area.top + 34, x1: area.right - 2, y1: area.bottom - 2)
         let frontLine = front.map { (x: x($0.forgetting), y: y($0.learning)) }
-        let placements = LabelLayout.place(points: positions, labels: points.map(\.name), size: 11.5, pointRadius: 7,
+        let labels = points.map { SVGCanvas.fitted($0.name, maxWidth: 150, size: 11.5) }
+        let placements = LabelLayout.place(points: positions, labels: labels, size: 11.5, pointRadius: 7,
                                            bounds: bounds, obstacles: LabelLayout.boxes(along: frontLine))
-        for ((point, position), placement) in zip(zip(points, positions), placements) {
+        for ((point, position), (label, placement)) in zip(zip(points, positions), zip(labels, placements)) {
             if placement.needsLeader {
                 canvas.line(x1: position.x, y1: position.y, x2: placement.x, y2: placement.y - 4,
                             stroke: point.style.color, width: 0.8, opacity: 0.6)
             }
-            canvas.text(point.name, x: placement.x, y: placement.y, size: 11.5, anchor: placement.anchor, weight: 600,
+            canvas.text(label, x: placement.x, y: placement.y, size: 11.5, anchor: placement.anchor, weight: 600,
                         fill: point.style.color, halo: true)
         }
         if points.isEmpty {
