@@ -138,6 +138,15 @@ final class ReportTests: XCTestCase {
         // scatter, Figure 1, final heatmap, forgetting per stage.
         XCTAssertEqual(oneStage.components(separatedBy: "<svg ").count - 1, 4)
 
+        var allFailed = StudyResultsFixture.results(strategies: [])
+        allFailed.strategies = [StudyResultsFixture.failed("a", index: 0, measuredStages: 2),
+                                StudyResultsFixture.failed("b", index: 1, measuredStages: 0)]
+        let failed = HTMLReport.render(allFailed)
+        XCTAssertTrue(failed.contains("No strategy completed, so there are no final numbers to compare."))
+        XCTAssertTrue(failed.contains("(measured through: nothing)"))
+        XCTAssertTrue(failed.contains("<title>a after species:"), "a's measured stages are still drawn")
+        XCTAssertTrue(HTMLReport.render(StudyResultsFixture.results(strategies: [])).contains("0 strategies tuned"))
+
         let many = HTMLReport.render(samples["many"]!)
         for name in Self.studyNames { XCTAssertTrue(many.contains("<strong>\(name)</strong>"), name) }
         XCTAssertTrue(many.contains("badge bad\">failed"))

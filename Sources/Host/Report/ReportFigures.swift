@@ -12,10 +12,10 @@ enum ReportFigures {
             TradeoffScatter.Point(name: $0.name, style: $0.style, forgetting: $0.result.metrics.heldOutForgettingFinal,
                                   learning: $0.result.metrics.learning, paretoOptimal: $0.isParetoOptimal)
         }
-        let base = model.baseAccuracy.map { row -> Double? in
-            let heldOut = model.benchmarks.indices.filter { model.benchmarks[$0].role != "target" }
-            return heldOut.isEmpty ? nil : heldOut.map { row[$0] }.reduce(0, +) / Double(heldOut.count)
-        } ?? nil
+        let heldOut = model.benchmarks.indices.filter { model.benchmarks[$0].role != "target" }
+        let base = model.baseAccuracy.flatMap { row in
+            heldOut.isEmpty ? nil : heldOut.map { row[$0] }.reduce(0, +) / Double(heldOut.count)
+        }
         let figure1 = StageLineChart(
             label: "Held-out average accuracy after each stage, per strategy", stages: model.stages,
             series: model.entriesInResultOrder.map {
@@ -41,9 +41,9 @@ enum ReportFigures {
             return html + "<p class=\"empty\">No strategy completed every stage.</p></section>\n"
         }
         let last = model.stages.count - 1
-        let allStages = complete.flatMap { entry in (1..<max(2, model.stages.count)).flatMap { stage in
-            stage < model.stages.count ? model.change(entry, afterStage: stage) : [] } }
-        let largest = allStages.filter(\.isFinite).map(abs).max() ?? 0
+        let tunedStages = 1..<max(1, model.stages.count)
+        let largest = complete.flatMap { entry in tunedStages.flatMap { model.change(entry, afterStage: $0) } }
+            .filter(\.isFinite).map(abs).max() ?? 0
         let limit = NiceTicks(covering: 0, max(5, largest), targetCount: 4).upper
         func heatmap(after stage: Int, summary: Bool) -> ChangeHeatmap {
             ChangeHeatmap(label: "Accuracy change vs base after stage \(model.stages[stage])", benchmarks: model.benchmarks,
@@ -128,7 +128,9 @@ enum ReportFigures {
             + "(tuned minus base) of the attention output and of the MLP output, projected through lm_head and "
             + "averaged over held-out tokens, after the last stage. All panels share one scale.</p>\n"
         guard !panels.isEmpty else {
-            return html + "<p class=\"empty\">No layer-shift probe was recorded in these results.</p></section>\n"
+            let why = model.complete.isEmpty ? "No strategy completed, so there is no final layer shift to show."
+                : "No layer-shift probe was recorded in these results."
+            return html + "<p class=\"empty\">\(why)</p></section>\n"
         }
         html += "<div class=\"key\"><span style=\"--c:\(LayerShiftBars.attentionColor)\">attention output</span>"
             + "<span style=\"--c:\(LayerShiftBars.mlpColor)\">MLP output</span></div>\n"
