@@ -132,7 +132,7 @@ enum AttentionCore {
                                                  mask: maskRow, scale: g.scale)
                         logSumExp?[unit * g.queries + i0 + r] = lse
                     }
-                    Kernels.weightedRowSum(scores, ldw: padded, rows: rows, range: 0..<reach, vb, lds: kRow,
+                    Kernels.weightedRowSum(scores, rowStride: padded, termStride: 1, rows: rows, range: 0..<reach, vb, lds: kRow,
                                            width: dh, ob + i0 * qRow, ldo: qRow, accumulate: false)
                 }
             }
@@ -156,10 +156,9 @@ enum AttentionCore {
             let probs = UnsafeMutablePointer<Float>.allocate(capacity: t * padded)  // P [T, padded]
             let scoreGrads = UnsafeMutablePointer<Float>.allocate(capacity: t * padded)  // dS [T, padded]
             let probGrads = UnsafeMutablePointer<Float>.allocate(capacity: 4 * padded)  // dP, 4 rows
-            let transposed = UnsafeMutablePointer<Float>.allocate(capacity: used * t)  // P^T or dS^T
             defer {
                 keysT.deallocate(); valuesT.deallocate(); probs.deallocate()
-                scoreGrads.deallocate(); probGrads.deallocate(); transposed.deallocate()
+                scoreGrads.deallocate(); probGrads.deallocate()
             }
             for unit in units {
                 let b = unit / g.kvHeads, kvHead = unit % g.kvHeads
@@ -198,18 +197,17 @@ enum AttentionCore {
                             for j in visible..<used { ds[j] = 0 }
                         }
                         if let dQ, reach > 0 {
-                            Kernels.weightedRowSum(dsBlock, ldw: padded, rows: rows, range: 0..<reach, kb, lds: kRow,
+                            Kernels.weightedRowSum(dsBlock, rowStride: padded, termStride: 1, rows: rows, range: 0..<reach, kb, lds: kRow,
                                                    width: dh, dQ + qOffset + i0 * qRow, ldo: qRow, accumulate: true)
                         }
                     }
                     // dV[j] += sum_i P[i, j] dO[i];  dK[j] += sum_i dS[i, j] q[i]  (over the queries that see j)
                     for (grad, weights, source) in [(dV, probs, gb), (dK, scoreGrads, qb)] {
                         guard let grad else { continue }
-                        Kernels.transpose(weights, ld: padded, rows: t, columns: used, into: transposed, ldDst: t)
                         for j0 in stride(from: 0, to: used, by: 4) {
-                            let rows = Swift.min(4, used - j0)
-                            Kernels.weightedRowSum(transposed + j0 * t, ldw: t, rows: rows,
-                                                   range: g.firstQuery(seeing: j0)..<t, source, lds: qRow, width: dh,
+                            Kernels.weightedRowSum(weights + j0, rowStride: 1, termStride: padded,
+                                                   rows: Swift.min(4, used - j0), range: g.firstQuery(seeing: j0)..<t,
+                                                   source, lds: qRow, width: dh,
                                                    grad + kvOffset + j0 * kRow, ldo: kRow, accumulate: true)
                         }
                     }

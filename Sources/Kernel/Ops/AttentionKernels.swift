@@ -3,8 +3,8 @@
 /// Attention needs four small products per head, all of one of two shapes:
 /// - `rowsTimesPacked`: C[r, j] = sum_d A[r, d] * Bt[d, j], with B packed transposed (scores = Q K^T and
 ///   dP = dO V^T). Vectorized over j, so no horizontal sums.
-/// - `weightedRowSum`: out[r, :] (+)= sum_j W[r, j] * R[j, :] (O = P V, dQ = dS K, dK = dS^T Q,
-///   dV = P^T dO). Vectorized over the head dimension.
+/// - `weightedRowSum`: out[r, :] (+)= sum_j W[r, j] * R[j, :] (O = P V, dQ = dS K, and with W read
+///   transposed, dK = dS^T Q and dV = P^T dO). Vectorized over the head dimension.
 /// Each computes 4 rows x 32 columns in 8 vector accumulators; a block with fewer than 4 rows reuses its last
 /// row for the missing ones and does not store them. Every output element has one fixed summation order.
 enum AttentionKernels {
@@ -18,19 +18,14 @@ enum AttentionKernels {
     /// dst[depth, ldDst], with zeros in columns n..<ldDst.
     static func packTransposed(_ src: UnsafePointer<Float>, ld: Int, rows n: Int, depth: Int,
                                into dst: UnsafeMutablePointer<Float>, ldDst: Int) {
-        for d in 0..<depth {
-            let row = dst + d * ldDst
-            for j in 0..<n { row[j] = src[j * ld + d] }
-            for j in n..<ldDst { row[j] = 0 }
+        var s = src
+        for j in 0..<n {
+            var from = s, to = dst + j
+            for _ in 0..<depth { to.pointee = from.pointee; from += 1; to += ldDst }
+            s += ld
         }
-    }
-
-    /// dst[j, i] = src[i, j] for i < rows, j < columns.
-    static func transpose(_ src: UnsafePointer<Float>, ld: Int, rows: Int, columns: Int,
-                          into dst: UnsafeMutablePointer<Float>, ldDst: Int) {
-        for i in 0..<rows {
-            let s = src + i * ld
-            for j in 0..<columns { dst[j * ldDst + i] = s[j] }
+        if ldDst > n {
+            for d in 0..<depth { (dst + d * ldDst + n).update(repeating: 0, count: ldDst - n) }
         }
     }
 
@@ -65,12 +60,15 @@ enum AttentionKernels {
         }
     }
 
-    /// out[r, 0..<width] = (or += with `accumulate`) sum_{j in range} W[r, j] * R[j, 0..<width] for r < rows (1...4).
-    static func weightedRowSum(_ w: UnsafePointer<Float>, ldw: Int, rows: Int, range: Range<Int>,
+    /// out[r, 0..<width] = (or += with `accumulate`) sum_{j in range} W(r, j) * R[j, 0..<width] for r < rows (1...4),
+    /// with W(r, j) = w[r * rowStride + j * termStride]: a row-major W has termStride 1, and a transposed one
+    /// (W(r, j) = M[j, r], e.g. dV = P^T dO read straight from P) has rowStride 1.
+    static func weightedRowSum(_ w: UnsafePointer<Float>, rowStride: Int, termStride: Int, rows: Int, range: Range<Int>,
                                _ src: UnsafePointer<Float>, lds: Int, width: Int,
                                _ out: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool) {
-        let w0 = w, w1 = w + Swift.min(1, rows - 1) * ldw
-        let w2 = w + Swift.min(2, rows - 1) * ldw, w3 = w + Swift.min(3, rows - 1) * ldw
+        let first = w + range.lowerBound * termStride, sourceStart = src + range.lowerBound * lds
+        let w0 = first, w1 = first + Swift.min(1, rows - 1) * rowStride
+        let w2 = first + Swift.min(2, rows - 1) * rowStride, w3 = first + Swift.min(3, rows - 1) * rowStride
         @inline(__always) func put(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
             RowKernels.store(accumulate ? RowKernels.load(p) + v : v, p)
         }
@@ -78,11 +76,13 @@ enum AttentionKernels {
         while column + 32 <= width {
             var c00 = Vector.zero, c01 = Vector.zero, c10 = Vector.zero, c11 = Vector.zero
             var c20 = Vector.zero, c21 = Vector.zero, c30 = Vector.zero, c31 = Vector.zero
-            for j in range {
-                let rp = src + j * lds + column
+            var rp = sourceStart + column, wo = 0
+            for _ in range {
                 let r0 = RowKernels.load(rp), r1 = RowKernels.load(rp + 16)
-                let x0 = Vector(repeating: w0[j]), x1 = Vector(repeating: w1[j])
-                let x2 = Vector(repeating: w2[j]), x3 = Vector(repeating: w3[j])
+                let x0 = Vector(repeating: w0[wo]), x1 = Vector(repeating: w1[wo])
+                let x2 = Vector(repeating: w2[wo]), x3 = Vector(repeating: w3[wo])
+                rp += lds
+                wo &+= termStride
                 c00 = c00 + x0 * r0; c01 = c01 + x0 * r1
                 c10 = c10 + x1 * r0; c11 = c11 + x1 * r1
                 c20 = c20 + x2 * r0; c21 = c21 + x2 * r1
@@ -97,12 +97,15 @@ enum AttentionKernels {
         }
         if column + 16 <= width {
             var c0 = Vector.zero, c1 = Vector.zero, c2 = Vector.zero, c3 = Vector.zero
-            for j in range {
-                let r0 = RowKernels.load(src + j * lds + column)
-                c0 = c0 + Vector(repeating: w0[j]) * r0
-                c1 = c1 + Vector(repeating: w1[j]) * r0
-                c2 = c2 + Vector(repeating: w2[j]) * r0
-                c3 = c3 + Vector(repeating: w3[j]) * r0
+            var rp = sourceStart + column, wo = 0
+            for _ in range {
+                let r0 = RowKernels.load(rp)
+                c0 = c0 + Vector(repeating: w0[wo]) * r0
+                c1 = c1 + Vector(repeating: w1[wo]) * r0
+                c2 = c2 + Vector(repeating: w2[wo]) * r0
+                c3 = c3 + Vector(repeating: w3[wo]) * r0
+                rp += lds
+                wo &+= termStride
             }
             let o = out + column
             put(c0, o)
@@ -113,10 +116,11 @@ enum AttentionKernels {
         }
         if column < width {  // fewer than 16 columns left: plain loops
             for r in 0..<rows {
-                let wr = w + r * ldw, o = out + r * ldo
+                let wr = first + r * rowStride, o = out + r * ldo
                 for col in column..<width {
                     var s: Float = 0
-                    for j in range { s = s + wr[j] * src[j * lds + col] }
+                    var rp = sourceStart + col, wo = 0
+                    for _ in range { s = s + wr[wo] * rp.pointee; rp += lds; wo &+= termStride }
                     o[col] = accumulate ? o[col] + s : s
                 }
             }

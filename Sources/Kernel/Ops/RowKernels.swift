@@ -38,7 +38,9 @@ enum RowKernels {
     @inline(__always)
     static func exp(_ x: Vector) -> Vector {
         let low: Float = -87, high: Float = 88
-        let xc = pointwiseMin(pointwiseMax(x, Vector(repeating: low)), Vector(repeating: high))
+        // `replacing` rather than pointwiseMin/Max: those are not inlined and cost a call per vector.
+        let lowVector = Vector(repeating: low), highVector = Vector(repeating: high)
+        let xc = x.replacing(with: lowVector, where: x .< lowVector).replacing(with: highVector, where: x .> highVector)
         // n = round(x / ln 2) by the 1.5 * 2^23 trick; its integer sits in the low mantissa bits.
         let magic = Vector(repeating: 12_582_912)
         let shifted = xc * 1.442_695_04 + magic
@@ -55,7 +57,7 @@ enum RowKernels {
         // 2^n: (n + 127) << 23; the high bits of the magic constant shift out.
         let bits = (unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &+ 127) &<< 23
         let scaled = y * unsafeBitCast(bits, to: Vector.self)
-        return scaled.replacing(with: 0, where: x .< Vector(repeating: low))
+        return scaled.replacing(with: 0, where: x .< lowVector)
     }
 
     /// e^x for one value, the same approximation as the vector form (so scalar tails match their rows).
@@ -67,8 +69,8 @@ enum RowKernels {
     static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = Vector(repeating: -.infinity)
         var i = 0
-        while i + lanes <= n { m = pointwiseMax(m, load(p + i)); i += lanes }
-        if i < n { m = pointwiseMax(m, loadPartial(p + i, n - i, fill: -.infinity)) }
+        while i + lanes <= n { let v = load(p + i); m = m.replacing(with: v, where: v .> m); i += lanes }
+        if i < n { let v = loadPartial(p + i, n - i, fill: -.infinity); m = m.replacing(with: v, where: v .> m) }
         return m.max()
     }
 
