@@ -18,11 +18,25 @@ enum AttentionKernels {
     /// dst[depth, ldDst], with zeros in columns n..<ldDst.
     static func packTransposed(_ src: UnsafePointer<Float>, ld: Int, rows n: Int, depth: Int,
                                into dst: UnsafeMutablePointer<Float>, ldDst: Int) {
-        var s = src
-        for j in 0..<n {
-            var from = s, to = dst + j
-            for _ in 0..<depth { to.pointee = from.pointee; from += 1; to += ldDst }
-            s += ld
+        // 16 source rows at a time, so each destination cache line is written whole while the 16 source
+        // rows stay in L1 (a plain column-by-column transpose stalls on 4K-aliased strided stores).
+        var j0 = 0
+        while j0 < n {
+            let count = Swift.min(16, n - j0)
+            var to = dst + j0, from = src + j0 * ld
+            for _ in 0..<depth {
+                if count == 16 {
+                    let f = from
+                    RowKernels.store(RowKernels.Vector(
+                        f[0], f[ld], f[2 * ld], f[3 * ld], f[4 * ld], f[5 * ld], f[6 * ld], f[7 * ld],
+                        f[8 * ld], f[9 * ld], f[10 * ld], f[11 * ld], f[12 * ld], f[13 * ld], f[14 * ld], f[15 * ld]), to)
+                } else {
+                    for jj in 0..<count { to[jj] = from[jj * ld] }
+                }
+                to += ldDst
+                from += 1
+            }
+            j0 += 16
         }
         if ldDst > n {
             for d in 0..<depth { (dst + d * ldDst + n).update(repeating: 0, count: ldDst - n) }
