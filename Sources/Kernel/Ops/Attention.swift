@@ -132,8 +132,8 @@ enum AttentionCore {
                                                  mask: maskRow, scale: g.scale)
                         logSumExp?[unit * g.queries + i0 + r] = lse
                     }
-                    Kernels.weightedRowSum(scores, rowStride: padded, termStride: 1, rows: rows, range: 0..<reach, vb, lds: kRow,
-                                           width: dh, ob + i0 * qRow, ldo: qRow, accumulate: false)
+                    Kernels.weightedRowSum(scores, rowStride: padded, termStride: 1, rows: rows, range: 0..<reach,
+                                           vb, lds: kRow, width: dh, ob + i0 * qRow, ldo: qRow, accumulate: false)
                 }
             }
         }
@@ -197,8 +197,9 @@ enum AttentionCore {
                             for j in visible..<used { ds[j] = 0 }
                         }
                         if let dQ, reach > 0 {
-                            Kernels.weightedRowSum(dsBlock, rowStride: padded, termStride: 1, rows: rows, range: 0..<reach, kb, lds: kRow,
-                                                   width: dh, dQ + qOffset + i0 * qRow, ldo: qRow, accumulate: true)
+                            Kernels.weightedRowSum(dsBlock, rowStride: padded, termStride: 1, rows: rows,
+                                                   range: 0..<reach, kb, lds: kRow, width: dh,
+                                                   dQ + qOffset + i0 * qRow, ldo: qRow, accumulate: true)
                         }
                     }
                     // dV[j] += sum_i P[i, j] dO[i];  dK[j] += sum_i dS[i, j] q[i]  (over the queries that see j)

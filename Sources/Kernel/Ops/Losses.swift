@@ -79,7 +79,8 @@ public func klDivergence(student studentLogits: Tensor, teacher teacherLogits: T
         Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: 2 * v)) { range in
             for r in range where kp[r] {
                 let sr = s + r * v, tr = t + r * v
-                let lseS = RowKernels.logSumExp(sr, v, scale: invT), lseT = RowKernels.logSumExp(tr, v, scale: invT)
+                let lseS = RowKernels.logSumExp(sr, v, scale: invT)
+                let lseT = RowKernels.logSumExp(tr, v, scale: invT)
                 lse[2 * r] = lseS
                 lse[2 * r + 1] = lseT
                 // sum p_t * (log p_t - log p_s), written so identical logits give exactly 0.
@@ -89,9 +90,8 @@ public func klDivergence(student studentLogits: Tensor, teacher teacherLogits: T
                 var j = 0
                 while j < v {
                     let n = min(RowKernels.lanes, v - j)
-                    let vs = n == RowKernels.lanes ? RowKernels.load(sr + j) : RowKernels.loadPartial(sr + j, n, fill: 0)
-                    let vt = n == RowKernels.lanes ? RowKernels.load(tr + j) : RowKernels.loadPartial(tr + j, n, fill: 0)
-                    let logPS = vs * scale - shiftS, logPT = vt * scale - shiftT
+                    let logPS = RowKernels.load(sr + j, count: n) * scale - shiftS
+                    let logPT = RowKernels.load(tr + j, count: n) * scale - shiftT
                     var term = RowKernels.exp(logPT) * (logPT - logPS)
                     for lane in n..<RowKernels.lanes { term[lane] = 0 }  // padding lanes of the tail
                     acc += term
@@ -117,13 +117,9 @@ public func klDivergence(student studentLogits: Tensor, teacher teacherLogits: T
                     var j = 0
                     while j < v {  // dS += g * (p_s - p_t)
                         let n = min(RowKernels.lanes, v - j)
-                        let vs = n == RowKernels.lanes ? RowKernels.load(sr + j) : RowKernels.loadPartial(sr + j, n, fill: 0)
-                        let vt = n == RowKernels.lanes ? RowKernels.load(tr + j) : RowKernels.loadPartial(tr + j, n, fill: 0)
-                        let vd = n == RowKernels.lanes ? RowKernels.load(dr + j) : RowKernels.loadPartial(dr + j, n, fill: 0)
-                        let delta = RowKernels.exp(vs * scale - shiftS) - RowKernels.exp(vt * scale - shiftT)
-                        let updated = vd + factor * delta
-                        if n == RowKernels.lanes { RowKernels.store(updated, dr + j) }
-                        else { RowKernels.storePartial(updated, dr + j, n) }
+                        let ps = RowKernels.exp(RowKernels.load(sr + j, count: n) * scale - shiftS)
+                        let pt = RowKernels.exp(RowKernels.load(tr + j, count: n) * scale - shiftT)
+                        RowKernels.store(RowKernels.load(dr + j, count: n) + factor * (ps - pt), dr + j, count: n)
                         j += n
                     }
                 }

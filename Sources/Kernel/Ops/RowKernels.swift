@@ -32,6 +32,18 @@ enum RowKernels {
         for i in 0..<n { p[i] = v[i] }
     }
 
+    /// Loads min(n, 16) floats: a whole vector, or a padded tail (other lanes 0).
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, count n: Int) -> Vector {
+        n >= lanes ? load(p) : loadPartial(p, n, fill: 0)
+    }
+
+    /// Stores the first min(n, 16) lanes.
+    @inline(__always)
+    static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, count n: Int) {
+        if n >= lanes { store(v, p) } else { storePartial(v, p, n) }
+    }
+
     /// e^x per lane (Cephes-style range reduction and degree-6 polynomial, about 2 ulp). Inputs below -87
     /// give exactly 0 (so a masked `-infinity` score contributes nothing); inputs are clamped at 88.
     /// Built from adds, multiplies and integer shifts only, so it vectorizes on baseline x86-64 too.
