@@ -89,4 +89,21 @@ final class NormalizationTests: XCTestCase {
         XCTAssertNil(b.grad)
         XCTAssertNotNil(x.grad)
     }
+
+    func testRMSNormGradientsDoNotDependOnThreadCount() {
+        var rng = TestRandom(37)
+        let x = rng.tensor([64, 48]), w = rng.tensor([48])
+        func run() -> [[Float]] {
+            x.zeroGrad(); w.zeroGrad()
+            let y = rmsNorm(x, weight: w)
+            y.backward(seed: Tensor(filled: 0.25, shape: y.shape))
+            return [y.array, x.grad!.array, w.grad!.array]
+        }
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 1
+        let one = run()
+        Parallel.threads = 3
+        XCTAssertEqual(one, run())
+    }
 }
