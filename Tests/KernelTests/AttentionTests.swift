@@ -108,12 +108,7 @@ final class AttentionTests: XCTestCase {
             y.backward(seed: Tensor(filled: 0.5, shape: y.shape))
             return [y.array, q.grad!.array, k.grad!.array, v.grad!.array]
         }
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 1
-        let one = run()
-        Parallel.threads = 3
-        XCTAssertEqual(one, run())
+        assertSameOnOneAndThreeThreads(run)
     }
 
     func testKVCacheTokenByTokenEqualsFullSequence() {

@@ -99,11 +99,6 @@ final class NormalizationTests: XCTestCase {
             y.backward(seed: Tensor(filled: 0.25, shape: y.shape))
             return [y.array, x.grad!.array, w.grad!.array]
         }
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 1
-        let one = run()
-        Parallel.threads = 3
-        XCTAssertEqual(one, run())
+        assertSameOnOneAndThreeThreads(run)
     }
 }

@@ -26,12 +26,11 @@ public func crossEntropy(_ logits: Tensor, targets: [Int32], ignoreIndex: Int32 
     let logSumExp = Storage(count: rows), rowLoss = Storage(count: rows)
     let x = logits.data, lse = logSumExp.pointer, losses = rowLoss.pointer
     targets.withUnsafeBufferPointer { tp in
-        Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: v)) { range in
-            for r in range where tp[r] != ignoreIndex {
-                let xr = x + r * v
-                lse[r] = RowKernels.logSumExp(xr, v, scale: 1)
-                losses[r] = lse[r] - xr[Int(tp[r])]
-            }
+        RowKernels.forEachRow(rows, width: v) { r in
+            guard tp[r] != ignoreIndex else { return }
+            let xr = x + r * v
+            lse[r] = RowKernels.logSumExp(xr, v, scale: 1)
+            losses[r] = lse[r] - xr[Int(tp[r])]
         }
     }
     let out = Tensor(scalar: kept == 0 ? 0 : Float(orderedSum(losses, rows) / Double(kept)))
@@ -39,11 +38,10 @@ public func crossEntropy(_ logits: Tensor, targets: [Int32], ignoreIndex: Int32 
         guard kept > 0 else { return }
         let g = dOut[0] / Float(kept), dX = logits.gradStorage(), lse = logSumExp.pointer
         targets.withUnsafeBufferPointer { tp in
-            Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: v)) { range in
-                for r in range where tp[r] != ignoreIndex {
-                    addScaledSoftmax(x + r * v, into: dX + r * v, v, scale: 1, logSumExp: lse[r], factor: g)
-                    dX[r * v + Int(tp[r])] -= g
-                }
+            RowKernels.forEachRow(rows, width: v) { r in
+                guard tp[r] != ignoreIndex else { return }
+                addScaledSoftmax(x + r * v, into: dX + r * v, v, scale: 1, logSumExp: lse[r], factor: g)
+                dX[r * v + Int(tp[r])] -= g
             }
         }
     }
@@ -76,29 +74,25 @@ public func klDivergence(student studentLogits: Tensor, teacher teacherLogits: T
     let logSumExp = Storage(count: 2 * rows), rowLoss = Storage(count: rows)  // (student, teacher) per row
     let s = studentLogits.data, t = teacherLogits.data, lse = logSumExp.pointer, losses = rowLoss.pointer
     keep.withUnsafeBufferPointer { kp in
-        Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: 2 * v)) { range in
-            for r in range where kp[r] {
-                let sr = s + r * v, tr = t + r * v
-                let lseS = RowKernels.logSumExp(sr, v, scale: invT)
-                let lseT = RowKernels.logSumExp(tr, v, scale: invT)
-                lse[2 * r] = lseS
-                lse[2 * r + 1] = lseT
-                // sum p_t * (log p_t - log p_s), written so identical logits give exactly 0.
-                var acc = RowKernels.Vector.zero
-                let scale = RowKernels.Vector(repeating: invT)
-                let shiftS = RowKernels.Vector(repeating: lseS), shiftT = RowKernels.Vector(repeating: lseT)
-                var j = 0
-                while j < v {
-                    let n = min(RowKernels.lanes, v - j)
-                    let logPS = RowKernels.load(sr + j, count: n) * scale - shiftS
-                    let logPT = RowKernels.load(tr + j, count: n) * scale - shiftT
-                    var term = RowKernels.exp(logPT) * (logPT - logPS)
-                    for lane in n..<RowKernels.lanes { term[lane] = 0 }  // padding lanes of the tail
-                    acc += term
-                    j += n
-                }
-                losses[r] = acc.sum()
+        RowKernels.forEachRow(rows, width: 2 * v) { r in
+            guard kp[r] else { return }
+            let sr = s + r * v, tr = t + r * v
+            let lseS = RowKernels.logSumExp(sr, v, scale: invT)
+            let lseT = RowKernels.logSumExp(tr, v, scale: invT)
+            lse[2 * r] = lseS
+            lse[2 * r + 1] = lseT
+            // sum p_t * (log p_t - log p_s), written so identical logits give exactly 0.
+            var acc = RowKernels.Vector.zero
+            let scale = RowKernels.Vector(repeating: invT)
+            let shiftS = RowKernels.Vector(repeating: lseS), shiftT = RowKernels.Vector(repeating: lseT)
+            RowKernels.forEachVector(v) { j, n in
+                let logPS = RowKernels.load(sr + j, count: n) * scale - shiftS
+                let logPT = RowKernels.load(tr + j, count: n) * scale - shiftT
+                var term = RowKernels.exp(logPT) * (logPT - logPS)
+                for lane in n..<RowKernels.lanes { term[lane] = 0 }  // padding lanes of the tail
+                acc += term
             }
+            losses[r] = acc.sum()
         }
     }
     let out = Tensor(scalar: kept == 0 ? 0 : Float(orderedSum(losses, rows) / Double(kept)))
@@ -108,20 +102,16 @@ public func klDivergence(student studentLogits: Tensor, teacher teacherLogits: T
         let g = dOut[0] * invT / Float(kept), dS = studentLogits.gradStorage()
         let s = studentLogits.data, t = teacherLogits.data, lse = logSumExp.pointer
         keep.withUnsafeBufferPointer { kp in
-            Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: 2 * v)) { range in
-                for r in range where kp[r] {
-                    let sr = s + r * v, tr = t + r * v, dr = dS + r * v
-                    let scale = RowKernels.Vector(repeating: invT), factor = RowKernels.Vector(repeating: g)
-                    let shiftS = RowKernels.Vector(repeating: lse[2 * r])
-                    let shiftT = RowKernels.Vector(repeating: lse[2 * r + 1])
-                    var j = 0
-                    while j < v {  // dS += g * (p_s - p_t)
-                        let n = min(RowKernels.lanes, v - j)
-                        let ps = RowKernels.exp(RowKernels.load(sr + j, count: n) * scale - shiftS)
-                        let pt = RowKernels.exp(RowKernels.load(tr + j, count: n) * scale - shiftT)
-                        RowKernels.store(RowKernels.load(dr + j, count: n) + factor * (ps - pt), dr + j, count: n)
-                        j += n
-                    }
+            RowKernels.forEachRow(rows, width: 2 * v) { r in
+                guard kp[r] else { return }
+                let sr = s + r * v, tr = t + r * v, dr = dS + r * v
+                let scale = RowKernels.Vector(repeating: invT), factor = RowKernels.Vector(repeating: g)
+                let shiftS = RowKernels.Vector(repeating: lse[2 * r])
+                let shiftT = RowKernels.Vector(repeating: lse[2 * r + 1])
+                RowKernels.forEachVector(v) { j, n in  // dS += g * (p_s - p_t)
+                    let ps = RowKernels.exp(RowKernels.load(sr + j, count: n) * scale - shiftS)
+                    let pt = RowKernels.exp(RowKernels.load(tr + j, count: n) * scale - shiftT)
+                    RowKernels.store(RowKernels.load(dr + j, count: n) + factor * (ps - pt), dr + j, count: n)
                 }
             }
         }

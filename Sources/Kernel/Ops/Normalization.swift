@@ -18,25 +18,21 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float = 1e-6) -> Tensor {
     let recording = Autograd.needsGrad([x, weight])
     let inverseRMS = Storage(count: recording ? rows : 0)
     let xs = x.data, ws = weight.data, ys = out.data, saved = inverseRMS.pointer
-    Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: d)) { range in
-        for r in range {
-            let xr = xs + r * d, yr = ys + r * d
-            let inv = 1 / (RowKernels.dot(xr, xr, d) / Float(d) + eps).squareRoot()
-            if recording { saved[r] = inv }
-            for j in 0..<d { yr[j] = (xr[j] * inv) * ws[j] }
-        }
+    RowKernels.forEachRow(rows, width: d) { r in
+        let xr = xs + r * d, yr = ys + r * d
+        let inv = 1 / (RowKernels.dot(xr, xr, d) / Float(d) + eps).squareRoot()
+        if recording { saved[r] = inv }
+        for j in 0..<d { yr[j] = (xr[j] * inv) * ws[j] }
     }
     Autograd.record(out, inputs: [x, weight], op: "rmsNorm") { dY in
         let inv = inverseRMS.pointer
         if x.requiresGrad {
             // dx = inv * w * g - x * inv^3 / D * sum(g * w * x)
             let dX = x.gradStorage()
-            Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: d)) { range in
-                for r in range {
-                    let xr = xs + r * d, gr = dY + r * d, dr = dX + r * d, ir = inv[r]
-                    let c = RowKernels.dot3(gr, ws, xr, d) * ir * ir * ir / Float(d)
-                    for j in 0..<d { dr[j] = dr[j] + ir * ws[j] * gr[j] - xr[j] * c }
-                }
+            RowKernels.forEachRow(rows, width: d) { r in
+                let xr = xs + r * d, gr = dY + r * d, dr = dX + r * d, ir = inv[r]
+                let c = RowKernels.dot3(gr, ws, xr, d) * ir * ir * ir / Float(d)
+                for j in 0..<d { dr[j] = dr[j] + ir * ws[j] * gr[j] - xr[j] * c }
             }
         }
         if weight.requiresGrad {  // dw = sum over rows of g * x * inv
@@ -68,17 +64,15 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, eps: Float = 1
     let recording = Autograd.needsGrad(inputs)
     let stats = Storage(count: recording ? 2 * rows : 0)  // mean, inverse std per row
     let xs = x.data, ws = weight.data, bs = bias?.data, ys = out.data, saved = stats.pointer
-    Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: d)) { range in
-        for r in range {
-            let xr = xs + r * d, yr = ys + r * d
-            let mean = RowKernels.sum(xr, d) / Float(d)
-            let inv = 1 / (RowKernels.squaredDeviation(xr, d, from: mean) / Float(d) + eps).squareRoot()
-            if recording { saved[2 * r] = mean; saved[2 * r + 1] = inv }
-            if let bs {
-                for j in 0..<d { yr[j] = (xr[j] - mean) * inv * ws[j] + bs[j] }
-            } else {
-                for j in 0..<d { yr[j] = (xr[j] - mean) * inv * ws[j] }
-            }
+    RowKernels.forEachRow(rows, width: d) { r in
+        let xr = xs + r * d, yr = ys + r * d
+        let mean = RowKernels.sum(xr, d) / Float(d)
+        let inv = 1 / (RowKernels.squaredDeviation(xr, d, from: mean) / Float(d) + eps).squareRoot()
+        if recording { saved[2 * r] = mean; saved[2 * r + 1] = inv }
+        if let bs {
+            for j in 0..<d { yr[j] = (xr[j] - mean) * inv * ws[j] + bs[j] }
+        } else {
+            for j in 0..<d { yr[j] = (xr[j] - mean) * inv * ws[j] }
         }
     }
     Autograd.record(out, inputs: inputs, op: "layerNorm") { dY in
@@ -86,16 +80,14 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, eps: Float = 1
         if x.requiresGrad {
             // With xhat = (x - mean) * inv and h = g * w: dx = inv * (h - mean(h) - xhat * mean(h * xhat)).
             let dX = x.gradStorage()
-            Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: d)) { range in
-                for r in range {
-                    let xr = xs + r * d, gr = dY + r * d, dr = dX + r * d
-                    let mean = st[2 * r], inv = st[2 * r + 1]
-                    let meanH = RowKernels.dot(gr, ws, d) / Float(d)
-                    let meanHX = RowKernels.dot3(gr, ws, xr, d, center: mean) * inv / Float(d)
-                    for j in 0..<d {
-                        let xhat = (xr[j] - mean) * inv
-                        dr[j] = dr[j] + inv * (gr[j] * ws[j] - meanH - xhat * meanHX)
-                    }
+            RowKernels.forEachRow(rows, width: d) { r in
+                let xr = xs + r * d, gr = dY + r * d, dr = dX + r * d
+                let mean = st[2 * r], inv = st[2 * r + 1]
+                let meanH = RowKernels.dot(gr, ws, d) / Float(d)
+                let meanHX = RowKernels.dot3(gr, ws, xr, d, center: mean) * inv / Float(d)
+                for j in 0..<d {
+                    let xhat = (xr[j] - mean) * inv
+                    dr[j] = dr[j] + inv * (gr[j] * ws[j] - meanH - xhat * meanHX)
                 }
             }
         }

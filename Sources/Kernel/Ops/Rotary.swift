@@ -35,24 +35,22 @@ public func applyRotary(_ x: Tensor, positions: [Int], theta: Float) -> Tensor {
     func rotate(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, inverse: Bool) {
         let cosTable = table.cos.pointer, sinTable = table.sin.pointer  // `table` stays alive with this function
         positions.withUnsafeBufferPointer { pos in
-            Parallel.forRanges(b * t, minimumPerChunk: RowKernels.rowsPerChunk(width: rowWidth)) { tokens in
-                for token in tokens {
-                    let p = perRow ? pos[token] : pos[token % t]
-                    let c = cosTable + p * half, s = sinTable + p * half
-                    for head in 0..<h {
-                        let xr = src + token * rowWidth + head * dh, yr = dst + token * rowWidth + head * dh
-                        if inverse {  // (g1 c + g2 s, g2 c - g1 s), added into the gradient
-                            for j in 0..<half {
-                                let x1 = xr[j], x2 = xr[j + half]
-                                yr[j] = yr[j] + (x1 * c[j] + x2 * s[j])
-                                yr[j + half] = yr[j + half] + (x2 * c[j] - x1 * s[j])
-                            }
-                        } else {
-                            for j in 0..<half {
-                                let x1 = xr[j], x2 = xr[j + half]
-                                yr[j] = x1 * c[j] - x2 * s[j]
-                                yr[j + half] = x2 * c[j] + x1 * s[j]
-                            }
+            RowKernels.forEachRow(b * t, width: rowWidth) { token in
+                let p = perRow ? pos[token] : pos[token % t]
+                let c = cosTable + p * half, s = sinTable + p * half
+                for head in 0..<h {
+                    let xr = src + token * rowWidth + head * dh, yr = dst + token * rowWidth + head * dh
+                    if inverse {  // (g1 c + g2 s, g2 c - g1 s), added into the gradient
+                        for j in 0..<half {
+                            let x1 = xr[j], x2 = xr[j + half]
+                            yr[j] = yr[j] + (x1 * c[j] + x2 * s[j])
+                            yr[j + half] = yr[j + half] + (x2 * c[j] - x1 * s[j])
+                        }
+                    } else {
+                        for j in 0..<half {
+                            let x1 = xr[j], x2 = xr[j + half]
+                            yr[j] = x1 * c[j] - x2 * s[j]
+                            yr[j + half] = x2 * c[j] + x1 * s[j]
                         }
                     }
                 }

@@ -32,6 +32,16 @@ enum RowKernels {
         for i in 0..<n { p[i] = v[i] }
     }
 
+    /// Calls `body(i, 16)` for each whole vector starting at i in 0..<n, then `body(i, n - i)` once for a
+    /// shorter tail, so one loop body written with `load(_:count:)`/`store(_:_:count:)` serves both (the
+    /// whole-vector calls see a constant count and compile to plain vector code).
+    @inline(__always)
+    static func forEachVector(_ n: Int, _ body: (_ start: Int, _ count: Int) -> Void) {
+        var i = 0
+        while i + lanes <= n { body(i, lanes); i += lanes }
+        if i < n { body(i, n - i) }
+    }
+
     /// Loads min(n, 16) floats: a whole vector, or a padded tail (other lanes 0).
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, count n: Int) -> Vector {
@@ -180,7 +190,12 @@ enum RowKernels {
         return s.sum()
     }
 
-    /// How many rows of `width` floats make a chunk worth a thread (about 16k elements).
+    /// Calls `body(r)` for every row r < rows, the rows split over threads in contiguous chunks of about 16k
+    /// floats (rows of `width`), so small problems stay on one thread.
     @inline(__always)
-    static func rowsPerChunk(width: Int) -> Int { Swift.max(1, 16_384 / Swift.max(width, 1)) }
+    static func forEachRow(_ rows: Int, width: Int, _ body: (Int) -> Void) {
+        Parallel.forRanges(rows, minimumPerChunk: Swift.max(1, 16_384 / Swift.max(width, 1))) { range in
+            for r in range { body(r) }
+        }
+    }
 }

@@ -11,23 +11,19 @@ public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let (rows, width) = softmaxRows(x, axis: axis, op: "softmax")
     let out = Tensor(zeros: x.shape)
     let src = x.data, dst = out.data
-    Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: width)) { range in
-        for r in range {
-            let xr = src + r * width, yr = dst + r * width
-            let m = RowKernels.max(xr, width)
-            let s = RowKernels.expAndSum(xr, yr, width, scale: 1, shift: m)
-            RowKernels.scale(yr, width, by: 1 / s)
-        }
+    RowKernels.forEachRow(rows, width: width) { r in
+        let xr = src + r * width, yr = dst + r * width
+        let m = RowKernels.max(xr, width)
+        let s = RowKernels.expAndSum(xr, yr, width, scale: 1, shift: m)
+        RowKernels.scale(yr, width, by: 1 / s)
     }
     Autograd.record(out, inputs: [x], op: "softmax") { dY in
         // dx = y * (dy - sum(dy * y))
         let dX = x.gradStorage(), y = out.data
-        Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: width)) { range in
-            for r in range {
-                let yr = y + r * width, gr = dY + r * width, dr = dX + r * width
-                let inner = RowKernels.dot(yr, gr, width)
-                for j in 0..<width { dr[j] = dr[j] + yr[j] * (gr[j] - inner) }
-            }
+        RowKernels.forEachRow(rows, width: width) { r in
+            let yr = y + r * width, gr = dY + r * width, dr = dX + r * width
+            let inner = RowKernels.dot(yr, gr, width)
+            for j in 0..<width { dr[j] = dr[j] + yr[j] * (gr[j] - inner) }
         }
     }
     return out
@@ -38,31 +34,27 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let (rows, width) = softmaxRows(x, axis: axis, op: "logSoftmax")
     let out = Tensor(zeros: x.shape)
     let src = x.data, dst = out.data
-    Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: width)) { range in
-        for r in range {
-            let xr = src + r * width, yr = dst + r * width
-            let m = RowKernels.max(xr, width)
-            // The exponentials go to the output row as scratch, then are overwritten by the result.
-            let logSum = m + log(RowKernels.expAndSum(xr, yr, width, scale: 1, shift: m))
-            for j in 0..<width { yr[j] = xr[j] - logSum }
-        }
+    RowKernels.forEachRow(rows, width: width) { r in
+        let xr = src + r * width, yr = dst + r * width
+        let m = RowKernels.max(xr, width)
+        // The exponentials go to the output row as scratch, then are overwritten by the result.
+        let logSum = m + log(RowKernels.expAndSum(xr, yr, width, scale: 1, shift: m))
+        for j in 0..<width { yr[j] = xr[j] - logSum }
     }
     Autograd.record(out, inputs: [x], op: "logSoftmax") { dY in
         // dx = dy - softmax(x) * sum(dy), with softmax(x) = exp(log-softmax).
         let dX = x.gradStorage(), y = out.data
-        Parallel.forRanges(rows, minimumPerChunk: RowKernels.rowsPerChunk(width: width)) { range in
-            for r in range {
-                let yr = y + r * width, gr = dY + r * width, dr = dX + r * width
-                let total = RowKernels.sum(gr, width)
-                var j = 0
-                let t = RowKernels.Vector(repeating: total)
-                while j + RowKernels.lanes <= width {
-                    let p = RowKernels.exp(RowKernels.load(yr + j))
-                    RowKernels.store(RowKernels.load(dr + j) + RowKernels.load(gr + j) - p * t, dr + j)
-                    j += RowKernels.lanes
-                }
-                while j < width { dr[j] = dr[j] + gr[j] - RowKernels.exp(yr[j]) * total; j += 1 }
+        RowKernels.forEachRow(rows, width: width) { r in
+            let yr = y + r * width, gr = dY + r * width, dr = dX + r * width
+            let total = RowKernels.sum(gr, width)
+            var j = 0
+            let t = RowKernels.Vector(repeating: total)
+            while j + RowKernels.lanes <= width {
+                let p = RowKernels.exp(RowKernels.load(yr + j))
+                RowKernels.store(RowKernels.load(dr + j) + RowKernels.load(gr + j) - p * t, dr + j)
+                j += RowKernels.lanes
             }
+            while j < width { dr[j] = dr[j] + gr[j] - RowKernels.exp(yr[j]) * total; j += 1 }
         }
     }
     return out
