@@ -1,2 +1,6 @@
 import Host
-print("skilltune \(SkillTuneHost.version)")
+if Array(CommandLine.arguments.dropFirst()) == ["bench", "nn-ops"] {
+    print(NNOpsBenchmark.report())
+} else {
+    print("skilltune \(SkillTuneHost.version)")
+}
