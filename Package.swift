@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "Kernel", targets: ["Kernel"]),
         .library(name: "HFTokenizers", targets: ["HFTokenizers"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Host", targets: ["Host"]),
         .executable(name: "skilltune", targets: ["skilltune"]),
     ],
@@ -19,6 +20,7 @@ let package = Package(
 
         // Backbones: one module per model family, plus what they share.
         .target(name: "HFTokenizers", dependencies: ["Kernel"], path: "Sources/Backbones/Tokenizers"),
+        .target(name: "Transformer", dependencies: ["Kernel"], path: "Sources/Backbones/Transformer"),
 
         // The host: registries, the study runner, probes, reports, the command line.
         .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
@@ -26,6 +28,7 @@ let package = Package(
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
         .testTarget(name: "HostTests", dependencies: ["Host", "Kernel"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]

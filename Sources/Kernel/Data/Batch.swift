@@ -84,4 +84,10 @@ public struct LayerObservation {
     public var component: Component
     /// The block's output before it is added to the residual stream: [batch, positions, hidden].
     public var output: Tensor
+
+    public init(layer: Int, component: Component, output: Tensor) {
+        self.layer = layer
+        self.component = component
+        self.output = output
+    }
 }

@@ -1,0 +1,60 @@
+/// The shape of a Qwen2/Llama-style decoder, with Hugging Face `config.json` key names.
+public struct DecoderConfig: Codable, Equatable, Sendable {
+    public var vocabularySize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layers: Int
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    public var ropeTheta: Double
+    public var rmsNormEps: Double
+    /// Biases on q/k/v projections (Qwen2 has them, Llama does not).
+    public var attentionBias: Bool
+    /// Whether lm_head shares the embedding matrix.
+    public var tieWordEmbeddings: Bool
+    public var maxPositions: Int
+
+    public init(vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int,
+                kvHeads: Int, headDim: Int? = nil, ropeTheta: Double = 10_000, rmsNormEps: Double = 1e-6,
+                attentionBias: Bool = true, tieWordEmbeddings: Bool = false, maxPositions: Int = 4096) {
+        self.vocabularySize = vocabularySize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.layers = layers
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim ?? hiddenSize / max(heads, 1)
+        self.ropeTheta = ropeTheta
+        self.rmsNormEps = rmsNormEps
+        self.attentionBias = attentionBias
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.maxPositions = maxPositions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
+        case layers = "num_hidden_layers", heads = "num_attention_heads", kvHeads = "num_key_value_heads"
+        case headDim = "head_dim", ropeTheta = "rope_theta", rmsNormEps = "rms_norm_eps"
+        case attentionBias = "attention_bias", tieWordEmbeddings = "tie_word_embeddings"
+        case maxPositions = "max_position_embeddings"
+    }
+
+    /// Problems with the sizes, each naming the HF key; empty when the config is usable.
+    public func problems() -> [String] {
+        var out: [String] = []
+        for (key, v) in [("vocab_size", vocabularySize), ("hidden_size", hiddenSize),
+                         ("intermediate_size", intermediateSize), ("num_hidden_layers", layers),
+                         ("num_attention_heads", heads), ("num_key_value_heads", kvHeads), ("head_dim", headDim),
+                         ("max_position_embeddings", maxPositions)] where v <= 0 {
+            out.append("\(key) must be > 0, got \(v)")
+        }
+        if kvHeads > 0 && heads % kvHeads != 0 {
+            out.append("num_attention_heads (\(heads)) must be a multiple of num_key_value_heads (\(kvHeads))")
+        }
+        if headDim % 2 != 0 { out.append("head_dim must be even for rotary embeddings, got \(headDim)") }
+        if !(ropeTheta > 0) { out.append("rope_theta must be > 0, got \(ropeTheta)") }
+        if !(rmsNormEps > 0) { out.append("rms_norm_eps must be > 0, got \(rmsNormEps)") }
+        return out
+    }
+}
