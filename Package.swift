@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Kernel", targets: ["Kernel"]),
         .library(name: "HFTokenizers", targets: ["HFTokenizers"]),
         .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "TinyLLaVA", targets: ["TinyLLaVA"]),
         .library(name: "Host", targets: ["Host"]),
         .executable(name: "skilltune", targets: ["skilltune"]),
     ],
@@ -21,6 +22,7 @@ let package = Package(
         // Backbones: one module per model family, plus what they share.
         .target(name: "HFTokenizers", dependencies: ["Kernel"], path: "Sources/Backbones/Tokenizers"),
         .target(name: "Transformer", dependencies: ["Kernel"], path: "Sources/Backbones/Transformer"),
+        .target(name: "TinyLLaVA", dependencies: ["Kernel", "Transformer"], path: "Sources/Backbones/TinyLLaVA"),
 
         // The host: registries, the study runner, probes, reports, the command line.
         .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
@@ -29,6 +31,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
+        .testTarget(name: "TinyLLaVATests", dependencies: ["TinyLLaVA", "Transformer", "Kernel"], path: "Tests/TinyLLaVATests"),
         .testTarget(name: "HostTests", dependencies: ["Host", "Kernel"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]

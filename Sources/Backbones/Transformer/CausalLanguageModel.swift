@@ -4,7 +4,7 @@ import Kernel
 ///
 /// It works on embeddings as well as token ids, so a multimodal backbone can splice projected image
 /// features into the sequence before the decoder runs.
-public final class CausalLanguageModel: Module {
+open class CausalLanguageModel: Module {
     public let config: DecoderConfig
     public var model: DecoderStack { child("model") as! DecoderStack }
 

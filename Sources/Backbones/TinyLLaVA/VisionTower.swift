@@ -1,0 +1,106 @@
+import Kernel
+import Transformer
+
+/// One pre-LayerNorm ViT block: `layer_norm1`, `self_attn` (q/k/v/out_proj, bidirectional), `layer_norm2`,
+/// `mlp` (fc1, fc2).
+final class VisionLayer: Module {
+    var norm1: LayerNorm { child("layer_norm1") as! LayerNorm }
+    var attention: SelfAttention { child("self_attn") as! SelfAttention }
+    var norm2: LayerNorm { child("layer_norm2") as! LayerNorm }
+    var mlp: any UnaryLayer { child("mlp") as! any UnaryLayer }
+
+    init(_ c: VisionConfig, generator: inout RandomGenerator) {
+        super.init()
+        let eps = Float(c.layerNormEps)
+        registerChild("layer_norm1", LayerNorm(c.hiddenSize, eps: eps))
+        registerChild("self_attn", SelfAttention(
+            hidden: c.hiddenSize, heads: c.heads, kvHeads: c.heads, headDim: c.hiddenSize / c.heads, bias: true,
+            outputBias: true, ropeTheta: 1, causal: false, outputKey: "out_proj", generator: &generator))
+        registerChild("layer_norm2", LayerNorm(c.hiddenSize, eps: eps))
+        registerChild("mlp", GELUMLP(hidden: c.hiddenSize, intermediate: c.intermediateSize, generator: &generator))
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let h = x + attention(norm1(x), positions: [])
+        return h + mlp(norm2(h))
+    }
+}
+
+/// A CLIP/SigLIP-like vision encoder: `embeddings.patch_embedding` (a stride-p convolution, stored as HF's
+/// [hidden, 3, p, p]), `embeddings.position_embedding`, `encoder.layers.N`, `post_layernorm`.
+public final class VisionTower: Module {
+    public let config: VisionConfig
+
+    init(_ c: VisionConfig, generator: inout RandomGenerator) {
+        config = c
+        super.init()
+        let embeddings = Module()
+        let patch = Module()
+        patch.registerParameter("weight", Tensor(zeros: [c.hiddenSize, 3, c.patchSize, c.patchSize], requiresGrad: true))
+        patch.registerParameter("bias", Tensor(zeros: [c.hiddenSize], requiresGrad: true))
+        embeddings.registerChild("patch_embedding", patch)
+        let position = Module()
+        position.registerParameter("weight", Tensor(zeros: [c.patchCount, c.hiddenSize], requiresGrad: true))
+        embeddings.registerChild("position_embedding", position)
+        registerChild("embeddings", embeddings)
+        let encoder = Module()
+        for i in 0..<c.layers { encoder.registerChild("layers.\(i)", VisionLayer(c, generator: &generator)) }
+        registerChild("encoder", encoder)
+        registerChild("post_layernorm", LayerNorm(c.hiddenSize, eps: Float(c.layerNormEps)))
+    }
+
+    /// Pixels scaled to [-1, 1] and cut into patches: [images * patches, 3 * p * p], each patch in
+    /// (channel, row, column) order, matching the convolution weight's layout.
+    func patches(_ images: [Image]) -> Tensor {
+        let p = config.patchSize, side = config.patchesPerSide, size = config.imageSize
+        let per = 3 * p * p
+        let out = Tensor(zeros: [images.count * config.patchCount, per])
+        for (n, image) in images.enumerated() {
+            precondition(image.width == size && image.height == size,
+                         "tiny-llava: image is \(image.width)x\(image.height), the vision tower expects \(size)x\(size)")
+            image.pixels.withUnsafeBufferPointer { px in
+                for py in 0..<side {
+                    for pxIndex in 0..<side {
+                        let row = out.data + ((n * side + py) * side + pxIndex) * per
+                        for c in 0..<3 {
+                            for y in 0..<p {
+                                for x in 0..<p {
+                                    let v = px[((py * p + y) * size + pxIndex * p + x) * 3 + c]
+                                    row[(c * p + y) * p + x] = Float(v) / 127.5 - 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Features [images, patches, hidden].
+    public func callAsFunction(_ images: [Image]) -> Tensor {
+        let c = config
+        let embeddings = child("embeddings")!
+        let patch = embeddings.child("patch_embedding")!
+        let weight = patch.parameter("weight")!.reshaped([c.hiddenSize, 3 * c.patchSize * c.patchSize])
+        var x = linear(patches(images), weight, bias: patch.parameter("bias")!)
+            .reshaped([images.count, c.patchCount, c.hiddenSize])
+        x = x + embeddings.child("position_embedding")!.parameter("weight")!
+        let encoder = child("encoder")!
+        for i in 0..<c.layers { x = (encoder.child("layers.\(i)") as! VisionLayer)(x) }
+        return (child("post_layernorm") as! LayerNorm)(x)
+    }
+}
+
+/// LLaVA's "mlp2x_gelu" projector: `mm_projector.0` (linear), GELU, `mm_projector.2` (linear).
+public final class Projector: Module, UnaryLayer {
+    init(from: Int, to: Int, generator: inout RandomGenerator) {
+        super.init()
+        registerChild("0", Linear(from, to, generator: &generator))
+        registerChild("2", Linear(to, to, generator: &generator))
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        (child("2") as! any UnaryLayer)(gelu((child("0") as! any UnaryLayer)(x), approximation: .erf))
+    }
+}
