@@ -1,0 +1,112 @@
+import Foundation
+
+/// Optimisation settings for one stage, the same for every strategy in a comparison.
+public struct TrainingSettings: Codable, Equatable, Sendable {
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    /// Fraction of `steps` spent in linear warmup (the study: 3%).
+    public var warmupFraction: Double
+    public var weightDecay: Double
+    /// Global gradient-norm clip; 0 disables it.
+    public var gradientClip: Double
+    /// Skip (rather than stop at) a step whose loss or gradient is NaN or infinite.
+    public var skipNonFiniteSteps: Bool
+
+    public init(steps: Int, batchSize: Int, learningRate: Double, warmupFraction: Double = 0.03,
+                weightDecay: Double = 0, gradientClip: Double = 1, skipNonFiniteSteps: Bool = false) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.warmupFraction = warmupFraction
+        self.weightDecay = weightDecay
+        self.gradientClip = gradientClip
+        self.skipNonFiniteSteps = skipNonFiniteSteps
+    }
+
+    public var schedule: LearningRateSchedule {
+        .cosineWithWarmup(peak: learningRate, totalSteps: steps, warmupFraction: warmupFraction)
+    }
+}
+
+/// What one stage of training did.
+public struct TrainingReport: Sendable {
+    /// The loss of every step (NaN where a step was skipped).
+    public var losses: [Float]
+    /// Steps skipped because their loss or gradient was not finite.
+    public var skippedSteps: [Int]
+    public var seconds: Double
+}
+
+/// A numerical fault that stopped training.
+public struct TrainingError: Error, CustomStringConvertible {
+    public var stage: String
+    public var step: Int
+    public var what: String
+    public var description: String {
+        "stage '\(stage)', step \(step): \(what) (the run stops; pass the skip-non-finite option to skip such steps)"
+    }
+}
+
+/// Runs one stage: `strategy.prepare`, then `settings.steps` AdamW steps on the strategy's loss with a cosine
+/// schedule, warmup and gradient clipping, then `strategy.finish`. Only parameters that require grad after
+/// `prepare` get optimizer state or updates.
+public enum StageTrainer {
+    public static func run(
+        model: any Backbone, strategy: any TuningStrategy, stage: StageContext, settings: TrainingSettings,
+        batch: (_ step: Int) -> Batch, onStep: ((_ step: Int, _ loss: Float, _ learningRate: Double) -> Void)? = nil
+    ) throws -> TrainingReport {
+        let started = Date()
+        try strategy.prepare(model, stage: stage)
+        let optimizer = AdamW(parameters: model.namedParameters(), weightDecay: settings.weightDecay,
+                              learningRateScale: { Double(strategy.learningRateScale(forParameter: $0)) })
+        let schedule = settings.schedule
+        model.setTraining(true)
+        defer { model.setTraining(false) }
+        var losses: [Float] = []
+        var skipped: [Int] = []
+        for step in 0..<settings.steps {
+            let loss = strategy.loss(model, batch: batch(step), stage: stage)
+            let value = loss.item
+            var fault: String?
+            if !value.isFinite {
+                fault = "the loss is \(value)"
+            } else {
+                loss.backward()
+                let norm = settings.gradientClip > 0
+                    ? optimizer.clipGradNorm(maxNorm: Float(settings.gradientClip))
+                    : Float(globalGradientNorm(optimizer.trainableParameters.map(\.tensor)))
+                if !norm.isFinite { fault = "the gradient norm is \(norm)" }
+            }
+            if let fault {
+                optimizer.zeroGrad()
+                guard settings.skipNonFiniteSteps else {
+                    throw TrainingError(stage: stage.name, step: step + 1, what: fault)
+                }
+                skipped.append(step + 1)
+                losses.append(.nan)
+                continue
+            }
+            let lr = schedule.learningRate(atStep: step)  // update number `step` from 0, as HF schedules count
+            optimizer.step(learningRate: lr)
+            optimizer.zeroGrad()
+            losses.append(value)
+            onStep?(step + 1, value, lr)
+        }
+        model.setTraining(false)
+        try strategy.finish(model, stage: stage)
+        return TrainingReport(losses: losses, skippedSteps: skipped, seconds: Date().timeIntervalSince(started))
+    }
+}
+
+/// Next-token cross-entropy on the answer tokens of `batch` (the study's loss).
+public func answerCrossEntropy(_ model: any Backbone, _ batch: Batch) -> Tensor {
+    let out = model.forward(batch)
+    return crossEntropy(out.logits.reshaped([-1, model.vocabularySize]), targets: out.targets)
+}
+
+extension TuningStrategy {
+    public func loss(_ model: any Backbone, batch: Batch, stage: StageContext) -> Tensor {
+        answerCrossEntropy(model, batch)
+    }
+}
