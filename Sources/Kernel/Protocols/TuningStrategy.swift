@@ -44,6 +44,10 @@ public protocol TuningStrategy: AnyObject {
     /// Declared options with their values.
     var options: [StrategyOption] { get }
 
+    /// Adds the modules this strategy needs (adapters, experts, routers) if they are not there yet; does
+    /// nothing if they are. The host calls it on a fresh base model before loading a checkpoint this strategy
+    /// saved mid-study, so that parameter names match; `prepare` should call it too.
+    func installModules(_ model: any Backbone, stage: StageContext) throws
     /// Decides what trains (sets `requiresGrad` on parameters) and may add modules.
     func prepare(_ model: any Backbone, stage: StageContext) throws
     /// The training loss for one batch. The default is next-token cross-entropy on answer tokens.
@@ -55,6 +59,11 @@ public protocol TuningStrategy: AnyObject {
 }
 
 extension TuningStrategy {
+    public func installModules(_ model: any Backbone, stage: StageContext) throws {}
     public func finish(_ model: any Backbone, stage: StageContext) throws {}
     public func learningRateScale(forParameter name: String) -> Float { 1 }
 }
+
+/// Makes a strategy from option values given by name (as text, e.g. from `--option rank=8`). Unknown
+/// option names and bad values are errors that list what is valid. `make([:])` gives the defaults.
+public typealias StrategyFactory = (_ options: [String: String]) throws -> any TuningStrategy
