@@ -25,14 +25,14 @@ let package = Package(
         .target(name: "TinyLLaVA", dependencies: ["Kernel", "Transformer"], path: "Sources/Backbones/TinyLLaVA"),
 
         // The host: registries, the study runner, probes, reports, the command line.
-        .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
+        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
         .testTarget(name: "TinyLLaVATests", dependencies: ["TinyLLaVA", "Transformer", "Kernel"], path: "Tests/TinyLLaVATests"),
-        .testTarget(name: "HostTests", dependencies: ["Host", "Kernel"], path: "Tests/HostTests"),
+        .testTarget(name: "HostTests", dependencies: ["Host", "Kernel", "TinyLLaVA"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]
 )
