@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Kernel
+import Kernel
 
 /// The pixel formulas of Fixtures/make_png_fixtures.py (RGB after compositing alpha over white).
 private func fixturePixel(_ x: Int, _ y: Int, kind: String) -> [UInt8] {

@@ -2,7 +2,8 @@
 /// non-interlaced 8-bit grayscale, gray+alpha, RGB, RGBA and palette images with all five row filters and any
 /// deflate block type. Alpha is composited over white; the result is always RGB.
 public enum PNG {
-    static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    /// The eight bytes every PNG file starts with.
+    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// The bytes of a PNG file holding `image` (RGB8, uncompressed deflate blocks, correct CRC-32 and Adler-32).
     public static func encode(_ image: Image) -> [UInt8] {
@@ -185,14 +186,16 @@ public enum PNG {
         return Image(width: width, height: height, pixels: px)
     }
 
-    static func appendChunk(_ type: String, _ data: [UInt8], to out: inout [UInt8]) {
+    /// Appends one chunk (length, type, data, CRC-32 of type and data) to a PNG byte stream.
+    public static func appendChunk(_ type: String, _ data: [UInt8], to out: inout [UInt8]) {
         appendBigEndian(UInt32(data.count), to: &out)
         let typeAndData = Array(type.utf8) + data
         out += typeAndData
         appendBigEndian(Checksum.crc32(typeAndData), to: &out)
     }
 
-    static func appendBigEndian(_ v: UInt32, to out: inout [UInt8]) {
+    /// Appends `v` as 4 big-endian bytes.
+    public static func appendBigEndian(_ v: UInt32, to out: inout [UInt8]) {
         out += [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
     }
 

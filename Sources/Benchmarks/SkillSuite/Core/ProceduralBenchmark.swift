@@ -1,19 +1,12 @@
 import Kernel
 
-/// One candidate example before it is accepted into a split.
-///
-/// `contentKey` spells out everything that decides the image (positions, colours, noise seeds, the values
-/// shown), so two drafts with equal keys draw equal images. The key's hash decides the split: a fixed eighth
-/// of all possible images belongs to eval and the rest to train, so the splits never share an image whatever
-/// the seeds. The image is rendered only once the draft is accepted.
+/// One candidate example before it is accepted into a split. The image is drawn by `render`.
 public struct Draft {
-    public var contentKey: String
     public var prompt: String
     public var answer: String
     public var render: () -> Image
 
-    public init(contentKey: String, prompt: String, answer: String, render: @escaping () -> Image) {
-        self.contentKey = contentKey
+    public init(prompt: String, answer: String, render: @escaping () -> Image) {
         self.prompt = prompt
         self.answer = answer
         self.render = render
@@ -30,14 +23,18 @@ public protocol ProceduralBenchmark: Benchmark {
     var words: Set<String> { get }
 }
 
+/// Which split an image belongs to, decided by its pixels alone: a fixed eighth of all possible images is eval
+/// and the rest train. So the splits can never share an image, whatever the seeds, options or prompts, and
+/// the same picture asked about in two ways stays in one split.
 public enum SplitAssignment {
-    /// One in `evalBuckets` content keys belongs to eval.
+    /// One in `evalBuckets` images belongs to eval.
     public static let evalBuckets: UInt64 = 8
 
-    /// The split an image with this content key belongs to.
-    public static func split(ofContentKey key: String) -> Split {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a, then a SplitMix finaliser to spread the low bits
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    /// The split `image` belongs to.
+    public static func split(of image: Image) -> Split {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a over size and pixels, then a SplitMix finaliser
+        for v in [image.width, image.height] { h = (h ^ UInt64(v)) &* 0x0000_0100_0000_01B3 }
+        for b in image.pixels { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
         h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
         h ^= h >> 31
@@ -51,8 +48,9 @@ public struct ExampleGenerationError: Error, CustomStringConvertible {
 }
 
 extension ProceduralBenchmark {
-    /// Deterministic examples: the generator is forked per benchmark and split from `seed`, drafts are drawn in
-    /// sequence and kept when their content key belongs to `split`. A shorter request is a prefix of a longer one.
+    /// Deterministic examples: the generator is forked per benchmark and split from `seed`, drafts are drawn and
+    /// rendered in sequence and kept when their image belongs to `split`. A shorter request is a prefix of a
+    /// longer one.
     public func examples(_ split: Split, count: Int, seed: UInt64) throws -> [Example] {
         precondition(count >= 0, "\(name): negative example count \(count)")
         var rng = RandomGenerator(seed: seed).fork("skillsuite/\(name)/\(split.rawValue)")
@@ -67,9 +65,10 @@ extension ProceduralBenchmark {
                     + "examples in \(maxAttempts) draws; the difficulty options leave too few distinct images")
             }
             let draft = draft(&rng)
-            guard SplitAssignment.split(ofContentKey: draft.contentKey) == split else { continue }
+            let image = draft.render()
+            guard SplitAssignment.split(of: image) == split else { continue }
             result.append(Example(id: "\(name)/\(split.rawValue)/\(seed)/\(result.count)", prompt: draft.prompt,
-                                  answer: draft.answer, image: draft.render()))
+                                  answer: draft.answer, image: image))
         }
         return result
     }

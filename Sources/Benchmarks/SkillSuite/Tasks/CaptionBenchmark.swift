@@ -47,10 +47,8 @@ public final class CaptionBenchmark: ProceduralBenchmark {
         }
         let placement = (0..<n).map { _ in (dx: rng.grid(-1, 1), y: rng.grid(7, 25), size: rng.grid(8, 10)) }
         let background = rng.pick(Prompting.lightBackgrounds)
-        let key = (0..<n).map { "\(objects[$0].colour)\(objects[$0].shape)@\(columns[$0])\(placement[$0])" }.joined(separator: ",")
-            + "|\(background)"
         let size = imageSize
-        return Draft(contentKey: key, prompt: Prompting.prompt(rng.pick(Self.templates)), answer: Self.caption(objects)) {
+        return Draft(prompt: Prompting.prompt(rng.pick(Self.templates)), answer: Self.caption(objects)) {
             var canvas = Canvas(size: size, background: background)
             for i in 0..<n {
                 canvas.shape(objects[i].shape, cx: Float(columns[i]) * 10.5 + 5.5 + placement[i].dx, cy: placement[i].y,

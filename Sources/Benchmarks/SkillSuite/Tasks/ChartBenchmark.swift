@@ -55,9 +55,8 @@ public final class ChartBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.valueTemplates), ["colour": colours[i].rawValue])
             answer = String(values[i])
         }
-        let key = zip(colours, values).map { "\($0)=\($1)" }.joined(separator: ",")
         let size = imageSize, maxValue = options.maxValue
-        return Draft(contentKey: key, prompt: prompt, answer: answer) {
+        return Draft(prompt: prompt, answer: answer) {
             var canvas = Canvas(size: size, background: RGB(250, 250, 250))
             canvas.barChart(values: values, colours: colours.map(\.rgb), maxValue: maxValue,
                             layout: BarChartLayout(barCount: n, maxValue: maxValue))

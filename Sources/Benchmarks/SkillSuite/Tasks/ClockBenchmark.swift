@@ -49,9 +49,8 @@ public final class ClockBenchmark: ProceduralBenchmark {
         let background = rng.pick(Self.backgrounds)
         let style = ClockStyle(face: face, rim: rim, hands: hands, minuteHand: minuteHand, ticks: RGB(90, 90, 90))
         let template = rng.pick(Self.templates)
-        let key = "\(hour):\(minute)|\(cx),\(cy),\(radius)|\(face)\(rim)\(hands)\(String(describing: minuteHand))|\(background)"
         let size = imageSize
-        return Draft(contentKey: key, prompt: Prompting.prompt(template), answer: Self.format(hour: hour, minute: minute)) {
+        return Draft(prompt: Prompting.prompt(template), answer: Self.format(hour: hour, minute: minute)) {
             var canvas = Canvas(size: size, background: background)
             canvas.clock(cx: cx, cy: cy, radius: radius, hour: hour, minute: minute, style: style)
             return canvas.image

@@ -57,10 +57,8 @@ public final class CountBenchmark: ProceduralBenchmark {
         }
         let background = rng.pick(Prompting.lightBackgrounds)
         let template = rng.pick(Self.templates)
-        let key = "bg\(background)|" + objects.map { "\($0.shape.rawValue)@\($0.cell)\(Prompting.key($0.dx)),\(Prompting.key($0.dy))\($0.colour)" }
-            .sorted().joined(separator: ";")
         let size = imageSize, objectSize = options.objectSize
-        return Draft(contentKey: key, prompt: Prompting.prompt(template, ["plural": target.plural]),
+        return Draft(prompt: Prompting.prompt(template, ["plural": target.plural]),
                      answer: Self.answer(count: count, shape: target)) {
             var canvas = Canvas(size: size, background: background)
             for o in objects {

@@ -45,10 +45,8 @@ public final class DiagramBenchmark: ProceduralBenchmark {
         let prompt = Prompting.prompt(rng.pick(askColour ? Self.colourTemplates : Self.shapeTemplates))
         let answer = askColour ? colours[target].rawValue : shapes[target].rawValue
         let slot = occupied[target]
-        let key = "\(background)|" + (0..<options.shapeCount).map { "\(occupied[$0]):\(shapes[$0])\(colours[$0])" }.sorted()
-            .joined(separator: ";") + "|->\(slot)"
         let size = imageSize
-        return Draft(contentKey: key, prompt: prompt, answer: answer) {
+        return Draft(prompt: prompt, answer: answer) {
             var canvas = Canvas(size: size, background: background)
             for i in 0..<shapes.count {
                 let c = Self.slots[occupied[i]]

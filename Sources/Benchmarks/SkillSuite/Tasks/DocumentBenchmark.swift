@@ -53,9 +53,8 @@ public final class DocumentBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.keyTemplates), ["value": values[asked]])
             answer = keys[asked]
         }
-        let key = zip(keys, values).map { "\($0):\($1)" }.joined(separator: ",") + "@\(x),\(y0)|\(paper)\(header)"
         let size = imageSize, rows = options.rows
-        return Draft(contentKey: key, prompt: prompt, answer: answer) {
+        return Draft(prompt: prompt, answer: answer) {
             var canvas = Canvas(size: size, background: paper)
             canvas.fillRect(x: 0, y: 0, width: 32, height: 3, header)
             let spacing: Float = rows == 3 ? 9 : 12

@@ -44,9 +44,8 @@ public final class InfographicBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.largestTemplates))
             answer = icons[numbers.firstIndex(of: numbers.max()!)!].rawValue
         }
-        let key = (0..<n).map { "\(cells[$0]):\(icons[$0])=\(numbers[$0])" }.sorted().joined(separator: ",") + "|\(panel)"
         let size = imageSize
-        return Draft(contentKey: key, prompt: prompt, answer: answer) {
+        return Draft(prompt: prompt, answer: answer) {
             var canvas = Canvas(size: size, background: RGB(250, 250, 250))
             for c in 0..<4 {
                 canvas.fillRect(x: Float(c % 2) * 16 + 0.5, y: Float(c / 2) * 16 + 0.5, width: 15, height: 15, panel)

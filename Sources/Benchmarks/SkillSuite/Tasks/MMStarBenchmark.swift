@@ -79,9 +79,8 @@ public final class MMStarBenchmark: ProceduralBenchmark {
         var choices = rng.sample(pool.filter { $0 != correct }, 3)
         choices.insert(correct, at: letterIndex)
         let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: choices, instruction: rng.pick(Self.instructions)))
-        let key = items.map { "\($0.shape)\($0.colour)@\($0.cell)s\($0.size)" }.sorted().joined(separator: ",") + "|\(background)"
         let size = imageSize
-        return Draft(contentKey: key, prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
+        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
             var canvas = Canvas(size: size, background: background)
             for item in items {
                 let (cx, cy): (Float, Float) = quadrantLayout

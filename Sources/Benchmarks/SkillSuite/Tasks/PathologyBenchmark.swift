@@ -79,9 +79,8 @@ public final class PathologyBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.lesionTemplates))
             answer = hasLesion ? "yes" : "no"
         }
-        let key = "\(tex)|\(ground)|\(ink)|" + (hasLesion ? "lesion \(lesion)" : "clear")
         let size = imageSize
-        return Draft(contentKey: key, prompt: prompt, answer: answer) {
+        return Draft(prompt: prompt, answer: answer) {
             var canvas = Canvas(size: size, background: ground)
             canvas.fill(tex, ink: ink, ground: nil)
             if hasLesion {

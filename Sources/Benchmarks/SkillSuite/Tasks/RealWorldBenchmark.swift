@@ -80,10 +80,8 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.presenceTemplates), ["a": asked.rawValue])
             answer = yes ? "yes" : "no"
         }
-        let key = (0..<n).map { "\(icons[$0])@\(positions[$0].x),\(positions[$0].y)" }.sorted().joined(separator: ",")
-            + "|\(horizon)\(sky)\(ground)"
         let size = imageSize
-        return Draft(contentKey: key, prompt: prompt, answer: answer) {
+        return Draft(prompt: prompt, answer: answer) {
             var canvas = Canvas(size: size, background: sky)
             canvas.fillRect(x: 0, y: horizon, width: 32, height: 32 - horizon, ground)
             for i in 0..<n { canvas.icon(icons[i], x: positions[i].x - 3.5, y: positions[i].y - 3.5) }

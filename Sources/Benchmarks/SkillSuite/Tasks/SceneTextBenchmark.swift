@@ -56,9 +56,8 @@ public final class SceneTextBenchmark: ProceduralBenchmark {
             : RGB(245, 240, 225).mixed(with: RGB(250, 230, 120), rng.grid(0, 1, step: 0.5))
         let ink = darkPlate ? RGB(250, 250, 250) : RGB(15, 15, 15)
         let template = rng.pick(Self.templates)
-        let key = "\(text)@\(x),\(y)|\(plate)|\(background)|" + clutter.map(\.key).joined(separator: ";")
         let size = imageSize
-        return Draft(contentKey: key, prompt: Prompting.prompt(template), answer: text) {
+        return Draft(prompt: Prompting.prompt(template), answer: text) {
             var canvas = Canvas(size: size, background: background)
             for item in clutter { item.draw(&canvas) }
             canvas.fillRect(x: x - 1.5, y: y - 1.5, width: textWidth + 3, height: 10, plate)
@@ -83,8 +82,6 @@ struct Clutter {
         x = rng.grid(0, 30); y = rng.grid(0, 30); width = rng.grid(3, 12); height = rng.grid(3, 12)
         colour = RGB(UInt8(rng.int(in: 60...220)), UInt8(rng.int(in: 60...220)), UInt8(rng.int(in: 60...220)))
     }
-
-    var key: String { "\(kind) \(x) \(y) \(width) \(height) \(colour.r) \(colour.g) \(colour.b)" }
 
     func draw(_ canvas: inout Canvas) {
         switch kind {

@@ -48,14 +48,12 @@ public final class ScienceBenchmark: ProceduralBenchmark {
         let background = rng.pick(Prompting.lightBackgrounds)
         let kind = rng.int(below: 4)
         var prompt: String, answer = leftWins ? "left" : "right"
-        let key: String
         let drawing: (inout Canvas) -> Void
         switch kind {
         case 0:
             let tilt = rng.grid(2.5, 4.5) * (leftWins ? 1 : -1)  // the heavier side goes down
             let (big, small) = (rng.grid(4, 6), rng.grid(2, 3))
             prompt = Prompting.prompt(rng.pick(Self.balanceTemplates))
-            key = "balance \(tilt) \(big) \(small)"
             drawing = { canvas in
                 let left = (x: Float(5), y: 15 + tilt), right = (x: Float(27), y: 15 - tilt)
                 canvas.fillPolygon([(16, 15), (20, 29), (12, 29)], RGB(90, 90, 100))
@@ -69,7 +67,6 @@ public final class ScienceBenchmark: ProceduralBenchmark {
             let liquidColour = rng.pick([RGB(60, 120, 230), RGB(60, 170, 120), RGB(220, 120, 40)])
             let (a, b) = pair(&rng, 3, 17, firstLarger: leftWins != asksLess)
             prompt = Prompting.prompt(rng.pick(Self.beakerTemplates), ["more": asksLess ? "less" : "more"])
-            key = "beakers \(a) \(b) \(liquidColour)"
             drawing = { canvas in
                 for (x, level) in [(Float(4), a), (Float(18), b)] {
                     canvas.fillRect(x: x + 1, y: 28 - level, width: 8, height: level, liquidColour)
@@ -81,7 +78,6 @@ public final class ScienceBenchmark: ProceduralBenchmark {
             let (a, b) = pair(&rng, 3, 18, firstLarger: leftWins != asksLess)
             let higher = asksLess ? "lower" : "higher", warmer = asksLess ? "colder" : "warmer"
             prompt = Prompting.prompt(rng.pick(Self.thermometerTemplates), ["higher": higher, "warmer": warmer])
-            key = "thermometers \(a) \(b)"
             drawing = { canvas in
                 for (x, level) in [(Float(9), a), (Float(23), b)] {
                     canvas.fillRect(x: x - 2, y: 3, width: 4, height: 23, RGB(230, 230, 235))
@@ -99,14 +95,13 @@ public final class ScienceBenchmark: ProceduralBenchmark {
                                       ["bigger": asksLess ? "smaller" : "bigger",
                                        "a": colours[swapNames ? 1 : 0].rawValue, "b": colours[swapNames ? 0 : 1].rawValue])
             answer = colours[leftWins ? 0 : 1].rawValue
-            key = "balls \(colours) \(leftRadius) \(rightRadius) \(leftY) \(rightY)"
             drawing = { canvas in
                 canvas.fillCircle(cx: 8.5, cy: leftY, radius: leftRadius, colours[0].rgb)
                 canvas.fillCircle(cx: 23.5, cy: rightY, radius: rightRadius, colours[1].rgb)
             }
         }
         let size = imageSize
-        return Draft(contentKey: key + "|\(background)", prompt: prompt, answer: answer) {
+        return Draft(prompt: prompt, answer: answer) {
             var canvas = Canvas(size: size, background: background)
             drawing(&canvas)
             return canvas.image

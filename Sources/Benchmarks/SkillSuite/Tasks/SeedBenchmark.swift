@@ -64,10 +64,8 @@ public final class SeedBenchmark: ProceduralBenchmark {
         var options = rng.sample(pool.filter { $0 != correct }, 3)
         options.insert(correct, at: letterIndex)
         let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: options, instruction: rng.pick(Self.instructions)))
-        let key = (0..<n).map { "\(shapes[$0])\(colours[$0])@\(quadrants[$0])\(offsets[$0])" }.sorted().joined(separator: ",")
-            + "|\(background)"
         let size = imageSize
-        return Draft(contentKey: key, prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
+        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
             var canvas = Canvas(size: size, background: background)
             for i in 0..<n {
                 let cx = Float(quadrants[i] % 2) * 16 + 8 + offsets[i].x, cy = Float(quadrants[i] / 2) * 16 + 8 + offsets[i].y

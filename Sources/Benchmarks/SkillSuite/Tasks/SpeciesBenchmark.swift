@@ -66,9 +66,8 @@ public final class SpeciesBenchmark: ProceduralBenchmark {
         let leaves = (0..<rng.int(in: 0...options.maxLeaves)).map { _ in (x: rng.grid(1, 31), y: rng.grid(1, 8)) }
         let template = rng.pick(Self.templates)
         let letter = String(UnicodeScalar(UInt8(65 + index)))
-        let key = "\(index)|\(cx),\(cy),\(facingRight)|\(sky)|" + leaves.map { "\($0.x),\($0.y)" }.joined(separator: ";")
         let size = imageSize
-        return Draft(contentKey: key, prompt: Prompting.prompt(template), answer: letter) {
+        return Draft(prompt: Prompting.prompt(template), answer: letter) {
             var canvas = Canvas(size: size, background: sky)
             for leaf in leaves { canvas.fillEllipse(cx: leaf.x, cy: leaf.y, rx: 2, ry: 1.2, RGB(60, 150, 60)) }
             canvas.line(from: (0, cy + 7.5), to: (32, cy + 7.5), thickness: 1.6, RGB(110, 70, 40))  // the perch
