@@ -25,7 +25,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "SkillSuiteTests", dependencies: ["SkillSuite", "Kernel"], path: "Tests/SkillSuiteTests"),
         .testTarget(
-            name: "JSONLBenchmarkTests", dependencies: ["JSONLBenchmark", "Kernel"], path: "Tests/JSONLBenchmarkTests",
+            name: "JSONLBenchmarkTests", dependencies: ["JSONLBenchmark", "SkillSuite", "Kernel"], path: "Tests/JSONLBenchmarkTests",
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
