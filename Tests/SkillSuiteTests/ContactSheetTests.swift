@@ -38,3 +38,30 @@ final class ContactSheetTests: XCTestCase {
         }
     }
 }
+
+/// Dumps train/eval data of every task into $SKILLSUITE_DUMP for outside experiments (skipped when unset):
+/// `NAME.SPLIT.jsonl` (prompt, answer) and `NAME.SPLIT.rgb` (the images' bytes, concatenated), plus
+/// `vocabulary.txt`. Sizes from $SKILLSUITE_DUMP_TRAIN / $SKILLSUITE_DUMP_EVAL (default 4000 / 300).
+final class DatasetDumpTests: XCTestCase {
+    func testDumpWhenAsked() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let path = env["SKILLSUITE_DUMP"] else { throw XCTSkip("SKILLSUITE_DUMP not set") }
+        let directory = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(SkillSuite.vocabulary.joined(separator: "\n").utf8).write(to: directory.appendingPathComponent("vocabulary.txt"))
+        let counts: [Split: Int] = [.train: Int(env["SKILLSUITE_DUMP_TRAIN"] ?? "") ?? 4000, .eval: Int(env["SKILLSUITE_DUMP_EVAL"] ?? "") ?? 300]
+        for benchmark in SkillSuite.all() {
+            for split in Split.allCases {
+                let examples = try benchmark.examples(split, count: counts[split]!, seed: 1)
+                var lines = "", bytes = [UInt8]()
+                for e in examples {
+                    let record = try JSONSerialization.data(withJSONObject: ["prompt": e.prompt, "answer": e.answer])
+                    lines += String(decoding: record, as: UTF8.self) + "\n"
+                    bytes += e.image!.pixels
+                }
+                try Data(lines.utf8).write(to: directory.appendingPathComponent("\(benchmark.name).\(split.rawValue).jsonl"))
+                try Data(bytes).write(to: directory.appendingPathComponent("\(benchmark.name).\(split.rawValue).rgb"))
+            }
+        }
+    }
+}

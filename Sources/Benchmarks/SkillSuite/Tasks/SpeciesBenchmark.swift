@@ -2,8 +2,8 @@ import Kernel
 
 /// Target skill 1, fine-grained bird species: 26-way multiple choice answered with a letter.
 ///
-/// A species is a combination of body, head and wing colours and beak and tail lengths; neighbouring species
-/// differ in a single attribute, so telling them apart needs the details. The species <-> letter mapping is fixed
+/// A species is a combination of body, head and wing colours and beak and tail lengths; every species has a
+/// sister species that differs from it in one attribute only, so telling them apart needs the details. The species <-> letter mapping is fixed
 /// (species A is always the same bird, chosen once from a constant seed) and the prompt does not list options:
 /// with 26 options the prompt would be longer than the rest of the example, and the study's bird benchmark is
 /// also a fixed label set. Pose (facing left or right), position, background and perch clutter vary.
@@ -28,7 +28,8 @@ public final class SpeciesBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    /// The 26 species in letter order, fixed for all seeds.
+    /// The 26 species in letter order, fixed for all seeds: 13 pairs of sister species that differ in exactly
+    /// one attribute (beak, tail, wing or head, in turn), drawn once from a constant seed.
     public static let species: [BirdLooks] = {
         let bodies: [NamedColour] = [.red, .blue, .yellow, .green, .brown, .gray]
         let heads: [NamedColour] = [.black, .white, .red, .blue, .yellow]
@@ -47,7 +48,24 @@ public final class SpeciesBenchmark: ProceduralBenchmark {
         }
         var rng = RandomGenerator(seed: 26_2025)
         rng.shuffle(&all)
-        return Array(all.prefix(26))
+        func sister(_ b: BirdLooks, _ attribute: Int) -> BirdLooks {
+            var s = b
+            switch attribute {
+            case 0: s.beak = b.beak == .short ? .long : .short
+            case 1: s.tail = b.tail == .short ? .long : .short
+            case 2: s.wing = wings[(wings.firstIndex(of: b.wing)! + 1) % wings.count]
+            default:
+                let choices = heads.filter { $0 != b.body }
+                s.head = choices[(choices.firstIndex(of: b.head)! + 1) % choices.count]
+            }
+            return s
+        }
+        var chosen: [BirdLooks] = []
+        for candidate in all where chosen.count < 26 {
+            let partner = sister(candidate, chosen.count / 2 % 4)
+            if !chosen.contains(candidate) && !chosen.contains(partner) { chosen += [candidate, partner] }
+        }
+        return chosen
     }()
 
     static let templates = ["Which species (A-Z) is this bird? Answer with the letter.",
