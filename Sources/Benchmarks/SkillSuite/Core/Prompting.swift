@@ -46,9 +46,4 @@ public enum Prompting {
     /// Light background colours for object scenes.
     static let lightBackgrounds: [RGB] = [RGB(246, 246, 240), RGB(228, 234, 246), RGB(242, 232, 218), RGB(226, 242, 228),
                                           RGB(236, 236, 236), RGB(248, 236, 240)]
-
-    /// `value` as "3" or "3.5", enough to make content keys exact.
-    static func key(_ value: Float) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
-    }
 }
