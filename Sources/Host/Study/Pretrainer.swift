@@ -59,7 +59,8 @@ public enum Pretrainer {
                                  log: (String) -> Void) throws -> (model: any Backbone, directory: URL, seconds: Double) {
         let pool = try examples(config: config, data: data)
         let vocabulary = StudyData.vocabulary(of: [pool] + Array(data.train.values) + Array(data.eval.values)
-                                              + [data.probeCaptions, data.probeCounting])
+                                              + [data.probeCaptions, data.probeCounting],
+                                              benchmarks: data.columns + [data.caption])
         let directory = cacheDirectory(config: config, vocabulary: vocabulary)
         let factory = try registries.backbones.make(config.backbone)
         if FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {

@@ -41,10 +41,11 @@ public struct StudyData {
         layerShiftExamples = heldOut.flatMap { Array((eval[$0.name] ?? []).prefix(perBenchmark)) }
     }
 
-    /// Every word of every prompt and answer the study will show a model, sorted (plus the number words,
-    /// so the counting-bias probe finds them): the vocabulary of a word-level backbone.
-    public static func vocabulary(of examples: [[Example]]) -> [String] {
+    /// Every word the study's benchmarks declare, every word of every prompt and answer it will show a model,
+    /// and the number words (so the counting-bias probe finds them), sorted: a word-level backbone's vocabulary.
+    public static func vocabulary(of examples: [[Example]], benchmarks: [any Benchmark]) -> [String] {
         var words = Set(NumberTokens.words)
+        for b in benchmarks { words.formUnion(b.vocabulary) }
         for list in examples {
             for e in list {
                 words.formUnion(WordText.words(in: e.prompt))

@@ -14,6 +14,10 @@ public struct Draft {
 }
 
 /// A benchmark whose examples are drawn one at a time from a seeded generator; `examples` is provided.
+extension ProceduralBenchmark {
+    public var vocabulary: Set<String> { words }
+}
+
 public protocol ProceduralBenchmark: Benchmark {
     /// Side of the square images in pixels.
     var imageSize: Int { get }
