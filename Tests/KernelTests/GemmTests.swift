@@ -4,7 +4,8 @@ import XCTest
 /// `Gemm.sgemm` against a naive Double reference, around every tile and block edge of the packed path.
 final class GemmTests: XCTestCase {
     /// Runs sgemm on random operands stored with padded strides and checks C (including the padding,
-    /// which must stay untouched) against `alpha * reference + beta * C0`.
+    /// which must stay untouched) against `alpha * reference + beta * C0`; also forces the packed path
+    /// with each microkernel, so tile edges are covered whatever kernel this machine selects.
     func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float = 1, beta: Float = 0,
                pad: Int = 0, threads: Int? = nil, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
         var rng = TestRandom(seed)
@@ -18,20 +19,31 @@ final class GemmTests: XCTestCase {
         let bDense = (0..<(bRows * bCols)).map { bStored[$0 / bCols * ldb + $0 % bCols] }
         let product = referenceMatmul(aDense, bDense, m: m, n: n, k: k, transA: transA, transB: transB)
 
-        var c = c0
-        Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
-                   b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
+        // The public entry (which may take the simple path), then the packed path with every microkernel.
+        var variants: [(String, GemmMicrokernel?)] = [("sgemm", nil)]
+        for kernel in GemmMicrokernel.allCases { variants.append(("packed \(kernel.name)", kernel)) }
         let tolerance = 2e-5 * Float(k).squareRoot() * max(1, abs(alpha)) + 1e-5
-        var failures = 0
-        for i in 0..<m {
-            for j in 0..<ldc {
-                let index = i * ldc + j
-                let expected = j < n ? alpha * product[i * n + j] + (beta == 0 ? 0 : beta * c0[index]) : c0[index]
-                if !(abs(c[index] - expected) <= tolerance) {
-                    failures += 1
-                    if failures <= 3 {
-                        XCTFail("m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) alpha=\(alpha) beta=\(beta) pad=\(pad): "
-                                + "C[\(i), \(j)] = \(c[index]), expected \(expected)", file: file, line: line)
+        for (label, kernel) in variants {
+            var c = c0
+            if let kernel {
+                Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
+                              b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads ?? 1,
+                              kernel: kernel, simpleBelow: 0)
+            } else {
+                Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
+                           b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
+            }
+            var failures = 0
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    let index = i * ldc + j
+                    let expected = j < n ? alpha * product[i * n + j] + (beta == 0 ? 0 : beta * c0[index]) : c0[index]
+                    if !(abs(c[index] - expected) <= tolerance) {
+                        failures += 1
+                        if failures <= 3 {
+                            XCTFail("\(label) m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) alpha=\(alpha) beta=\(beta) "
+                                    + "pad=\(pad): C[\(i), \(j)] = \(c[index]), expected \(expected)", file: file, line: line)
+                        }
                     }
                 }
             }
@@ -49,7 +61,7 @@ final class GemmTests: XCTestCase {
                     }
                 }
                 for (m, n, k) in [(7, 127, 40), (25, 65, 383), (25, 64, 384), (13, 129, 385), (97, 130, 769),
-                                  (6, 64, 1), (1, 200, 300), (200, 1, 300)] {
+                                  (6, 64, 1), (1, 200, 300), (200, 1, 300), (7, 2100, 3), (7, 4100, 3), (4100, 7, 3)] {
                     seed += 1
                     check(m: m, n: n, k: k, transA: transA, transB: transB, seed: seed)
                 }

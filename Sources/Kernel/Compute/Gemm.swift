@@ -11,24 +11,22 @@ import Dispatch
 /// Deterministic: each C element is computed by one thread with a fixed summation order over k,
 /// so results do not depend on the thread count.
 ///
-/// How it is fast (Goto/BLIS scheme): k is cut into blocks of at most `depthBlock` steps; for each block,
-/// the worker packs `opB` into contiguous micro-panels (`columnBlock` columns at a time), then packs
-/// `rowBlock` rows of `opA` at a time and runs a register-blocked microkernel (`GemmMicrokernel`) over
-/// every 6-row x `width`-column tile. Packing handles the transposes, so all four variants run at about
-/// the same speed. With several threads, the larger of M and N is split into contiguous tile-aligned
-/// ranges, one per thread, each with its own packing buffers. Products below `smallProductLimit`
-/// multiply-adds take a plain loop instead, where packing would not pay.
+/// How it is fast (the Goto/BLIS scheme, see `GemmTask`): k is cut into blocks of at most `depthBlock`
+/// steps; for each block, opA and opB are packed into contiguous micro-panels (packing handles the
+/// transposes, so all four variants run at about the same speed), then a register-blocked microkernel
+/// (`GemmMicrokernel`) computes every 6-row x `width`-column tile of C. Packing and tiles are shared
+/// between threads. Products below `smallProductLimit` multiply-adds take a plain loop instead, where
+/// packing would not pay.
 ///
 /// For speed build with `-Xswiftc -target-cpu -Xswiftc native`; the baseline x86-64 build is correct
 /// but several times slower.
 public enum Gemm {
-    /// Steps of k per packed block (KC): a 6-row A micro-panel of this depth stays in L1 and the B
-    /// block in L2.
+    /// Steps of k per packed block (KC).
     static let depthBlock = 384
-    /// Rows of opA packed at a time (MC).
+    /// Rows of packed A one thread runs every B micro-panel over (MC): they stay in L2 meanwhile.
     static let rowBlock = 96
-    /// Columns of opB packed at a time (NC).
-    static let columnBlock = 2048
+    /// Rows and columns of C packed for at a time: bounds the workspace (about 6 MB per operand).
+    static let packedRows = 4096, packedColumns = 4096
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
     static let smallProductLimit = 32 * 1024
     /// Below this many multiply-adds, one thread is used (starting a second costs more than it saves).
@@ -50,41 +48,32 @@ public enum Gemm {
         precondition(ldc >= n, "sgemm: ldc=\(ldc) is less than the row length n=\(n) of C")
         precondition(threads == nil || threads! >= 1, "sgemm: threads must be at least 1, got \(threads!)")
 
+        multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc, threads: threads ?? Parallel.threads)
+    }
+
+    /// `sgemm` after argument checks. Tests pass `kernel` and `simpleBelow` to reach every code path.
+    static func multiply(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+        kernel: GemmMicrokernel = .selected, simpleBelow: Int = smallProductLimit
+    ) {
         if k == 0 {
             scale(c: c, ldc: ldc, m: m, n: n, by: beta)
             return
         }
         let work = m * n * k
-        if work < smallProductLimit {
+        if work < simpleBelow {
             simpleProduct(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                           b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
 
-        let kernel = GemmMicrokernel.selected
-        let mr = GemmMicrokernel.rows, nr = kernel.width
-        let requested = work < parallelProductLimit ? 1 : (threads ?? Parallel.threads)
-        // Each thread packs the whole of the operand it does not split, so split the dimension whose
-        // other operand is the cheaper one to pack twice: M when m >= n (B is then the smaller).
-        let splitRows = m >= n
-        let tiles = splitRows ? (m + mr - 1) / mr : (n + nr - 1) / nr
-        let chunks = max(1, min(requested, tiles))
-        let task = GemmTask(transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda,
-                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel)
-        let range = { (chunk: Int) -> (rows: Range<Int>, columns: Range<Int>) in
-            let lo = tiles * chunk / chunks, hi = tiles * (chunk + 1) / chunks
-            return splitRows ? (lo * mr ..< min(m, hi * mr), 0..<n) : (0..<m, lo * nr ..< min(n, hi * nr))
-        }
-        if chunks == 1 {
-            task.run(rows: 0..<m, columns: 0..<n)
-        } else {
-            // Called directly rather than through `Parallel.forEach` so an explicit `threads:` is honoured
-            // even when it differs from `Parallel.threads`.
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let r = range(chunk)
-                task.run(rows: r.rows, columns: r.columns)
-            }
-        }
+        let task = GemmTask(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel,
+                            threads: work < parallelProductLimit ? 1 : threads)
+        task.run()
     }
 
     /// C = beta * C (beta == 0 writes zeros).
@@ -123,68 +112,6 @@ public enum Gemm {
                     for j in 0..<n { crow[j] = alpha * sums[j] }
                 } else {
                     for j in 0..<n { crow[j] = beta * crow[j] + alpha * sums[j] }
-                }
-            }
-        }
-    }
-}
-
-/// One `sgemm` call's operands, and the blocked loop nest one worker runs over its part of C.
-struct GemmTask: @unchecked Sendable {
-    let transA: Bool, transB: Bool, k: Int, alpha: Float
-    let a: UnsafePointer<Float>, lda: Int
-    let b: UnsafePointer<Float>, ldb: Int
-    let beta: Float
-    let c: UnsafeMutablePointer<Float>, ldc: Int
-    let kernel: GemmMicrokernel
-
-    /// Computes C[rows, columns] completely. Every element's sum runs over the same k blocks in the same
-    /// order whatever the ranges, which keeps results independent of how C is split between threads.
-    func run(rows: Range<Int>, columns: Range<Int>) {
-        guard !rows.isEmpty && !columns.isEmpty else { return }
-        let mr = GemmMicrokernel.rows, nr = kernel.width
-        // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
-        let depthBlocks = (k + Gemm.depthBlock - 1) / Gemm.depthBlock
-        let maxDepth = (k + depthBlocks - 1) / depthBlocks
-        let maxRows = min(Gemm.rowBlock, rows.count), maxColumns = min(Gemm.columnBlock, columns.count)
-        GemmWorkspace.withWorkspace { workspace in
-            workspace.reserve(a: (maxRows + mr - 1) / mr * mr * maxDepth,
-                              b: (maxColumns + nr - 1) / nr * nr * maxDepth)
-            let packedA = workspace.packedA, packedB = workspace.packedB
-            for jc in stride(from: columns.lowerBound, to: columns.upperBound, by: Gemm.columnBlock) {
-                let columnRange = jc ..< min(columns.upperBound, jc + Gemm.columnBlock)
-                for block in 0..<depthBlocks {
-                    let depth = k * block / depthBlocks ..< k * (block + 1) / depthBlocks
-                    let kc = depth.count
-                    // The first k block applies beta; later ones add to what it wrote.
-                    let blockBeta: Float = block == 0 ? beta : 1
-                    GemmPacking.packB(transB: transB, b: b, ldb: ldb, depth: depth, columns: columnRange,
-                                      width: nr, into: packedB)
-                    for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: Gemm.rowBlock) {
-                        let rowRange = ic ..< min(rows.upperBound, ic + Gemm.rowBlock)
-                        GemmPacking.packA(transA: transA, a: a, lda: lda, rows: rowRange, depth: depth,
-                                          into: packedA)
-                        var jr = columnRange.lowerBound
-                        var panelB = UnsafePointer(packedB)
-                        while jr < columnRange.upperBound {
-                            let liveColumns = min(nr, columnRange.upperBound - jr)
-                            var ir = rowRange.lowerBound
-                            var panelA = UnsafePointer(packedA)
-                            while ir < rowRange.upperBound {
-                                let liveRows = min(mr, rowRange.upperBound - ir)
-                                let tile = c + ir * ldc + jr
-                                if liveRows == mr && liveColumns == nr {
-                                    kernel.run(kc: kc, a: panelA, b: panelB, c: tile, ldc: ldc,
-                                               alpha: alpha, beta: blockBeta)
-                                } else {
-                                    kernel.runPartial(kc: kc, a: panelA, b: panelB, mr: liveRows, nr: liveColumns,
-                                                      c: tile, ldc: ldc, alpha: alpha, beta: blockBeta)
-                                }
-                                ir += mr; panelA += mr * kc
-                            }
-                            jr += nr; panelB += nr * kc
-                        }
-                    }
                 }
             }
         }
