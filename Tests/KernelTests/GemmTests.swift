@@ -104,22 +104,26 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(c, [0, 0, 0, 0])
     }
 
-    /// Results must not depend on the thread count, for splits along M (m >= n) and along N.
+    /// Results must not depend on the thread count (splits along M and along N) nor on the microkernel.
     func testBitwiseIdenticalAcrossThreadCounts() {
         var rng = TestRandom(900)
         for (m, n, k, transA, transB) in [(301, 130, 390, false, false), (70, 333, 200, true, false),
                                           (130, 129, 777, false, true), (64, 700, 100, true, true)] {
             let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(k * n)).map { _ in rng.next() }
             let c0 = (0..<(m * n)).map { _ in rng.next() }
-            var results: [[Float]] = []
-            for threads in [1, 2, 3] {
-                var c = c0
-                Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.75, a: a, lda: transA ? m : k,
-                           b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n, threads: threads)
-                results.append(c)
+            var results: [(String, [Float])] = []
+            for kernel in GemmMicrokernel.allCases {
+                for threads in [1, 2, 3] {
+                    var c = c0
+                    Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.75, a: a,
+                                  lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n,
+                                  threads: threads, kernel: kernel)
+                    results.append(("\(kernel.name), \(threads) threads", c))
+                }
             }
-            XCTAssertEqual(results[0], results[1], "threads 1 vs 2: m=\(m) n=\(n) k=\(k)")
-            XCTAssertEqual(results[0], results[2], "threads 1 vs 3: m=\(m) n=\(n) k=\(k)")
+            for (label, c) in results.dropFirst() {
+                XCTAssertTrue(c == results[0].1, "\(label) differs from \(results[0].0): m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)")
+            }
         }
     }
 
@@ -144,7 +148,7 @@ final class GemmTests: XCTestCase {
             a.withUnsafeBufferPointer { ap in
                 c.withUnsafeMutableBufferPointer { cp in
                     for j in stride(from: 0, to: 64, by: kernel.width) {
-                        kernel.run(kc: kc, a: ap.baseAddress!, b: packed + j * kc, c: cp.baseAddress! + j,
+                        kernel.run(kc: kc, a: GemmPanelA(start: ap.baseAddress!, rowStride: 1, stepStride: 6), b: packed + j * kc, c: cp.baseAddress! + j,
                                    ldc: 64, alpha: 0.75, beta: 0.5)
                     }
                 }

@@ -1,4 +1,6 @@
 import Dispatch
+import Foundation
+func tuning(_ name: String, _ d: Int) -> Int { Int(ProcessInfo.processInfo.environment[name] ?? "") ?? d } // TEMP
 
 /// Single-precision matrix multiply on row-major buffers, BLAS style:
 ///
@@ -22,11 +24,11 @@ import Dispatch
 /// but several times slower.
 public enum Gemm {
     /// Steps of k per packed block (KC).
-    static let depthBlock = 384
+    static let depthBlock = tuning("GEMM_KC", 768)
     /// Rows of packed A one thread runs every B micro-panel over (MC): they stay in L2 meanwhile.
-    static let rowBlock = 96
+    static let rowBlock = tuning("GEMM_MC", 96)
     /// Rows and columns of C packed for at a time: bounds the workspace (about 6 MB per operand).
-    static let packedRows = 4096, packedColumns = 4096
+    static let packedRows = tuning("GEMM_PR", 4096), packedColumns = tuning("GEMM_PC", 4096)
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
     static let smallProductLimit = 32 * 1024
     /// Below this many multiply-adds, one thread is used (starting a second costs more than it saves).

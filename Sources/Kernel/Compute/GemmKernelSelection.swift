@@ -54,7 +54,7 @@ extension GemmMicrokernel {
                 for _ in 0..<8 {
                     var j = 0
                     while j < columns {  // the same 64 columns, in panels of the kernel's width
-                        kernel.run(kc: kc, a: a, b: b + j * kc, c: c + j, ldc: columns, alpha: 1, beta: 1)
+                        kernel.run(kc: kc, a: GemmPanelA(start: a, rowStride: 1, stepStride: rows), b: b + j * kc, c: c + j, ldc: columns, alpha: 1, beta: 1)
                         j += kernel.width
                     }
                 }

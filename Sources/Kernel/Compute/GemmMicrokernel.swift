@@ -1,7 +1,15 @@
+/// Where a microkernel reads its 6 rows of opA: value (row r, step p) is at `start[r * rowStride +
+/// p * stepStride]`. A packed panel has strides (1, 6); an untransposed A is read in place with (lda, 1).
+struct GemmPanelA {
+    var start: UnsafePointer<Float>
+    var rowStride: Int
+    var stepStride: Int
+}
+
 /// The register-blocked inner kernels of `Gemm.sgemm`.
 ///
-/// A microkernel multiplies one packed A micro-panel (`kc` steps of `GemmMicrokernel.rows` = 6 values, one
-/// per row) by one packed B micro-panel (`kc` steps of `width` values, one per column), keeping the whole
+/// A microkernel multiplies one A micro-panel (`kc` steps of `GemmMicrokernel.rows` = 6 values, one
+/// per row; see `GemmPanelA`) by one packed B micro-panel (`kc` steps of `width` values, one per column), keeping the whole
 /// 6 x `width` tile of sums in registers, then combines the sums into C:
 ///
 ///     C[i, j] = alpha * sum[i, j] + beta * C[i, j]     (beta == 0: C[i, j] = alpha * sum[i, j])
@@ -33,7 +41,7 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
 
     /// Runs the kernel on a full 6 x `width` tile of C.
     @inline(__always)
-    func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    func run(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
              c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
         switch self {
         case .wide: GemmMicrokernel.kernel6x64(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
@@ -44,7 +52,7 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
 
     /// Runs the kernel on the top-left `mr` x `nr` part of a tile (C edges), through a scratch tile.
     /// The packed panels are zero-padded, so the kernel itself always computes the full tile.
-    func runPartial(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, mr: Int, nr: Int,
+    func runPartial(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>, mr: Int, nr: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
         let width = self.width
         withUnsafeTemporaryAllocation(of: Float.self, capacity: GemmMicrokernel.rows * 64) { scratch in
@@ -83,7 +91,7 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     // MARK: - 6 x 64 with SIMD16 (AVX-512)
 
     @inline(never)
-    static func kernel6x64(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    static func kernel6x64(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
         typealias V = SIMD16<Float>
         var c00 = V(), c01 = V(), c02 = V(), c03 = V()
@@ -92,23 +100,24 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         var c30 = V(), c31 = V(), c32 = V(), c33 = V()
         var c40 = V(), c41 = V(), c42 = V(), c43 = V()
         var c50 = V(), c51 = V(), c52 = V(), c53 = V()
-        var ap = a, bp = b
+        let s1 = a.rowStride, s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, step = a.stepStride
+        var ap = a.start, bp = b
         for _ in 0..<kc {
             let b0 = load(bp, 0, as: V.self), b1 = load(bp, 16, as: V.self)
             let b2 = load(bp, 32, as: V.self), b3 = load(bp, 48, as: V.self)
             var av = V(repeating: ap[0])
             c00 = c00 + av * b0; c01 = c01 + av * b1; c02 = c02 + av * b2; c03 = c03 + av * b3
-            av = V(repeating: ap[1])
+            av = V(repeating: ap[s1])
             c10 = c10 + av * b0; c11 = c11 + av * b1; c12 = c12 + av * b2; c13 = c13 + av * b3
-            av = V(repeating: ap[2])
+            av = V(repeating: ap[s2])
             c20 = c20 + av * b0; c21 = c21 + av * b1; c22 = c22 + av * b2; c23 = c23 + av * b3
-            av = V(repeating: ap[3])
+            av = V(repeating: ap[s3])
             c30 = c30 + av * b0; c31 = c31 + av * b1; c32 = c32 + av * b2; c33 = c33 + av * b3
-            av = V(repeating: ap[4])
+            av = V(repeating: ap[s4])
             c40 = c40 + av * b0; c41 = c41 + av * b1; c42 = c42 + av * b2; c43 = c43 + av * b3
-            av = V(repeating: ap[5])
+            av = V(repeating: ap[s5])
             c50 = c50 + av * b0; c51 = c51 + av * b1; c52 = c52 + av * b2; c53 = c53 + av * b3
-            ap += 6; bp += 64
+            ap += step; bp += 64
         }
         let va = V(repeating: alpha), vb = V(repeating: beta), zero = beta == 0
         var row = c
@@ -146,41 +155,42 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     // MARK: - 6 x (2 vectors): SIMD8 (AVX2) and SIMD4 (SSE2)
 
     @inline(never)
-    static func kernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    static func kernel6x16(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
         kernel6xTwoVectors(SIMD8<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
     }
 
     @inline(never)
-    static func kernel6x8(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    static func kernel6x8(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
                           c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
         kernel6xTwoVectors(SIMD4<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
     }
 
     @inline(__always)
     static func kernel6xTwoVectors<V: SIMD>(
-        _: V.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        _: V.Type, kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) where V.Scalar == Float {
         let w = V.scalarCount
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        var ap = a, bp = b
+        let s1 = a.rowStride, s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, step = a.stepStride
+        var ap = a.start, bp = b
         for _ in 0..<kc {
             let b0 = load(bp, 0, as: V.self), b1 = load(bp, w, as: V.self)
             var av = V(repeating: ap[0])
             c00 = c00 + av * b0; c01 = c01 + av * b1
-            av = V(repeating: ap[1])
+            av = V(repeating: ap[s1])
             c10 = c10 + av * b0; c11 = c11 + av * b1
-            av = V(repeating: ap[2])
+            av = V(repeating: ap[s2])
             c20 = c20 + av * b0; c21 = c21 + av * b1
-            av = V(repeating: ap[3])
+            av = V(repeating: ap[s3])
             c30 = c30 + av * b0; c31 = c31 + av * b1
-            av = V(repeating: ap[4])
+            av = V(repeating: ap[s4])
             c40 = c40 + av * b0; c41 = c41 + av * b1
-            av = V(repeating: ap[5])
+            av = V(repeating: ap[s5])
             c50 = c50 + av * b0; c51 = c51 + av * b1
-            ap += 6; bp += 2 * w
+            ap += step; bp += 2 * w
         }
         let va = V(repeating: alpha), vb = V(repeating: beta), zero = beta == 0
         var row = c

@@ -1,52 +1,23 @@
 /// Copies blocks of `opA(A)` and `opB(B)` into the contiguous, zero-padded micro-panels the
-/// microkernels read (see `GemmMicrokernel`). Packing is where the transposes are handled, so the
-/// microkernels only ever see one layout.
+/// microkernels read (see `GemmMicrokernel`). B packing handles `transB`, so the microkernels see one
+/// B layout; A is read in place through strides (`GemmPanelA`) except for partial panels.
 enum GemmPacking {
     /// Packs rows `rows` and columns `depth` of `opA(A)` into micro-panels of `GemmMicrokernel.rows` rows:
     /// panel `r` holds, for each step `p` in `depth`, the values of rows `rows.lowerBound + 6r ..< +6`
     /// at column `p`, contiguously. A last partial panel is padded with zeros.
+    /// (The microkernels read full panels of A in place; `sgemm` packs only a last partial panel.)
     static func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, depth: Range<Int>,
                       into dest: UnsafeMutablePointer<Float>) {
         let mr = GemmMicrokernel.rows
-        let kc = depth.count
         var out = dest
-        var i0 = rows.lowerBound
-        while i0 < rows.upperBound {
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
             let live = min(mr, rows.upperBound - i0)
-            if transA {
-                // opA(A)[i, p] = a[p * lda + i]: each step is a contiguous run of `live` values.
-                var src = a + depth.lowerBound * lda + i0
-                if live == mr {
-                    for _ in 0..<kc {
-                        out[0] = src[0]; out[1] = src[1]; out[2] = src[2]
-                        out[3] = src[3]; out[4] = src[4]; out[5] = src[5]
-                        out += mr; src += lda
-                    }
-                } else {
-                    for _ in 0..<kc {
-                        for i in 0..<mr { out[i] = i < live ? src[i] : 0 }
-                        out += mr; src += lda
-                    }
+            for p in depth {
+                for t in 0..<mr {
+                    out[t] = t >= live ? 0 : transA ? a[p * lda + i0 + t] : a[(i0 + t) * lda + p]
                 }
-            } else {
-                // opA(A)[i, p] = a[i * lda + p]: interleave `live` rows.
-                let base = a + i0 * lda + depth.lowerBound
-                if live == mr {
-                    let r0 = base, r1 = base + lda, r2 = base + 2 * lda
-                    let r3 = base + 3 * lda, r4 = base + 4 * lda, r5 = base + 5 * lda
-                    for p in 0..<kc {
-                        out[0] = r0[p]; out[1] = r1[p]; out[2] = r2[p]
-                        out[3] = r3[p]; out[4] = r4[p]; out[5] = r5[p]
-                        out += mr
-                    }
-                } else {
-                    for p in 0..<kc {
-                        for i in 0..<mr { out[i] = i < live ? base[i * lda + p] : 0 }
-                        out += mr
-                    }
-                }
+                out += mr
             }
-            i0 += mr
         }
     }
 

@@ -4,7 +4,8 @@ import Dispatch
 ///
 /// C is processed in blocks of at most `Gemm.packedRows` x `Gemm.packedColumns`. For each such block,
 /// for each k block (in order), two phases run, each split over the threads:
-/// 1. pack: the block's rows of opA and columns of opB for this k block go into one shared workspace;
+/// 1. pack: the block's columns of opB for this k block go into one shared workspace (A is mostly
+///    read in place, see `packsAllOfA`);
 /// 2. compute: the C tiles are split along M or N into contiguous tile-aligned ranges, one per thread,
 ///    and each thread runs the microkernel over its tiles, `Gemm.rowBlock` rows of A at a time.
 /// Packing is shared, so a second thread adds no packing work. The phases are separate
@@ -24,12 +25,19 @@ struct GemmTask: @unchecked Sendable {
     let kernel: GemmMicrokernel
     let threads: Int
 
+    /// Whether every panel of A is packed. Otherwise full 6-row panels are read in place by the
+    /// microkernel (see `GemmPanelA`), which saves the packing pass; only a last partial panel is packed
+    /// (zero-padded, so no row past m is read). A panel is re-read once per B micro-panel, so a transposed
+    /// A (each step of a panel in a different cache line) pays to pack with the narrow kernels.
+    var packsAllOfA: Bool { transA && kernel.width < 64 }
+
     func run() {
         let mr = GemmMicrokernel.rows, nr = kernel.width
         // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
         let depthBlocks = (k + Gemm.depthBlock - 1) / Gemm.depthBlock
         let maxDepth = (k + depthBlocks - 1) / depthBlocks
-        let maxRows = min(m, Gemm.packedRows), maxColumns = min(n, Gemm.packedColumns)
+        let maxRows = packsAllOfA ? min(m, Gemm.packedRows) : mr
+        let maxColumns = min(n, Gemm.packedColumns)
         GemmWorkspace.withWorkspace { workspace in
             workspace.reserve(a: (maxRows + mr - 1) / mr * mr * maxDepth, b: (maxColumns + nr - 1) / nr * nr * maxDepth)
             for j0 in stride(from: 0, to: n, by: Gemm.packedColumns) {
@@ -40,7 +48,7 @@ struct GemmTask: @unchecked Sendable {
                         let depth = k * block / depthBlocks ..< k * (block + 1) / depthBlocks
                         pack(rows: rows, columns: columns, depth: depth, workspace: workspace)
                         // The first k block applies beta; later ones add to what it wrote.
-                        compute(rows: rows, columns: columns, depth: depth.count, beta: block == 0 ? beta : 1,
+                        compute(rows: rows, columns: columns, depth: depth, beta: block == 0 ? beta : 1,
                                 workspace: workspace)
                     }
                 }
@@ -60,18 +68,22 @@ struct GemmTask: @unchecked Sendable {
         }
     }
 
-    /// Phase 1: packs opA[rows, depth] and opB[depth, columns] into the workspace.
+    /// Phase 1: packs opB[depth, columns] and the packed panels of opA[rows, depth] (see `packsAllOfA`)
+    /// into the workspace.
     private func pack(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, workspace: GemmWorkspace) {
         let mr = GemmMicrokernel.rows, nr = kernel.width, kc = depth.count
-        let panelsA = (rows.count + mr - 1) / mr, panelsB = (columns.count + nr - 1) / nr
+        let panelsB = (columns.count + nr - 1) / nr
+        // Packed panels of A: all of them, or only a last partial one (into the first slot).
+        let packedRows = packsAllOfA ? rows : rows.upperBound - rows.count % mr ..< rows.upperBound
+        let panelsA = (packedRows.count + mr - 1) / mr
         let packedA = workspace.packedA, packedB = workspace.packedB
         // Enough values per chunk that a thread is worth waking.
-        let chunks = max(1, min(threads, (rows.count + columns.count) * kc / (64 * 1024)))
+        let chunks = max(1, min(threads, (packedRows.count + columns.count) * kc / (64 * 1024)))
         forChunks(chunks) { chunk in
             let a0 = panelsA * chunk / chunks, a1 = panelsA * (chunk + 1) / chunks
             if a0 < a1 {
                 GemmPacking.packA(transA: transA, a: a, lda: lda,
-                                  rows: rows.lowerBound + a0 * mr ..< min(rows.upperBound, rows.lowerBound + a1 * mr),
+                                  rows: packedRows.lowerBound + a0 * mr ..< min(packedRows.upperBound, packedRows.lowerBound + a1 * mr),
                                   depth: depth, into: packedA + a0 * mr * kc)
             }
             let b0 = panelsB * chunk / chunks, b1 = panelsB * (chunk + 1) / chunks
@@ -85,7 +97,8 @@ struct GemmTask: @unchecked Sendable {
 
     /// Phase 2: C[rows, columns] = alpha * (packed A x packed B) + beta * C, split over the threads along
     /// whichever of M and N divides more evenly into tile-aligned ranges.
-    private func compute(rows: Range<Int>, columns: Range<Int>, depth kc: Int, beta: Float, workspace: GemmWorkspace) {
+    private func compute(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, beta: Float,
+                         workspace: GemmWorkspace) {
         let mr = GemmMicrokernel.rows, nr = kernel.width
         let panelsA = (rows.count + mr - 1) / mr, panelsB = (columns.count + nr - 1) / nr
         let chunks = max(1, min(threads, panelsA + panelsB))
@@ -99,10 +112,10 @@ struct GemmTask: @unchecked Sendable {
             let panels = splitRows ? panelsA : panelsB
             let p0 = panels * chunk / chunkCount, p1 = panels * (chunk + 1) / chunkCount
             if splitRows {
-                computeTiles(panelsA: p0..<p1, panelsB: 0..<panelsB, rows: rows, columns: columns, kc: kc,
+                computeTiles(panelsA: p0..<p1, panelsB: 0..<panelsB, rows: rows, columns: columns, depth: depth,
                              beta: beta, packedA: packedA, packedB: packedB)
             } else {
-                computeTiles(panelsA: 0..<panelsA, panelsB: p0..<p1, rows: rows, columns: columns, kc: kc,
+                computeTiles(panelsA: 0..<panelsA, panelsB: p0..<p1, rows: rows, columns: columns, depth: depth,
                              beta: beta, packedA: packedA, packedB: packedB)
             }
         }
@@ -111,8 +124,9 @@ struct GemmTask: @unchecked Sendable {
     /// Runs the microkernel over the tiles of the given packed panels, `Gemm.rowBlock` rows of A at a time
     /// so that they stay in L2 while every B panel passes over them.
     private func computeTiles(panelsA: Range<Int>, panelsB: Range<Int>, rows: Range<Int>, columns: Range<Int>,
-                              kc: Int, beta: Float, packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>) {
-        let mr = GemmMicrokernel.rows, nr = kernel.width
+                              depth: Range<Int>, beta: Float, packedA: UnsafePointer<Float>,
+                              packedB: UnsafePointer<Float>) {
+        let mr = GemmMicrokernel.rows, nr = kernel.width, kc = depth.count
         let panelsPerRowBlock = max(1, Gemm.rowBlock / mr)
         for blockStart in stride(from: panelsA.lowerBound, to: panelsA.upperBound, by: panelsPerRowBlock) {
             let blockEnd = min(panelsA.upperBound, blockStart + panelsPerRowBlock)
@@ -123,7 +137,10 @@ struct GemmTask: @unchecked Sendable {
                 for r in blockStart..<blockEnd {
                     let i = rows.lowerBound + r * mr
                     let liveRows = min(mr, rows.upperBound - i)
-                    let panelA = packedA + r * mr * kc
+                    let panelA = packsAllOfA ? GemmPanelA(start: packedA + r * mr * kc, rowStride: 1, stepStride: mr)
+                        : liveRows < mr ? GemmPanelA(start: packedA, rowStride: 1, stepStride: mr)
+                        : transA ? GemmPanelA(start: a + depth.lowerBound * lda + i, rowStride: 1, stepStride: lda)
+                        : GemmPanelA(start: a + i * lda + depth.lowerBound, rowStride: lda, stepStride: 1)
                     let tile = c + i * ldc + j
                     if liveRows == mr && liveColumns == nr {
                         kernel.run(kc: kc, a: panelA, b: panelB, c: tile, ldc: ldc, alpha: alpha, beta: beta)
