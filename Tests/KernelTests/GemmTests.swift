@@ -19,16 +19,16 @@ final class GemmTests: XCTestCase {
         let bDense = (0..<(bRows * bCols)).map { bStored[$0 / bCols * ldb + $0 % bCols] }
         let product = referenceMatmul(aDense, bDense, m: m, n: n, k: k, transA: transA, transB: transB)
 
-        // The public entry (which may take the simple path), then the packed path with every microkernel.
-        var variants: [(String, GemmMicrokernel?)] = [("sgemm", nil)]
-        for kernel in GemmMicrokernel.allCases { variants.append(("packed \(kernel.name)", kernel)) }
+        // The public entry, the simple path, then the packed path with every microkernel.
+        var variants: [(String, GemmMicrokernel?, Gemm.Path)] = [("sgemm", nil, .automatic), ("simple", .selected, .simple)]
+        for kernel in GemmMicrokernel.allCases { variants.append(("packed \(kernel.name)", kernel, .packed)) }
         let tolerance = 2e-5 * Float(k).squareRoot() * max(1, abs(alpha)) + 1e-5
-        for (label, kernel) in variants {
+        for (label, kernel, path) in variants {
             var c = c0
             if let kernel {
                 Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
                               b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads ?? 1,
-                              kernel: kernel, simpleBelow: 0)
+                              kernel: kernel, path: path)
             } else {
                 Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
                            b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
@@ -117,7 +117,7 @@ final class GemmTests: XCTestCase {
                     var c = c0
                     Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.75, a: a,
                                   lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n,
-                                  threads: threads, kernel: kernel)
+                                  threads: threads, kernel: kernel, path: .packed)
                     results.append(("\(kernel.name), \(threads) threads", c))
                 }
             }

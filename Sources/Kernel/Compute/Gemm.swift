@@ -17,7 +17,7 @@ func tuning(_ name: String, _ d: Int) -> Int { Int(ProcessInfo.processInfo.envir
 /// steps; for each block, opA and opB are packed into contiguous micro-panels (packing handles the
 /// transposes, so all four variants run at about the same speed), then a register-blocked microkernel
 /// (`GemmMicrokernel`) computes every 6-row x `width`-column tile of C. Packing and tiles are shared
-/// between threads. Products below `smallProductLimit` multiply-adds take a plain loop instead, where
+/// between threads. Tiny and single-row products take plain loops instead (`GemmSimple`), where
 /// packing would not pay.
 ///
 /// For speed build with `-Xswiftc -target-cpu -Xswiftc native`; the baseline x86-64 build is correct
@@ -30,7 +30,7 @@ public enum Gemm {
     /// Rows and columns of C packed for at a time: bounds the workspace (about 6 MB per operand).
     static let packedRows = tuning("GEMM_PR", 4096), packedColumns = tuning("GEMM_PC", 4096)
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
-    static let smallProductLimit = 32 * 1024
+    static let smallProductLimit = 4096
     /// Below this many multiply-adds, one thread is used (starting a second costs more than it saves).
     static let parallelProductLimit = 1 << 20
 
@@ -54,27 +54,35 @@ public enum Gemm {
                  beta: beta, c: c, ldc: ldc, threads: threads ?? Parallel.threads)
     }
 
-    /// `sgemm` after argument checks. Tests pass `kernel` and `simpleBelow` to reach every code path.
+    /// Which algorithm `multiply` uses (tests force each one).
+    enum Path { case automatic, simple, packed }
+
+    /// Whether the unpacked loops of `GemmSimple` beat packing: tiny products, a single row (where a
+    /// 6-row tile would waste 5/6), and a few output columns that are dot products of contiguous rows
+    /// (e.g. a one-output head; a 64-column tile would waste almost all its work).
+    static func prefersSimple(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, ldb: Int) -> Bool {
+        m * n * k < smallProductLimit || m == 1 || (n < 8 && GemmSimple.isDotProducts(transA: transA, transB: transB, n: n, ldb: ldb))
+    }
+
+    /// `sgemm` after argument checks.
     static func multiply(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
-        kernel: GemmMicrokernel = .selected, simpleBelow: Int = smallProductLimit
+        kernel: GemmMicrokernel = .selected, path: Path = .automatic
     ) {
         if k == 0 {
             scale(c: c, ldc: ldc, m: m, n: n, by: beta)
             return
         }
-        let work = m * n * k
-        if work < simpleBelow {
-            simpleProduct(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                          b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        if path == .simple || (path == .automatic && prefersSimple(transA: transA, transB: transB, m: m, n: n, k: k, ldb: ldb)) {
+            GemmSimple.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
-
         let task = GemmTask(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel,
-                            threads: work < parallelProductLimit ? 1 : threads)
+                            threads: m * n * k < parallelProductLimit ? 1 : threads)
         task.run()
     }
 
@@ -87,34 +95,6 @@ public enum Gemm {
                 row.update(repeating: 0, count: n)
             } else {
                 for j in 0..<n { row[j] = beta * row[j] }
-            }
-        }
-    }
-
-    /// The unpacked product for small sizes: one row of sums at a time, each over k in order.
-    static func simpleProduct(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { buffer in
-            let sums = buffer.baseAddress!
-            for i in 0..<m {
-                sums.update(repeating: 0, count: n)
-                for p in 0..<k {
-                    let aip = transA ? a[p * lda + i] : a[i * lda + p]
-                    if transB {
-                        var bp = b + p
-                        for j in 0..<n { sums[j] = sums[j] + aip * bp.pointee; bp += ldb }
-                    } else {
-                        let brow = b + p * ldb
-                        for j in 0..<n { sums[j] = sums[j] + aip * brow[j] }
-                    }
-                }
-                let crow = c + i * ldc
-                if beta == 0 {
-                    for j in 0..<n { crow[j] = alpha * sums[j] }
-                } else {
-                    for j in 0..<n { crow[j] = beta * crow[j] + alpha * sums[j] }
-                }
             }
         }
     }
