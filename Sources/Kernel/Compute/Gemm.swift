@@ -1,6 +1,4 @@
 import Dispatch
-import Foundation
-func tuning(_ name: String, _ d: Int) -> Int { Int(ProcessInfo.processInfo.environment[name] ?? "") ?? d } // TEMP
 
 /// Single-precision matrix multiply on row-major buffers, BLAS style:
 ///
@@ -14,21 +12,23 @@ func tuning(_ name: String, _ d: Int) -> Int { Int(ProcessInfo.processInfo.envir
 /// so results do not depend on the thread count.
 ///
 /// How it is fast (the Goto/BLIS scheme, see `GemmTask`): k is cut into blocks of at most `depthBlock`
-/// steps; for each block, opA and opB are packed into contiguous micro-panels (packing handles the
-/// transposes, so all four variants run at about the same speed), then a register-blocked microkernel
-/// (`GemmMicrokernel`) computes every 6-row x `width`-column tile of C. Packing and tiles are shared
-/// between threads. Tiny and single-row products take plain loops instead (`GemmSimple`), where
-/// packing would not pay.
+/// steps; for each block, opB is packed into contiguous micro-panels (packing handles `transB`), then a
+/// register-blocked microkernel (`GemmMicrokernel`) computes every 6-row x `width`-column tile of C,
+/// reading A in place through strides (either layout). All four transpose variants run at about the same
+/// speed. Packing and tiles are shared between threads. Tiny and single-row products take plain loops
+/// instead (`GemmSimple`), where packing would not pay.
 ///
 /// For speed build with `-Xswiftc -target-cpu -Xswiftc native`; the baseline x86-64 build is correct
 /// but several times slower.
 public enum Gemm {
-    /// Steps of k per packed block (KC).
-    static let depthBlock = tuning("GEMM_KC", 768)
-    /// Rows of packed A one thread runs every B micro-panel over (MC): they stay in L2 meanwhile.
-    static let rowBlock = tuning("GEMM_MC", 96)
-    /// Rows and columns of C packed for at a time: bounds the workspace (about 6 MB per operand).
-    static let packedRows = tuning("GEMM_PR", 4096), packedColumns = tuning("GEMM_PC", 4096)
+    /// Steps of k per block (KC). Large, because every k block re-reads and re-writes the C tiles, which
+    /// for big products come from L3 or memory; a 6 x 64 x 768 step of the microkernel still keeps its
+    /// B micro-panel (192 KB) and `rowBlock` rows of A in the 1 MB L2.
+    static let depthBlock = 768
+    /// Rows of A one thread runs every B micro-panel over (MC): they stay in L2 meanwhile.
+    static let rowBlock = 192
+    /// Rows and columns of C handled per packing round: bounds the workspace (packed B: at most 6 MB).
+    static let packedRows = 4096, packedColumns = 2048
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
     static let smallProductLimit = 4096
     /// Below this many multiply-adds, one thread is used (starting a second costs more than it saves).
