@@ -5,7 +5,7 @@ import Host
 
 let usage = """
     usage: skilltune bench kernels [--json] [--quick] [--threads N[,N...]]
-           skilltune --version
+           skilltune --version | --help
     """
 
 func fail(_ message: String) -> Never {
@@ -17,6 +17,8 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case nil, "--version":
     print("skilltune \(SkillTuneHost.version)")
+case "--help", "-h", "help":
+    print(usage)
 case "bench":
     guard arguments.count >= 2 else { fail("bench needs a target; valid: kernels") }
     guard arguments[1] == "kernels" else { fail("unknown bench target '\(arguments[1])'; valid: kernels") }
@@ -45,5 +47,5 @@ case "bench":
         print(KernelBenchmark.format(result))
     }
 default:
-    fail("unknown command '\(arguments[0])'; valid: bench kernels, --version")
+    fail("unknown command '\(arguments[0])'; valid: bench kernels, --version, --help")
 }

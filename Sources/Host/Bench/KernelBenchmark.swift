@@ -137,7 +137,8 @@ public enum KernelBenchmark {
             Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
                        a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n, c: c, ldc: n, threads: threads)
         }
-        return GemmMeasurement(m: m, n: n, k: k, threads: threads, gflops: 2 * Double(m * n * k) / seconds / 1e9,
+        let gflops = 2 * Double(m * n * k) / seconds / 1e9
+        return GemmMeasurement(m: m, n: n, k: k, threads: threads, gflops: (gflops * 10).rounded() / 10,
                                transA: transA, transB: transB)
     }
 

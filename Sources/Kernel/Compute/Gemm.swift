@@ -28,7 +28,8 @@ public enum Gemm {
     /// Rows of A one thread runs every B micro-panel over (MC): they stay in L2 meanwhile.
     static let rowBlock = 192
     /// Rows and columns of C handled per packing round: bounds the workspace (packed B: at most 6 MB).
-    static let packedRows = 4096, packedColumns = 2048
+    /// The row count is a multiple of 6, so only the last round can have a partial row tile.
+    static let packedRows = 3072, packedColumns = 2048
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
     static let smallProductLimit = 4096
     /// Below this many multiply-adds, one thread is used (starting a second costs more than it saves).
