@@ -100,24 +100,26 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         var c30 = V(), c31 = V(), c32 = V(), c33 = V()
         var c40 = V(), c41 = V(), c42 = V(), c43 = V()
         var c50 = V(), c51 = V(), c52 = V(), c53 = V()
-        let s1 = a.rowStride, s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, step = a.stepStride
-        var ap = a.start, bp = b
+        // Six row pointers and one shared offset: the addresses do not form a chain of dependent adds.
+        let a0 = a.start, a1 = a0 + a.rowStride, a2 = a1 + a.rowStride
+        let a3 = a2 + a.rowStride, a4 = a3 + a.rowStride, a5 = a4 + a.rowStride, step = a.stepStride
+        var offset = 0, bp = b
         for _ in 0..<kc {
             let b0 = load(bp, 0, as: V.self), b1 = load(bp, 16, as: V.self)
             let b2 = load(bp, 32, as: V.self), b3 = load(bp, 48, as: V.self)
-            var av = V(repeating: ap[0])
+            var av = V(repeating: a0[offset])
             c00 = c00 + av * b0; c01 = c01 + av * b1; c02 = c02 + av * b2; c03 = c03 + av * b3
-            av = V(repeating: ap[s1])
+            av = V(repeating: a1[offset])
             c10 = c10 + av * b0; c11 = c11 + av * b1; c12 = c12 + av * b2; c13 = c13 + av * b3
-            av = V(repeating: ap[s2])
+            av = V(repeating: a2[offset])
             c20 = c20 + av * b0; c21 = c21 + av * b1; c22 = c22 + av * b2; c23 = c23 + av * b3
-            av = V(repeating: ap[s3])
+            av = V(repeating: a3[offset])
             c30 = c30 + av * b0; c31 = c31 + av * b1; c32 = c32 + av * b2; c33 = c33 + av * b3
-            av = V(repeating: ap[s4])
+            av = V(repeating: a4[offset])
             c40 = c40 + av * b0; c41 = c41 + av * b1; c42 = c42 + av * b2; c43 = c43 + av * b3
-            av = V(repeating: ap[s5])
+            av = V(repeating: a5[offset])
             c50 = c50 + av * b0; c51 = c51 + av * b1; c52 = c52 + av * b2; c53 = c53 + av * b3
-            ap += step; bp += 64
+            offset += step; bp += 64
         }
         let va = V(repeating: alpha), vb = V(repeating: beta), zero = beta == 0
         var row = c
@@ -174,23 +176,25 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         let w = V.scalarCount
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        let s1 = a.rowStride, s2 = 2 * s1, s3 = 3 * s1, s4 = 4 * s1, s5 = 5 * s1, step = a.stepStride
-        var ap = a.start, bp = b
+        // Six row pointers and one shared offset: the addresses do not form a chain of dependent adds.
+        let a0 = a.start, a1 = a0 + a.rowStride, a2 = a1 + a.rowStride
+        let a3 = a2 + a.rowStride, a4 = a3 + a.rowStride, a5 = a4 + a.rowStride, step = a.stepStride
+        var offset = 0, bp = b
         for _ in 0..<kc {
             let b0 = load(bp, 0, as: V.self), b1 = load(bp, w, as: V.self)
-            var av = V(repeating: ap[0])
+            var av = V(repeating: a0[offset])
             c00 = c00 + av * b0; c01 = c01 + av * b1
-            av = V(repeating: ap[s1])
+            av = V(repeating: a1[offset])
             c10 = c10 + av * b0; c11 = c11 + av * b1
-            av = V(repeating: ap[s2])
+            av = V(repeating: a2[offset])
             c20 = c20 + av * b0; c21 = c21 + av * b1
-            av = V(repeating: ap[s3])
+            av = V(repeating: a3[offset])
             c30 = c30 + av * b0; c31 = c31 + av * b1
-            av = V(repeating: ap[s4])
+            av = V(repeating: a4[offset])
             c40 = c40 + av * b0; c41 = c41 + av * b1
-            av = V(repeating: ap[s5])
+            av = V(repeating: a5[offset])
             c50 = c50 + av * b0; c51 = c51 + av * b1
-            ap += step; bp += 2 * w
+            offset += step; bp += 2 * w
         }
         let va = V(repeating: alpha), vb = V(repeating: beta), zero = beta == 0
         var row = c
