@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// One `sgemm` call's operands and the blocked loop nest that computes it.
 ///
@@ -6,8 +7,8 @@ import Dispatch
 /// for each k block (in order), two phases run, each split over the threads:
 /// 1. pack: the block's columns of opB for this k block go into one shared workspace (A is mostly
 ///    read in place, see `packsAllOfA`);
-/// 2. compute: the C tiles are split along M or N into contiguous tile-aligned ranges, one per thread,
-///    and each thread runs the microkernel over its tiles, `Gemm.rowBlock` rows of A at a time.
+/// 2. compute: the C tiles are cut along M or N into contiguous tile-aligned ranges, which the threads
+///    take one at a time, running the microkernel over them `Gemm.rowBlock` rows of A at a time.
 /// Packing is shared, so a second thread adds no packing work. The phases are separate
 /// `concurrentPerform` calls, so no thread ever waits for another inside one (no deadlock even when
 /// Dispatch runs the iterations one after another).
@@ -97,28 +98,37 @@ struct GemmTask: @unchecked Sendable {
         }
     }
 
-    /// Phase 2: C[rows, columns] = alpha * (packed A x packed B) + beta * C, split over the threads along
-    /// whichever of M and N divides more evenly into tile-aligned ranges.
+    /// Phase 2: C[rows, columns] = alpha * (packed A x packed B) + beta * C. The tiles are cut along M or N
+    /// (whichever divides more evenly) into a few contiguous tile-aligned ranges per thread, which the
+    /// threads take one at a time: a thread that runs slower (the machine is shared) just takes fewer.
+    /// Which thread computes a range never changes a value: each tile is computed whole by one thread.
     private func compute(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, beta: Float,
                          workspace: GemmWorkspace) {
         let mr = GemmMicrokernel.rows, nr = kernel.width
         let panelsA = (rows.count + mr - 1) / mr, panelsB = (columns.count + nr - 1) / nr
-        let chunks = max(1, min(threads, panelsA + panelsB))
-        // The largest share of rows (columns) one chunk gets when splitting M (N).
-        let rowShare = min(rows.count, (panelsA + chunks - 1) / chunks * mr)
-        let columnShare = min(columns.count, (panelsB + chunks - 1) / chunks * nr)
-        let splitRows = rowShare * columns.count <= columnShare * rows.count
-        let chunkCount = min(chunks, splitRows ? panelsA : panelsB)
         let packedA = UnsafePointer(workspace.packedA), packedB = UnsafePointer(workspace.packedB)
-        forChunks(chunkCount) { chunk in
-            let panels = splitRows ? panelsA : panelsB
-            let p0 = panels * chunk / chunkCount, p1 = panels * (chunk + 1) / chunkCount
-            if splitRows {
-                computeTiles(panelsA: p0..<p1, panelsB: 0..<panelsB, rows: rows, columns: columns, depth: depth,
-                             beta: beta, packedA: packedA, packedB: packedB)
-            } else {
-                computeTiles(panelsA: 0..<panelsA, panelsB: p0..<p1, rows: rows, columns: columns, depth: depth,
-                             beta: beta, packedA: packedA, packedB: packedB)
+        if threads == 1 {
+            computeTiles(panelsA: 0..<panelsA, panelsB: 0..<panelsB, rows: rows, columns: columns, depth: depth,
+                         beta: beta, packedA: packedA, packedB: packedB)
+            return
+        }
+        let rangesPerThread = 4
+        // The largest share of rows (columns) one range gets when cutting M (N).
+        func share(panels: Int, width: Int, total: Int) -> Int {
+            let ranges = min(panels, threads * rangesPerThread)
+            return min(total, (panels + ranges - 1) / ranges * width)
+        }
+        let splitRows = share(panels: panelsA, width: mr, total: rows.count) * columns.count
+            <= share(panels: panelsB, width: nr, total: columns.count) * rows.count
+        let panels = splitRows ? panelsA : panelsB
+        let ranges = min(panels, threads * rangesPerThread)
+        let queue = GemmWorkQueue(count: ranges)
+        forChunks(min(threads, ranges)) { _ in
+            while let range = queue.take() {
+                let p0 = panels * range / ranges, p1 = panels * (range + 1) / ranges
+                computeTiles(panelsA: splitRows ? p0..<p1 : 0..<panelsA, panelsB: splitRows ? 0..<panelsB : p0..<p1,
+                             rows: rows, columns: columns, depth: depth, beta: beta, packedA: packedA,
+                             packedB: packedB)
             }
         }
     }
@@ -153,5 +163,22 @@ struct GemmTask: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// Hands out the work items 0..<count, each once, to whichever thread asks first.
+final class GemmWorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }
