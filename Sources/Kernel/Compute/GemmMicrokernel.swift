@@ -9,8 +9,8 @@ struct GemmPanelA {
 /// The register-blocked inner kernels of `Gemm.sgemm`.
 ///
 /// A microkernel multiplies one A micro-panel (`kc` steps of `GemmMicrokernel.rows` = 6 values, one
-/// per row; see `GemmPanelA`) by one packed B micro-panel (`kc` steps of `width` values, one per column), keeping the whole
-/// 6 x `width` tile of sums in registers, then combines the sums into C:
+/// per row; see `GemmPanelA`) by one packed B micro-panel (`kc` steps of `width` values, one per
+/// column), keeping the whole 6 x `width` tile of sums in registers, then combines the sums into C:
 ///
 ///     C[i, j] = alpha * sum[i, j] + beta * C[i, j]     (beta == 0: C[i, j] = alpha * sum[i, j])
 ///
@@ -51,7 +51,7 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     }
 
     /// Runs the kernel on the top-left `mr` x `nr` part of a tile (C edges), through a scratch tile.
-    /// The packed panels are zero-padded, so the kernel itself always computes the full tile.
+    /// Partial panels are packed zero-padded, so the kernel itself always computes the full tile.
     func runPartial(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>, mr: Int, nr: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
         let width = self.width
