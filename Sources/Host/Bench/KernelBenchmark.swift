@@ -24,9 +24,18 @@ public enum KernelBenchmark {
     public struct GemmMeasurement: Codable, Sendable, Equatable {
         public var m: Int, n: Int, k: Int
         public var threads: Int
-        /// Billions of float operations (2 m n k per product) per second, median of the samples.
+        /// Billions of float operations (2 m n k per product) per second of wall time, median of the samples.
         public var gflops: Double
+        /// The same per second of CPU time used by the process (all threads), median of the samples. On a
+        /// shared machine this shows the per-core speed when the wall time is inflated by waiting for a core.
+        public var cpuGflops: Double
         public var transA: Bool, transB: Bool
+    }
+
+    /// Wall and process CPU time of one call.
+    public struct Timing: Sendable {
+        public var wallSeconds: Double
+        public var cpuSeconds: Double
     }
 
     /// Every result. Encodes as `{"gemm": [...], "<section name>": [...], ...}`.
@@ -133,32 +142,40 @@ public enum KernelBenchmark {
         let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
         c.initialize(repeating: 0, count: m * n)
         defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        let seconds = medianSeconds(quick: quick) {
+        let timing = medianTiming(quick: quick) {
             Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
                        a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n, c: c, ldc: n, threads: threads)
         }
-        let gflops = 2 * Double(m * n * k) / seconds / 1e9
-        return GemmMeasurement(m: m, n: n, k: k, threads: threads, gflops: (gflops * 10).rounded() / 10,
-                               transA: transA, transB: transB)
+        let flops = 2 * Double(m * n * k)
+        func rate(_ seconds: Double) -> Double { (flops / seconds / 1e9 * 10).rounded() / 10 }
+        return GemmMeasurement(m: m, n: n, k: k, threads: threads, gflops: rate(timing.wallSeconds),
+                               cpuGflops: rate(timing.cpuSeconds), transA: transA, transB: transB)
     }
 
-    /// The median time of one call of `body`: one warm-up call, then samples that each repeat `body`
-    /// for at least a few milliseconds.
-    public static func medianSeconds(quick: Bool, _ body: () -> Void) -> Double {
-        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-        var start = now()
+    /// The median wall and CPU time of one call of `body`: one warm-up call, then samples that each
+    /// repeat `body` for at least a few milliseconds.
+    public static func medianTiming(quick: Bool, _ body: () -> Void) -> Timing {
+        func wall() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+        func cpu() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+        }
+        let start = wall()
         body()
-        let once = max(now() - start, 1e-7)
+        let once = max(wall() - start, 1e-7)
         let sampleSeconds = quick ? 0.01 : 0.05
         let repeats = max(1, Int(sampleSeconds / once))
-        var samples: [Double] = []
+        var wallSamples: [Double] = [], cpuSamples: [Double] = []
         for _ in 0..<(quick ? 3 : 7) {
-            start = now()
+            let wallStart = wall(), cpuStart = cpu()
             for _ in 0..<repeats { body() }
-            samples.append((now() - start) / Double(repeats))
+            cpuSamples.append((cpu() - cpuStart) / Double(repeats))
+            wallSamples.append((wall() - wallStart) / Double(repeats))
         }
-        samples.sort()
-        return samples[samples.count / 2]
+        wallSamples.sort()
+        cpuSamples.sort()
+        return Timing(wallSeconds: wallSamples[wallSamples.count / 2], cpuSeconds: cpuSamples[cpuSamples.count / 2])
     }
 
     static func filledBuffer(count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
@@ -173,10 +190,12 @@ public enum KernelBenchmark {
 
     /// The human-readable report.
     public static func format(_ result: Result) -> String {
-        var lines = ["matmul (Gemm.sgemm, microkernel \(result.microkernel)), GFLOP/s, median"]
+        var lines = ["matmul (Gemm.sgemm, microkernel \(result.microkernel)), GFLOP/s, median; "
+                         + "\"per CPU-s\": per second of CPU time used (the per-core speed on a busy machine)"]
         let threadCounts = Array(Set(result.gemm.map(\.threads))).sorted()
         var header = "  " + "shape (m x n x k)".padding(toLength: 30, withPad: " ", startingAt: 0)
         for t in threadCounts { header += "\(t) thread\(t == 1 ? "" : "s")".leftPadded(to: 11) }
+        for t in threadCounts { header += "per CPU-s \(t)t".leftPadded(to: 15) }
         lines.append(header)
         var seen: [String] = []
         for entry in result.gemm {
@@ -184,14 +203,15 @@ public enum KernelBenchmark {
                 + (entry.transB ? " transB" : "")
             if seen.contains(label) { continue }
             seen.append(label)
-            var line = "  " + label.padding(toLength: 30, withPad: " ", startingAt: 0)
-            for t in threadCounts {
-                let match = result.gemm.first {
+            let matches = threadCounts.map { t in
+                result.gemm.first {
                     $0.m == entry.m && $0.n == entry.n && $0.k == entry.k && $0.transA == entry.transA
                         && $0.transB == entry.transB && $0.threads == t
                 }
-                line += (match.map { String(format: "%.1f", $0.gflops) } ?? "-").leftPadded(to: 11)
             }
+            var line = "  " + label.padding(toLength: 30, withPad: " ", startingAt: 0)
+            for match in matches { line += (match.map { String(format: "%.1f", $0.gflops) } ?? "-").leftPadded(to: 11) }
+            for match in matches { line += (match.map { String(format: "%.1f", $0.cpuGflops) } ?? "-").leftPadded(to: 15) }
             lines.append(line)
         }
         for section in additionalSections {

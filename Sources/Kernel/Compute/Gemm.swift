@@ -8,8 +8,9 @@ import Dispatch
 /// `opB(B)` likewise (stored k x n, or n x k with `transB`). `beta == 0` overwrites C (NaNs in C are not
 /// propagated); `beta == 1` accumulates, which is how gradients are added.
 ///
-/// Deterministic: each C element is computed by one thread with a fixed summation order over k,
-/// so results do not depend on the thread count.
+/// `threads` caps the threads used (default `Parallel.threads`); products under about a million
+/// multiply-adds use one. Deterministic: each C element is computed by one thread with a fixed
+/// summation order over k, so results do not depend on the thread count.
 ///
 /// How it is fast (the Goto/BLIS scheme, see `GemmTask`): k is cut into blocks of at most `depthBlock`
 /// steps; for each block, opB is packed into contiguous micro-panels (packing handles `transB`), then a
