@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Kernel", targets: ["Kernel"]),
         .library(name: "HFTokenizers", targets: ["HFTokenizers"]),
         .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "HFCausalLM", targets: ["HFCausalLM"]),
         .library(name: "Host", targets: ["Host"]),
         .executable(name: "skilltune", targets: ["skilltune"]),
     ],
@@ -21,14 +22,18 @@ let package = Package(
         // Backbones: one module per model family, plus what they share.
         .target(name: "HFTokenizers", dependencies: ["Kernel"], path: "Sources/Backbones/Tokenizers"),
         .target(name: "Transformer", dependencies: ["Kernel"], path: "Sources/Backbones/Transformer"),
+        .target(name: "HFCausalLM", dependencies: ["Kernel", "Transformer", "HFTokenizers"],
+                path: "Sources/Backbones/HFCausalLM"),
 
         // The host: registries, the study runner, probes, reports, the command line.
-        .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
+        .target(name: "Host", dependencies: ["Kernel", "HFCausalLM"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
+        .testTarget(name: "HFCausalLMTests", dependencies: ["HFCausalLM", "Transformer", "HFTokenizers", "Kernel"],
+                    path: "Tests/HFCausalLMTests"),
         .testTarget(name: "HostTests", dependencies: ["Host", "Kernel"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]
