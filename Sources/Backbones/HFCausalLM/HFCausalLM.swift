@@ -72,6 +72,7 @@ public final class HFCausalLM: Module, Backbone {
             throw HFCheckpointError(file: tokenizerURL.path, key: nil, message: "file not found (the tokenizer)")
         }
         let tokenizer = try HFTokenizer(directory: directory)
+        try checkVocabulary(config, tokenizer, tokenizerSource: tokenizerURL.path)
         var files: [(name: String, data: Data)] = []
         for name in companionFileNames {
             let url = directory.appendingPathComponent(name)
@@ -150,15 +151,21 @@ public final class HFCausalLM: Module, Backbone {
         return language
     }
 
-    /// Checks the tokenizer against the config and settles the end-of-sequence ids.
-    private static func assemble(_ config: HFModelConfig, _ language: CausalLanguageModel, _ tokenizer: HFTokenizer,
-                                 _ files: [(name: String, data: Data)], tokenizerSource: String) throws -> HFCausalLM {
+    /// Every id the tokenizer produces must have an embedding row.
+    private static func checkVocabulary(_ config: HFModelConfig, _ tokenizer: HFTokenizer, tokenizerSource: String) throws {
         let vocab = config.decoder.vocabularySize
         guard tokenizer.vocabularySize <= vocab else {
             throw HFCheckpointError(
                 file: tokenizerSource, key: nil,
                 message: "the tokenizer has ids up to \(tokenizer.vocabularySize - 1) but config.json vocab_size is \(vocab)")
         }
+    }
+
+    /// Checks the tokenizer against the config and settles the end-of-sequence ids.
+    private static func assemble(_ config: HFModelConfig, _ language: CausalLanguageModel, _ tokenizer: HFTokenizer,
+                                 _ files: [(name: String, data: Data)], tokenizerSource: String) throws -> HFCausalLM {
+        try checkVocabulary(config, tokenizer, tokenizerSource: tokenizerSource)
+        let vocab = config.decoder.vocabularySize
         var eosName: String?
         if let data = files.first(where: { $0.name == "tokenizer_config.json" })?.data {
             let json = try ConfigJSON.parse(data, file: "tokenizer_config.json")
