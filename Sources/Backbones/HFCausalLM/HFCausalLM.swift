@@ -84,7 +84,7 @@ public final class HFCausalLM: Module, Backbone {
             }
         }
         var generator = RandomGenerator(seed: 0)
-        let language = makeLanguageModel(config, generator: &generator)
+        let language = makeLanguageModel(config, generator: &generator, randomize: false)
         try weights.load(into: language, ignoring: config.decoder.tieWordEmbeddings ? ["lm_head.weight"] : [])
         return try assemble(config, language, tokenizer, files, tokenizerSource: tokenizerURL.path)
     }
@@ -139,8 +139,10 @@ public final class HFCausalLM: Module, Backbone {
         recognizes: { HFCausalLM.recognizes($0) })
 
     /// The decoder for `config`, with an `o_proj` bias for Llama's `attention_bias`.
-    static func makeLanguageModel(_ config: HFModelConfig, generator: inout RandomGenerator) -> CausalLanguageModel {
-        let language = CausalLanguageModel(config.decoder, generator: &generator)
+    /// `randomize` false skips the N(0, 0.02) initialisation, for callers that overwrite every parameter.
+    static func makeLanguageModel(_ config: HFModelConfig, generator: inout RandomGenerator,
+                                  randomize: Bool = true) -> CausalLanguageModel {
+        let language = CausalLanguageModel(config.decoder, generator: &generator, initializeLikeHF: randomize)
         if config.outputProjectionBias {
             for i in 0..<config.decoder.layers {
                 let attention = language.model.layer(i).attention
@@ -259,7 +261,7 @@ public final class HFCausalLM: Module, Backbone {
     public func copyModel() -> HFCausalLM {
         syncLanguageModel()
         var generator = RandomGenerator(seed: 0)
-        let fresh = Self.makeLanguageModel(configuration, generator: &generator)
+        let fresh = Self.makeLanguageModel(configuration, generator: &generator, randomize: false)
         let source = namedParameters(), target = fresh.namedParameters()
         precondition(source.map(\.name) == target.map(\.name),
                      "HFCausalLM.copy: the model's modules were replaced, so its structure is not the base model's")

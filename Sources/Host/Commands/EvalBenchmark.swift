@@ -15,6 +15,8 @@ public enum EvalBenchmark {
         public var newTokens = 32
         public var batchSizes = [1, 8]
         public var repeats = 3
+        /// Also save the model to a temporary directory and time loading it back.
+        public var timeLoading = false
         public init() {}
     }
 
@@ -29,6 +31,17 @@ public enum EvalBenchmark {
         var lines = [String(format: "eval benchmark: %@ (%@, %.1fM parameters, random weights, made in %.1f s), %d threads",
                             options.config, model.family, Double(parameters) / 1e6, createSeconds, Parallel.threads)]
         lines.append("best of \(options.repeats) after a warm-up run; build with -c release -Xswiftc -target-cpu -Xswiftc native")
+        if options.timeLoading {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-eval-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var start = DispatchTime.now().uptimeNanoseconds
+            try model.save(to: directory)
+            let saveSeconds = seconds(since: start)
+            start = DispatchTime.now().uptimeNanoseconds
+            _ = try HFCausalLM.load(directory: directory)
+            lines.append(String(format: "checkpoint (F32 safetensors, %.0f MB): saved in %.2f s, loaded in %.2f s",
+                                Double(parameters) * 4 / 1e6, saveSeconds, seconds(since: start)))
+        }
         var random = RandomGenerator(seed: 7)
         func randomIDs(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(random.uniform(0, Float(d.vocabularySize - 1))) } }
 
@@ -78,7 +91,7 @@ public enum EvalBenchmark {
     public static func command(output: @escaping (String) -> Void = { print($0) }) -> Command {
         Command(
             name: "bench eval", summary: "Time a forward pass and greedy generation of a 135M-class model.",
-            usage: "[--config NAME|FILE] [--prompt-tokens N] [--new-tokens N] [--batch-sizes LIST] [--repeats N]",
+            usage: "[--config NAME|FILE] [--prompt-tokens N] [--new-tokens N] [--batch-sizes LIST] [--repeats N] [--load]",
             discussion: """
                 Builds the model with random weights (nothing is downloaded) and prints tokens/s for a prefill
                 forward pass and for greedy generation with the KV cache. Set SKILLTUNE_THREADS to change the
@@ -90,6 +103,7 @@ public enum EvalBenchmark {
                 .value("new-tokens", "N", "Tokens generated per request.", default: "32"),
                 .value("batch-sizes", "LIST", "Generation batch sizes.", default: "1,8"),
                 .value("repeats", "N", "Timed runs per measurement (the best is shown).", default: "3"),
+                .flag("load", "Also time saving the model and loading it back (writes a temporary checkpoint)."),
             ]
         ) { arguments in
             var options = Options()
@@ -97,6 +111,7 @@ public enum EvalBenchmark {
             options.promptTokens = try arguments.int("prompt-tokens", in: 1...100_000)!
             options.newTokens = try arguments.int("new-tokens", in: 2...100_000)!
             options.repeats = try arguments.int("repeats", in: 1...1000)!
+            options.timeLoading = arguments.flag("load")
             options.batchSizes = try (arguments.list("batch-sizes") ?? []).map { item in
                 guard let b = Int(item), b >= 1 else {
                     throw UsageError("option '--batch-sizes': '\(item)' is not a batch size (whole number >= 1)",
