@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TinyLLaVA", targets: ["TinyLLaVA"]),
         .library(name: "SkillSuite", targets: ["SkillSuite"]),
         .library(name: "JSONLBenchmark", targets: ["JSONLBenchmark"]),
+        .library(name: "HFCausalLM", targets: ["HFCausalLM"]),
         .library(name: "Host", targets: ["Host"]),
         .executable(name: "skilltune", targets: ["skilltune"]),
     ],
@@ -25,19 +26,23 @@ let package = Package(
         .target(name: "HFTokenizers", dependencies: ["Kernel"], path: "Sources/Backbones/Tokenizers"),
         .target(name: "Transformer", dependencies: ["Kernel"], path: "Sources/Backbones/Transformer"),
         .target(name: "TinyLLaVA", dependencies: ["Kernel", "Transformer"], path: "Sources/Backbones/TinyLLaVA"),
+        .target(name: "HFCausalLM", dependencies: ["Kernel", "Transformer", "HFTokenizers"],
+                path: "Sources/Backbones/HFCausalLM"),
 
         // Benchmarks: the procedural skill suite and users' own JSON Lines data.
         .target(name: "SkillSuite", dependencies: ["Kernel"], path: "Sources/Benchmarks/SkillSuite"),
         .target(name: "JSONLBenchmark", dependencies: ["Kernel"], path: "Sources/Benchmarks/JSONL"),
 
         // The host: registries, the study runner, probes, reports, the command line.
-        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "SkillSuite", "JSONLBenchmark"], path: "Sources/Host"),
+        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
         .testTarget(name: "TinyLLaVATests", dependencies: ["TinyLLaVA", "Transformer", "Kernel"], path: "Tests/TinyLLaVATests"),
+        .testTarget(name: "HFCausalLMTests", dependencies: ["HFCausalLM", "Transformer", "HFTokenizers", "Kernel"],
+                    path: "Tests/HFCausalLMTests"),
         .testTarget(name: "SkillSuiteTests", dependencies: ["SkillSuite", "Kernel"], path: "Tests/SkillSuiteTests"),
         .testTarget(
             name: "JSONLBenchmarkTests", dependencies: ["JSONLBenchmark", "SkillSuite", "Kernel"], path: "Tests/JSONLBenchmarkTests",

@@ -1,4 +1,5 @@
 import Foundation
+import HFCausalLM
 import Kernel
 import SkillSuite
 import TinyLLaVA
@@ -31,6 +32,12 @@ extension SkillTuneRegistries {
                 },
                 load: { try TinyLLaVA.load(from: $0) },
                 recognizes: { TinyLLaVA.recognizes($0) }))
+        try r.backbones.register(
+            name: "qwen2", summary: "Hugging Face Qwen2 checkpoints (config.json, safetensors, tokenizer.json); text only",
+            factory: HFCausalLM.factory)
+        try r.backbones.register(
+            name: "llama", summary: "Hugging Face Llama checkpoints (config.json, safetensors, tokenizer.json); text only",
+            factory: HFCausalLM.factory)
     }
 
     /// Strategy modules register here as they are added to the package.

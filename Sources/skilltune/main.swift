@@ -2,9 +2,8 @@ import Foundation
 import Host
 
 let registries = SkillTuneRegistries.builtIn()
-let commands = SkillTuneCommands.all(registries)
 let tool = CommandLineTool(
     name: "skilltune",
-    summary: "SkillTune: teach models new skills without forgetting, and measure which tuning recipe does it best.",
-    commands: commands)
+    summary: "SkillTune: teach transformer and multimodal models new skills without forgetting, and measure which tuning recipe does it best.",
+    commands: SkillTuneCommands.all(registries))
 exit(tool.run(Array(CommandLine.arguments.dropFirst())))

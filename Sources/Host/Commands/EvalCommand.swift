@@ -12,7 +12,7 @@ extension SkillTuneCommands {
             of each benchmark.
             """,
             options: [
-                .value("model", "DIR", "A checkpoint directory."),
+                .value("model", "DIR", "A checkpoint directory, or a backbone name[:preset] for fresh weights."),
                 .value("benchmarks", "LIST", "Benchmarks (comma-separated), or 'all' for the study's 13.", default: "all"),
                 .value("examples", "N", "Eval examples per benchmark.", default: "100"),
                 .value("seed", "N", "Seed of the eval split.", default: "0"),
@@ -20,7 +20,7 @@ extension SkillTuneCommands {
                 .value("show", "N", "Print the first N examples of each benchmark with the model's answer.", default: "0"),
                 .flag("json", "Print {\"benchmarks\":[{\"name\":..,\"accuracy\":..}]}."),
             ]) { a in
-            let model = try registries.loadBackbone(directory: URL(fileURLWithPath: try a.required("model")))
+            let model = try registries.backbone(reference: try a.required("model"))
             let names = a.list("benchmarks")! == ["all"] ? StudyConfig.studyTargets + StudyConfig.studyHeldOut : a.list("benchmarks")!
             let count = try a.int("examples", in: 1...1_000_000)!, seed = UInt64(try a.int("seed", in: 0...Int.max)!)
             let show = try a.int("show", in: 0...1_000_000)!, maxNew = try a.int("max-new-tokens", in: 1...4096)!

@@ -135,6 +135,7 @@ extension SkillTuneCommands {
 /// The command set of the `skilltune` tool.
 public enum SkillTuneCommands {
     public static func all(_ registries: SkillTuneRegistries) -> [Command] {
-        [compare(registries), pretrain(registries), eval(registries), benchKernels(), benchNNOps()]
+        [compare(registries), pretrain(registries), eval(registries)] + ModelCommands.all(registries: registries)
+            + [benchKernels(), EvalBenchmark.command(), benchNNOps()]
     }
 }
