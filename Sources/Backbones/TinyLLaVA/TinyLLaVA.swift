@@ -30,8 +30,12 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
         super.init(config.text, generator: &g)
         let tower = registerChild("vision_tower", VisionTower(config.vision, generator: &g))
         let projector = registerChild("mm_projector", Projector(from: config.vision.hiddenSize, to: config.text.hiddenSize, generator: &g))
-        initializeLikeHF(tower, generator: &g)
-        initializeLikeHF(projector, generator: &g)
+        // The vision tower and projector keep PyTorch's fan-in initialisation (their linears' default) and the
+        // patch embedding gets the same rule as a convolution: N(0, 0.02) everywhere, as in the decoder, leaves
+        // almost no image signal at the projector's output, and the language model then settles on
+        // text-only answers before the tower learns to see.
+        tower.initializePatchAndPositionEmbeddings(generator: &g)
+        _ = projector
     }
 
     /// A model of a named preset over `vocabulary`.

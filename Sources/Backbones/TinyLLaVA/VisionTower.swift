@@ -49,6 +49,19 @@ public final class VisionTower: Module {
         registerChild("post_layernorm", LayerNorm(c.hiddenSize, eps: Float(c.layerNormEps)))
     }
 
+    /// Patch embedding uniform in +-1/sqrt(3 p p) (PyTorch's convolution default), zero bias; position
+    /// embedding N(0, 0.02).
+    func initializePatchAndPositionEmbeddings(generator g: inout RandomGenerator) {
+        let embeddings = child("embeddings")!
+        let patch = embeddings.child("patch_embedding")!
+        let w = patch.parameter("weight")!
+        let bound = 1 / Float(3 * config.patchSize * config.patchSize).squareRoot()
+        for i in 0..<w.count { w.data[i] = g.uniform(-bound, bound) }
+        patch.parameter("bias")!.storage.zero()
+        let position = embeddings.child("position_embedding")!.parameter("weight")!
+        for i in 0..<position.count { position.data[i] = g.normal() * 0.02 }
+    }
+
     /// Pixels scaled to [-1, 1] and cut into patches: [images * patches, 3 * p * p], each patch in
     /// (channel, row, column) order, matching the convolution weight's layout.
     func patches(_ images: [Image]) -> Tensor {
