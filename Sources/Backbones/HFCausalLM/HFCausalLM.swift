@@ -194,6 +194,7 @@ public final class HFCausalLM: Module, Backbone {
     public var decoderLayerCount: Int { configuration.decoder.layers }
     public var hiddenSize: Int { configuration.decoder.hiddenSize }
     public var vocabularySize: Int { configuration.decoder.vocabularySize }
+    public var acceptsImages: Bool { false }
 
     /// The end-of-answer token: `<|im_end|>` with the chat template, else `plainEndOfAnswerID`.
     public var endOfAnswerID: Int32 {

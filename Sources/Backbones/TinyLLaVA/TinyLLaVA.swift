@@ -16,6 +16,7 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
     public var decoderLayerCount: Int { config.layers }
     public var hiddenSize: Int { config.hiddenSize }
     public var vocabularySize: Int { config.vocabularySize }
+    public var acceptsImages: Bool { true }
     public var visionTower: VisionTower { child("vision_tower") as! VisionTower }
     public var projector: Projector { child("mm_projector") as! Projector }
 

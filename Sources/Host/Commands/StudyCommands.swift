@@ -135,7 +135,8 @@ extension SkillTuneCommands {
 /// The command set of the `skilltune` tool.
 public enum SkillTuneCommands {
     public static func all(_ registries: SkillTuneRegistries) -> [Command] {
-        [compare(registries), pretrain(registries), eval(registries)] + ModelCommands.all(registries: registries)
+        [compare(registries), run(registries), pretrain(registries), eval(registries), list(registries), show(registries),
+         probeCountingBias(registries), probeLayerShift(registries)] + ModelCommands.all(registries: registries)
             + [benchKernels(), EvalBenchmark.command(), benchNNOps()]
     }
 }

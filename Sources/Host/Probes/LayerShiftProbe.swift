@@ -18,8 +18,8 @@ public enum LayerShiftProbe {
         tuned.setTraining(false)
         Autograd.withNoGrad {
             for example in examples {
-                let batch = Batch(prompts: [tuned.encodePrompt(example.prompt, hasImage: example.image != nil)],
-                                  answers: [tuned.encodeAnswer(example.answer)], images: [example.image])
+                let request = Evaluator.request(for: example, model: tuned)
+                let batch = Batch(prompts: [request.tokens], answers: [tuned.encodeAnswer(example.answer)], images: [request.image])
                 var baseOutputs: [String: Tensor] = [:]
                 _ = base.forward(batch) { baseOutputs["\($0.layer).\($0.component.rawValue)"] = $0.output }
                 var positions = 0

@@ -1,7 +1,18 @@
+import Foundation
 import Kernel
 
 /// Greedy-decoding evaluation of a backbone on a benchmark's examples, scored by the benchmark's own rule.
 public enum Evaluator {
+    /// The generation request for an example. A text-only backbone gets the prompt without its image (and
+    /// without the image placeholder).
+    public static func request(for example: Example, model: any Backbone) -> GenerationRequest {
+        guard model.acceptsImages else {
+            let text = example.prompt.replacingOccurrences(of: "<image>", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+            return GenerationRequest(tokens: model.encodePrompt(text, hasImage: false))
+        }
+        return GenerationRequest(tokens: model.encodePrompt(example.prompt, hasImage: example.image != nil), image: example.image)
+    }
+
     public struct Outcome {
         /// Mean score in percent.
         public var accuracy: Double
@@ -14,9 +25,7 @@ public enum Evaluator {
                                 maxNewTokens: Int) -> Outcome {
         guard !examples.isEmpty else { return Outcome(accuracy: 0, predictions: [], scores: []) }
         model.setTraining(false)
-        let requests = examples.map {
-            GenerationRequest(tokens: model.encodePrompt($0.prompt, hasImage: $0.image != nil), image: $0.image)
-        }
+        let requests = examples.map { request(for: $0, model: model) }
         let outputs = model.generate(requests, maxNewTokens: maxNewTokens)
         let eos = model.tokenizer.endOfSequenceIDs
         var predictions: [String] = [], scores: [Double] = []

@@ -189,9 +189,7 @@ public final class Study {
                                                maxNewTokens: config.maxNewTokens).accuracy)
             progress.update(i + 1)
         }
-        func requests(_ examples: [Example]) -> [GenerationRequest] {
-            examples.map { GenerationRequest(tokens: model.encodePrompt($0.prompt, hasImage: $0.image != nil), image: $0.image) }
-        }
+        func requests(_ examples: [Example]) -> [GenerationRequest] { examples.map { Evaluator.request(for: $0, model: model) } }
         let bias = CountingBiasProbe.run(model, stage: stageName, heldOutPrompts: requests(data.probeCaptions),
                                          countingPrompts: requests(data.probeCounting), maxNewTokens: config.maxNewTokens)
         let shift = base.map { LayerShiftProbe.run(base: $0, tuned: model, examples: data.layerShiftExamples, stage: stageName) }

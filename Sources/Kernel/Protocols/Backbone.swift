@@ -14,6 +14,8 @@ public protocol Backbone: Module {
     var hiddenSize: Int { get }
     /// Number of logits per position.
     var vocabularySize: Int { get }
+    /// Whether prompts may carry an image (multimodal backbones); text-only backbones get the prompt text only.
+    var acceptsImages: Bool { get }
 
     /// Tokens for a prompt (the user's text, with the model's template if it has one), ready to be continued.
     func encodePrompt(_ text: String, hasImage: Bool) -> [Int32]
