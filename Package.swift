@@ -12,6 +12,11 @@ let package = Package(
         .library(name: "HFTokenizers", targets: ["HFTokenizers"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "TinyLLaVA", targets: ["TinyLLaVA"]),
+        .library(name: "ComponentTuning", targets: ["ComponentTuning"]),
+        .library(name: "LoRA", targets: ["LoRA"]),
+        .library(name: "LwF", targets: ["LwF"]),
+        .library(name: "WiSEFT", targets: ["WiSEFT"]),
+        .library(name: "MoE", targets: ["MoE"]),
         .library(name: "Host", targets: ["Host"]),
         .executable(name: "skilltune", targets: ["skilltune"]),
     ],
@@ -24,6 +29,13 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Kernel"], path: "Sources/Backbones/Transformer"),
         .target(name: "TinyLLaVA", dependencies: ["Kernel", "Transformer"], path: "Sources/Backbones/TinyLLaVA"),
 
+        // Strategies: one module per recipe family (see paper.md, "The recipes compared").
+        .target(name: "ComponentTuning", dependencies: ["Kernel"], path: "Sources/Strategies/ComponentTuning"),
+        .target(name: "LoRA", dependencies: ["Kernel"], path: "Sources/Strategies/LoRA"),
+        .target(name: "LwF", dependencies: ["Kernel", "ComponentTuning"], path: "Sources/Strategies/LwF"),
+        .target(name: "WiSEFT", dependencies: ["Kernel", "ComponentTuning"], path: "Sources/Strategies/WiSEFT"),
+        .target(name: "MoE", dependencies: ["Kernel", "Transformer"], path: "Sources/Strategies/MoE"),
+
         // The host: registries, the study runner, probes, reports, the command line.
         .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
@@ -32,6 +44,9 @@ let package = Package(
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
         .testTarget(name: "TinyLLaVATests", dependencies: ["TinyLLaVA", "Transformer", "Kernel"], path: "Tests/TinyLLaVATests"),
+        .testTarget(name: "StrategiesTests",
+                    dependencies: ["ComponentTuning", "LoRA", "LwF", "WiSEFT", "MoE", "TinyLLaVA", "Transformer", "Kernel"],
+                    path: "Tests/StrategiesTests"),
         .testTarget(name: "HostTests", dependencies: ["Host", "Kernel"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]
