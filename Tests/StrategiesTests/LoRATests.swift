@@ -163,3 +163,21 @@ final class LoRATests: XCTestCase {
         XCTAssertTrue(m.loraLayers.isEmpty)
     }
 }
+
+final class PEFTFixtureTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/peft").standardizedFileURL
+
+    func testReadsTheAdapterPEFTWrote() throws {
+        let contents = try PEFTAdapter.read(from: Self.fixtures.appendingPathComponent("qwen2-tiny-lora"))
+        XCTAssertEqual(contents.baseModel, "Tests/Fixtures/hf/qwen2-tiny")
+        XCTAssertEqual(contents.layers.map(\.path), (0..<2).flatMap { i in
+            ["mlp.down_proj", "self_attn.q_proj", "self_attn.v_proj"].map { "model.layers.\(i).\($0)" } })
+        for layer in contents.layers {
+            XCTAssertEqual(layer.configuration, LoRAConfiguration(rank: 4, alpha: 8, dropout: 0))
+            XCTAssertEqual(layer.configuration.scaling, 2)
+        }
+        XCTAssertEqual(contents.layers[0].loraA.shape, [4, 128])
+        XCTAssertEqual(contents.layers[2].loraB.shape, [32, 4])
+    }
+}
