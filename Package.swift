@@ -12,6 +12,9 @@ let package = Package(
         .library(name: "HFTokenizers", targets: ["HFTokenizers"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "TinyLLaVA", targets: ["TinyLLaVA"]),
+        .library(name: "SkillSuite", targets: ["SkillSuite"]),
+        .library(name: "JSONLBenchmark", targets: ["JSONLBenchmark"]),
+        .library(name: "HFCausalLM", targets: ["HFCausalLM"]),
         .library(name: "ComponentTuning", targets: ["ComponentTuning"]),
         .library(name: "LoRA", targets: ["LoRA"]),
         .library(name: "LwF", targets: ["LwF"]),
@@ -28,6 +31,12 @@ let package = Package(
         .target(name: "HFTokenizers", dependencies: ["Kernel"], path: "Sources/Backbones/Tokenizers"),
         .target(name: "Transformer", dependencies: ["Kernel"], path: "Sources/Backbones/Transformer"),
         .target(name: "TinyLLaVA", dependencies: ["Kernel", "Transformer"], path: "Sources/Backbones/TinyLLaVA"),
+        .target(name: "HFCausalLM", dependencies: ["Kernel", "Transformer", "HFTokenizers"],
+                path: "Sources/Backbones/HFCausalLM"),
+
+        // Benchmarks: the procedural skill suite and users' own JSON Lines data.
+        .target(name: "SkillSuite", dependencies: ["Kernel"], path: "Sources/Benchmarks/SkillSuite"),
+        .target(name: "JSONLBenchmark", dependencies: ["Kernel"], path: "Sources/Benchmarks/JSONL"),
 
         // Strategies: one module per recipe family (see paper.md, "The recipes compared").
         .target(name: "ComponentTuning", dependencies: ["Kernel"], path: "Sources/Strategies/ComponentTuning"),
@@ -37,7 +46,7 @@ let package = Package(
         .target(name: "MoE", dependencies: ["Kernel", "Transformer"], path: "Sources/Strategies/MoE"),
 
         // The host: registries, the study runner, probes, reports, the command line.
-        .target(name: "Host", dependencies: ["Kernel"], path: "Sources/Host"),
+        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
@@ -45,9 +54,15 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
         .testTarget(name: "TinyLLaVATests", dependencies: ["TinyLLaVA", "Transformer", "Kernel"], path: "Tests/TinyLLaVATests"),
         .testTarget(name: "StrategiesTests",
-                    dependencies: ["ComponentTuning", "LoRA", "LwF", "WiSEFT", "MoE", "TinyLLaVA", "Transformer", "Kernel"],
+                    dependencies: ["ComponentTuning", "LoRA", "LwF", "WiSEFT", "MoE", "TinyLLaVA", "HFCausalLM", "Transformer", "Kernel"],
                     path: "Tests/StrategiesTests"),
-        .testTarget(name: "HostTests", dependencies: ["Host", "Kernel"], path: "Tests/HostTests"),
+        .testTarget(name: "HFCausalLMTests", dependencies: ["HFCausalLM", "Transformer", "HFTokenizers", "Kernel"],
+                    path: "Tests/HFCausalLMTests"),
+        .testTarget(name: "SkillSuiteTests", dependencies: ["SkillSuite", "Kernel"], path: "Tests/SkillSuiteTests"),
+        .testTarget(
+            name: "JSONLBenchmarkTests", dependencies: ["JSONLBenchmark", "SkillSuite", "Kernel"], path: "Tests/JSONLBenchmarkTests",
+            exclude: ["Fixtures"]),
+        .testTarget(name: "HostTests", dependencies: ["Host", "Kernel", "TinyLLaVA"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -100,7 +100,7 @@ public struct TinyLLaVAConfig: Codable, Equatable, Sendable {
         case "small":
             return TinyLLaVAConfig(
                 preset: name,
-                vision: VisionConfig(imageSize: 32, patchSize: 4, hiddenSize: 64, intermediateSize: 128, layers: 2, heads: 4),
+                vision: VisionConfig(imageSize: 32, patchSize: 8, hiddenSize: 96, intermediateSize: 192, layers: 2, heads: 4),
                 text: DecoderConfig(vocabularySize: vocabularySize, hiddenSize: 128, intermediateSize: 352, layers: 4,
                                     heads: 4, kvHeads: 2, ropeTheta: 10_000, maxPositions: 512))
         default:

@@ -14,7 +14,9 @@ open class CausalLanguageModel: Module {
     }
 
     /// A freshly initialised model (HF initialisation: N(0, 0.02) matrices, zero biases, unit norms).
-    public init(_ config: DecoderConfig, generator: inout RandomGenerator) {
+    /// - Parameter initializeLikeHF: false skips the N(0, 0.02) pass (the linears keep their uniform
+    ///   default): for loaders that overwrite every parameter, where the normal draws cost seconds.
+    public init(_ config: DecoderConfig, generator: inout RandomGenerator, initializeLikeHF: Bool = true) {
         precondition(config.problems().isEmpty, "DecoderConfig: " + config.problems().joined(separator: "; "))
         self.config = config
         super.init()
@@ -22,7 +24,7 @@ open class CausalLanguageModel: Module {
         if !config.tieWordEmbeddings {
             registerChild("lm_head", Linear(config.hiddenSize, config.vocabularySize, bias: false, generator: &generator))
         }
-        initializeLikeHF(self, generator: &generator)
+        if initializeLikeHF { Transformer.initializeLikeHF(self, generator: &generator) }
     }
 
     /// Token embeddings [batch, tokens.count / batch, hidden] for row-major ids.

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Single-precision matrix multiply on row-major buffers, BLAS style:
 ///
 ///     C[m, n] = alpha * sum_k opA(A)[m, k] * opB(B)[k, n] + beta * C[m, n]
@@ -6,9 +8,34 @@
 /// `opB(B)` likewise (stored k x n, or n x k with `transB`). `beta == 0` overwrites C (NaNs in C are not
 /// propagated); `beta == 1` accumulates, which is how gradients are added.
 ///
-/// Deterministic: each C element is computed by one thread with a fixed summation order over k,
-/// so results do not depend on the thread count.
+/// `threads` caps the threads used (default `Parallel.threads`); products under about a million
+/// multiply-adds use one. Deterministic: each C element is computed by one thread with a fixed
+/// summation order over k, so results do not depend on the thread count.
+///
+/// How it is fast (the Goto/BLIS scheme, see `GemmTask`): k is cut into blocks of at most `depthBlock`
+/// steps; for each block, opB is packed into contiguous micro-panels (packing handles `transB`), then a
+/// register-blocked microkernel (`GemmMicrokernel`) computes every 6-row x `width`-column tile of C,
+/// reading A in place through strides (either layout). All four transpose variants run at about the same
+/// speed. Packing and tiles are shared between threads. Tiny and single-row products take plain loops
+/// instead (`GemmSimple`), where packing would not pay.
+///
+/// For speed build with `-Xswiftc -target-cpu -Xswiftc native`; the baseline x86-64 build is correct
+/// but several times slower.
 public enum Gemm {
+    /// Steps of k per block (KC). Large, because every k block re-reads and re-writes the C tiles, which
+    /// for big products come from L3 or memory; a 6 x 64 x 768 step of the microkernel still keeps its
+    /// B micro-panel (192 KB) and `rowBlock` rows of A in the 1 MB L2.
+    static let depthBlock = 768
+    /// Rows of A one thread runs every B micro-panel over (MC): they stay in L2 meanwhile.
+    static let rowBlock = 192
+    /// Rows and columns of C handled per packing round: bounds the workspace (packed B: at most 6 MB).
+    /// The row count is a multiple of 6, so only the last round can have a partial row tile.
+    static let packedRows = 3072, packedColumns = 2048
+    /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
+    static let smallProductLimit = 4096
+    /// Below this many multiply-adds, one thread is used (starting a second costs more than it saves).
+    static let parallelProductLimit = 1 << 20
+
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1,
@@ -20,23 +47,56 @@ public enum Gemm {
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
         guard m > 0 && n > 0 else { return }
-        Parallel.forRanges(m, minimumPerChunk: 8) { rows in
-            for i in rows {
-                let crow = c + i * ldc
-                if beta == 0 {
-                    for j in 0..<n { crow[j] = 0 }
-                } else if beta != 1 {
-                    for j in 0..<n { crow[j] *= beta }
-                }
-                for p in 0..<k {
-                    let aip = alpha * (transA ? a[p * lda + i] : a[i * lda + p])
-                    if transB {
-                        for j in 0..<n { crow[j] = crow[j] + aip * b[j * ldb + p] }
-                    } else {
-                        let brow = b + p * ldb
-                        for j in 0..<n { crow[j] = crow[j] + aip * brow[j] }
-                    }
-                }
+        precondition(lda >= (transA ? m : k), "sgemm: lda=\(lda) is less than the row length \(transA ? m : k) of A (\(transA ? "k x m" : "m x k"), m=\(m) k=\(k))")
+        precondition(ldb >= (transB ? k : n), "sgemm: ldb=\(ldb) is less than the row length \(transB ? k : n) of B (\(transB ? "n x k" : "k x n"), k=\(k) n=\(n))")
+        precondition(ldc >= n, "sgemm: ldc=\(ldc) is less than the row length n=\(n) of C")
+        precondition(threads == nil || threads! >= 1, "sgemm: threads must be at least 1, got \(threads!)")
+
+        multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc, threads: threads ?? Parallel.threads)
+    }
+
+    /// Which algorithm `multiply` uses (tests force each one).
+    enum Path { case automatic, simple, packed }
+
+    /// Whether the unpacked loops of `GemmSimple` beat packing: tiny products, a single row (where a
+    /// 6-row tile would waste 5/6), and a few output columns that are dot products of contiguous rows
+    /// (e.g. a one-output head; a 64-column tile would waste almost all its work).
+    static func prefersSimple(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, ldb: Int) -> Bool {
+        m * n * k < smallProductLimit || m == 1 || (n < 8 && GemmSimple.isDotProducts(transA: transA, transB: transB, n: n, ldb: ldb))
+    }
+
+    /// `sgemm` after argument checks.
+    static func multiply(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+        kernel: GemmMicrokernel = .selected, path: Path = .automatic
+    ) {
+        if k == 0 {
+            scale(c: c, ldc: ldc, m: m, n: n, by: beta)
+            return
+        }
+        if path == .simple || (path == .automatic && prefersSimple(transA: transA, transB: transB, m: m, n: n, k: k, ldb: ldb)) {
+            GemmSimple.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let task = GemmTask(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel,
+                            threads: m * n * k < parallelProductLimit ? 1 : threads)
+        task.run()
+    }
+
+    /// C = beta * C (beta == 0 writes zeros).
+    static func scale(c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, by beta: Float) {
+        guard beta != 1 else { return }
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 {
+                row.update(repeating: 0, count: n)
+            } else {
+                for j in 0..<n { row[j] = beta * row[j] }
             }
         }
     }

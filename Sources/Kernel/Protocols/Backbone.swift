@@ -51,7 +51,9 @@ extension Backbone {
 /// How a registry makes and loads one backbone family.
 public struct BackboneFactory {
     /// Builds a freshly initialised model from a named preset ("tiny", "small") or a config file path.
-    public var create: (_ preset: String, _ seed: UInt64) throws -> any Backbone
+    /// `vocabulary` lists the words of every benchmark in the study, for backbones whose tokenizer is built
+    /// from the data (word-level); backbones with their own tokenizer ignore it.
+    public var create: (_ preset: String, _ seed: UInt64, _ vocabulary: [String]) throws -> any Backbone
     /// Loads a checkpoint directory written by `save(to:)` (or the family's native format).
     public var load: (_ directory: URL) throws -> any Backbone
     /// Whether a checkpoint directory belongs to this family (by its config.json).
@@ -60,7 +62,7 @@ public struct BackboneFactory {
     public var presets: [String]
 
     public init(presets: [String],
-                create: @escaping (String, UInt64) throws -> any Backbone,
+                create: @escaping (String, UInt64, [String]) throws -> any Backbone,
                 load: @escaping (URL) throws -> any Backbone,
                 recognizes: @escaping (URL) -> Bool) {
         self.presets = presets

@@ -37,4 +37,11 @@ public protocol Benchmark: AnyObject {
     func examples(_ split: Split, count: Int, seed: UInt64) throws -> [Example]
     /// 1 for a correct prediction, 0 for a wrong or malformed one (fractions where the task defines them).
     func score(prediction: String, example: Example) -> Double
+    /// Every word (by `WordText`) this benchmark's prompts and answers can contain, when that set is closed;
+    /// empty when it is open (a user's data). Word-level backbones build their vocabulary from it.
+    var vocabulary: Set<String> { get }
+}
+
+extension Benchmark {
+    public var vocabulary: Set<String> { [] }
 }

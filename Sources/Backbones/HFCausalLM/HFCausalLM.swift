@@ -1,0 +1,284 @@
+import Foundation
+import HFTokenizers
+import Kernel
+import Transformer
+
+/// A Hugging Face Qwen2 or Llama causal language model as a `Backbone`, loaded from a model directory
+/// (`config.json`, safetensors weights, `tokenizer.json`) with exactly HF's parameter names:
+/// `model.embed_tokens.weight`, `model.layers.0.self_attn.q_proj.weight`, ..., `lm_head.weight`.
+///
+/// The module tree is the decoder's own: this object's children are the `model` and `lm_head` modules of the
+/// wrapped `CausalLanguageModel`, so names carry no extra prefix and replacing a module by path
+/// (`model.layers.3.mlp`) changes what the decoder runs.
+///
+/// Text only: `encodePrompt(_, hasImage: true)`, a batch row with an image, or a generation request with an
+/// image stop with a precondition failure. A study runner must not give image benchmarks to this backbone.
+public final class HFCausalLM: Module, Backbone {
+    /// The files beside the weights that `save(to:)` copies when the model was loaded with them.
+    public static let companionFileNames = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                            "generation_config.json"]
+
+    public let configuration: HFModelConfig
+    /// The decoder that does the work (it shares its `model` and `lm_head` modules with this object).
+    public let language: CausalLanguageModel
+    public let hfTokenizer: HFTokenizer
+    /// Ids that end generation: the tokenizer's end-of-sequence ids, config.json's `eos_token_id`s and the
+    /// end-of-answer token.
+    public let endOfSequenceIDs: Set<Int32>
+    /// The end-of-answer token without the chat template: tokenizer_config.json's `eos_token`, else
+    /// config.json's first `eos_token_id`, else the tokenizer's smallest end-of-sequence id.
+    public let plainEndOfAnswerID: Int32
+    /// Whether the tokenizer has `<|im_start|>` and `<|im_end|>`, which the chat template needs.
+    public let supportsChatTemplate: Bool
+    /// Wrap prompts in the Qwen chat template (`<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n`)
+    /// and end answers with `<|im_end|>`. Off by default. Only for tokenizers with those tokens.
+    public var chatTemplate = false {
+        didSet {
+            precondition(!chatTemplate || supportsChatTemplate,
+                         "HFCausalLM: the chat template needs <|im_start|> and <|im_end|> in the tokenizer")
+        }
+    }
+    /// Bytes of the companion files (tokenizer.json...), written again by `save(to:)`.
+    private let companionFiles: [(name: String, data: Data)]
+
+    private init(configuration: HFModelConfig, language: CausalLanguageModel, tokenizer: HFTokenizer,
+                 companionFiles: [(name: String, data: Data)], endOfSequenceIDs: Set<Int32>, endOfAnswerID: Int32) {
+        self.configuration = configuration
+        self.language = language
+        hfTokenizer = tokenizer
+        self.companionFiles = companionFiles
+        self.endOfSequenceIDs = endOfSequenceIDs
+        plainEndOfAnswerID = endOfAnswerID
+        supportsChatTemplate = tokenizer.tokenID("<|im_start|>") != nil && tokenizer.tokenID("<|im_end|>") != nil
+        super.init()
+        for (key, module) in language.children { registerChild(key, module) }
+    }
+
+    // MARK: Loading and making
+
+    /// Loads a Hugging Face model directory: config.json, model.safetensors (or shards with
+    /// model.safetensors.index.json; F32, F16 or BF16, widened to Float32) and tokenizer.json.
+    ///
+    /// Every problem is an error naming the file and the key (`HFCheckpointError`, `TokenizerFileError`,
+    /// `SafeTensorsError`). Checkpoints whose Float32 weights exceed `memoryLimit` bytes are refused before
+    /// any weight is read.
+    public static func load(directory: URL,
+                            memoryLimit: UInt64 = ProcessInfo.processInfo.physicalMemory) throws -> HFCausalLM {
+        let config = try HFModelConfig(directory: directory)
+        let weights = try HFCheckpointWeights(directory: directory)
+        try weights.checkFitsInMemory(limit: memoryLimit)
+        let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
+            throw HFCheckpointError(file: tokenizerURL.path, key: nil, message: "file not found (the tokenizer)")
+        }
+        let tokenizer = try HFTokenizer(directory: directory)
+        try checkVocabulary(config, tokenizer, tokenizerSource: tokenizerURL.path)
+        var files: [(name: String, data: Data)] = []
+        for name in companionFileNames {
+            let url = directory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            do {
+                files.append((name, try Data(contentsOf: url)))
+            } catch {
+                throw HFCheckpointError(file: url.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
+            }
+        }
+        var generator = RandomGenerator(seed: 0)
+        let language = makeLanguageModel(config, generator: &generator, randomize: false)
+        try weights.load(into: language, ignoring: config.decoder.tieWordEmbeddings ? ["lm_head.weight"] : [])
+        return try assemble(config, language, tokenizer, files, tokenizerSource: tokenizerURL.path)
+    }
+
+    /// A model with fresh HF-style random weights (N(0, 0.02) matrices) for `config`, seeded. Without a
+    /// `tokenizerDirectory` it gets the byte-level tokenizer of `ByteLevelTokenizerFile` (vocab_size >= 259).
+    public static func create(config: HFModelConfig, seed: UInt64, tokenizerDirectory: URL? = nil) throws -> HFCausalLM {
+        var files: [(name: String, data: Data)] = []
+        let tokenizer: HFTokenizer
+        let source: String
+        if let tokenizerDirectory {
+            tokenizer = try HFTokenizer(directory: tokenizerDirectory)
+            source = tokenizerDirectory.appendingPathComponent("tokenizer.json").path
+            for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
+                if let data = FileManager.default.contents(atPath: tokenizerDirectory.appendingPathComponent(name).path) {
+                    files.append((name, data))
+                }
+            }
+        } else {
+            guard config.decoder.vocabularySize >= ByteLevelTokenizerFile.idCount else {
+                throw HFCheckpointError(
+                    file: "config.json", key: "vocab_size",
+                    message: "vocab_size is \(config.decoder.vocabularySize); the built-in byte-level tokenizer "
+                        + "needs at least \(ByteLevelTokenizerFile.idCount) (or give a tokenizer directory)")
+            }
+            files = [("tokenizer.json", ByteLevelTokenizerFile.data()),
+                     ("tokenizer_config.json", ByteLevelTokenizerFile.configData())]
+            tokenizer = try HFTokenizer(json: files[0].data, tokenizerConfig: files[1].data)
+            source = "tokenizer.json (built-in byte-level)"
+        }
+        var generator = RandomGenerator(seed: seed)
+        return try assemble(config, makeLanguageModel(config, generator: &generator), tokenizer, files,
+                            tokenizerSource: source)
+    }
+
+    /// Whether `directory` holds a config.json whose model_type this backbone loads.
+    public static func recognizes(_ directory: URL) -> Bool {
+        HFModelConfig.modelType(ofDirectory: directory).map(HFModelConfig.supportedModelTypes.contains) ?? false
+    }
+
+    /// For a backbone registry: presets are config shapes with random weights ("smollm2-135m") or a path
+    /// to a config.json.
+    public static let factory = BackboneFactory(
+        presets: ["smollm2-135m"],
+        create: { preset, seed, _ in
+            if preset == "smollm2-135m" { return try HFCausalLM.create(config: .smolLM2_135M, seed: seed) }
+            let url = URL(fileURLWithPath: preset)
+            let data = try ConfigJSON.read(url, purpose: "a preset name (smollm2-135m) or a config.json path")
+            return try HFCausalLM.create(config: HFModelConfig(json: data), seed: seed)
+        },
+        load: { try HFCausalLM.load(directory: $0) },
+        recognizes: { HFCausalLM.recognizes($0) })
+
+    /// The decoder for `config`, with an `o_proj` bias for Llama's `attention_bias`.
+    /// `randomize` false skips the N(0, 0.02) initialisation, for callers that overwrite every parameter.
+    static func makeLanguageModel(_ config: HFModelConfig, generator: inout RandomGenerator,
+                                  randomize: Bool = true) -> CausalLanguageModel {
+        let language = CausalLanguageModel(config.decoder, generator: &generator, initializeLikeHF: randomize)
+        if config.outputProjectionBias {
+            for i in 0..<config.decoder.layers {
+                let attention = language.model.layer(i).attention
+                let weight = attention.child("o_proj")!.parameter("weight")!
+                attention.registerChild("o_proj", Linear(weight: weight, bias: Tensor(zeros: [weight.shape[0]], requiresGrad: true)))
+            }
+        }
+        return language
+    }
+
+    /// Every id the tokenizer produces must have an embedding row.
+    private static func checkVocabulary(_ config: HFModelConfig, _ tokenizer: HFTokenizer, tokenizerSource: String) throws {
+        let vocab = config.decoder.vocabularySize
+        guard tokenizer.vocabularySize <= vocab else {
+            throw HFCheckpointError(
+                file: tokenizerSource, key: nil,
+                message: "the tokenizer has ids up to \(tokenizer.vocabularySize - 1) but config.json vocab_size is \(vocab)")
+        }
+    }
+
+    /// Checks the tokenizer against the config and settles the end-of-sequence ids.
+    private static func assemble(_ config: HFModelConfig, _ language: CausalLanguageModel, _ tokenizer: HFTokenizer,
+                                 _ files: [(name: String, data: Data)], tokenizerSource: String) throws -> HFCausalLM {
+        try checkVocabulary(config, tokenizer, tokenizerSource: tokenizerSource)
+        let vocab = config.decoder.vocabularySize
+        var eosName: String?
+        if let data = files.first(where: { $0.name == "tokenizer_config.json" })?.data {
+            let json = try ConfigJSON.parse(data, file: "tokenizer_config.json")
+            if let value = json.value("eos_token") {
+                eosName = (value as? String) ?? ((value as? [String: Any])?["content"] as? String)
+            }
+        }
+        let candidates = [eosName.flatMap(tokenizer.tokenID)] + config.endOfSequenceIDs.map { Optional($0) }
+            + [tokenizer.endOfSequenceIDs.min()]
+        guard let endOfAnswer = candidates.compactMap({ $0 }).first(where: { Int($0) < vocab }) else {
+            throw HFCheckpointError(
+                file: tokenizerSource, key: nil,
+                message: "no end-of-sequence token: set eos_token in tokenizer_config.json or eos_token_id in config.json")
+        }
+        let eos = tokenizer.endOfSequenceIDs.union(config.endOfSequenceIDs).union([endOfAnswer]).filter { Int($0) < vocab }
+        return HFCausalLM(configuration: config, language: language, tokenizer: tokenizer, companionFiles: files,
+                          endOfSequenceIDs: eos, endOfAnswerID: endOfAnswer)
+    }
+
+    // MARK: Backbone
+
+    public var family: String { configuration.modelType }
+    public var tokenizer: any Tokenizer { hfTokenizer }
+    public var decoderLayerCount: Int { configuration.decoder.layers }
+    public var hiddenSize: Int { configuration.decoder.hiddenSize }
+    public var vocabularySize: Int { configuration.decoder.vocabularySize }
+
+    /// The end-of-answer token: `<|im_end|>` with the chat template, else `plainEndOfAnswerID`.
+    public var endOfAnswerID: Int32 {
+        chatTemplate ? hfTokenizer.tokenID("<|im_end|>")! : plainEndOfAnswerID
+    }
+
+    /// The prompt as given (no special tokens added), or wrapped in the Qwen chat template when `chatTemplate`
+    /// is on. Text only: `hasImage` must be false.
+    public func encodePrompt(_ text: String, hasImage: Bool) -> [Int32] {
+        precondition(!hasImage, "HFCausalLM (\(family)) is a text-only backbone; it cannot take an image")
+        guard chatTemplate else { return hfTokenizer.encode(text) }
+        return hfTokenizer.encode("<|im_start|>user\n\(text)<|im_end|>\n<|im_start|>assistant\n")
+    }
+
+    /// The answer's tokens followed by `endOfAnswerID`.
+    public func encodeAnswer(_ text: String) -> [Int32] {
+        hfTokenizer.encode(text) + [endOfAnswerID]
+    }
+
+    public func forward(_ batch: Batch, observer: ((LayerObservation) -> Void)?) -> ModelOutput {
+        precondition(batch.images.allSatisfy { $0 == nil },
+                     "HFCausalLM (\(family)) is a text-only backbone; the batch has images")
+        syncLanguageModel()
+        let logits = language.logits(batch.tokens, batchSize: batch.batchSize, observer: observer)
+        return ModelOutput(logits: logits, targets: batch.targets)
+    }
+
+    public func generate(_ requests: [GenerationRequest], maxNewTokens: Int,
+                         onStep: ((_ request: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)?) -> [[Int32]] {
+        precondition(requests.allSatisfy { $0.image == nil },
+                     "HFCausalLM (\(family)) is a text-only backbone; a generation request has an image")
+        syncLanguageModel()
+        let d = hiddenSize
+        let prompts = Autograd.withNoGrad {
+            requests.map { language.embed($0.tokens, batchSize: 1).reshaped([$0.tokens.count, d]) }
+        }
+        return language.generateGreedy(prompts, maxNewTokens: maxNewTokens, endOfSequence: endOfSequenceIDs,
+                                       onStep: onStep)
+    }
+
+    public func unembed(_ hidden: Tensor) -> Tensor {
+        syncLanguageModel()
+        return language.unembed(hidden)
+    }
+
+    /// Writes config.json (HF form, dtype float32), model.safetensors (F32, HF names; no lm_head.weight
+    /// when tied) and the tokenizer files the model came with.
+    public func save(to directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw HFCheckpointError(file: directory.path, key: nil,
+                                    message: "cannot create the directory (\(error.localizedDescription))")
+        }
+        try AtomicFile.write(configuration.jsonData(), to: directory.appendingPathComponent("config.json"))
+        try SafeTensors.write(namedParameters().map { ($0.name, $0.tensor) }, metadata: ["format": "pt"],
+                              to: directory.appendingPathComponent(HFCheckpointWeights.singleFileName))
+        for (name, data) in companionFiles { try AtomicFile.write(data, to: directory.appendingPathComponent(name)) }
+    }
+
+    public func copy() -> any Backbone { copyModel() }
+
+    /// An independent deep copy with the same parameter values, trainable flags, mode and chat template.
+    /// The module structure must be the base model's (a model with replaced modules cannot be copied here).
+    public func copyModel() -> HFCausalLM {
+        syncLanguageModel()
+        var generator = RandomGenerator(seed: 0)
+        let fresh = Self.makeLanguageModel(configuration, generator: &generator, randomize: false)
+        let source = namedParameters(), target = fresh.namedParameters()
+        precondition(source.map(\.name) == target.map(\.name),
+                     "HFCausalLM.copy: the model's modules were replaced, so its structure is not the base model's")
+        for (s, t) in zip(source, target) {
+            t.tensor.data.update(from: s.tensor.data, count: s.tensor.count)
+            t.tensor.requiresGrad = s.tensor.requiresGrad
+        }
+        let copy = HFCausalLM(configuration: configuration, language: fresh, tokenizer: hfTokenizer,
+                              companionFiles: companionFiles, endOfSequenceIDs: endOfSequenceIDs,
+                              endOfAnswerID: plainEndOfAnswerID)
+        copy.chatTemplate = chatTemplate
+        copy.setTraining(isTraining)
+        return copy
+    }
+
+    /// A strategy may have replaced `model` or `lm_head` on this object: hand the replacement to the decoder.
+    private func syncLanguageModel() {
+        for (key, module) in children where language.child(key) !== module { language.registerChild(key, module) }
+    }
+}

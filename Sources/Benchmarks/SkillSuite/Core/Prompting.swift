@@ -1,0 +1,49 @@
+import Kernel
+
+/// Prompt assembly shared by the tasks: templates with `{name}` placeholders, the image placeholder at the start,
+/// multiple-choice option lists, and the word sets that make the vocabulary.
+public enum Prompting {
+    /// Where the image goes; every prompt of the suite starts with it, once.
+    public static let imagePlaceholder = "<image>"
+
+    /// `template` with its `{name}` placeholders filled, after the image placeholder and a newline.
+    public static func prompt(_ template: String, _ values: [String: String] = [:]) -> String {
+        imagePlaceholder + "\n" + fill(template, values)
+    }
+
+    static func fill(_ template: String, _ values: [String: String]) -> String {
+        var text = template
+        for (key, value) in values { text = text.replacingOccurrences(of: "{\(key)}", with: value) }
+        precondition(!text.contains("{"), "Prompting: unfilled placeholder in '\(text)'")
+        return text
+    }
+
+    /// The option letters of a multiple-choice question.
+    public static let optionLetters = ["A", "B", "C", "D", "E", "F"]
+
+    /// A question followed by lettered options, one per line, and an instruction line.
+    static func multipleChoice(_ question: String, options: [String], instruction: String) -> String {
+        var lines = [question]
+        for (i, option) in options.enumerated() { lines.append("\(optionLetters[i]). \(option)") }
+        lines.append(instruction)
+        return lines.joined(separator: "\n")
+    }
+
+    /// The words of `texts` with `{placeholders}` removed.
+    static func words(_ texts: [String]) -> Set<String> {
+        var result = Set<String>()
+        for text in texts {
+            var stripped = ""
+            var inPlaceholder = false
+            for c in text {
+                if c == "{" { inPlaceholder = true; stripped.append(" ") } else if c == "}" { inPlaceholder = false } else if !inPlaceholder { stripped.append(c) }
+            }
+            result.formUnion(WordText.words(in: stripped))
+        }
+        return result
+    }
+
+    /// Light background colours for object scenes.
+    static let lightBackgrounds: [RGB] = [RGB(246, 246, 240), RGB(228, 234, 246), RGB(242, 232, 218), RGB(226, 242, 228),
+                                          RGB(236, 236, 236), RGB(248, 236, 240)]
+}

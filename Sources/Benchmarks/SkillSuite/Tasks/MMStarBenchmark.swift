@@ -1,0 +1,98 @@
+import Kernel
+
+/// Held-out ability `mmstar`: harder four-way multiple choice (A-D) that needs the whole picture: which colour
+/// appears most often among several objects, which shape is the largest, which colour is missing. Every
+/// option is plausible from the text alone; the right letter is uniform over A-D.
+public final class MMStarBenchmark: ProceduralBenchmark {
+    public struct Options: Sendable {
+        /// Objects in the "most often" pictures (4...8).
+        public var crowdSize = 6
+        public init() {}
+    }
+
+    public let name = "mmstar"
+    public let role = BenchmarkRole.heldOut
+    public let summary = "hard multiple choice (A-D): most frequent colour, largest shape, missing colour"
+    public let imageSize: Int
+    public let options: Options
+
+    public init(imageSize: Int = 32, options: Options = Options()) {
+        precondition((4...8).contains(options.crowdSize), "mmstar: crowdSize must be in 4...8")
+        self.imageSize = imageSize
+        self.options = options
+    }
+
+    static let frequentQuestions = ["Which color appears most often in the image?", "Which color do most objects have?"]
+    static let largestQuestions = ["Which shape is the largest?", "Which is the biggest shape in the image?"]
+    static let missingQuestions = ["Which color does not appear in the image?", "Which color is missing from the picture?"]
+    static let instructions = ["Answer with the letter.", "Choose A, B, C or D."]
+
+    public var words: Set<String> {
+        Prompting.words(Self.frequentQuestions + Self.largestQuestions + Self.missingQuestions + Self.instructions
+                        + ShapeKind.basic.map(\.rawValue) + NamedColour.objectColours.map(\.rawValue) + ["A. B. C. D."])
+    }
+
+    struct Item { let shape: ShapeKind; let colour: NamedColour; let cell: Int; let size: Float }
+
+    public func draft(_ rng: inout RandomGenerator) -> Draft {
+        let background = rng.pick(Prompting.lightBackgrounds)
+        var items: [Item] = []
+        let question: String, correct: String, pool: [String]
+        switch rng.int(below: 3) {
+        case 0:
+            // The majority colour has 3 objects; every other colour at most 2.
+            let n = options.crowdSize
+            let colours = rng.sample(NamedColour.objectColours, 4)
+            var assigned = [colours[0], colours[0], colours[0]]
+            while assigned.count < n {
+                let c = rng.pick(Array(colours.dropFirst()))
+                if assigned.filter({ $0 == c }).count < 2 { assigned.append(c) }
+            }
+            let cells = rng.sample(Array(0..<16), n)
+            items = (0..<n).map { Item(shape: rng.pick(ShapeKind.basic), colour: assigned[$0], cell: cells[$0], size: 6) }
+            question = rng.pick(Self.frequentQuestions)
+            correct = colours[0].rawValue
+            pool = NamedColour.objectColours.map(\.rawValue)
+        case 1:
+            let shapes = rng.sample(ShapeKind.basic, rng.int(in: 3...4))
+            let quadrants = rng.sample(Array(0..<4), shapes.count)
+            let colours = (0..<shapes.count).map { _ in rng.pick(NamedColour.objectColours) }
+            items = (0..<shapes.count).map {
+                Item(shape: shapes[$0], colour: colours[$0], cell: quadrants[$0], size: $0 == 0 ? rng.grid(12, 14) : rng.grid(6, 8))
+            }
+            question = rng.pick(Self.largestQuestions)
+            correct = shapes[0].rawValue
+            pool = ShapeKind.basic.map(\.rawValue)
+        default:
+            let colours = rng.sample(NamedColour.objectColours, 4)  // the last one is missing
+            let present = Array(colours.prefix(3))
+            let cells = rng.sample(Array(0..<16), rng.int(in: 3...5))
+            items = cells.enumerated().map { i, cell in
+                Item(shape: rng.pick(ShapeKind.basic), colour: i < 3 ? present[i] : rng.pick(present), cell: cell, size: 6)
+            }
+            question = rng.pick(Self.missingQuestions)
+            correct = colours[3].rawValue
+            pool = present.map(\.rawValue) + [colours[3].rawValue]
+        }
+        let quadrantLayout = items.count <= 4 && items.contains { $0.size > 8 }
+        let letterIndex = rng.int(below: 4)
+        var choices = rng.sample(pool.filter { $0 != correct }, 3)
+        choices.insert(correct, at: letterIndex)
+        let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: choices, instruction: rng.pick(Self.instructions)))
+        let size = imageSize
+        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
+            var canvas = Canvas(size: size, background: background)
+            for item in items {
+                let (cx, cy): (Float, Float) = quadrantLayout
+                    ? (Float(item.cell % 2) * 16 + 8, Float(item.cell / 2) * 16 + 8)
+                    : (Float(item.cell % 4) * 8 + 4, Float(item.cell / 4) * 8 + 4)
+                canvas.shape(item.shape, cx: cx, cy: cy, size: item.size, item.colour.rgb)
+            }
+            return canvas.image
+        }
+    }
+
+    public func score(prediction: String, example: Example) -> Double {
+        SkillScoring.letter(prediction, example.answer)
+    }
+}

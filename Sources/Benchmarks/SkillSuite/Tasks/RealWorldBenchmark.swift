@@ -1,0 +1,95 @@
+import Kernel
+
+/// Held-out ability `real-world`: yes/no questions about an outdoor scene (sky, ground, icon objects):
+/// spatial relations ("Is the tree to the left of the house?") and presence ("Is there a sun in this picture?").
+/// Yes and no are equally likely; relations are only asked when the two objects are clearly apart on that axis.
+public final class RealWorldBenchmark: ProceduralBenchmark {
+    public struct Options: Sendable {
+        /// Objects in the scene (2...4).
+        public var objectCount = 3
+        public init() {}
+    }
+
+    public let name = "real-world"
+    public let role = BenchmarkRole.heldOut
+    public let summary = "outdoor scenes: spatial relations and presence, yes/no"
+    public let imageSize: Int
+    public let options: Options
+
+    public init(imageSize: Int = 32, options: Options = Options()) {
+        precondition((2...4).contains(options.objectCount), "real-world: objectCount must be in 2...4")
+        self.imageSize = imageSize
+        self.options = options
+    }
+
+    enum Relation: CaseIterable { case left, right, above, below }
+    static let relationTemplates: [Relation: [String]] = [
+        .left: ["Is the {a} to the left of the {b}?", "Is the {a} left of the {b}?"],
+        .right: ["Is the {a} to the right of the {b}?", "Is the {a} right of the {b}?"],
+        .above: ["Is the {a} above the {b}?", "Is the {a} higher than the {b}?"],
+        .below: ["Is the {a} below the {b}?", "Is the {a} lower than the {b}?"],
+    ]
+    static let presenceTemplates = ["Is there a {a} in this picture?", "Can you see a {a}?"]
+
+    public var words: Set<String> {
+        Prompting.words(Self.relationTemplates.values.flatMap { $0 } + Self.presenceTemplates + Icon.allCases.map(\.rawValue)
+                        + ["yes", "no"])
+    }
+
+    /// Whether `a` stands in `relation` to `b` by a clear margin (nil when too close to tell).
+    static func holds(_ relation: Relation, _ a: (x: Float, y: Float), _ b: (x: Float, y: Float)) -> Bool? {
+        let margin: Float = 5
+        switch relation {
+        case .left, .right:
+            guard abs(a.x - b.x) >= margin else { return nil }
+            return relation == .left ? a.x < b.x : a.x > b.x
+        case .above, .below:
+            guard abs(a.y - b.y) >= margin else { return nil }
+            return relation == .above ? a.y < b.y : a.y > b.y
+        }
+    }
+
+    public func draft(_ rng: inout RandomGenerator) -> Draft {
+        let n = options.objectCount
+        let icons = rng.sample(Icon.allCases, n)
+        // Objects in distinct cells of a 3x3 grid (about 10 units each), jittered; positions are icon centres.
+        let cells = rng.sample(Array(0..<9), n)
+        let positions = cells.map { c in (x: Float(c % 3) * 10 + 6 + rng.grid(-1, 1), y: Float(c / 3) * 10 + 6 + rng.grid(-1, 1)) }
+        let horizon = rng.grid(12, 20, step: 1)
+        let sky = RGB(170, 210, 245).mixed(with: RGB(220, 235, 250), rng.grid(0, 1, step: 0.5))
+        let ground = RGB(140, 190, 110).mixed(with: RGB(190, 170, 120), rng.grid(0, 1, step: 0.5))
+        let yes = rng.chance(0.5)
+        var prompt = "", answer = yes ? "yes" : "no"
+        if rng.chance(0.75) {
+            // A pair and a relation clearly true (or clearly false) for it.
+            var found = false
+            for _ in 0..<40 where !found {
+                let pair = rng.sample(Array(0..<n), 2)
+                let relation = rng.pick(Relation.allCases)
+                if let truth = Self.holds(relation, positions[pair[0]], positions[pair[1]]), truth == yes {
+                    prompt = Prompting.prompt(rng.pick(Self.relationTemplates[relation]!),
+                                              ["a": icons[pair[0]].rawValue, "b": icons[pair[1]].rawValue])
+                    found = true
+                }
+            }
+            if !found { answer = "" }
+        }
+        if prompt.isEmpty {
+            let absent = Icon.allCases.filter { !icons.contains($0) }
+            let asked = yes ? rng.pick(icons) : rng.pick(absent)
+            prompt = Prompting.prompt(rng.pick(Self.presenceTemplates), ["a": asked.rawValue])
+            answer = yes ? "yes" : "no"
+        }
+        let size = imageSize
+        return Draft(prompt: prompt, answer: answer) {
+            var canvas = Canvas(size: size, background: sky)
+            canvas.fillRect(x: 0, y: horizon, width: 32, height: 32 - horizon, ground)
+            for i in 0..<n { canvas.icon(icons[i], x: positions[i].x - 3.5, y: positions[i].y - 3.5) }
+            return canvas.image
+        }
+    }
+
+    public func score(prediction: String, example: Example) -> Double {
+        SkillScoring.yesNo(prediction, example.answer)
+    }
+}

@@ -1,0 +1,81 @@
+import Kernel
+
+/// Held-out ability `seed`: broad four-way multiple choice (A-D) on colour, shape and position.
+///
+/// Two or three objects of different shapes and colours, one per quadrant. Questions: the colour of a shape,
+/// the shape of a colour, or where an object is (top left ... bottom right). The right option's letter is
+/// uniform over A-D and the distractors are drawn at random, so the text alone gives nothing away.
+public final class SeedBenchmark: ProceduralBenchmark {
+    public struct Options: Sendable {
+        /// Objects per picture (1...4).
+        public var objectCount = 3
+        public init() {}
+    }
+
+    public let name = "seed"
+    public let role = BenchmarkRole.heldOut
+    public let summary = "broad multiple choice (A-D) on colour, shape and position"
+    public let imageSize: Int
+    public let options: Options
+
+    public init(imageSize: Int = 32, options: Options = Options()) {
+        precondition((1...4).contains(options.objectCount), "seed: objectCount must be in 1...4")
+        self.imageSize = imageSize
+        self.options = options
+    }
+
+    static let colourQuestions = ["What color is the {shape}?", "Which color does the {shape} have?"]
+    static let shapeQuestions = ["What shape is the {colour} object?", "Which shape is {colour}?"]
+    static let positionQuestions = ["Where is the {colour} {shape}?", "In which part of the image is the {colour} {shape}?"]
+    static let instructions = ["Answer with the letter.", "Answer with the option's letter.", "Choose A, B, C or D."]
+    static let places = ["top left", "top right", "bottom left", "bottom right"]
+
+    public var words: Set<String> {
+        Prompting.words(Self.colourQuestions + Self.shapeQuestions + Self.positionQuestions + Self.instructions + Self.places
+                        + ShapeKind.basic.map(\.rawValue) + NamedColour.objectColours.map(\.rawValue)
+                        + Prompting.optionLetters.prefix(4).map { "\($0)." })
+    }
+
+    public func draft(_ rng: inout RandomGenerator) -> Draft {
+        let n = options.objectCount
+        let shapes = rng.sample(ShapeKind.basic, n)
+        let colours = rng.sample(NamedColour.objectColours, n)
+        let quadrants = rng.sample(Array(0..<4), n)
+        let offsets = (0..<n).map { _ in (x: rng.grid(-2, 2), y: rng.grid(-2, 2), size: rng.grid(8, 10)) }
+        let background = rng.pick(Prompting.lightBackgrounds)
+        let target = rng.int(below: n)
+        let question: String, correct: String, pool: [String]
+        switch rng.int(below: 3) {
+        case 0:
+            question = Prompting.fill(rng.pick(Self.colourQuestions), ["shape": shapes[target].rawValue])
+            correct = colours[target].rawValue
+            pool = NamedColour.objectColours.map(\.rawValue)
+        case 1:
+            question = Prompting.fill(rng.pick(Self.shapeQuestions), ["colour": colours[target].rawValue])
+            correct = shapes[target].rawValue
+            pool = ShapeKind.basic.map(\.rawValue)
+        default:
+            question = Prompting.fill(rng.pick(Self.positionQuestions),
+                                      ["colour": colours[target].rawValue, "shape": shapes[target].rawValue])
+            correct = Self.places[quadrants[target]]
+            pool = Self.places
+        }
+        let letterIndex = rng.int(below: 4)
+        var options = rng.sample(pool.filter { $0 != correct }, 3)
+        options.insert(correct, at: letterIndex)
+        let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: options, instruction: rng.pick(Self.instructions)))
+        let size = imageSize
+        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
+            var canvas = Canvas(size: size, background: background)
+            for i in 0..<n {
+                let cx = Float(quadrants[i] % 2) * 16 + 8 + offsets[i].x, cy = Float(quadrants[i] / 2) * 16 + 8 + offsets[i].y
+                canvas.shape(shapes[i], cx: cx, cy: cy, size: offsets[i].size, colours[i].rgb)
+            }
+            return canvas.image
+        }
+    }
+
+    public func score(prediction: String, example: Example) -> Double {
+        SkillScoring.letter(prediction, example.answer)
+    }
+}

@@ -1,0 +1,238 @@
+import Dispatch
+import Foundation
+import Kernel
+
+/// `skilltune bench kernels`: throughput of the compute kernels on this machine and build.
+///
+/// Each measurement warms up once, then times several samples (each long enough to swamp timer noise)
+/// and reports the median, since the machines are shared and noisy.
+public enum KernelBenchmark {
+    /// What to run.
+    public struct Options: Sendable {
+        /// A short smoke run: fewer, shorter samples and no 2048 product.
+        public var quick: Bool
+        /// Thread counts to measure each product with.
+        public var threads: [Int]
+
+        public init(quick: Bool = false, threads: [Int] = [1, 2]) {
+            self.quick = quick
+            self.threads = threads
+        }
+    }
+
+    /// One matmul timing: C[m, n] = opA(A)[m, k] opB(B)[k, n].
+    public struct GemmMeasurement: Codable, Sendable, Equatable {
+        public var m: Int, n: Int, k: Int
+        public var threads: Int
+        /// Billions of float operations (2 m n k per product) per second of wall time, median of the samples.
+        public var gflops: Double
+        /// The same per second of CPU time used by the process (all threads), median of the samples. On a
+        /// shared machine this shows the per-core speed when the wall time is inflated by waiting for a core.
+        public var cpuGflops: Double
+        public var transA: Bool, transB: Bool
+    }
+
+    /// Wall and process CPU time of one call.
+    public struct Timing: Sendable {
+        public var wallSeconds: Double
+        public var cpuSeconds: Double
+    }
+
+    /// Every result. Encodes as `{"gemm": [...], "<section name>": [...], ...}`.
+    public struct Result: Codable, Sendable {
+        /// The register block `Gemm.sgemm` chose (text output only).
+        public var microkernel: String
+        public var gemm: [GemmMeasurement]
+        /// Results of `additionalSections`, by section name.
+        public var sections: [String: [Record]]
+
+        private struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        public init(microkernel: String, gemm: [GemmMeasurement], sections: [String: [Record]]) {
+            self.microkernel = microkernel
+            self.gemm = gemm
+            self.sections = sections
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(gemm, forKey: Key(stringValue: "gemm"))
+            for (name, records) in sections { try container.encode(records, forKey: Key(stringValue: name)) }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            microkernel = ""
+            gemm = try container.decode([GemmMeasurement].self, forKey: Key(stringValue: "gemm"))
+            sections = [:]
+            for key in container.allKeys where key.stringValue != "gemm" {
+                sections[key.stringValue] = try container.decode([Record].self, forKey: key)
+            }
+        }
+    }
+
+    /// One entry of an additional section: named numbers, encoded as a flat JSON object.
+    public typealias Record = [String: Double]
+
+    /// A benchmark section beyond matmul: its JSON key, a title for the text report, how to run it
+    /// and how to print one record.
+    public struct Section: Sendable {
+        public var name: String
+        public var title: String
+        public var run: @Sendable (Options) -> [Record]
+        public var describe: @Sendable (Record) -> String
+
+        public init(name: String, title: String, run: @escaping @Sendable (Options) -> [Record],
+                    describe: @escaping @Sendable (Record) -> String) {
+            self.name = name
+            self.title = title
+            self.run = run
+            self.describe = describe
+        }
+    }
+
+    // MARK: EXTENSION POINT
+    /// Sections run after the matmul one, in order. Attention and AdamW throughput sections are to be
+    /// added here once those ops exist (e.g. `Section(name: "attention", ...)`, `Section(name: "adamw", ...)`).
+    public static let additionalSections: [Section] = []
+
+    /// The matmul shapes measured: squares, the transformer shapes (d_model 256, SwiGLU hidden 688,
+    /// 1024 token rows), then transposed variants.
+    static func gemmShapes(quick: Bool) -> [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] {
+        var shapes: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = []
+        for size in quick ? [256, 512, 1024] : [256, 512, 1024, 2048] {
+            shapes.append((size, size, size, false, false))
+        }
+        for (m, n, k) in [(1024, 256, 688), (1024, 688, 256), (1024, 256, 256)] {
+            shapes.append((m, n, k, false, false))
+        }
+        // The three transposed variants at one transformer shape (transB: linear forward; transA:
+        // weight gradients), then the weight-gradient products as training runs them (dW = dY^T X).
+        shapes.append((1024, 256, 688, true, false))
+        shapes.append((1024, 256, 688, false, true))
+        shapes.append((1024, 256, 688, true, true))
+        shapes.append((256, 688, 1024, true, false))
+        shapes.append((688, 256, 1024, true, false))
+        return shapes
+    }
+
+    /// Runs every section and returns the results.
+    public static func run(_ options: Options = Options()) -> Result {
+        var gemm: [GemmMeasurement] = []
+        for shape in gemmShapes(quick: options.quick) {
+            for threads in options.threads {
+                gemm.append(measureGemm(m: shape.m, n: shape.n, k: shape.k, transA: shape.transA,
+                                        transB: shape.transB, threads: threads, quick: options.quick))
+            }
+        }
+        var sections: [String: [Record]] = [:]
+        for section in additionalSections { sections[section.name] = section.run(options) }
+        return Result(microkernel: Gemm.microkernelName, gemm: gemm, sections: sections)
+    }
+
+    /// Times `Gemm.sgemm` on one shape.
+    public static func measureGemm(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
+                                   threads: Int, quick: Bool = false) -> GemmMeasurement {
+        let a = filledBuffer(count: m * k, seed: 1), b = filledBuffer(count: k * n, seed: 2)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        c.initialize(repeating: 0, count: m * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        let timing = medianTiming(quick: quick) {
+            Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                       a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n, c: c, ldc: n, threads: threads)
+        }
+        let flops = 2 * Double(m * n * k)
+        func rate(_ seconds: Double) -> Double { (flops / seconds / 1e9 * 10).rounded() / 10 }
+        return GemmMeasurement(m: m, n: n, k: k, threads: threads, gflops: rate(timing.wallSeconds),
+                               cpuGflops: rate(timing.cpuSeconds), transA: transA, transB: transB)
+    }
+
+    /// The median wall and CPU time of one call of `body`: one warm-up call, then samples that each
+    /// repeat `body` for at least a few milliseconds.
+    public static func medianTiming(quick: Bool, _ body: () -> Void) -> Timing {
+        func wall() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+        func cpu() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+        }
+        let start = wall()
+        body()
+        let once = max(wall() - start, 1e-7)
+        let sampleSeconds = quick ? 0.01 : 0.05
+        let repeats = max(1, Int(sampleSeconds / once))
+        var wallSamples: [Double] = [], cpuSamples: [Double] = []
+        for _ in 0..<(quick ? 3 : 7) {
+            let wallStart = wall(), cpuStart = cpu()
+            for _ in 0..<repeats { body() }
+            cpuSamples.append((cpu() - cpuStart) / Double(repeats))
+            wallSamples.append((wall() - wallStart) / Double(repeats))
+        }
+        wallSamples.sort()
+        cpuSamples.sort()
+        return Timing(wallSeconds: wallSamples[wallSamples.count / 2], cpuSeconds: cpuSamples[cpuSamples.count / 2])
+    }
+
+    static func filledBuffer(count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        for i in 0..<count {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            p[i] = Float(state >> 40) / Float(1 << 24) - 0.5
+        }
+        return p
+    }
+
+    /// The human-readable report.
+    public static func format(_ result: Result) -> String {
+        var lines = ["matmul (Gemm.sgemm, microkernel \(result.microkernel)), GFLOP/s, median; "
+                         + "\"per CPU-s\": per second of CPU time used (the per-core speed on a busy machine)"]
+        let threadCounts = Array(Set(result.gemm.map(\.threads))).sorted()
+        var header = "  " + "shape (m x n x k)".padding(toLength: 30, withPad: " ", startingAt: 0)
+        for t in threadCounts { header += "\(t) thread\(t == 1 ? "" : "s")".leftPadded(to: 11) }
+        for t in threadCounts { header += "per CPU-s \(t)t".leftPadded(to: 15) }
+        lines.append(header)
+        var seen: [String] = []
+        for entry in result.gemm {
+            let label = "\(entry.m) x \(entry.n) x \(entry.k)" + (entry.transA ? " transA" : "")
+                + (entry.transB ? " transB" : "")
+            if seen.contains(label) { continue }
+            seen.append(label)
+            let matches = threadCounts.map { t in
+                result.gemm.first {
+                    $0.m == entry.m && $0.n == entry.n && $0.k == entry.k && $0.transA == entry.transA
+                        && $0.transB == entry.transB && $0.threads == t
+                }
+            }
+            var line = "  " + label.padding(toLength: 30, withPad: " ", startingAt: 0)
+            for match in matches { line += (match.map { String(format: "%.1f", $0.gflops) } ?? "-").leftPadded(to: 11) }
+            for match in matches { line += (match.map { String(format: "%.1f", $0.cpuGflops) } ?? "-").leftPadded(to: 15) }
+            lines.append(line)
+        }
+        for section in additionalSections {
+            guard let records = result.sections[section.name] else { continue }
+            lines.append("")
+            lines.append(section.title)
+            for record in records { lines.append("  " + section.describe(record)) }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The JSON report (keys sorted, so output is stable).
+    public static func json(_ result: Result) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(result), as: UTF8.self)
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

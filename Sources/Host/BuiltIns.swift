@@ -1,0 +1,45 @@
+import Foundation
+import HFCausalLM
+import Kernel
+import SkillSuite
+import TinyLLaVA
+
+extension SkillTuneRegistries {
+    /// Registries holding everything the package ships: the tiny-llava backbone (and the HF families),
+    /// the skill suite's benchmarks, and every strategy of the study.
+    public static func builtIn() -> SkillTuneRegistries {
+        let r = SkillTuneRegistries()
+        do {
+            try registerBuiltInBackbones(r)
+            for b in SkillSuite.all() {
+                try r.benchmarks.register(name: b.name, summary: "[\(b.role.rawValue)] \(b.summary)") { b }
+            }
+            try registerBuiltInStrategies(r)
+        } catch {
+            preconditionFailure("built-in registration failed: \(error)")
+        }
+        return r
+    }
+
+    static func registerBuiltInBackbones(_ r: SkillTuneRegistries) throws {
+        try r.backbones.register(
+            name: "tiny-llava",
+            summary: "built-in LLaVA-style model: ViT -> mlp2x_gelu projector -> Qwen2-style decoder (presets \(TinyLLaVAConfig.presetNames.joined(separator: ", ")))",
+            factory: BackboneFactory(
+                presets: TinyLLaVAConfig.presetNames,
+                create: { preset, seed, vocabulary in
+                    try TinyLLaVA(preset: preset, vocabulary: vocabulary.isEmpty ? SkillSuite.vocabulary : vocabulary, seed: seed)
+                },
+                load: { try TinyLLaVA.load(from: $0) },
+                recognizes: { TinyLLaVA.recognizes($0) }))
+        try r.backbones.register(
+            name: "qwen2", summary: "Hugging Face Qwen2 checkpoints (config.json, safetensors, tokenizer.json); text only",
+            factory: HFCausalLM.factory)
+        try r.backbones.register(
+            name: "llama", summary: "Hugging Face Llama checkpoints (config.json, safetensors, tokenizer.json); text only",
+            factory: HFCausalLM.factory)
+    }
+
+    /// Strategy modules register here as they are added to the package.
+    static func registerBuiltInStrategies(_ r: SkillTuneRegistries) throws {}
+}

@@ -1,0 +1,134 @@
+import Foundation
+import HFCausalLM
+import Kernel
+
+/// `skilltune tokenize`, `logits` and `generate`: the stable command-line contract for using a model.
+/// Each command writes its result through `output` (standard output by default), so tests can run them.
+public enum ModelCommands {
+    public typealias Output = (String) -> Void
+
+    static let modelOption = OptionSpec.value(
+        "model", "DIR", "Model: a checkpoint directory (Hugging Face Qwen2/Llama, or one SkillTune saved), or a backbone name with an optional preset such as tiny-llava or tiny-llava:small (fresh random weights).")
+
+    /// The three commands.
+    public static func all(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> [Command] {
+        [tokenize(registries: registries, output: output), logits(registries: registries, output: output),
+         generate(registries: registries, output: output)]
+    }
+
+    // MARK: tokenize
+
+    public static func tokenize(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> Command {
+        Command(
+            name: "tokenize", summary: "Print the token ids of a text.", usage: "--model DIR --text STR",
+            discussion: """
+                The text is encoded as given: no special tokens and no chat template are added.
+                Prints {"ids":[...]}.
+                """,
+            options: [modelOption, .value("text", "STR", "The text to encode.")]
+        ) { arguments in
+            let text = try arguments.required("text")
+            let backbone = try registries.backbone(reference: try arguments.required("model"))
+            output("{\"ids\":" + JSONText.integers(backbone.tokenizer.encode(text)) + "}")
+        }
+    }
+
+    // MARK: logits
+
+    public static func logits(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> Command {
+        Command(
+            name: "logits", summary: "Print the logits at every position of a token sequence.",
+            usage: "--model DIR --token-ids 1,2,3",
+            discussion: """
+                Runs one forward pass over the ids (no chat template, nothing added) and prints
+                {"shape":[T,V],"logits":[[...],...]}: T positions, V logits each, as float32 in the shortest form
+                that reads back exactly.
+                """,
+            options: [modelOption, .value("token-ids", "LIST", "Comma-separated token ids, e.g. 1,2,3.")]
+        ) { arguments in
+            let ids = try parseTokenIDs(try arguments.required("token-ids"), command: arguments.command)
+            let backbone = try registries.backbone(reference: try arguments.required("model"))
+            try checkRange(ids, vocabularySize: backbone.vocabularySize, command: arguments.command)
+            let t = ids.count, v = backbone.vocabularySize
+            let logits = Autograd.withNoGrad {
+                backbone.forward(Batch(tokens: ids, targets: ids, lengths: [t], batchSize: 1, sequenceLength: t)).logits
+            }
+            var text = "{\"shape\":[\(t),\(v)],\"logits\":["
+            for position in 0..<t {
+                if position > 0 { text += "," }
+                text += JSONText.numbers(logits.data + position * v, count: v)
+            }
+            output(text + "]}")
+        }
+    }
+
+    /// "1, 2,3" -> [1, 2, 3]; anything else is a usage error that quotes the bad item.
+    public static func parseTokenIDs(_ list: String, command: String) throws -> [Int32] {
+        let items = list.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !(items.count == 1 && items[0].isEmpty) else {
+            throw UsageError("option '--token-ids' is empty; expected ids separated by commas, e.g. 1,2,3",
+                             command: command)
+        }
+        return try items.map { item in
+            guard let id = Int32(item), id >= 0 else {
+                throw UsageError("option '--token-ids': '\(item)' is not a token id (expected whole numbers >= 0 "
+                                 + "separated by commas, e.g. 1,2,3)", command: command)
+            }
+            return id
+        }
+    }
+
+    static func checkRange(_ ids: [Int32], vocabularySize: Int, command: String) throws {
+        if let (i, id) = ids.enumerated().first(where: { Int($0.element) >= vocabularySize }) {
+            throw UsageError("token id \(id) (item \(i + 1) of --token-ids) is out of range: the model has "
+                             + "\(vocabularySize) ids (0...\(vocabularySize - 1))", command: command)
+        }
+    }
+
+    // MARK: generate
+
+    public static func generate(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> Command {
+        Command(
+            name: "generate", summary: "Continue a prompt greedily.",
+            usage: "--model DIR --prompt STR [--max-new-tokens N] [--chat] [--json]",
+            discussion: """
+                Greedy decoding with a KV cache, stopping after an end-of-sequence token or N new tokens.
+                The prompt is encoded as given (no special tokens added); --chat wraps it in the Qwen chat
+                template (<|im_start|>user ... <|im_start|>assistant). Prints the new text (special tokens kept),
+                or with --json {"ids":[new token ids],"text":"..."}.
+                """,
+            options: [
+                modelOption, .value("prompt", "STR", "The text to continue."),
+                .value("max-new-tokens", "N", "Most tokens to generate.", default: "32"),
+                .flag("chat", "Wrap the prompt in the Qwen chat template."),
+                .flag("json", "Print {\"ids\":[...],\"text\":\"...\"} instead of the text."),
+            ]
+        ) { arguments in
+            let prompt = try arguments.required("prompt")
+            let maxNewTokens = try arguments.int("max-new-tokens", in: 0...1_000_000)!
+            let backbone = try registries.backbone(reference: try arguments.required("model"))
+            let ids: [Int32]
+            if arguments.flag("chat") {
+                guard let hf = backbone as? HFCausalLM, hf.supportsChatTemplate else {
+                    throw UsageError("--chat: this model's tokenizer has no <|im_start|>/<|im_end|> tokens for the "
+                                     + "chat template", command: arguments.command)
+                }
+                hf.chatTemplate = true
+                ids = hf.encodePrompt(prompt, hasImage: false)
+            } else {
+                ids = backbone.tokenizer.encode(prompt)
+            }
+            guard !ids.isEmpty else {
+                throw UsageError("the prompt encodes to no tokens; give a non-empty --prompt", command: arguments.command)
+            }
+            let newIDs = backbone.generate([GenerationRequest(tokens: ids)], maxNewTokens: maxNewTokens)[0]
+            let text = backbone.tokenizer.decode(newIDs)
+            if arguments.flag("json") {
+                output("{\"ids\":" + JSONText.integers(newIDs) + ",\"text\":" + JSONText.string(text) + "}")
+            } else {
+                output(text)
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Kernel
+
+/// Options every study command shares, and how they change a `StudyConfig`.
+enum StudyOptions {
+    static let specs: [OptionSpec] = [
+        .value("backbone", "NAME", "Backbone to study (see 'skilltune list').", default: "tiny-llava"),
+        .value("preset", "NAME", "Size and budget: quick (smoke test, ~1 min) or small (the study).", default: "small"),
+        .value("seed", "N", "Seed for data, initialisation and order.", default: "0"),
+        .value("targets", "LIST", "Target skills in training order (comma-separated).",
+               default: StudyConfig.studyTargets.joined(separator: ",")),
+        .value("held-out", "LIST", "Held-out benchmarks to watch (comma-separated).",
+               default: StudyConfig.studyHeldOut.joined(separator: ",")),
+        .value("steps", "N", "Optimizer steps per stage (default: the preset's)."),
+        .value("batch-size", "N", "Examples per step (default: the preset's)."),
+        .value("lr", "X", "Peak learning rate (default: the preset's)."),
+        .value("train-examples", "N", "Train examples per target (default: the preset's)."),
+        .value("eval-examples", "N", "Eval examples per benchmark (default: the preset's)."),
+        .value("pretrain-steps", "N", "Base-model pretraining steps (default: the preset's)."),
+        .value("threads", "N", "Threads for the kernels (default: SKILLTUNE_THREADS or all cores)."),
+        .flag("skip-non-finite", "Skip steps whose loss or gradient is NaN/inf instead of stopping that strategy."),
+        .flag("quiet", "No progress lines."),
+    ]
+
+    static func config(_ a: ParsedArguments) throws -> StudyConfig {
+        if let threads = try a.int("threads", in: 1...256) { Parallel.threads = threads }
+        if a.flag("quiet") { Progress.isEnabled = false }
+        var c: StudyConfig
+        do { c = try StudyConfig.defaults(preset: a.string("preset")!, backbone: a.string("backbone")!) } catch {
+            throw UsageError("option '--preset' must be one of \(StudyConfig.presets.joined(separator: ", ")); got '\(a.string("preset")!)'", command: a.command)
+        }
+        c.seed = UInt64(try a.int("seed", in: 0...Int.max)!)
+        c.targets = a.list("targets")!
+        c.heldOut = a.list("held-out")!
+        if let v = try a.int("steps", in: 1...1_000_000) { c.training.steps = v }
+        if let v = try a.int("batch-size", in: 1...4096) { c.training.batchSize = v }
+        if let v = try a.double("lr", in: 1e-12...10) { c.training.learningRate = v }
+        if let v = try a.int("train-examples", in: 1...10_000_000) { c.trainExamplesPerTarget = v }
+        if let v = try a.int("eval-examples", in: 1...10_000_000) { c.evalExamplesPerBenchmark = v }
+        if let v = try a.int("pretrain-steps", in: 0...10_000_000) { c.pretraining.steps = v }
+        c.training.skipNonFiniteSteps = a.flag("skip-non-finite")
+        return c
+    }
+
+    /// `--option NAME.KEY=VALUE` entries, grouped by strategy.
+    static func strategyOptions(_ a: ParsedArguments) throws -> [String: [String: String]] {
+        var out: [String: [String: String]] = [:]
+        for entry in a.strings("option") {
+            guard let eq = entry.firstIndex(of: "="), let dot = entry[..<eq].firstIndex(of: ".") else {
+                throw UsageError("option '--option' expects STRATEGY.KEY=VALUE (e.g. lora.rank=8), got '\(entry)'", command: a.command)
+            }
+            out[String(entry[..<dot]), default: [:]][String(entry[entry.index(after: dot)..<eq])] = String(entry[entry.index(after: eq)...])
+        }
+        return out
+    }
+}
+
+extension SkillTuneCommands {
+    static func compare(_ registries: SkillTuneRegistries) -> Command {
+        Command(
+            name: "compare", summary: "Run the study: tune every strategy on the target skills in sequence and compare learning and forgetting.",
+            usage: "[--strategies LIST|all] [--preset quick|small] [--seed N] [--out DIR] [--resume] [options]",
+            discussion: """
+            Every strategy starts from the same base model (pretrained first, then cached), trains the target skills
+            one stage after another with the same data, steps, schedule and seed, and after the base and every stage
+            is evaluated on every target and held-out benchmark with greedy decoding. The counting-bias and
+            layer-shift probes run at every stage. Writes DIR/results.json, DIR/results.csv and DIR/report.html,
+            and prints the learning / forgetting table. Each finished stage is checkpointed; --resume continues an
+            interrupted run with identical results.
+
+            EXAMPLES:
+              skilltune compare --strategies all
+              skilltune compare --strategies sa-proj,mlp-gate-up,llm --preset quick --out runs/quick
+              skilltune compare --strategies lora,components --option lora.rank=16 --option components.trainable='self_attn.(q|v)_proj'
+            """,
+            options: StudyOptions.specs + [
+                .value("strategies", "LIST", "Strategies to compare, or 'all' (\(StudyConfig.allStrategies.count) of the study).",
+                       default: "all"),
+                .value("option", "S.KEY=VALUE", "A strategy option, e.g. lora.rank=8 (repeatable).", repeatable: true),
+                .value("out", "DIR", "Output directory.", default: "skilltune-results"),
+                .flag("resume", "Continue the comparison already in --out."),
+            ]) { a in
+            var config = try StudyOptions.config(a)
+            let names = a.list("strategies")!
+            config.strategies = names == ["all"] ? StudyConfig.allStrategies : names
+            config.strategyOptions = try StudyOptions.strategyOptions(a)
+            for name in config.strategyOptions.keys where !config.strategies.contains(name) {
+                throw UsageError("--option names strategy '\(name)', which is not among --strategies (\(config.strategies.joined(separator: ",")))", command: a.command)
+            }
+            let out = URL(fileURLWithPath: a.string("out")!)
+            let study = Study(config: config, registries: registries, outputDirectory: out, resume: a.flag("resume"))
+            let results = try study.run()
+            print(ResultFiles.summaryTable(results), terminator: "")
+            print("wrote \(out.path)/results.json, results.csv, report.html in \(Progress.formatDuration(results.timings.totalSeconds))")
+        }
+    }
+
+    static func pretrain(_ registries: SkillTuneRegistries) -> Command {
+        Command(
+            name: "pretrain", summary: "Pretrain (or find cached) the base model and report its accuracy on every benchmark.",
+            usage: "[--backbone NAME] [--preset NAME] [--seed N] [--out DIR]",
+            discussion: """
+            Trains every parameter on the held-out abilities and captions plus a small share of each target skill,
+            so the base is strong on held-out benchmarks and low (but above chance) on targets. The result is
+            cached by backbone, preset, seed and settings and reused by 'compare'. With --out, a copy of the
+            checkpoint directory is written there too.
+            """,
+            options: StudyOptions.specs + [.value("out", "DIR", "Also copy the base checkpoint here.")]) { a in
+            let config = try StudyOptions.config(a)
+            let data = try StudyData(config: config, registries: registries)
+            let (model, directory, _) = try Pretrainer.baseModel(config: config, data: data, registries: registries) { Terminal.error($0) }
+            if let out = a.string("out") {
+                let target = URL(fileURLWithPath: out)
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.copyItem(at: directory, to: target)
+                print("base model copied to \(target.path)")
+            }
+            print("base model: \(directory.path)")
+            var lines: [(String, String, Double)] = []
+            for b in data.columns {
+                let outcome = Evaluator.evaluate(model, on: b, examples: data.eval[b.name] ?? [], maxNewTokens: config.maxNewTokens)
+                lines.append((b.name, config.targets.contains(b.name) ? "target" : "held-out", outcome.accuracy))
+            }
+            for (name, role, acc) in lines {
+                print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + role.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "%6.1f", acc))
+            }
+            let held = lines.filter { $0.1 == "held-out" }.map(\.2), targets = lines.filter { $0.1 == "target" }.map(\.2)
+            print(String(format: "held-out mean %.1f, target mean %.1f (%d eval examples each)",
+                         held.reduce(0, +) / Double(max(1, held.count)), targets.reduce(0, +) / Double(max(1, targets.count)),
+                         config.evalExamplesPerBenchmark))
+        }
+    }
+}
+
+/// The command set of the `skilltune` tool.
+public enum SkillTuneCommands {
+    public static func all(_ registries: SkillTuneRegistries) -> [Command] {
+        [compare(registries), pretrain(registries), eval(registries)] + ModelCommands.all(registries: registries)
+            + [benchKernels(), EvalBenchmark.command(), benchNNOps()]
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Kernel
+
+/// Writes `results.json`, `results.csv` and `report.html`, each atomically (a failed write leaves the
+/// previous file intact), and renders the terminal summary table.
+public enum ResultFiles {
+    /// The encoder every results file uses: sorted keys, so equal results give equal bytes.
+    public static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }
+
+    public static func write(_ results: StudyResults, to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicFile.write(try encoder.encode(results), to: directory.appendingPathComponent("results.json"))
+        try AtomicFile.write(ResultsCSV.render(results), to: directory.appendingPathComponent("results.csv"))
+        try AtomicFile.write(HTMLReport.render(results), to: directory.appendingPathComponent("report.html"))
+    }
+
+    public static func read(from file: URL) throws -> StudyResults {
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw HostError("\(file.path): cannot read the file")
+        }
+        do { return try JSONDecoder().decode(StudyResults.self, from: data) } catch {
+            throw HostError("\(file.path): not a SkillTune results file (\(error))")
+        }
+    }
+
+    /// The learning / forgetting table for the terminal, one row per strategy in run order.
+    public static func summaryTable(_ results: StudyResults) -> String {
+        let header = ["strategy", "learning", "held-out Δ", "target forget", "BWT", "trainable", "status"]
+        var rows: [[String]] = []
+        for s in results.strategies {
+            let share = s.totalParameters > 0 ? 100 * Double(s.trainableParameters) / Double(s.totalParameters) : 0
+            let complete = s.status == "complete"
+            rows.append([s.name,
+                         complete ? signed(s.metrics.learning) : "-",
+                         complete ? signed(s.metrics.heldOutForgettingFinal) : "-",
+                         complete ? signed(s.metrics.targetForgetting) : "-",
+                         complete ? signed(s.metrics.backwardTransfer) : "-",
+                         "\(s.trainableParameters) (\(String(format: "%.1f", share))%)",
+                         s.status])
+        }
+        let widths = header.indices.map { c in ([header[c]] + rows.map { $0[c] }).map(\.count).max()! }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { c, cell in
+                c == 0 || c == cells.count - 1 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  ")
+        }
+        var out = line(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+        for r in rows { out += line(r) + "\n" }
+        out += "learning: mean gain on each target right after training on it; held-out Δ: mean change of the "
+            + "\(results.benchmarks.filter { $0.role == "held-out" }.count) held-out benchmarks after the last stage (points)\n"
+        return out
+    }
+
+    static func signed(_ v: Double) -> String { String(format: "%+.1f", v) }
+}

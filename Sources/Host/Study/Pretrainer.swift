@@ -1,0 +1,100 @@
+import Foundation
+import Kernel
+
+/// Trains the base model of a study (every parameter) on the held-out abilities, the captions and a small
+/// share of each target, and caches it by everything that determines it.
+public enum Pretrainer {
+    /// Trains every parameter; the strategy used for pretraining.
+    final class AllParameters: TuningStrategy {
+        var name: String { "pretrain" }
+        var options: [StrategyOption] { [] }
+        func prepare(_ model: any Backbone, stage: StageContext) throws { model.setTrainable { _ in true } }
+    }
+
+    /// The pretraining examples (held-out + caption train splits, plus a few of each target).
+    public static func examples(config: StudyConfig, data: StudyData) throws -> [Example] {
+        let p = config.pretraining
+        var pool: [Example] = []
+        for b in data.heldOut + [data.caption] {
+            pool += try b.examples(.train, count: p.examplesPerBenchmark, seed: config.seed)
+        }
+        if p.examplesPerTarget > 0 {
+            for b in data.targets {
+                // A different seed from the study's train split, so stage data is new to the base model.
+                pool += try b.examples(.train, count: p.examplesPerTarget, seed: config.seed &+ 0x5EED)
+            }
+        }
+        return pool
+    }
+
+    /// Where the base model of this configuration is cached.
+    public static func cacheDirectory(config: StudyConfig, vocabulary: [String]) -> URL {
+        struct Key: Codable {
+            var backbone: String, preset: String, seed: UInt64, pretraining: PretrainSettings
+            var heldOut: [String], caption: String, targets: [String], vocabulary: [String], version: Int
+        }
+        let key = Key(backbone: config.backbone, preset: config.preset, seed: config.seed, pretraining: config.pretraining,
+                      heldOut: config.heldOut, caption: config.captionBenchmark, targets: config.targets,
+                      vocabulary: vocabulary, version: 1)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(key)) ?? Data()
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return cacheRoot.appendingPathComponent("base")
+            .appendingPathComponent("\(config.backbone)-\(config.preset)-seed\(config.seed)-\(String(h, radix: 16))")
+    }
+
+    /// `SKILLTUNE_CACHE`, else `$XDG_CACHE_HOME/skilltune`, else `~/.cache/skilltune`.
+    public static var cacheRoot: URL {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["SKILLTUNE_CACHE"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("skilltune") }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/skilltune")
+    }
+
+    /// The base model: loaded from the cache, or pretrained (with progress) and cached atomically.
+    /// - Returns: the model, its directory, and the seconds spent pretraining (0 when cached).
+    public static func baseModel(config: StudyConfig, data: StudyData, registries: SkillTuneRegistries,
+                                 log: (String) -> Void) throws -> (model: any Backbone, directory: URL, seconds: Double) {
+        let pool = try examples(config: config, data: data)
+        let vocabulary = StudyData.vocabulary(of: [pool] + Array(data.train.values) + Array(data.eval.values)
+                                              + [data.probeCaptions, data.probeCounting],
+                                              benchmarks: data.columns + [data.caption])
+        let directory = cacheDirectory(config: config, vocabulary: vocabulary)
+        let factory = try registries.backbones.make(config.backbone)
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {
+            log("base model: cached at \(directory.path)")
+            return (try factory.load(directory), directory, 0)
+        }
+        let started = Date()
+        let model = try factory.create(config.preset, config.seed, vocabulary)
+        let counts = model.parameterCounts
+        log("pretraining the base model: \(config.backbone) \(config.preset), \(counts.total) parameters, "
+            + "\(config.pretraining.steps) steps of \(config.pretraining.batchSize) over \(pool.count) examples")
+        var schedule = BatchSchedule(examples: pool, batchSize: config.pretraining.batchSize,
+                                     generator: RandomGenerator(seed: config.seed).fork("pretrain.order"))
+        let settings = TrainingSettings(steps: config.pretraining.steps, batchSize: config.pretraining.batchSize,
+                                        learningRate: config.pretraining.learningRate, warmupFraction: 0.03)
+        let progress = Progress("pretrain", total: settings.steps)
+        var recent: [Float] = []
+        _ = try StageTrainer.run(model: model, strategy: AllParameters(),
+                                 stage: StageContext(index: 0, name: "pretrain", totalSteps: settings.steps, seed: config.seed),
+                                 settings: settings, batch: { _ in makeBatch(model, schedule.next()) }) { step, loss, _ in
+            recent.append(loss)
+            if recent.count > 50 { recent.removeFirst() }
+            progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
+        }
+        // Write to a temporary directory, then rename: a half-written base is never mistaken for a cached one.
+        let parent = directory.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let temporary = parent.appendingPathComponent(".tmp-\(directory.lastPathComponent)-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.removeItem(at: temporary)
+        try model.save(to: temporary)
+        if FileManager.default.fileExists(atPath: directory.path) { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.moveItem(at: temporary, to: directory)
+        let seconds = Date().timeIntervalSince(started)
+        log("base model: pretrained in \(Progress.formatDuration(seconds)), cached at \(directory.path)")
+        return (model, directory, seconds)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Kernel
+
+/// How the base model is pretrained: every held-out ability and the captions at full weight, and a small
+/// share of each target skill, so the base knows the answer formats (targets start low but above chance).
+public struct PretrainSettings: Codable, Equatable, Sendable {
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    /// Train examples drawn per pretraining benchmark.
+    public var examplesPerBenchmark: Int
+    /// Train examples per target skill mixed into pretraining (0 for none).
+    public var examplesPerTarget: Int
+
+    public init(steps: Int, batchSize: Int, learningRate: Double, examplesPerBenchmark: Int, examplesPerTarget: Int) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.examplesPerBenchmark = examplesPerBenchmark
+        self.examplesPerTarget = examplesPerTarget
+    }
+}
+
+/// Every setting of a comparison. The same data, steps, schedule and seed serve every strategy.
+public struct StudyConfig: Codable, Equatable, Sendable {
+    public var backbone: String
+    public var preset: String
+    public var strategies: [String]
+    /// Option values per strategy name, e.g. ["lora": ["rank": "8"]].
+    public var strategyOptions: [String: [String: String]]
+    /// Target skills in training order.
+    public var targets: [String]
+    public var heldOut: [String]
+    /// Held-out caption-style prompts for pretraining and the counting-bias probe.
+    public var captionBenchmark: String
+    /// The target whose prompts form the counting-bias probe's target split.
+    public var countingBenchmark: String
+    public var seed: UInt64
+    public var training: TrainingSettings
+    public var pretraining: PretrainSettings
+    public var trainExamplesPerTarget: Int
+    public var evalExamplesPerBenchmark: Int
+    public var maxNewTokens: Int
+    /// Prompts per split for the counting-bias probe, and held-out examples for the layer-shift probe.
+    public var probeExamples: Int
+
+    public static let studyTargets = ["species", "count", "pathology", "scene-text", "clock"]
+    public static let studyHeldOut = ["diagram", "chart", "document", "infographic", "real-world", "seed", "science", "mmstar"]
+    /// Strategy names `--strategies all` runs: the study's recipes and baselines.
+    public static let allStrategies = ["full", "llm", "vision", "projector", "sa-proj", "sa-qkv", "mlp", "mlp-gate-up",
+                                       "mlp-down", "lora", "lwf", "wise-ft", "moe"]
+    public static let presets = ["quick", "small"]
+
+    /// The defaults for a backbone preset: `small` is the study (a comparison of every strategy in minutes),
+    /// `quick` a smoke test of the whole pipeline (about a minute), `tiny` for unit tests.
+    public static func defaults(preset: String = "small", backbone: String = "tiny-llava") throws -> StudyConfig {
+        let training: TrainingSettings, pretraining: PretrainSettings
+        let trainPerTarget, evalPerBenchmark, probe: Int
+        switch preset {
+        case "small":
+            training = TrainingSettings(steps: 120, batchSize: 16, learningRate: 1e-3)
+            pretraining = PretrainSettings(steps: 2400, batchSize: 32, learningRate: 2e-3,
+                                           examplesPerBenchmark: 6000, examplesPerTarget: 150)
+            (trainPerTarget, evalPerBenchmark, probe) = (1920, 100, 24)
+        case "quick":
+            training = TrainingSettings(steps: 16, batchSize: 8, learningRate: 2e-3)
+            pretraining = PretrainSettings(steps: 250, batchSize: 16, learningRate: 3e-3,
+                                           examplesPerBenchmark: 800, examplesPerTarget: 40)
+            (trainPerTarget, evalPerBenchmark, probe) = (128, 16, 6)
+        case "tiny":
+            training = TrainingSettings(steps: 3, batchSize: 4, learningRate: 3e-3)
+            pretraining = PretrainSettings(steps: 10, batchSize: 4, learningRate: 3e-3,
+                                           examplesPerBenchmark: 16, examplesPerTarget: 4)
+            (trainPerTarget, evalPerBenchmark, probe) = (12, 4, 2)
+        default:
+            throw HostError("unknown study preset '\(preset)'; presets: tiny, quick, small")
+        }
+        return StudyConfig(
+            backbone: backbone, preset: preset, strategies: ["sa-proj", "mlp-gate-up", "llm"], strategyOptions: [:],
+            targets: studyTargets, heldOut: studyHeldOut, captionBenchmark: "caption", countingBenchmark: "count",
+            seed: 0, training: training, pretraining: pretraining, trainExamplesPerTarget: trainPerTarget,
+            evalExamplesPerBenchmark: evalPerBenchmark, maxNewTokens: 12, probeExamples: probe)
+    }
+
+    /// Problems with the settings, each naming the setting; empty when usable.
+    public func problems() -> [String] {
+        var out: [String] = []
+        if strategies.isEmpty { out.append("strategies: at least one is needed") }
+        if Set(strategies).count != strategies.count { out.append("strategies: a name is repeated") }
+        if targets.isEmpty { out.append("targets: at least one is needed") }
+        if Set(targets).count != targets.count { out.append("targets: a name is repeated") }
+        if !Set(targets).isDisjoint(with: heldOut) { out.append("targets and held-out benchmarks overlap") }
+        for (name, v) in [("steps", training.steps), ("batch size", training.batchSize),
+                          ("train examples per target", trainExamplesPerTarget),
+                          ("eval examples per benchmark", evalExamplesPerBenchmark),
+                          ("max new tokens", maxNewTokens), ("pretraining batch size", pretraining.batchSize)] where v <= 0 {
+            out.append("\(name) must be > 0, got \(v)")
+        }
+        if pretraining.steps < 0 { out.append("pretraining steps must be >= 0, got \(pretraining.steps)") }
+        if !(training.learningRate > 0) { out.append("learning rate must be > 0, got \(training.learningRate)") }
+        return out
+    }
+}

@@ -1,0 +1,71 @@
+/// Copies blocks of `opA(A)` and `opB(B)` into the contiguous, zero-padded micro-panels the
+/// microkernels read (see `GemmMicrokernel`). B packing handles `transB`, so the microkernels see one
+/// B layout; A is read in place through strides (`GemmPanelA`) except for partial panels.
+enum GemmPacking {
+    /// Packs rows `rows` and columns `depth` of `opA(A)` into micro-panels of `GemmMicrokernel.rows` rows:
+    /// panel `r` holds, for each step `p` in `depth`, the values of rows `rows.lowerBound + 6r ..< +6`
+    /// at column `p`, contiguously. A last partial panel is padded with zeros.
+    /// (The microkernels read full panels of A in place; `sgemm` packs only a last partial panel.)
+    static func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, depth: Range<Int>,
+                      into dest: UnsafeMutablePointer<Float>) {
+        let mr = GemmMicrokernel.rows
+        var out = dest
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+            let live = min(mr, rows.upperBound - i0)
+            for p in depth {
+                for t in 0..<mr {
+                    out[t] = t >= live ? 0 : transA ? a[p * lda + i0 + t] : a[(i0 + t) * lda + p]
+                }
+                out += mr
+            }
+        }
+    }
+
+    /// Packs rows `depth` and columns `columns` of `opB(B)` into micro-panels `width` columns wide:
+    /// panel `q` holds, for each step `p` in `depth`, the values of columns `columns.lowerBound + width*q
+    /// ..< +width` at row `p`, contiguously. A last partial panel is padded with zeros.
+    static func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>, columns: Range<Int>,
+                      width: Int, into dest: UnsafeMutablePointer<Float>) {
+        let kc = depth.count
+        var out = dest
+        var j0 = columns.lowerBound
+        while j0 < columns.upperBound {
+            let live = min(width, columns.upperBound - j0)
+            if transB {
+                // opB(B)[p, j] = b[j * ldb + p]: a transpose, done in blocks of 16 steps so the
+                // written lines stay in L1 while the reads run along B's rows.
+                if live < width { (out).update(repeating: 0, count: kc * width) }
+                var p0 = 0
+                while p0 < kc {
+                    let steps = min(16, kc - p0)
+                    for j in 0..<live {
+                        let src = b + (j0 + j) * ldb + depth.lowerBound + p0
+                        var o = out + p0 * width + j
+                        for p in 0..<steps {
+                            o.pointee = src[p]
+                            o += width
+                        }
+                    }
+                    p0 += 16
+                }
+                out += kc * width
+            } else {
+                // opB(B)[p, j] = b[p * ldb + j]: each step is a contiguous run of `live` values.
+                var src = b + depth.lowerBound * ldb + j0
+                if live == width {
+                    for _ in 0..<kc {
+                        for j in 0..<width { out[j] = src[j] }
+                        out += width; src += ldb
+                    }
+                } else {
+                    for _ in 0..<kc {
+                        for j in 0..<live { out[j] = src[j] }
+                        for j in live..<width { out[j] = 0 }
+                        out += width; src += ldb
+                    }
+                }
+            }
+            j0 += width
+        }
+    }
+}

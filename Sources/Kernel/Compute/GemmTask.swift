@@ -1,0 +1,184 @@
+import Dispatch
+import Foundation
+
+/// One `sgemm` call's operands and the blocked loop nest that computes it.
+///
+/// C is processed in blocks of at most `Gemm.packedRows` x `Gemm.packedColumns`. For each such block,
+/// for each k block (in order), two phases run, each split over the threads:
+/// 1. pack: the block's columns of opB for this k block go into one shared workspace (A is mostly
+///    read in place, see `packsAllOfA`);
+/// 2. compute: the C tiles are cut along M or N into contiguous tile-aligned ranges, which the threads
+///    take one at a time, running the microkernel over them `Gemm.rowBlock` rows of A at a time.
+/// Packing is shared, so a second thread adds no packing work. The phases are separate
+/// `concurrentPerform` calls, so no thread ever waits for another inside one (no deadlock even when
+/// Dispatch runs the iterations one after another).
+///
+/// Every C element is summed over the same k blocks in the same order whatever the split, so results do
+/// not depend on the thread count.
+struct GemmTask: @unchecked Sendable {
+    let transA: Bool, transB: Bool
+    let m: Int, n: Int, k: Int
+    let alpha: Float
+    let a: UnsafePointer<Float>, lda: Int
+    let b: UnsafePointer<Float>, ldb: Int
+    let beta: Float
+    let c: UnsafeMutablePointer<Float>, ldc: Int
+    let kernel: GemmMicrokernel
+    let threads: Int
+
+    /// Whether every panel of A is packed. Otherwise full 6-row panels are read in place by the
+    /// microkernel (see `GemmPanelA`), which saves the packing pass; only a last partial panel is packed
+    /// (zero-padded, so no row past m is read). A panel is re-read once per B micro-panel, so a transposed
+    /// A (each step of a panel in a different cache line) pays to pack with the narrow kernels.
+    var packsAllOfA: Bool { transA && kernel.width < 64 }
+
+    func run() {
+        let mr = GemmMicrokernel.rows, nr = kernel.width
+        // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
+        let depthBlocks = (k + Gemm.depthBlock - 1) / Gemm.depthBlock
+        let maxDepth = (k + depthBlocks - 1) / depthBlocks
+        let maxRows = packsAllOfA ? min(m, Gemm.packedRows) : mr
+        let maxColumns = min(n, Gemm.packedColumns)
+        GemmWorkspace.withWorkspace { workspace in
+            workspace.reserve(a: (maxRows + mr - 1) / mr * mr * maxDepth, b: (maxColumns + nr - 1) / nr * nr * maxDepth)
+            for j0 in stride(from: 0, to: n, by: Gemm.packedColumns) {
+                let columns = j0 ..< min(n, j0 + Gemm.packedColumns)
+                for i0 in stride(from: 0, to: m, by: Gemm.packedRows) {
+                    let rows = i0 ..< min(m, i0 + Gemm.packedRows)
+                    for block in 0..<depthBlocks {
+                        let depth = k * block / depthBlocks ..< k * (block + 1) / depthBlocks
+                        pack(rows: rows, columns: columns, depth: depth, workspace: workspace)
+                        // The first k block applies beta; later ones add to what it wrote.
+                        compute(rows: rows, columns: columns, depth: depth, beta: block == 0 ? beta : 1,
+                                workspace: workspace)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body(chunk)` for every chunk, on several threads when there are several chunks.
+    @inline(__always)
+    private func forChunks(_ chunks: Int, _ body: (Int) -> Void) {
+        if chunks <= 1 {
+            body(0)
+        } else {
+            // Directly rather than through `Parallel.forEach`, so that an explicit `threads:` argument of
+            // `sgemm` is honoured even when it differs from `Parallel.threads`.
+            DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
+        }
+    }
+
+    /// Phase 1: packs opB[depth, columns] and the packed panels of opA[rows, depth] (see `packsAllOfA`)
+    /// into the workspace.
+    private func pack(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, workspace: GemmWorkspace) {
+        let mr = GemmMicrokernel.rows, nr = kernel.width, kc = depth.count
+        let panelsB = (columns.count + nr - 1) / nr
+        // Packed panels of A: all of them, or only a last partial one (into the first slot).
+        let packedRows = packsAllOfA ? rows : rows.upperBound - rows.count % mr ..< rows.upperBound
+        let panelsA = (packedRows.count + mr - 1) / mr
+        let packedA = workspace.packedA, packedB = workspace.packedB
+        // Split only when each thread gets about 20 microseconds of copying (a plain copy runs at about
+        // 12 G values/s, a transposing one at about 3.5), more than waking a thread costs.
+        let copyCost = (packedRows.count * (transA ? 4 : 1) + columns.count * (transB ? 4 : 1)) * kc
+        let chunks = max(1, min(threads, copyCost / (256 * 1024)))
+        forChunks(chunks) { chunk in
+            let a0 = panelsA * chunk / chunks, a1 = panelsA * (chunk + 1) / chunks
+            if a0 < a1 {
+                GemmPacking.packA(transA: transA, a: a, lda: lda,
+                                  rows: packedRows.lowerBound + a0 * mr ..< min(packedRows.upperBound, packedRows.lowerBound + a1 * mr),
+                                  depth: depth, into: packedA + a0 * mr * kc)
+            }
+            let b0 = panelsB * chunk / chunks, b1 = panelsB * (chunk + 1) / chunks
+            if b0 < b1 {
+                GemmPacking.packB(transB: transB, b: b, ldb: ldb, depth: depth,
+                                  columns: columns.lowerBound + b0 * nr ..< min(columns.upperBound, columns.lowerBound + b1 * nr),
+                                  width: nr, into: packedB + b0 * nr * kc)
+            }
+        }
+    }
+
+    /// Phase 2: C[rows, columns] = alpha * (packed A x packed B) + beta * C. The tiles are cut along M or N
+    /// (whichever divides more evenly) into a few contiguous tile-aligned ranges per thread, which the
+    /// threads take one at a time: a thread that runs slower (the machine is shared) just takes fewer.
+    /// Which thread computes a range never changes a value: each tile is computed whole by one thread.
+    private func compute(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, beta: Float,
+                         workspace: GemmWorkspace) {
+        let mr = GemmMicrokernel.rows, nr = kernel.width
+        let panelsA = (rows.count + mr - 1) / mr, panelsB = (columns.count + nr - 1) / nr
+        let packedA = UnsafePointer(workspace.packedA), packedB = UnsafePointer(workspace.packedB)
+        if threads == 1 {
+            computeTiles(panelsA: 0..<panelsA, panelsB: 0..<panelsB, rows: rows, columns: columns, depth: depth,
+                         beta: beta, packedA: packedA, packedB: packedB)
+            return
+        }
+        let rangesPerThread = 4
+        // The largest share of rows (columns) one range gets when cutting M (N).
+        func share(panels: Int, width: Int, total: Int) -> Int {
+            let ranges = min(panels, threads * rangesPerThread)
+            return min(total, (panels + ranges - 1) / ranges * width)
+        }
+        let splitRows = share(panels: panelsA, width: mr, total: rows.count) * columns.count
+            <= share(panels: panelsB, width: nr, total: columns.count) * rows.count
+        let panels = splitRows ? panelsA : panelsB
+        let ranges = min(panels, threads * rangesPerThread)
+        let queue = GemmWorkQueue(count: ranges)
+        forChunks(min(threads, ranges)) { _ in
+            while let range = queue.take() {
+                let p0 = panels * range / ranges, p1 = panels * (range + 1) / ranges
+                computeTiles(panelsA: splitRows ? p0..<p1 : 0..<panelsA, panelsB: splitRows ? 0..<panelsB : p0..<p1,
+                             rows: rows, columns: columns, depth: depth, beta: beta, packedA: packedA,
+                             packedB: packedB)
+            }
+        }
+    }
+
+    /// Runs the microkernel over the tiles of the given packed panels, `Gemm.rowBlock` rows of A at a time
+    /// so that they stay in L2 while every B panel passes over them.
+    private func computeTiles(panelsA: Range<Int>, panelsB: Range<Int>, rows: Range<Int>, columns: Range<Int>,
+                              depth: Range<Int>, beta: Float, packedA: UnsafePointer<Float>,
+                              packedB: UnsafePointer<Float>) {
+        let mr = GemmMicrokernel.rows, nr = kernel.width, kc = depth.count
+        let panelsPerRowBlock = max(1, Gemm.rowBlock / mr)
+        for blockStart in stride(from: panelsA.lowerBound, to: panelsA.upperBound, by: panelsPerRowBlock) {
+            let blockEnd = min(panelsA.upperBound, blockStart + panelsPerRowBlock)
+            for q in panelsB {
+                let j = columns.lowerBound + q * nr
+                let liveColumns = min(nr, columns.upperBound - j)
+                let panelB = packedB + q * nr * kc
+                for r in blockStart..<blockEnd {
+                    let i = rows.lowerBound + r * mr
+                    let liveRows = min(mr, rows.upperBound - i)
+                    let panelA = packsAllOfA ? GemmPanelA(start: packedA + r * mr * kc, rowStride: 1, stepStride: mr)
+                        : liveRows < mr ? GemmPanelA(start: packedA, rowStride: 1, stepStride: mr)
+                        : transA ? GemmPanelA(start: a + depth.lowerBound * lda + i, rowStride: 1, stepStride: lda)
+                        : GemmPanelA(start: a + i * lda + depth.lowerBound, rowStride: lda, stepStride: 1)
+                    let tile = c + i * ldc + j
+                    if liveRows == mr && liveColumns == nr {
+                        kernel.run(kc: kc, a: panelA, b: panelB, c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                    } else {
+                        kernel.runPartial(kc: kc, a: panelA, b: panelB, mr: liveRows, nr: liveColumns,
+                                          c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Hands out the work items 0..<count, each once, to whichever thread asks first.
+final class GemmWorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
+}

@@ -1,0 +1,161 @@
+import XCTest
+@testable import Kernel
+
+/// `Gemm.sgemm` against a naive Double reference, around every tile and block edge of the packed path.
+final class GemmTests: XCTestCase {
+    /// Runs sgemm on random operands stored with padded strides and checks C (including the padding,
+    /// which must stay untouched) against `alpha * reference + beta * C0`; also forces the packed path
+    /// with each microkernel, so tile edges are covered whatever kernel this machine selects.
+    func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float = 1, beta: Float = 0,
+               pad: Int = 0, threads: Int? = nil, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = TestRandom(seed)
+        let aRows = transA ? k : m, aCols = transA ? m : k
+        let bRows = transB ? n : k, bCols = transB ? k : n
+        let lda = aCols + pad, ldb = bCols + pad, ldc = n + pad
+        let aStored = (0..<(aRows * lda)).map { _ in rng.next() }
+        let bStored = (0..<(bRows * ldb)).map { _ in rng.next() }
+        let c0 = (0..<(m * ldc)).map { _ in rng.next() }
+        let aDense = (0..<(aRows * aCols)).map { aStored[$0 / aCols * lda + $0 % aCols] }
+        let bDense = (0..<(bRows * bCols)).map { bStored[$0 / bCols * ldb + $0 % bCols] }
+        let product = referenceMatmul(aDense, bDense, m: m, n: n, k: k, transA: transA, transB: transB)
+
+        // The public entry, the simple path, then the packed path with every microkernel.
+        var variants: [(String, GemmMicrokernel?, Gemm.Path)] = [("sgemm", nil, .automatic), ("simple", .selected, .simple)]
+        for kernel in GemmMicrokernel.allCases { variants.append(("packed \(kernel.name)", kernel, .packed)) }
+        let tolerance = 2e-5 * Float(k).squareRoot() * max(1, abs(alpha)) + 1e-5
+        for (label, kernel, path) in variants {
+            var c = c0
+            if let kernel {
+                Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
+                              b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads ?? 1,
+                              kernel: kernel, path: path)
+            } else {
+                Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
+                           b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
+            }
+            var failures = 0
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    let index = i * ldc + j
+                    let expected = j < n ? alpha * product[i * n + j] + (beta == 0 ? 0 : beta * c0[index]) : c0[index]
+                    if !(abs(c[index] - expected) <= tolerance) {
+                        failures += 1
+                        if failures <= 3 {
+                            XCTFail("\(label) m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) alpha=\(alpha) beta=\(beta) "
+                                    + "pad=\(pad): C[\(i), \(j)] = \(c[index]), expected \(expected)", file: file, line: line)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testTileEdgesForAllTransposes() {
+        var seed: UInt64 = 100
+        for transA in [false, true] {
+            for transB in [false, true] {
+                for m in 1...13 {
+                    for (n, k) in [(1, 1), (63, 40), (64, 17), (65, 9), (129, 5)] {
+                        seed += 1
+                        check(m: m, n: n, k: k, transA: transA, transB: transB, seed: seed)
+                    }
+                }
+                for (m, n, k) in [(7, 127, 40), (25, 65, 383), (25, 64, 384), (13, 129, 385), (97, 130, 769),
+                                  (6, 64, 1), (1, 200, 300), (200, 1, 300), (7, 2100, 3), (7, 4100, 3), (4100, 7, 3)] {
+                    seed += 1
+                    check(m: m, n: n, k: k, transA: transA, transB: transB, seed: seed)
+                }
+            }
+        }
+    }
+
+    func testAlphaBetaAndStrides() {
+        var seed: UInt64 = 500
+        for transA in [false, true] {
+            for transB in [false, true] {
+                for (alpha, beta) in [(Float(1), Float(0)), (1, 1), (0.5, 0.5), (-2, 1), (0.5, 0)] {
+                    for pad in [0, 3] {
+                        for (m, n, k) in [(5, 9, 7), (31, 70, 50), (100, 67, 400)] {
+                            seed += 1
+                            check(m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
+                                  pad: pad, seed: seed)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testBetaZeroIgnoresNaNInC() {
+        for (m, n, k) in [(3, 4, 5), (50, 70, 40)] {
+            let a = [Float](repeating: 1, count: m * k), b = [Float](repeating: 2, count: k * n)
+            var c = [Float](repeating: .nan, count: m * n)
+            Gemm.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n)
+            XCTAssertEqual(c, [Float](repeating: Float(2 * k), count: m * n), "m=\(m) n=\(n) k=\(k)")
+        }
+    }
+
+    func testZeroDepthScalesC() {
+        let a: [Float] = [], b: [Float] = []
+        var c: [Float] = [1, 2, 3, 4]
+        Gemm.sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, a: a, lda: 0, b: b, ldb: 2, beta: 0.5, c: &c, ldc: 2)
+        XCTAssertEqual(c, [0.5, 1, 1.5, 2])
+        Gemm.sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, a: a, lda: 0, b: b, ldb: 2, c: &c, ldc: 2)
+        XCTAssertEqual(c, [0, 0, 0, 0])
+    }
+
+    /// Results must not depend on the thread count (splits along M and along N) nor on the microkernel.
+    func testBitwiseIdenticalAcrossThreadCounts() {
+        var rng = TestRandom(900)
+        for (m, n, k, transA, transB) in [(301, 130, 390, false, false), (70, 333, 200, true, false),
+                                          (130, 129, 777, false, true), (64, 700, 100, true, true)] {
+            let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(k * n)).map { _ in rng.next() }
+            let c0 = (0..<(m * n)).map { _ in rng.next() }
+            var results: [(String, [Float])] = []
+            for kernel in GemmMicrokernel.allCases {
+                for threads in [1, 2, 3] {
+                    var c = c0
+                    Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.75, a: a,
+                                  lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n,
+                                  threads: threads, kernel: kernel, path: .packed)
+                    results.append(("\(kernel.name), \(threads) threads", c))
+                }
+            }
+            for (label, c) in results.dropFirst() {
+                XCTAssertTrue(c == results[0].1, "\(label) differs from \(results[0].0): m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)")
+            }
+        }
+    }
+
+    /// Every microkernel gives the same bits, so the per-machine choice never changes a result.
+    func testMicrokernelsAgreeBitwise() {
+        var rng = TestRandom(901)
+        let kc = 37
+        let a = (0..<(GemmMicrokernel.rows * kc)).map { _ in rng.next() }
+        let b = (0..<(64 * kc)).map { _ in rng.next() }
+        let c0 = (0..<(GemmMicrokernel.rows * 64)).map { _ in rng.next() }
+        var results: [[Float]] = []
+        for kernel in GemmMicrokernel.allCases {
+            // Repack B for this kernel's panel width (into an aligned buffer, as sgemm does), then run every panel.
+            let packed = UnsafeMutableRawPointer.allocate(byteCount: 64 * kc * 4, alignment: 64)
+                .bindMemory(to: Float.self, capacity: 64 * kc)
+            defer { packed.deallocate() }
+            var c = c0
+            b.withUnsafeBufferPointer { bp in
+                GemmPacking.packB(transB: false, b: bp.baseAddress!, ldb: 64, depth: 0..<kc, columns: 0..<64,
+                                  width: kernel.width, into: packed)
+            }
+            a.withUnsafeBufferPointer { ap in
+                c.withUnsafeMutableBufferPointer { cp in
+                    for j in stride(from: 0, to: 64, by: kernel.width) {
+                        kernel.run(kc: kc, a: GemmPanelA(start: ap.baseAddress!, rowStride: 1, stepStride: 6), b: packed + j * kc, c: cp.baseAddress! + j,
+                                   ldc: 64, alpha: 0.75, beta: 0.5)
+                    }
+                }
+            }
+            results.append(c)
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+}
