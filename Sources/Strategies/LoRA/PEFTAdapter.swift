@@ -55,7 +55,7 @@ public enum PEFTAdapter {
             "revision": NSNull(),
         ]
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try AtomicFile.write(json, to: directory.appendingPathComponent(configFile))
         var tensors: [(String, Tensor)] = []
         for (path, layer) in layers {
