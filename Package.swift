@@ -15,6 +15,11 @@ let package = Package(
         .library(name: "SkillSuite", targets: ["SkillSuite"]),
         .library(name: "JSONLBenchmark", targets: ["JSONLBenchmark"]),
         .library(name: "HFCausalLM", targets: ["HFCausalLM"]),
+        .library(name: "ComponentTuning", targets: ["ComponentTuning"]),
+        .library(name: "LoRA", targets: ["LoRA"]),
+        .library(name: "LwF", targets: ["LwF"]),
+        .library(name: "WiSEFT", targets: ["WiSEFT"]),
+        .library(name: "MoE", targets: ["MoE"]),
         .library(name: "Host", targets: ["Host"]),
         .executable(name: "skilltune", targets: ["skilltune"]),
     ],
@@ -33,14 +38,24 @@ let package = Package(
         .target(name: "SkillSuite", dependencies: ["Kernel"], path: "Sources/Benchmarks/SkillSuite"),
         .target(name: "JSONLBenchmark", dependencies: ["Kernel"], path: "Sources/Benchmarks/JSONL"),
 
+        // Strategies: one module per recipe family (see paper.md, "The recipes compared").
+        .target(name: "ComponentTuning", dependencies: ["Kernel"], path: "Sources/Strategies/ComponentTuning"),
+        .target(name: "LoRA", dependencies: ["Kernel"], path: "Sources/Strategies/LoRA"),
+        .target(name: "LwF", dependencies: ["Kernel", "ComponentTuning"], path: "Sources/Strategies/LwF"),
+        .target(name: "WiSEFT", dependencies: ["Kernel", "ComponentTuning"], path: "Sources/Strategies/WiSEFT"),
+        .target(name: "MoE", dependencies: ["Kernel", "Transformer"], path: "Sources/Strategies/MoE"),
+
         // The host: registries, the study runner, probes, reports, the command line.
-        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark"], path: "Sources/Host"),
+        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark", "LoRA"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
         .testTarget(name: "TinyLLaVATests", dependencies: ["TinyLLaVA", "Transformer", "Kernel"], path: "Tests/TinyLLaVATests"),
+        .testTarget(name: "StrategiesTests",
+                    dependencies: ["ComponentTuning", "LoRA", "LwF", "WiSEFT", "MoE", "TinyLLaVA", "HFCausalLM", "Transformer", "Kernel"],
+                    path: "Tests/StrategiesTests"),
         .testTarget(name: "HFCausalLMTests", dependencies: ["HFCausalLM", "Transformer", "HFTokenizers", "Kernel"],
                     path: "Tests/HFCausalLMTests"),
         .testTarget(name: "SkillSuiteTests", dependencies: ["SkillSuite", "Kernel"], path: "Tests/SkillSuiteTests"),

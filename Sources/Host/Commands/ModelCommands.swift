@@ -1,6 +1,7 @@
 import Foundation
 import HFCausalLM
 import Kernel
+import LoRA
 
 /// `skilltune tokenize`, `logits` and `generate`: the stable command-line contract for using a model.
 /// Each command writes its result through `output` (standard output by default), so tests can run them.
@@ -38,17 +39,23 @@ public enum ModelCommands {
     public static func logits(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> Command {
         Command(
             name: "logits", summary: "Print the logits at every position of a token sequence.",
-            usage: "--model DIR --token-ids 1,2,3",
+            usage: "--model DIR --token-ids 1,2,3 [--adapter ADIR]",
             discussion: """
                 Runs one forward pass over the ids (no chat template, nothing added) and prints
                 {"shape":[T,V],"logits":[[...],...]}: T positions, V logits each, as float32 in the shortest form
-                that reads back exactly.
+                that reads back exactly. With --adapter, a PEFT LoRA adapter directory (adapter_config.json and
+                adapter_model.safetensors, e.g. saved by PEFT's save_pretrained) is applied to the model first.
                 """,
-            options: [modelOption, .value("token-ids", "LIST", "Comma-separated token ids, e.g. 1,2,3.")]
+            options: [modelOption, .value("token-ids", "LIST", "Comma-separated token ids, e.g. 1,2,3."),
+                      .value("adapter", "ADIR", "A PEFT LoRA adapter directory to apply before the forward pass.")]
         ) { arguments in
             let ids = try parseTokenIDs(try arguments.required("token-ids"), command: arguments.command)
             let backbone = try registries.backbone(reference: try arguments.required("model"))
             try checkRange(ids, vocabularySize: backbone.vocabularySize, command: arguments.command)
+            if let adapter = arguments.string("adapter") {
+                try PEFTAdapter.load(from: URL(fileURLWithPath: adapter, isDirectory: true), into: backbone)
+            }
+            backbone.setTraining(false)  // evaluation mode: no adapter dropout
             let t = ids.count, v = backbone.vocabularySize
             let logits = Autograd.withNoGrad {
                 backbone.forward(Batch(tokens: ids, targets: ids, lengths: [t], batchSize: 1, sequenceLength: t)).logits
