@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "MoE", dependencies: ["Kernel", "Transformer"], path: "Sources/Strategies/MoE"),
 
         // The host: registries, the study runner, probes, reports, the command line.
-        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark", "LoRA"], path: "Sources/Host"),
+        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark", "LoRA", "ComponentTuning", "LwF", "WiSEFT", "MoE"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),

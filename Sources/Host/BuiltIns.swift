@@ -1,8 +1,13 @@
+import ComponentTuning
 import Foundation
 import HFCausalLM
 import Kernel
+import LoRA
+import LwF
+import MoE
 import SkillSuite
 import TinyLLaVA
+import WiSEFT
 
 extension SkillTuneRegistries {
     /// Registries holding everything the package ships: the tiny-llava backbone (and the HF families),
@@ -40,6 +45,12 @@ extension SkillTuneRegistries {
             factory: HFCausalLM.factory)
     }
 
-    /// Strategy modules register here as they are added to the package.
-    static func registerBuiltInStrategies(_ r: SkillTuneRegistries) throws {}
+    /// Every strategy module of the package registers its names here.
+    static func registerBuiltInStrategies(_ r: SkillTuneRegistries) throws {
+        try ComponentTuningStrategies.register(in: r.strategies)
+        try LoRAStrategies.register(in: r.strategies)
+        try LwFStrategies.register(in: r.strategies)
+        try WiSEFTStrategies.register(in: r.strategies)
+        try MoEStrategies.register(in: r.strategies)
+    }
 }

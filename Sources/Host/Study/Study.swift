@@ -108,6 +108,12 @@ public final class Study {
             guard let record = try stageRecord(at: stageDirectory(directory, k + 1)), record.stage == target else { break }
             records.append(record)
         }
+        // Resume from the newest finished stage whose weights are still there (only the newest weights are
+        // kept); stages after it are recomputed, which gives the same results since training is deterministic.
+        func hasWeights(_ stage: Int) -> Bool {
+            FileManager.default.fileExists(atPath: stageDirectory(directory, stage).appendingPathComponent("model.safetensors").path)
+        }
+        while !records.isEmpty && !hasWeights(records.count) { records.removeLast() }
         var failure: String?
         var spent = records.reduce(0) { $0 + $1.seconds }
         if records.count < config.targets.count {
