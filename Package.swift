@@ -49,6 +49,11 @@ let package = Package(
         .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark", "LoRA", "ComponentTuning", "LwF", "WiSEFT", "MoE"], path: "Sources/Host"),
         .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
 
+        // Examples: programs that use only the public API, each run end to end by ExamplesTests.
+        .executableTarget(name: "CompareRecipes", dependencies: ["Host"], path: "examples/CompareRecipes"),
+        .executableTarget(name: "CustomStrategy", dependencies: ["Host", "Kernel"], path: "examples/CustomStrategy"),
+        .executableTarget(name: "CountingBiasProbe", dependencies: ["Host", "Kernel"], path: "examples/CountingBiasProbe"),
+
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Kernel"], path: "Tests/TransformerTests"),
@@ -62,6 +67,8 @@ let package = Package(
         .testTarget(
             name: "JSONLBenchmarkTests", dependencies: ["JSONLBenchmark", "SkillSuite", "Kernel"], path: "Tests/JSONLBenchmarkTests",
             exclude: ["Fixtures"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["CompareRecipes", "CustomStrategy", "CountingBiasProbe"],
+                    path: "Tests/ExamplesTests"),
         .testTarget(name: "HostTests", dependencies: ["Host", "Kernel", "TinyLLaVA"], path: "Tests/HostTests"),
     ],
     swiftLanguageModes: [.v5]
