@@ -97,9 +97,61 @@ public enum KernelBenchmark {
     }
 
     // MARK: EXTENSION POINT
-    /// Sections run after the matmul one, in order. Attention and AdamW throughput sections are to be
-    /// added here once those ops exist (e.g. `Section(name: "attention", ...)`, `Section(name: "adamw", ...)`).
-    public static let additionalSections: [Section] = []
+    /// Sections run after the matmul one, in order: causal attention at the reference training step's shape
+    /// (batch 8, 128 tokens, 4 heads of 64) forward and forward+backward, and the fused AdamW update.
+    public static let additionalSections: [Section] = [attentionSection, adamWSection]
+
+    static let attentionSection = Section(
+        name: "attention", title: "causal attention [8, 128, 4, 64], tokens/s",
+        run: { options in
+            var records: [Record] = []
+            var g = RandomGenerator(seed: 1)
+            func random(_ shape: [Int], grad: Bool) -> Tensor {
+                let t = Tensor(zeros: shape, requiresGrad: grad)
+                for i in 0..<t.count { t.data[i] = g.uniform(-1, 1) }
+                return t
+            }
+            let shape = [8, 128, 4, 64], tokens = Double(8 * 128)
+            for threads in options.threads {
+                Parallel.threads = threads
+                let q = random(shape, grad: true), k = random(shape, grad: true), v = random(shape, grad: true)
+                let forward = medianTiming(quick: options.quick) {
+                    _ = Autograd.withNoGrad { attention(q, k, v, causal: true) }
+                }
+                let both = medianTiming(quick: options.quick) {
+                    attention(q, k, v, causal: true).sum().backward()
+                    q.grad = nil; k.grad = nil; v.grad = nil
+                }
+                records.append(["threads": Double(threads), "forwardTokensPerSecond": tokens / forward.wallSeconds,
+                                "forwardBackwardTokensPerSecond": tokens / both.wallSeconds])
+            }
+            Parallel.threads = options.threads.max() ?? Parallel.threads
+            return records
+        },
+        describe: { r in
+            String(format: "%d thread(s): forward %.0f tokens/s, forward+backward %.0f tokens/s",
+                   Int(r["threads"] ?? 0), r["forwardTokensPerSecond"] ?? 0, r["forwardBackwardTokensPerSecond"] ?? 0)
+        })
+
+    static let adamWSection = Section(
+        name: "adamw", title: "AdamW update, 4M parameters, parameters/s",
+        run: { options in
+            var records: [Record] = []
+            let count = options.quick ? 1 << 20 : 1 << 22
+            for threads in options.threads {
+                Parallel.threads = threads
+                let p = Tensor(filled: 0.5, shape: [count], requiresGrad: true)
+                let optimizer = AdamW(parameters: [("p", p)], weightDecay: 0.01)
+                p.grad = Tensor(filled: 0.01, shape: [count])  // step reads the gradient and leaves it in place
+                let timing = medianTiming(quick: options.quick) { optimizer.step(learningRate: 1e-3) }
+                records.append(["threads": Double(threads), "parametersPerSecond": Double(count) / timing.wallSeconds])
+            }
+            Parallel.threads = options.threads.max() ?? Parallel.threads
+            return records
+        },
+        describe: { r in
+            String(format: "%d thread(s): %.0f M parameters/s", Int(r["threads"] ?? 0), (r["parametersPerSecond"] ?? 0) / 1e6)
+        })
 
     /// The matmul shapes measured: squares, the transformer shapes (d_model 256, SwiGLU hidden 688,
     /// 1024 token rows), then transposed variants.
