@@ -1,3 +1,4 @@
+import Kernel
 /// Compact JSON text for command output, with keys in the order the command contract gives them
 /// (`{"shape":...,"logits":...}`), which `JSONSerialization` does not keep.
 public enum JSONText {
@@ -23,27 +24,6 @@ public enum JSONText {
         return out + "]"
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped, everything else as UTF-8.
-    public static func string(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (see Kernel's `JSONString`).
+    public static func string(_ value: String) -> String { JSONString.literal(value) }
 }

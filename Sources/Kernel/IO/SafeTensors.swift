@@ -52,14 +52,14 @@ public enum SafeTensors {
         var entries: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-                .map { SafeTensorsJSON.quoted($0.key) + ":" + SafeTensorsJSON.quoted($0.value) }
+                .map { JSONString.literal($0.key) + ":" + JSONString.literal($0.value) }
             entries.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
         var offset = 0
         for (name, tensor) in ordered {
             let end = offset + tensor.count * dtype.byteSize
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append(SafeTensorsJSON.quoted(name) + ":{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],"
+            entries.append(JSONString.literal(name) + ":{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],"
                            + "\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
