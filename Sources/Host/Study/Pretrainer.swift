@@ -75,7 +75,7 @@ public enum Pretrainer {
         var schedule = BatchSchedule(examples: pool, batchSize: config.pretraining.batchSize,
                                      generator: RandomGenerator(seed: config.seed).fork("pretrain.order"))
         let settings = TrainingSettings(steps: config.pretraining.steps, batchSize: config.pretraining.batchSize,
-                                        learningRate: config.pretraining.learningRate, warmupFraction: 0.03)
+                                        learningRate: config.pretraining.learningRate, warmupFraction: 0.05)
         let progress = Progress("pretrain", total: settings.steps)
         var recent: [Float] = []
         _ = try StageTrainer.run(model: model, strategy: AllParameters(),
