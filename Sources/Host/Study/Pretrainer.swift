@@ -35,7 +35,7 @@ public enum Pretrainer {
         }
         let key = Key(backbone: config.backbone, preset: config.preset, seed: config.seed, pretraining: config.pretraining,
                       heldOut: config.heldOut, caption: config.captionBenchmark, targets: config.targets,
-                      vocabulary: vocabulary, version: 1)
+                      vocabulary: vocabulary, version: 2)  // 2: fan-in vision init, pretraining lr 5e-4
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = (try? encoder.encode(key)) ?? Data()
