@@ -53,6 +53,15 @@ public final class ComponentTuning: TuningStrategy {
         options = reader.options
     }
 
+    /// The options of a baseline that tunes one component recipe (LwF, WiSE-FT): which recipe trains, and
+    /// the vision tower's learning-rate multiplier when that recipe reaches it.
+    public static let recipeOptions = [
+        StrategyOption(name: "trainable", defaultValue: "mlp",
+                       help: "which parameters train: a component recipe (" + ComponentRecipe.all.map(\.name).joined(separator: ", ") + ")"),
+        StrategyOption(name: "vision-lr-scale", defaultValue: referenceVisionLearningRateScale,
+                       help: "learning-rate multiplier for vision_tower.* when the recipe trains it (the study: 2e-6 vs 5e-6)"),
+    ]
+
     static let visionScaleOption = StrategyOption(
         name: "vision-lr-scale", defaultValue: referenceVisionLearningRateScale,
         help: "learning-rate multiplier for vision_tower.* (the study: 2e-6 vs 5e-6)")

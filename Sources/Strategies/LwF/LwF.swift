@@ -24,11 +24,7 @@ public final class LwF: TuningStrategy {
     public static let declaredOptions = [
         StrategyOption(name: "lambda", defaultValue: "1", help: "weight of the distillation term, >= 0 (the study: 1)"),
         StrategyOption(name: "T", defaultValue: "2", help: "softmax temperature, > 0 (the study: 2)"),
-        StrategyOption(name: "trainable", defaultValue: "mlp",
-                       help: "which parameters train: a component recipe (" + ComponentRecipe.all.map(\.name).joined(separator: ", ") + ")"),
-        StrategyOption(name: "vision-lr-scale", defaultValue: ComponentTuning.referenceVisionLearningRateScale,
-                       help: "learning-rate multiplier for vision_tower.* when the recipe trains it (the study: 2e-6 vs 5e-6)"),
-    ]
+    ] + ComponentTuning.recipeOptions
 
     public init(options given: [String: String] = [:]) throws {
         let reader = try StrategyOptionReader(strategy: "lwf", given: given, declared: Self.declaredOptions)

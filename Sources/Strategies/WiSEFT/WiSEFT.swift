@@ -21,11 +21,7 @@ public final class WiSEFT: TuningStrategy {
     public static let declaredOptions = [
         StrategyOption(name: "alpha", defaultValue: "0.1",
                        help: "weight of the previous stage's parameters, in [0, 1] (the study: 0.1; WiSE-FT's usual: 0.5)"),
-        StrategyOption(name: "trainable", defaultValue: "mlp",
-                       help: "which parameters train: a component recipe (" + ComponentRecipe.all.map(\.name).joined(separator: ", ") + ")"),
-        StrategyOption(name: "vision-lr-scale", defaultValue: ComponentTuning.referenceVisionLearningRateScale,
-                       help: "learning-rate multiplier for vision_tower.* when the recipe trains it (the study: 2e-6 vs 5e-6)"),
-    ]
+    ] + ComponentTuning.recipeOptions
 
     public init(options given: [String: String] = [:]) throws {
         let reader = try StrategyOptionReader(strategy: "wise-ft", given: given, declared: Self.declaredOptions)
