@@ -17,6 +17,7 @@ enum StudyOptions {
         .value("train-examples", "N", "Train examples per target (default: the preset's)."),
         .value("eval-examples", "N", "Eval examples per benchmark (default: the preset's)."),
         .value("pretrain-steps", "N", "Base-model pretraining steps (default: the preset's)."),
+        .value("pretrain-lr", "X", "Base-model pretraining peak learning rate (default: the preset's)."),
         .value("threads", "N", "Threads for the kernels (default: SKILLTUNE_THREADS or all cores)."),
         .flag("skip-non-finite", "Skip steps whose loss or gradient is NaN/inf instead of stopping that strategy."),
         .flag("quiet", "No progress lines."),
@@ -38,6 +39,7 @@ enum StudyOptions {
         if let v = try a.int("train-examples", in: 1...10_000_000) { c.trainExamplesPerTarget = v }
         if let v = try a.int("eval-examples", in: 1...10_000_000) { c.evalExamplesPerBenchmark = v }
         if let v = try a.int("pretrain-steps", in: 0...10_000_000) { c.pretraining.steps = v }
+        if let v = try a.double("pretrain-lr", in: 1e-12...10) { c.pretraining.learningRate = v }
         c.training.skipNonFiniteSteps = a.flag("skip-non-finite")
         return c
     }
@@ -105,10 +107,19 @@ extension SkillTuneCommands {
             cached by backbone, preset, seed and settings and reused by 'compare'. With --out, a copy of the
             checkpoint directory is written there too.
             """,
-            options: StudyOptions.specs + [.value("out", "DIR", "Also copy the base checkpoint here.")]) { a in
+            options: StudyOptions.specs + [
+                .value("out", "DIR", "Also copy the base checkpoint here."),
+                .value("eval-every", "N", "When pretraining here, print the accuracy on every benchmark every N steps (a learning curve)."),
+            ]) { a in
             let config = try StudyOptions.config(a)
             let data = try StudyData(config: config, registries: registries)
-            let (model, directory, _) = try Pretrainer.baseModel(config: config, data: data, registries: registries) { Terminal.error($0) }
+            let every = try a.int("eval-every", in: 1...10_000_000) ?? 0
+            let (model, directory, _) = try Pretrainer.baseModel(
+                config: config, data: data, registries: registries, evaluateEvery: every,
+                evaluate: { step, model in
+                    let line = accuracyLines(model, data: data, config: config)
+                    Terminal.error("step \(step): " + line.summary + "  [" + line.rows.map { "\($0.0) \(Int($0.2.rounded()))" }.joined(separator: ", ") + "]")
+                }) { Terminal.error($0) }
             if let out = a.string("out") {
                 let target = URL(fileURLWithPath: out)
                 try? FileManager.default.removeItem(at: target)
@@ -116,19 +127,27 @@ extension SkillTuneCommands {
                 print("base model copied to \(target.path)")
             }
             print("base model: \(directory.path)")
-            var lines: [(String, String, Double)] = []
-            for b in data.columns {
-                let outcome = Evaluator.evaluate(model, on: b, examples: data.eval[b.name] ?? [], maxNewTokens: config.maxNewTokens)
-                lines.append((b.name, config.targets.contains(b.name) ? "target" : "held-out", outcome.accuracy))
-            }
-            for (name, role, acc) in lines {
+            let result = accuracyLines(model, data: data, config: config)
+            for (name, role, acc) in result.rows {
                 print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + role.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "%6.1f", acc))
             }
-            let held = lines.filter { $0.1 == "held-out" }.map(\.2), targets = lines.filter { $0.1 == "target" }.map(\.2)
-            print(String(format: "held-out mean %.1f, target mean %.1f (%d eval examples each)",
-                         held.reduce(0, +) / Double(max(1, held.count)), targets.reduce(0, +) / Double(max(1, targets.count)),
-                         config.evalExamplesPerBenchmark))
+            print(result.summary + " (\(config.evalExamplesPerBenchmark) eval examples each)")
         }
+    }
+
+    /// Accuracy of `model` on every benchmark of the study (name, role, percent), and a one-line summary of the
+    /// held-out and target means.
+    static func accuracyLines(_ model: any Backbone, data: StudyData, config: StudyConfig)
+        -> (rows: [(String, String, Double)], summary: String) {
+        var rows: [(String, String, Double)] = []
+        for b in data.columns {
+            let outcome = Evaluator.evaluate(model, on: b, examples: data.eval[b.name] ?? [], maxNewTokens: config.maxNewTokens)
+            rows.append((b.name, config.targets.contains(b.name) ? "target" : "held-out", outcome.accuracy))
+        }
+        let held = rows.filter { $0.1 == "held-out" }.map(\.2), targets = rows.filter { $0.1 == "target" }.map(\.2)
+        let summary = String(format: "held-out mean %.1f, target mean %.1f",
+                             held.reduce(0, +) / Double(max(1, held.count)), targets.reduce(0, +) / Double(max(1, targets.count)))
+        return (rows, summary)
     }
 }
 

@@ -55,7 +55,12 @@ public enum Pretrainer {
 
     /// The base model: loaded from the cache, or pretrained (with progress) and cached atomically.
     /// - Returns: the model, its directory, and the seconds spent pretraining (0 when cached).
+    /// - Parameters:
+    ///   - evaluateEvery: when > 0 and the base is trained here, `evaluate` is called with the step number and the
+    ///     model after every `evaluateEvery` steps (a learning curve of the base; the model is in eval mode then
+    ///     and is put back to training mode after).
     public static func baseModel(config: StudyConfig, data: StudyData, registries: SkillTuneRegistries,
+                                 evaluateEvery: Int = 0, evaluate: ((Int, any Backbone) -> Void)? = nil,
                                  log: (String) -> Void) throws -> (model: any Backbone, directory: URL, seconds: Double) {
         let pool = try examples(config: config, data: data)
         let vocabulary = StudyData.vocabulary(of: [pool] + Array(data.train.values) + Array(data.eval.values)
@@ -84,6 +89,10 @@ public enum Pretrainer {
             recent.append(loss)
             if recent.count > 50 { recent.removeFirst() }
             progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
+            if evaluateEvery > 0, step % evaluateEvery == 0, step < settings.steps, let evaluate {
+                evaluate(step, model)
+                model.setTraining(true)
+            }
         }
         // Write to a temporary directory, then rename: a half-written base is never mistaken for a cached one.
         let parent = directory.deletingLastPathComponent()
