@@ -21,6 +21,19 @@ public enum Prompting {
     /// The option letters of a multiple-choice question.
     public static let optionLetters = ["A", "B", "C", "D", "E", "F"]
 
+    /// The four colours and four shapes of the multiple-choice tasks, in the order options list them.
+    static let choiceColours: [NamedColour] = [.red, .green, .blue, .yellow]
+    static let choiceShapes: [ShapeKind] = ShapeKind.compact
+
+    /// Lettered options for `correct` among `pool` (all of it, at most 4): in `pool`'s order, or shuffled.
+    /// Returns the options and the right letter's index.
+    static func choices(_ correct: String, from pool: [String], shuffled: Bool, _ rng: inout RandomGenerator) -> ([String], Int) {
+        var options = Array(pool.prefix(4))
+        precondition(options.contains(correct), "choices: '\(correct)' is not among \(options)")
+        if shuffled { rng.shuffle(&options) }
+        return (options, options.firstIndex(of: correct)!)
+    }
+
     /// A question followed by lettered options, one per line, and an instruction line.
     static func multipleChoice(_ question: String, options: [String], instruction: String) -> String {
         var lines = [question]

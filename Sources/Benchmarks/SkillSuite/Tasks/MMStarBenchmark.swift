@@ -1,12 +1,16 @@
 import Kernel
 
 /// Held-out ability `mmstar`: harder four-way multiple choice (A-D) that needs the whole picture: which colour
-/// appears most often among several objects, which shape is the largest, which colour is missing. Every
-/// option is plausible from the text alone; the right letter is uniform over A-D.
+/// appears most often among several objects, which shape is the largest, which colour is missing. As in
+/// `seed`, the four options are all possible answers (four colours, four shapes) in a fixed order by default
+/// (`shuffleOptions` for random order), so the text is the same whatever the picture and every letter is
+/// equally likely.
 public final class MMStarBenchmark: ProceduralBenchmark {
     public struct Options: Sendable {
         /// Objects in the "most often" pictures (4...8).
-        public var crowdSize = 6
+        public var crowdSize = 5
+        /// List the options in random order (harder) instead of a fixed order.
+        public var shuffleOptions = false
         public init() {}
     }
 
@@ -29,7 +33,7 @@ public final class MMStarBenchmark: ProceduralBenchmark {
 
     public var words: Set<String> {
         Prompting.words(Self.frequentQuestions + Self.largestQuestions + Self.missingQuestions + Self.instructions
-                        + ShapeKind.basic.map(\.rawValue) + NamedColour.objectColours.map(\.rawValue) + ["A. B. C. D."])
+                        + Prompting.choiceShapes.map(\.rawValue) + Prompting.choiceColours.map(\.rawValue) + ["A. B. C. D."])
     }
 
     struct Item { let shape: ShapeKind; let colour: NamedColour; let cell: Int; let size: Float }
@@ -42,42 +46,40 @@ public final class MMStarBenchmark: ProceduralBenchmark {
         case 0:
             // The majority colour has 3 objects; every other colour at most 2.
             let n = options.crowdSize
-            let colours = rng.sample(NamedColour.objectColours, 4)
+            let colours = rng.sample(Prompting.choiceColours, 4)
             var assigned = [colours[0], colours[0], colours[0]]
             while assigned.count < n {
                 let c = rng.pick(Array(colours.dropFirst()))
                 if assigned.filter({ $0 == c }).count < 2 { assigned.append(c) }
             }
             let cells = rng.sample(Array(0..<16), n)
-            items = (0..<n).map { Item(shape: rng.pick(ShapeKind.basic), colour: assigned[$0], cell: cells[$0], size: 6) }
+            items = (0..<n).map { Item(shape: rng.pick(Prompting.choiceShapes), colour: assigned[$0], cell: cells[$0], size: 6) }
             question = rng.pick(Self.frequentQuestions)
             correct = colours[0].rawValue
-            pool = NamedColour.objectColours.map(\.rawValue)
+            pool = Prompting.choiceColours.map(\.rawValue)
         case 1:
-            let shapes = rng.sample(ShapeKind.basic, rng.int(in: 3...4))
+            let shapes = rng.sample(Prompting.choiceShapes, rng.int(in: 2...3))
             let quadrants = rng.sample(Array(0..<4), shapes.count)
-            let colours = (0..<shapes.count).map { _ in rng.pick(NamedColour.objectColours) }
+            let colours = (0..<shapes.count).map { _ in rng.pick(Prompting.choiceColours) }
             items = (0..<shapes.count).map {
-                Item(shape: shapes[$0], colour: colours[$0], cell: quadrants[$0], size: $0 == 0 ? rng.grid(12, 14) : rng.grid(6, 8))
+                Item(shape: shapes[$0], colour: colours[$0], cell: quadrants[$0], size: $0 == 0 ? 14 : 6)
             }
             question = rng.pick(Self.largestQuestions)
             correct = shapes[0].rawValue
-            pool = ShapeKind.basic.map(\.rawValue)
+            pool = Prompting.choiceShapes.map(\.rawValue)
         default:
-            let colours = rng.sample(NamedColour.objectColours, 4)  // the last one is missing
+            let colours = rng.sample(Prompting.choiceColours, 4)  // the last one is missing
             let present = Array(colours.prefix(3))
             let cells = rng.sample(Array(0..<16), rng.int(in: 3...5))
             items = cells.enumerated().map { i, cell in
-                Item(shape: rng.pick(ShapeKind.basic), colour: i < 3 ? present[i] : rng.pick(present), cell: cell, size: 6)
+                Item(shape: rng.pick(Prompting.choiceShapes), colour: i < 3 ? present[i] : rng.pick(present), cell: cell, size: 6)
             }
             question = rng.pick(Self.missingQuestions)
             correct = colours[3].rawValue
-            pool = present.map(\.rawValue) + [colours[3].rawValue]
+            pool = Prompting.choiceColours.map(\.rawValue)
         }
         let quadrantLayout = items.count <= 4 && items.contains { $0.size > 8 }
-        let letterIndex = rng.int(below: 4)
-        var choices = rng.sample(pool.filter { $0 != correct }, 3)
-        choices.insert(correct, at: letterIndex)
+        let (choices, letterIndex) = Prompting.choices(correct, from: pool, shuffled: options.shuffleOptions, &rng)
         let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: choices, instruction: rng.pick(Self.instructions)))
         let size = imageSize
         return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
