@@ -22,6 +22,18 @@ final class StageTrainerTests: XCTestCase {
         return (m, batch)
     }
 
+    /// A stage of zero steps (`--pretrain-steps 0`: an untrained base) prepares and finishes without training
+    /// and changes nothing; it used to stop on the schedule's "at least one step" precondition.
+    func testZeroStepStageChangesNothing() throws {
+        let (m, batch) = try setup()
+        let before = m.parameterSnapshot()
+        let report = try StageTrainer.run(model: m, strategy: PatternStrategy("mlp."),
+                                          stage: StageContext(index: 0, name: "pretrain", totalSteps: 0, seed: 1),
+                                          settings: TrainingSettings(steps: 0, batchSize: 2, learningRate: 1e-3)) { _ in batch }
+        XCTAssertEqual(report.losses, [])
+        for (name, t) in m.namedParameters() { XCTAssertEqual(t.array, before[name]!.array, name) }
+    }
+
     func testTrainsOnlyWhatTheStrategyChoosesAndLearns() throws {
         let (m, batch) = try setup()
         let before = m.parameterSnapshot()

@@ -11,12 +11,16 @@ public enum Pretrainer {
         func prepare(_ model: any Backbone, stage: StageContext) throws { model.setTrainable { _ in true } }
     }
 
-    /// The pretraining examples (held-out + caption train splits, plus a few of each target).
+    /// The pretraining examples (held-out + caption train splits, dense descriptions of the held-out pictures,
+    /// plus a few of each target).
     public static func examples(config: StudyConfig, data: StudyData) throws -> [Example] {
         let p = config.pretraining
         var pool: [Example] = []
         for b in data.heldOut + [data.caption] {
             pool += try b.examples(.train, count: p.examplesPerBenchmark, seed: config.seed)
+        }
+        if p.descriptionsPerBenchmark > 0 {
+            for b in data.heldOut { pool += try b.descriptionExamples(.train, count: p.descriptionsPerBenchmark, seed: config.seed) }
         }
         if p.examplesPerTarget > 0 {
             for b in data.targets {
@@ -35,7 +39,7 @@ public enum Pretrainer {
         }
         let key = Key(backbone: config.backbone, preset: config.preset, seed: config.seed, pretraining: config.pretraining,
                       heldOut: config.heldOut, caption: config.captionBenchmark, targets: config.targets,
-                      vocabulary: vocabulary, version: 2)  // 2: fan-in vision init, pretraining lr 5e-4
+                      vocabulary: vocabulary, version: 3)  // 2: fan-in vision init, pretraining lr 5e-4; 3: descriptions, task layouts
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = (try? encoder.encode(key)) ?? Data()

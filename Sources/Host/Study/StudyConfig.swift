@@ -1,8 +1,10 @@
 import Foundation
 import Kernel
 
-/// How the base model is pretrained: every held-out ability and the captions at full weight, and a small
-/// share of each target skill, so the base knows the answer formats (targets start low but above chance).
+/// How the base model is pretrained: every held-out ability and the captions at full weight, dense descriptions
+/// of the held-out abilities' pictures (the perception a from-scratch model needs, as LLaVA-style models learn
+/// from captions first), and a small share of each target skill, so the base knows the answer formats (targets
+/// start low but above chance).
 public struct PretrainSettings: Codable, Equatable, Sendable {
     public var steps: Int
     public var batchSize: Int
@@ -11,13 +13,18 @@ public struct PretrainSettings: Codable, Equatable, Sendable {
     public var examplesPerBenchmark: Int
     /// Train examples per target skill mixed into pretraining (0 for none).
     public var examplesPerTarget: Int
+    /// Dense-description examples per held-out benchmark ("describe the image in detail"; 0 for none). Measured
+    /// on infographic alone from scratch, 3000 steps: 48.5% with half the steps on descriptions, 19.5% without.
+    public var descriptionsPerBenchmark: Int
 
-    public init(steps: Int, batchSize: Int, learningRate: Double, examplesPerBenchmark: Int, examplesPerTarget: Int) {
+    public init(steps: Int, batchSize: Int, learningRate: Double, examplesPerBenchmark: Int, examplesPerTarget: Int,
+                descriptionsPerBenchmark: Int = 0) {
         self.steps = steps
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.examplesPerBenchmark = examplesPerBenchmark
         self.examplesPerTarget = examplesPerTarget
+        self.descriptionsPerBenchmark = descriptionsPerBenchmark
     }
 }
 
@@ -63,17 +70,17 @@ public struct StudyConfig: Codable, Equatable, Sendable {
             // data stay at the answer prior, loss 0.88, 1% exact); at 5e-4 the same run reads the image (loss 0.62,
             // 28% exact captions) and the full mixture is ahead at half the steps.
             pretraining = PretrainSettings(steps: 2400, batchSize: 32, learningRate: 5e-4,
-                                           examplesPerBenchmark: 6000, examplesPerTarget: 150)
+                                           examplesPerBenchmark: 6000, examplesPerTarget: 150, descriptionsPerBenchmark: 6000)
             (trainPerTarget, evalPerBenchmark, probe) = (1920, 100, 24)
         case "quick":
             training = TrainingSettings(steps: 16, batchSize: 8, learningRate: 2e-3)
             pretraining = PretrainSettings(steps: 250, batchSize: 16, learningRate: 3e-3,
-                                           examplesPerBenchmark: 800, examplesPerTarget: 40)
+                                           examplesPerBenchmark: 800, examplesPerTarget: 40, descriptionsPerBenchmark: 400)
             (trainPerTarget, evalPerBenchmark, probe) = (128, 16, 6)
         case "tiny":
             training = TrainingSettings(steps: 3, batchSize: 4, learningRate: 3e-3)
             pretraining = PretrainSettings(steps: 10, batchSize: 4, learningRate: 3e-3,
-                                           examplesPerBenchmark: 16, examplesPerTarget: 4)
+                                           examplesPerBenchmark: 16, examplesPerTarget: 4, descriptionsPerBenchmark: 4)
             (trainPerTarget, evalPerBenchmark, probe) = (12, 4, 2)
         default:
             throw HostError("unknown study preset '\(preset)'; presets: tiny, quick, small")

@@ -40,8 +40,14 @@ public protocol Benchmark: AnyObject {
     /// Every word (by `WordText`) this benchmark's prompts and answers can contain, when that set is closed;
     /// empty when it is open (a user's data). Word-level backbones build their vocabulary from it.
     var vocabulary: Set<String> { get }
+    /// `count` dense descriptions of this benchmark's pictures ("describe the image in detail", answered with
+    /// every object and its attributes), for pretraining a base model's perception the way LLaVA-style models
+    /// are first trained on captions before answering questions. Deterministic like `examples`; empty (the
+    /// default) when the benchmark has none.
+    func descriptionExamples(_ split: Split, count: Int, seed: UInt64) throws -> [Example]
 }
 
 extension Benchmark {
     public var vocabulary: Set<String> { [] }
+    public func descriptionExamples(_ split: Split, count: Int, seed: UInt64) throws -> [Example] { [] }
 }

@@ -60,7 +60,9 @@ public enum StageTrainer {
         try strategy.prepare(model, stage: stage)
         let optimizer = AdamW(parameters: model.namedParameters(), weightDecay: settings.weightDecay,
                               learningRateScale: { Double(strategy.learningRateScale(forParameter: $0)) })
-        let schedule = settings.schedule
+        // No schedule for a stage of zero steps (e.g. `--pretrain-steps 0`, an untrained base): there is nothing
+        // to warm up or decay, and the schedule requires at least one step.
+        let schedule: LearningRateSchedule? = settings.steps > 0 ? settings.schedule : nil
         model.setTraining(true)
         defer { model.setTraining(false) }
         var losses: [Float] = []
@@ -87,7 +89,7 @@ public enum StageTrainer {
                 losses.append(.nan)
                 continue
             }
-            let lr = schedule.learningRate(atStep: step)  // update number `step` from 0, as HF schedules count
+            let lr = schedule!.learningRate(atStep: step)  // update number `step` from 0, as HF schedules count
             optimizer.step(learningRate: lr)
             optimizer.zeroGrad()
             losses.append(value)

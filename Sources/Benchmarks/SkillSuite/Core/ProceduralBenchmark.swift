@@ -4,11 +4,15 @@ import Kernel
 public struct Draft {
     public var prompt: String
     public var answer: String
+    /// A dense description of the picture (every object with its attributes, in reading order), or nil when the
+    /// task has none. It becomes the answer of a "describe the image in detail" example for pretraining.
+    public var description: String?
     public var render: () -> Image
 
-    public init(prompt: String, answer: String, render: @escaping () -> Image) {
+    public init(prompt: String, answer: String, description: String? = nil, render: @escaping () -> Image) {
         self.prompt = prompt
         self.answer = answer
+        self.description = description
         self.render = render
     }
 }
@@ -56,8 +60,27 @@ extension ProceduralBenchmark {
     /// rendered in sequence and kept when their image belongs to `split`. A shorter request is a prefix of a
     /// longer one.
     public func examples(_ split: Split, count: Int, seed: UInt64) throws -> [Example] {
+        try drawExamples(split, count: count, seed: seed, purpose: "") { draft, _ in (draft.prompt, draft.answer) }
+    }
+
+    /// Dense descriptions of the task's pictures: "describe the image in detail" prompts answered with each
+    /// draft's `description`, drawn like `examples` from their own fork of the seed (so they never repeat the
+    /// question examples' pictures in order). Empty when the task's drafts carry no description.
+    public func descriptionExamples(_ split: Split, count: Int, seed: UInt64) throws -> [Example] {
+        var probe = RandomGenerator(seed: seed).fork("skillsuite/\(name)/describe-probe")
+        guard draft(&probe).description != nil else { return [] }
+        return try drawExamples(split, count: count, seed: seed, purpose: "/describe") { draft, rng in
+            guard let description = draft.description else { return nil }
+            return (Prompting.prompt(rng.pick(Prompting.describeTemplates)), description)
+        }
+    }
+
+    /// Draws drafts from the fork `skillsuite/NAME/SPLIT PURPOSE` of `seed`, keeps those whose image belongs to
+    /// `split` and for which `make` gives a prompt and answer, until `count` are found.
+    private func drawExamples(_ split: Split, count: Int, seed: UInt64, purpose: String,
+                              make: (Draft, inout RandomGenerator) -> (prompt: String, answer: String)?) throws -> [Example] {
         precondition(count >= 0, "\(name): negative example count \(count)")
-        var rng = RandomGenerator(seed: seed).fork("skillsuite/\(name)/\(split.rawValue)")
+        var rng = RandomGenerator(seed: seed).fork("skillsuite/\(name)/\(split.rawValue)\(purpose)")
         var result: [Example] = []
         result.reserveCapacity(count)
         var attempts = 0
@@ -70,9 +93,9 @@ extension ProceduralBenchmark {
             }
             let draft = draft(&rng)
             let image = draft.render()
-            guard SplitAssignment.split(of: image) == split else { continue }
-            result.append(Example(id: "\(name)/\(split.rawValue)/\(seed)/\(result.count)", prompt: draft.prompt,
-                                  answer: draft.answer, image: image))
+            guard SplitAssignment.split(of: image) == split, let made = make(draft, &rng) else { continue }
+            result.append(Example(id: "\(name)/\(split.rawValue)\(purpose)/\(seed)/\(result.count)", prompt: made.prompt,
+                                  answer: made.answer, image: image))
         }
         return result
     }

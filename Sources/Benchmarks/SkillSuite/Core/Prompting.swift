@@ -18,6 +18,13 @@ public enum Prompting {
         return text
     }
 
+    /// Prompts of the dense-description examples every held-out task offers for pretraining.
+    public static let describeTemplates = ["Describe the image in detail.", "Describe everything in this picture.",
+                                           "List what the image shows."]
+
+    /// The words of the descriptions' shared phrasing (positions and sides).
+    static let descriptionWords = words(describeTemplates + ["top bottom left right middle at on the and a big small , . : ;"])
+
     /// The option letters of a multiple-choice question.
     public static let optionLetters = ["A", "B", "C", "D", "E", "F"]
 

@@ -29,8 +29,8 @@ public final class ChartBenchmark: ProceduralBenchmark {
     static let valueTemplates = ["What is the value of the {colour} bar?", "How high is the {colour} bar?"]
 
     public var words: Set<String> {
-        Prompting.words(Self.tallestTemplates + Self.shortestTemplates + Self.valueTemplates
-                        + NamedColour.objectColours.map(\.rawValue) + (0...9).map(String.init))
+        Prompting.descriptionWords.union(Prompting.words(["bars from the left"])).union(Prompting.words(Self.tallestTemplates + Self.shortestTemplates + Self.valueTemplates
+                        + NamedColour.objectColours.map(\.rawValue) + (0...9).map(String.init)))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
@@ -56,7 +56,8 @@ public final class ChartBenchmark: ProceduralBenchmark {
             answer = String(values[i])
         }
         let size = imageSize, maxValue = options.maxValue
-        return Draft(prompt: prompt, answer: answer) {
+        let description = "bars from the left: " + zip(colours, values).map { "\($0.rawValue) \($1)" }.joined(separator: ", ") + "."
+        return Draft(prompt: prompt, answer: answer, description: description) {
             var canvas = Canvas(size: size, background: RGB(250, 250, 250))
             canvas.barChart(values: values, colours: colours.map(\.rgb), maxValue: maxValue,
                             layout: BarChartLayout(barCount: n, maxValue: maxValue))

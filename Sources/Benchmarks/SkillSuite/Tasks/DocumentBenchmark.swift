@@ -35,14 +35,16 @@ public final class DocumentBenchmark: ProceduralBenchmark {
     static let headers: [RGB] = [RGB(60, 90, 170), RGB(170, 60, 60), RGB(60, 140, 80), RGB(120, 120, 120)]
 
     public var words: Set<String> {
-        Prompting.words(Self.valueTemplates + Self.keyTemplates + Self.keys + (0...9).map(String.init))
+        Prompting.descriptionWords.union(Prompting.words(Self.valueTemplates + Self.keyTemplates + Self.keys + ["fields:"]
+                                                         + (0...9).map(String.init)))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
         let keys = rng.sample(Self.keys, options.rows)
         let limit = options.valueDigits == 1 ? 10 : 100
         let values = rng.sample(Array(0..<limit), options.rows).map(String.init)  // distinct values
-        let x = rng.grid(2, 5, step: 1), y0 = rng.grid(5, 6, step: 1)
+        // Fixed positions: the form's layout is the same on every page, as a form is; only its content varies.
+        let x: Float = 2, y0: Float = 5
         let paper = rng.pick(Self.papers), header = rng.pick(Self.headers)
         let asked = rng.int(below: options.rows)
         let prompt: String, answer: String
@@ -54,7 +56,8 @@ public final class DocumentBenchmark: ProceduralBenchmark {
             answer = keys[asked]
         }
         let size = imageSize, rows = options.rows
-        return Draft(prompt: prompt, answer: answer) {
+        let description = "fields: " + zip(keys, values).map { "\($0) \($1)" }.joined(separator: ", ") + "."
+        return Draft(prompt: prompt, answer: answer, description: description) {
             var canvas = Canvas(size: size, background: paper)
             canvas.fillRect(x: 0, y: 0, width: 32, height: 3, header)
             let spacing: Float = rows == 3 ? 9 : 12

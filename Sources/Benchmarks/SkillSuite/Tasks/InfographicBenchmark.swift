@@ -26,7 +26,8 @@ public final class InfographicBenchmark: ProceduralBenchmark {
     static let largestTemplates = ["Which icon has the largest number?", "Which icon has the highest number?"]
 
     public var words: Set<String> {
-        Prompting.words(Self.numberTemplates + Self.largestTemplates + Icon.allCases.map(\.rawValue) + (0...9).map(String.init))
+        Prompting.descriptionWords.union(Prompting.words(Self.numberTemplates + Self.largestTemplates + ["icons:"]
+                                                         + Icon.allCases.map(\.rawValue) + (0...9).map(String.init)))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
@@ -45,7 +46,10 @@ public final class InfographicBenchmark: ProceduralBenchmark {
             answer = icons[numbers.firstIndex(of: numbers.max()!)!].rawValue
         }
         let size = imageSize
-        return Draft(prompt: prompt, answer: answer) {
+        // Icons in reading order (top left, top right, bottom left, bottom right), each with its number.
+        let description = "icons: " + (0..<n).sorted { cells[$0] < cells[$1] }.map { "\(icons[$0].rawValue) \(numbers[$0])" }
+            .joined(separator: ", ") + "."
+        return Draft(prompt: prompt, answer: answer, description: description) {
             var canvas = Canvas(size: size, background: RGB(250, 250, 250))
             for c in 0..<4 {
                 canvas.fillRect(x: Float(c % 2) * 16 + 0.5, y: Float(c / 2) * 16 + 0.5, width: 15, height: 15, panel)

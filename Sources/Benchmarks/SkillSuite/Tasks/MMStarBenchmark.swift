@@ -32,8 +32,9 @@ public final class MMStarBenchmark: ProceduralBenchmark {
     static let instructions = ["Answer with the letter.", "Choose A, B, C or D."]
 
     public var words: Set<String> {
-        Prompting.words(Self.frequentQuestions + Self.largestQuestions + Self.missingQuestions + Self.instructions
-                        + Prompting.choiceShapes.map(\.rawValue) + Prompting.choiceColours.map(\.rawValue) + ["A. B. C. D."])
+        Prompting.descriptionWords.union(Prompting.words(["big , ."])).union(
+            Prompting.words(Self.frequentQuestions + Self.largestQuestions + Self.missingQuestions + Self.instructions
+                        + Prompting.choiceShapes.map(\.rawValue) + Prompting.choiceColours.map(\.rawValue) + ["A. B. C. D."]))
     }
 
     struct Item { let shape: ShapeKind; let colour: NamedColour; let cell: Int; let size: Float }
@@ -82,7 +83,10 @@ public final class MMStarBenchmark: ProceduralBenchmark {
         let (choices, letterIndex) = Prompting.choices(correct, from: pool, shuffled: options.shuffleOptions, &rng)
         let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: choices, instruction: rng.pick(Self.instructions)))
         let size = imageSize
-        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
+        // Every object in reading order, the large one marked: "big red square, blue circle, green cross."
+        let description = items.sorted { $0.cell < $1.cell }
+            .map { ($0.size > 8 ? "big " : "") + "\($0.colour.rawValue) \($0.shape.rawValue)" }.joined(separator: ", ") + "."
+        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex], description: description) {
             var canvas = Canvas(size: size, background: background)
             for item in items {
                 let (cx, cy): (Float, Float) = quadrantLayout

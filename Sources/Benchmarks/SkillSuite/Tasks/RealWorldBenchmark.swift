@@ -32,8 +32,9 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
     static let presenceTemplates = ["Is there a {a} in this picture?", "Can you see a {a}?"]
 
     public var words: Set<String> {
-        Prompting.words(Self.relationTemplates.values.flatMap { $0 } + Self.presenceTemplates + Icon.allCases.map(\.rawValue)
-                        + ["yes", "no"])
+        Prompting.descriptionWords.union(Prompting.words(["a at the , and ."])).union(
+            Prompting.words(Self.relationTemplates.values.flatMap { $0 } + Self.presenceTemplates + Icon.allCases.map(\.rawValue)
+                        + ["yes", "no"]))
     }
 
     /// Whether `a` stands in `relation` to `b` by a clear margin (nil when too close to tell).
@@ -81,7 +82,12 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
             answer = yes ? "yes" : "no"
         }
         let size = imageSize
-        return Draft(prompt: prompt, answer: answer) {
+        // "a sun at the top left and a house at the bottom middle." (reading order of the 3x3 cells)
+        let rows = ["top", "middle", "bottom"], columns = ["left", "middle", "right"]
+        let phrases = (0..<n).sorted { cells[$0] < cells[$1] }
+            .map { "a \(icons[$0].rawValue) at the \(rows[cells[$0] / 3]) \(columns[cells[$0] % 3])" }
+        let description = phrases.dropLast().joined(separator: ", ") + (phrases.count > 1 ? " and " : "") + phrases.last! + "."
+        return Draft(prompt: prompt, answer: answer, description: description) {
             var canvas = Canvas(size: size, background: sky)
             canvas.fillRect(x: 0, y: horizon, width: 32, height: 32 - horizon, ground)
             for i in 0..<n { canvas.icon(icons[i], x: positions[i].x - 3.5, y: positions[i].y - 3.5) }

@@ -28,9 +28,10 @@ public final class ScienceBenchmark: ProceduralBenchmark {
     static let ballTemplates = ["Which ball is {bigger}, the {a} one or the {b} one?", "Which is the {bigger} ball: {a} or {b}?"]
 
     public var words: Set<String> {
-        Prompting.words(Self.balanceTemplates + Self.beakerTemplates + Self.thermometerTemplates + Self.ballTemplates
+        Prompting.descriptionWords.union(Prompting.words(["a balance ; the side is heavier and lower two beakers one holds more liquid thermometers warmer big small ball on ."])).union(
+            Prompting.words(Self.balanceTemplates + Self.beakerTemplates + Self.thermometerTemplates + Self.ballTemplates
                         + ["more less higher lower warmer colder bigger smaller left right"]
-                        + NamedColour.objectColours.map(\.rawValue))
+                        + NamedColour.objectColours.map(\.rawValue)))
     }
 
     /// Two levels in `low...high` at least `minimumDifference` apart, the first the larger when `firstLarger`.
@@ -48,12 +49,14 @@ public final class ScienceBenchmark: ProceduralBenchmark {
         let background = rng.pick(Prompting.lightBackgrounds)
         let kind = rng.int(below: 4)
         var prompt: String, answer = leftWins ? "left" : "right"
+        var description: String
         let drawing: (inout Canvas) -> Void
         switch kind {
         case 0:
             let tilt = rng.grid(2.5, 4.5) * (leftWins ? 1 : -1)  // the heavier side goes down
             let (big, small) = (rng.grid(4, 6), rng.grid(2, 3))
             prompt = Prompting.prompt(rng.pick(Self.balanceTemplates))
+            description = "a balance; the \(leftWins ? "left" : "right") side is heavier and lower."
             drawing = { canvas in
                 let left = (x: Float(5), y: 15 + tilt), right = (x: Float(27), y: 15 - tilt)
                 canvas.fillPolygon([(16, 15), (20, 29), (12, 29)], RGB(90, 90, 100))
@@ -67,6 +70,7 @@ public final class ScienceBenchmark: ProceduralBenchmark {
             let liquidColour = rng.pick([RGB(60, 120, 230), RGB(60, 170, 120), RGB(220, 120, 40)])
             let (a, b) = pair(&rng, 3, 17, firstLarger: leftWins != asksLess)
             prompt = Prompting.prompt(rng.pick(Self.beakerTemplates), ["more": asksLess ? "less" : "more"])
+            description = "two beakers; the \(a > b ? "left" : "right") one holds more liquid."
             drawing = { canvas in
                 for (x, level) in [(Float(4), a), (Float(18), b)] {
                     canvas.fillRect(x: x + 1, y: 28 - level, width: 8, height: level, liquidColour)
@@ -77,6 +81,7 @@ public final class ScienceBenchmark: ProceduralBenchmark {
         case 2:
             let (a, b) = pair(&rng, 3, 18, firstLarger: leftWins != asksLess)
             let higher = asksLess ? "lower" : "higher", warmer = asksLess ? "colder" : "warmer"
+            description = "two thermometers; the \(a > b ? "left" : "right") one is warmer."
             prompt = Prompting.prompt(rng.pick(Self.thermometerTemplates), ["higher": higher, "warmer": warmer])
             drawing = { canvas in
                 for (x, level) in [(Float(9), a), (Float(23), b)] {
@@ -95,13 +100,15 @@ public final class ScienceBenchmark: ProceduralBenchmark {
                                       ["bigger": asksLess ? "smaller" : "bigger",
                                        "a": colours[swapNames ? 1 : 0].rawValue, "b": colours[swapNames ? 0 : 1].rawValue])
             answer = colours[leftWins ? 0 : 1].rawValue
+            let (leftSize, rightSize) = leftRadius > rightRadius ? ("big", "small") : ("small", "big")
+            description = "a \(leftSize) \(colours[0].rawValue) ball on the left and a \(rightSize) \(colours[1].rawValue) ball on the right."
             drawing = { canvas in
                 canvas.fillCircle(cx: 8.5, cy: leftY, radius: leftRadius, colours[0].rgb)
                 canvas.fillCircle(cx: 23.5, cy: rightY, radius: rightRadius, colours[1].rgb)
             }
         }
         let size = imageSize
-        return Draft(prompt: prompt, answer: answer) {
+        return Draft(prompt: prompt, answer: answer, description: description) {
             var canvas = Canvas(size: size, background: background)
             drawing(&canvas)
             return canvas.image

@@ -37,9 +37,10 @@ public final class SeedBenchmark: ProceduralBenchmark {
     static let places = ["top left", "top right", "bottom left", "bottom right"]
 
     public var words: Set<String> {
-        Prompting.words(Self.colourQuestions + Self.shapeQuestions + Self.positionQuestions + Self.instructions + Self.places
+        Prompting.descriptionWords.union(Prompting.words(["a an at the , and ."])).union(
+            Prompting.words(Self.colourQuestions + Self.shapeQuestions + Self.positionQuestions + Self.instructions + Self.places
                         + Prompting.choiceShapes.map(\.rawValue) + Prompting.choiceColours.map(\.rawValue)
-                        + Prompting.optionLetters.prefix(4).map { "\($0)." })
+                        + Prompting.optionLetters.prefix(4).map { "\($0)." }))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
@@ -70,7 +71,13 @@ public final class SeedBenchmark: ProceduralBenchmark {
         let (options, letterIndex) = Prompting.choices(correct, from: pool, shuffled: self.options.shuffleOptions, &rng)
         let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: options, instruction: rng.pick(Self.instructions)))
         let size = imageSize
-        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex]) {
+        // "an orange diamond at the top left and a red square at the bottom right." (quadrant order)
+        let phrases = (0..<n).sorted { quadrants[$0] < quadrants[$1] }.map { i -> String in
+            let article = "aeiou".contains(colours[i].rawValue.first!) ? "an" : "a"
+            return "\(article) \(colours[i].rawValue) \(shapes[i].rawValue) at the \(Self.places[quadrants[i]])"
+        }
+        let description = phrases.dropLast().joined(separator: ", ") + (phrases.count > 1 ? " and " : "") + phrases.last! + "."
+        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex], description: description) {
             var canvas = Canvas(size: size, background: background)
             for i in 0..<n {
                 let cx = Float(quadrants[i] % 2) * 16 + 8 + offsets[i].x, cy = Float(quadrants[i] / 2) * 16 + 8 + offsets[i].y
