@@ -30,6 +30,19 @@ final class ContactSheetTests: XCTestCase {
         XCTAssertEqual(try ImageFile.read(imagePath), first)
     }
 
+    func testDescriptionSheetsShowThePretrainingDescriptionsAndTargetsHaveNone() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sheet-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = try ContactSheet.write(ChartBenchmark(), count: 4, seed: 2, descriptions: true, to: dir, scale: 1)
+        let text = try String(contentsOf: output.text, encoding: .utf8)
+        for e in try ChartBenchmark().descriptionExamples(.eval, count: 4, seed: 2) {
+            XCTAssertTrue(e.answer.hasPrefix("bars from the left: ") && text.contains(e.answer), e.answer)
+        }
+        XCTAssertThrowsError(try ContactSheet.write(ClockBenchmark(), count: 2, descriptions: true, to: dir)) { error in
+            XCTAssertTrue("\(error)".contains("clock has no description examples"), "\(error)")
+        }
+    }
+
     /// Writes a sheet per benchmark into $SKILLSUITE_SHEETS (for looking at them); skipped when unset.
     func testWriteAllSheetsWhenAsked() throws {
         guard let path = ProcessInfo.processInfo.environment["SKILLSUITE_SHEETS"] else { throw XCTSkip("SKILLSUITE_SHEETS not set") }

@@ -55,9 +55,10 @@ extension SkillTuneCommands {
     static func show(_ registries: SkillTuneRegistries) -> Command {
         Command(
             name: "show", summary: "Write a contact sheet of a benchmark's examples (PNG) with their prompts and answers.",
-            usage: "BENCHMARK [--count N] [--seed N] [--split eval|train] [--out DIR]",
+            usage: "BENCHMARK [--count N] [--seed N] [--split eval|train] [--descriptions] [--out DIR]",
             options: [.value("count", "N", "Examples to draw.", default: "16"), .value("seed", "N", "Seed.", default: "0"),
                       .value("split", "NAME", "eval or train.", default: "eval"),
+                      .flag("descriptions", "Show the dense descriptions the base model pretrains on instead of the questions."),
                       .value("out", "DIR", "Output directory (default: show-BENCHMARK).")],
             maxPositionals: 1) { a in
             guard let name = a.positionals.first else {
@@ -69,7 +70,8 @@ extension SkillTuneCommands {
             let benchmark = try registries.benchmark(name)
             let out = URL(fileURLWithPath: a.string("out") ?? "show-\(name)")
             let result = try ContactSheet.write(benchmark, count: try a.int("count", in: 1...10_000)!,
-                                                seed: UInt64(try a.int("seed", in: 0...Int.max)!), split: split, to: out)
+                                                seed: UInt64(try a.int("seed", in: 0...Int.max)!), split: split,
+                                                descriptions: a.flag("descriptions"), to: out)
             print("wrote \(result.sheet.path) and the prompts and answers beside it")
         }
     }

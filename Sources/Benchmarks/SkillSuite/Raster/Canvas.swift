@@ -151,9 +151,11 @@ public struct Canvas {
     }
 
     /// Text in the 5x7 bitmap font with its top-left corner at (x, y); each font pixel is `pixelSize` design
-    /// units. Returns the width drawn, in design units.
+    /// units and characters start `advance` font pixels apart (the font's own 6 by default; 8 puts one character
+    /// in each 8x8 cell). Returns the width drawn, in design units.
     @discardableResult
-    public mutating func text(_ string: String, x: Float, y: Float, pixelSize: Float = 1, _ colour: RGB) -> Float {
+    public mutating func text(_ string: String, x: Float, y: Float, pixelSize: Float = 1, advance: Int = BitmapFont.advance,
+                              _ colour: RGB) -> Float {
         var cursor = x
         for character in string {
             let rows = BitmapFont.glyph(character)
@@ -163,9 +165,9 @@ public struct Canvas {
                              width: pixelSize, height: pixelSize, colour)
                 }
             }
-            cursor += Float(BitmapFont.advance) * pixelSize
+            cursor += Float(advance) * pixelSize
         }
-        return BitmapFont.width(of: string) * pixelSize
+        return string.isEmpty ? 0 : Float((string.count - 1) * advance + BitmapFont.glyphWidth) * pixelSize
     }
 
     /// A small pixel-art bitmap (rows of characters looked up in `legend`; unknown characters are transparent),

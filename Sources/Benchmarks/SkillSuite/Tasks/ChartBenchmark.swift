@@ -5,9 +5,9 @@ import Kernel
 public final class ChartBenchmark: ProceduralBenchmark {
     public struct Options: Sendable {
         /// Bars per chart (3...5).
-        public var barCount = 4
+        public var barCount = 3
         /// Values are 1...maxValue.
-        public var maxValue = 6
+        public var maxValue = 5
         public init() {}
     }
 

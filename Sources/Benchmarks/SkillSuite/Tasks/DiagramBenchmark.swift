@@ -7,7 +7,7 @@ import Kernel
 public final class DiagramBenchmark: ProceduralBenchmark {
     public struct Options: Sendable {
         /// Number of shapes around the arrow (2...4).
-        public var shapeCount = 4
+        public var shapeCount = 3
         public init() {}
     }
 

@@ -7,7 +7,7 @@ import Kernel
 public final class DocumentBenchmark: ProceduralBenchmark {
     public struct Options: Sendable {
         /// Rows on the form (2...3).
-        public var rows = 3
+        public var rows = 2
         /// Digits per value (1 or 2).
         public var valueDigits = 1
         public init() {}
@@ -44,7 +44,7 @@ public final class DocumentBenchmark: ProceduralBenchmark {
         let limit = options.valueDigits == 1 ? 10 : 100
         let values = rng.sample(Array(0..<limit), options.rows).map(String.init)  // distinct values
         // Fixed positions: the form's layout is the same on every page, as a form is; only its content varies.
-        let x: Float = 2, y0: Float = 5
+        let x: Float = 1.5, y0: Float = 8.5
         let paper = rng.pick(Self.papers), header = rng.pick(Self.headers)
         let asked = rng.int(below: options.rows)
         let prompt: String, answer: String
@@ -60,10 +60,11 @@ public final class DocumentBenchmark: ProceduralBenchmark {
         return Draft(prompt: prompt, answer: answer, description: description) {
             var canvas = Canvas(size: size, background: paper)
             canvas.fillRect(x: 0, y: 0, width: 32, height: 3, header)
-            let spacing: Float = rows == 3 ? 9 : 12
+            let spacing: Float = 8
             for r in 0..<rows {
                 let y = y0 + Float(r) * spacing
-                canvas.text("\(keys[r]):\(values[r])", x: x, y: y, RGB(20, 20, 30))
+                // One character per 8-unit cell: each glyph in one patch of a patch-8 vision tower.
+                canvas.text("\(keys[r]):\(values[r])", x: x, y: y, advance: 8, RGB(20, 20, 30))
                 canvas.fillRect(x: 1, y: y + 7.5, width: 30, height: 0.6, RGB(190, 190, 200))
             }
             return canvas.image

@@ -5,7 +5,7 @@ import Kernel
 public final class InfographicBenchmark: ProceduralBenchmark {
     public struct Options: Sendable {
         /// Icons per picture (2...4).
-        public var iconCount = 4
+        public var iconCount = 3
         public init() {}
     }
 
@@ -45,6 +45,7 @@ public final class InfographicBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.largestTemplates))
             answer = icons[numbers.firstIndex(of: numbers.max()!)!].rawValue
         }
+        let rows = (0..<n).map { _ in rng.int(in: 0...1) }
         let size = imageSize
         // Icons in reading order (top left, top right, bottom left, bottom right), each with its number.
         let description = "icons: " + (0..<n).sorted { cells[$0] < cells[$1] }.map { "\(icons[$0].rawValue) \(numbers[$0])" }
@@ -56,8 +57,10 @@ public final class InfographicBenchmark: ProceduralBenchmark {
             }
             for i in 0..<n {
                 let x = Float(cells[i] % 2) * 16, y = Float(cells[i] / 2) * 16
-                canvas.icon(icons[i], x: x + 1.5, y: y + 4.5)
-                canvas.text(String(numbers[i]), x: x + 9.5, y: y + 4.5, RGB(20, 20, 30))
+                // Icon and number each in one cell of the 8-unit grid, in the upper or lower half of the panel.
+                let row = Float(rows[i] * 8)
+                canvas.icon(icons[i], x: x + 0.5, y: y + row + 0.5)
+                canvas.text(String(numbers[i]), x: x + 9.5, y: y + row + 0.5, RGB(20, 20, 30))
             }
             return canvas.image
         }

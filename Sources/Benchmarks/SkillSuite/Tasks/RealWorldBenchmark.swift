@@ -6,7 +6,7 @@ import Kernel
 public final class RealWorldBenchmark: ProceduralBenchmark {
     public struct Options: Sendable {
         /// Objects in the scene (2...4).
-        public var objectCount = 3
+        public var objectCount = 2
         public init() {}
     }
 

@@ -48,8 +48,9 @@ public final class SeedBenchmark: ProceduralBenchmark {
         let shapes = rng.sample(Prompting.choiceShapes, n)
         let colours = rng.sample(Prompting.choiceColours, n)
         let quadrants = rng.sample(Array(0..<4), n)
-        // Whole-patch offsets keep each 8-unit shape on the same patches relative to the 4x4 patch grid.
-        let offsets = (0..<n).map { _ in (x: Float(rng.int(in: -1...1) * 4), y: Float(rng.int(in: -1...1) * 4), size: Float(8)) }
+        // Each 8-unit shape fills one cell of the 8-unit grid (one of the four cells of its quadrant), so a
+        // patch-8 vision tower sees a whole object in one patch.
+        let offsets = (0..<n).map { _ in (x: Float(rng.int(in: 0...1) * 8 - 4), y: Float(rng.int(in: 0...1) * 8 - 4), size: Float(8)) }
         let background = rng.pick(Prompting.lightBackgrounds)
         let target = rng.int(below: n)
         let question: String, correct: String, pool: [String]

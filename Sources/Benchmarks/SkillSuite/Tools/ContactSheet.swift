@@ -17,10 +17,16 @@ public enum ContactSheet {
     /// - `examples.txt`: index, id, prompt and answer of each example, in the same order;
     /// - `examples.jsonl` and `images/NNNN.png`: the same examples in the format the `jsonl` benchmark reads.
     @discardableResult
+    /// With `descriptions`, the benchmark's dense-description examples (pretraining data) are shown instead of
+    /// its questions.
     public static func write(_ benchmark: any Benchmark, count: Int = 16, seed: UInt64 = 0, split: Split = .eval,
-                             to directory: URL, scale: Int = 4) throws -> Output {
+                             descriptions: Bool = false, to directory: URL, scale: Int = 4) throws -> Output {
         precondition(count > 0 && scale >= 1, "ContactSheet: count \(count) and scale \(scale) must be positive")
-        let examples = try benchmark.examples(split, count: count, seed: seed)
+        let examples = descriptions ? try benchmark.descriptionExamples(split, count: count, seed: seed)
+            : try benchmark.examples(split, count: count, seed: seed)
+        guard !examples.isEmpty else {
+            throw ExampleGenerationError(description: "\(benchmark.name) has no description examples (only the held-out abilities do)")
+        }
         let fm = FileManager.default
         let imagesDirectory = directory.appendingPathComponent("images")
         try fm.createDirectory(at: imagesDirectory, withIntermediateDirectories: true)
