@@ -122,7 +122,9 @@ public final class Study {
                 let k = records.count
                 try strategy.installModules(model, stage: context(k))
                 let weights = stageDirectory(directory, k).appendingPathComponent("model.safetensors")
-                try model.load(try SafeTensorsFile(url: weights).tensorsByName(), source: weights.path)
+                let file = try SafeTensorsFile(url: weights)
+                try MemoryBudget.check(float32Bytes: file.float32ByteCount, what: "the weights of \(weights.path)")
+                try model.load(try file.tensorsByName(), source: weights.path)
                 log("\(name): resuming after stage \(k) (\(config.targets[k - 1]))")
             }
             for k in (records.count + 1)...config.targets.count {
