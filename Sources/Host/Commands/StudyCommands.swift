@@ -89,6 +89,7 @@ extension SkillTuneCommands {
             }
             let out = URL(fileURLWithPath: a.string("out")!)
             let study = Study(config: config, registries: registries, outputDirectory: out, resume: a.flag("resume"))
+            InterruptHandler.install()
             let results = try study.run()
             print(ResultFiles.summaryTable(results), terminator: "")
             print("wrote \(out.path)/results.json, results.csv, report.html in \(Progress.formatDuration(results.timings.totalSeconds))")

@@ -71,7 +71,7 @@ public final class Study {
 
         let baseRecord = try stageRecord(at: checkpoints.appendingPathComponent("base")) ?? {
             log("evaluating the base model on \(data.columns.count) benchmarks")
-            let record = evaluateStage(model: base, base: nil, data: data, stageName: "base", losses: [], seconds: 0)
+            let record = try evaluateStage(model: base, base: nil, data: data, stageName: "base", losses: [], seconds: 0)
             try saveStage(record, model: nil, to: checkpoints.appendingPathComponent("base"))
             return record
         }()
@@ -79,6 +79,7 @@ public final class Study {
         var results: [StrategyResult] = []
         var seconds: [String: Double] = [:]
         for name in config.strategies {
+            try Interruption.check("the start of strategy '\(name)'")
             let (result, spent) = try runStrategy(name, base: base, baseDirectory: baseDirectory, baseRecord: baseRecord, data: data)
             results.append(result)
             seconds[name] = spent
@@ -178,7 +179,7 @@ public final class Study {
             if recent.count > 20 { recent.removeFirst() }
             progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
         }
-        var record = evaluateStage(model: model, base: base, data: data, stageName: target, losses: report.losses,
+        var record = try evaluateStage(model: model, base: base, data: data, stageName: target, losses: report.losses,
                                    seconds: 0)
         record.trainableParameters = counts.trainable
         record.totalParameters = counts.total
@@ -188,11 +189,13 @@ public final class Study {
 
     /// Accuracy on every column, the counting-bias probe, and (for tuned models) the layer-shift probe.
     func evaluateStage(model: any Backbone, base: (any Backbone)?, data: StudyData, stageName: String,
-                       losses: [Float], seconds: Double) -> StageRecord {
+                       losses: [Float], seconds: Double) throws -> StageRecord {
         let columns = data.columns
         let progress = Progress("  eval \(stageName)", total: columns.count, unit: "benchmark")
         var accuracy: [Double] = []
         for (i, b) in columns.enumerated() {
+            try Interruption.check("the evaluation of stage '\(stageName)' on \(b.name)")
+            FaultInjection.point("evaluate \(stageName) \(b.name)")
             accuracy.append(Evaluator.evaluate(model, on: b, examples: data.eval[b.name] ?? [],
                                                maxNewTokens: config.maxNewTokens).accuracy)
             progress.update(i + 1)
@@ -272,6 +275,9 @@ public final class Study {
             guard let previous = try? JSONDecoder().decode(StudyConfig.self, from: theirs), previous == config else {
                 throw HostError("\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)")
             }
+            // A killed run may have left the temporary file of an atomic write behind; it never replaced anything.
+            let removed = AtomicFile.removeLeftovers(under: outputDirectory)
+            if removed > 0 { log("removed \(removed) temporary file(s) left by an interrupted write") }
             return
         }
         try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
