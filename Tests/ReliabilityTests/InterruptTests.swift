@@ -29,7 +29,7 @@ final class InterruptTests: XCTestCase {
         let cache = scratch.appendingPathComponent("cache")
         let out = scratch.appendingPathComponent("run")
         // Long stages (300 steps), so that Ctrl-C lands inside training.
-        let arguments = SkillTuneProcess.compareArguments(out: out, extra: ["--steps", "300", "--strategies", "sa-proj", "--quiet"])
+        let arguments = SkillTuneProcess.compareArguments(out: out, strategies: "sa-proj", extra: ["--steps", "300", "--quiet"])
         let log = scratch.appendingPathComponent("first.txt")
         let process = try SkillTuneProcess.start(arguments, cache: cache, errors: log)
         XCTAssertTrue(waitFor(out.appendingPathComponent("checkpoints/base/stage.json"), seconds: 60), "the base was evaluated")
@@ -62,7 +62,7 @@ final class InterruptTests: XCTestCase {
         let out = scratch.appendingPathComponent("run")
         let log = scratch.appendingPathComponent("log.txt")
         let process = try SkillTuneProcess.start(
-            SkillTuneProcess.compareArguments(out: out, extra: ["--steps", "300", "--strategies", "sa-proj", "--quiet"]),
+            SkillTuneProcess.compareArguments(out: out, strategies: "sa-proj", extra: ["--steps", "300", "--quiet"]),
             cache: cache, errors: log)
         XCTAssertTrue(waitFor(out.appendingPathComponent("study.json"), seconds: 60))
         usleep(200_000)

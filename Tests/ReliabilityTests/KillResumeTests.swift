@@ -16,6 +16,14 @@ final class KillResumeTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
 
     func testKilledAndResumedComparisonMatchesAnUninterruptedOne() throws {
+        // The uninterrupted run, with its own cache.
+        let whole = scratch.appendingPathComponent("whole")
+        let started = Date()
+        let reference = try SkillTuneProcess.run(SkillTuneProcess.compareArguments(out: whole, extra: ["--quiet"]),
+                                                 cache: scratch.appendingPathComponent("cache-whole"), scratch: scratch)
+        let duration = Date().timeIntervalSince(started)
+        XCTAssertEqual(reference.status, 0, reference.errors)
+
         let cache = scratch.appendingPathComponent("cache")
         let killed = scratch.appendingPathComponent("killed")
         let arguments = SkillTuneProcess.compareArguments(out: killed, extra: ["--resume", "--quiet"])
@@ -23,7 +31,7 @@ final class KillResumeTests: XCTestCase {
         // Kills at chosen points, in the order a run reaches them (each resumed run counts from 1 again).
         let points = ["train pretrain step 12#1",  // pretraining the base model (cold cache)
                       "write model.safetensors#1",  // writing the cached base model
-                      "evaluate base#5",  // evaluating the base model
+                      "evaluate base#3",  // evaluating the base model
                       "write stage.json#1",  // saving the base stage record
                       "train count step 7#1",  // sa-proj, stage 1
                       "write model.safetensors#1",  // sa-proj stage-1 checkpoint
@@ -43,33 +51,33 @@ final class KillResumeTests: XCTestCase {
             SkillTuneProcess.checkEveryFileIsWhole(killed)
             SkillTuneProcess.checkEveryFileIsWhole(cache)
         }
-        // Then at seeded random moments of a run started from scratch each time it finishes.
+        XCTAssertEqual(kills, points, "every fault point was reached")
+
+        // Then at seeded random moments, starting afresh every other time.
         var generator = RandomGenerator(seed: 8)
-        var randomKills = 0
+        var randomKills: [String] = []
         for round in 0..<6 {
-            if round % 3 == 0 { try? FileManager.default.removeItem(at: killed) }
+            if round % 2 == 0 { try FileManager.default.removeItem(at: killed) }
             let log = scratch.appendingPathComponent("random-\(round).txt")
             let process = try SkillTuneProcess.start(arguments, cache: cache, errors: log)
-            usleep(UInt32(100_000 + generator.int(below: 1_400_000)))
+            // (The cache is warm now: a run takes well under half the cold one.)
+            usleep(UInt32(30_000 + generator.int(below: max(1, Int(duration * 0.4e6)))))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
-                randomKills += 1
+                let phase = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").last ?? "start-up"
+                randomKills.append(String(phase))
             }
             process.waitUntilExit()
             SkillTuneProcess.checkEveryFileIsWhole(killed)
         }
         let last = try SkillTuneProcess.run(arguments, cache: cache, scratch: scratch)
         XCTAssertEqual(last.status, 0, last.errors)
-        XCTAssertGreaterThanOrEqual(kills.count, 9, "the fault points were reached: \(kills)")
-        print("KillResumeTests: \(kills.count) kills at chosen points (\(kills.joined(separator: "; "))), \(randomKills) at random moments")
+        XCTAssertGreaterThanOrEqual(randomKills.count, 3)
+        print("KillResumeTests: \(kills.count) kills at chosen points (\(kills.joined(separator: "; "))), "
+              + "\(randomKills.count) at random moments, after: \(randomKills.joined(separator: "; ")) (a whole run takes \(String(format: "%.1f", duration)) s)")
 
         // Leftover temporary files are cleaned up on resume, and nothing is half written.
         XCTAssertEqual(SkillTuneProcess.checkEveryFileIsWhole(killed), [])
-
-        // The uninterrupted run, with the same (now warm) cache and the same settings.
-        let whole = scratch.appendingPathComponent("whole")
-        let reference = try SkillTuneProcess.run(SkillTuneProcess.compareArguments(out: whole, extra: ["--quiet"]), cache: cache, scratch: scratch)
-        XCTAssertEqual(reference.status, 0, reference.errors)
         XCTAssertEqual(try SkillTuneProcess.deterministicResults(killed), try SkillTuneProcess.deterministicResults(whole))
     }
 }

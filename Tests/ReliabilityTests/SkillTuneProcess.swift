@@ -23,8 +23,8 @@ enum SkillTuneProcess {
     }
 
     /// A small comparison at the quick preset: two strategies, two stages, two held-out benchmarks.
-    static func compareArguments(out: URL, extra: [String] = []) -> [String] {
-        ["compare", "--preset", "quick", "--strategies", "sa-proj,lora", "--targets", "count,clock", "--held-out", "diagram,seed",
+    static func compareArguments(out: URL, strategies: String = "sa-proj,lora", extra: [String] = []) -> [String] {
+        ["compare", "--preset", "quick", "--strategies", strategies, "--targets", "count,clock", "--held-out", "diagram,seed",
          "--pretrain-steps", "30", "--eval-examples", "8", "--threads", "1", "--out", out.path] + extra
     }
 
