@@ -65,10 +65,14 @@ public final class WordTokenizer: Tokenizer {
     }
 
     public static func load(from url: URL) throws -> WordTokenizer {
-        let file = url.lastPathComponent
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw TinyLLaVAError.unreadable(file: url.path, reason: "cannot read the file")
         }
+        return try parse(data, file: url.lastPathComponent)
+    }
+
+    /// Parses the bytes of a tiny-llava `tokenizer.json`; `file` names it in errors.
+    public static func parse(_ data: Data, file: String = "tokenizer.json") throws -> WordTokenizer {
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TinyLLaVAError.unreadable(file: file, reason: "not a JSON object")
         }

@@ -66,6 +66,7 @@ public struct FuzzRunner {
         var pool = seeds
         var seen = Set<String>()
         var saved = 0
+        var slowest: [UInt8] = []
         if guarded { FuzzGuard.install(target: target.name, seed: seed, crashDirectory: crashDirectory, timeLimit: timeLimit, memoryLimit: memoryLimitBytes) }
         let started = Date()
         var lastReport = started
@@ -82,7 +83,10 @@ public struct FuzzRunner {
             let result = Self.outcome { try target.run(input) }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - inputStarted) / 1e9
             if guarded { FuzzGuard.end() }
-            stats.longestInputSeconds = max(stats.longestInputSeconds, elapsed)
+            if elapsed > stats.longestInputSeconds {
+                stats.longestInputSeconds = elapsed
+                slowest = input
+            }
             stats.inputs += 1
             if result == "accepted" { stats.accepted += 1 }
             if seen.insert(result).inserted {
@@ -102,7 +106,13 @@ public struct FuzzRunner {
         stats.outcomes = seen.count
         stats.seconds = Date().timeIntervalSince(started)
         stats.maximumResidentMegabytes = FuzzGuard.maximumResidentMegabytes()
-        if guarded { FuzzGuard.uninstall() }
+        if guarded {
+            FuzzGuard.uninstall()
+            // The slowest input, to look at when it is slow enough to matter.
+            if let crashDirectory {
+                try? Data(slowest).write(to: crashDirectory.appendingPathComponent("slowest-\(target.name)-seed\(seed).bin"))
+            }
+        }
         return stats
     }
 

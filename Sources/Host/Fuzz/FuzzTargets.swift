@@ -105,15 +105,20 @@ public struct FuzzTarget {
     // MARK: tokenizer.json
 
     static let tokenizerJSON = FuzzTarget(
-        name: "tokenizer-json", summary: "tokenizer.json byte-level BPE (HFTokenizer), then encoding and decoding a short text",
+        name: "tokenizer-json", summary: "tokenizer.json: byte-level BPE (HFTokenizer) and word-level (tiny-llava WordTokenizer), then encoding and decoding a short text",
         dictionary: ["\"model\"", "\"vocab\"", "\"merges\"", "\"added_tokens\"", "\"pre_tokenizer\"", "\"pretokenizers\"",
                      "\"normalizer\"", "\"decoder\"", "\"decoders\"", "\"type\"", "\"content\"", "\"id\"", "\"special\"",
                      "\"normalized\"", "\"Regex\"", "\"String\"", "\"behavior\"", "\"Isolated\"", "\"MergedWithPrevious\"",
                      "\"Removed\"", "\"individual_digits\"", "\"use_regex\"", "\"add_prefix_space\"", "\"ignore_merges\"",
-                     "\"single_word\"", "\"lstrip\"", "\"rstrip\"", "\"Ġ\"", "\"Ċ\"", "16777215", "16777216"],
+                     "\"single_word\"", "\"lstrip\"", "\"rstrip\"", "\"Ġ\"", "\"Ċ\"", "16777215", "16777216", "\"WordLevel\"",
+                     "\"<pad>\"", "\"<image>\""],
         builtInSeeds: { [Array(ByteLevelTokenizerFile.data())] },
         mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
         run: { bytes in
+            // Both readers of tokenizer.json: byte-level BPE (Hugging Face models) and word-level (tiny-llava).
+            if let words = try? WordTokenizer.parse(Data(bytes)) {
+                _ = words.decode(words.encode("the red <image> square 12") + [-1, Int32.max])
+            }
             let tokenizer = try HFTokenizer(json: Data(bytes))
             let ids = tokenizer.encode("Hello wörld 1234 <|endoftext|> a\tb\n é👍")
             _ = tokenizer.decode(ids + [-1, Int32.max, 0])
