@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Kernel
+import TinyLLaVA
 @testable import Host
 
 /// A short seeded pass of `skilltune fuzz` over every parser (the long runs are `skilltune fuzz all
@@ -58,5 +59,24 @@ final class FuzzTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("sample 0 is 200, above maxval 15"), "\(error)")
         }
         XCTAssertEqual(try PPM.decode(Array("P6\n1 1\n15\n".utf8) + [15, 0, 1]).pixels, [255, 0, 17])
+    }
+
+    /// The second crash: Foundation's JSONDecoder traps (instead of throwing) on a document that ends right
+    /// after reaching its nesting limit, e.g. a tiny-llava config.json cut short inside 512 nested arrays.
+    /// Every Foundation JSON read now checks the depth first.
+    func testJSONNestedToTheDecoderLimitIsRefusedBeforeFoundationSeesIt() throws {
+        let hostile = Data(("{\"a\": " + String(repeating: "[", count: 512)).utf8)
+        XCTAssertEqual(JSONNesting.depth(of: hostile), 513)
+        XCTAssertEqual(JSONNesting.depth(of: Data(#"{"a": "[[[[", "b": [1, {"c": 2}]}"#.utf8)), 3)
+        XCTAssertThrowsError(try JSONNesting.decode(TinyLLaVAConfig.self, from: hostile, file: "config.json")) {
+            XCTAssertTrue($0 is JSONNestingError, "\($0)")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-nest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try hostile.write(to: directory.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try TinyLLaVA.load(from: directory)) { XCTAssertTrue("\($0)".contains("nested 513 levels"), "\($0)") }
+        try hostile.write(to: directory.appendingPathComponent("results.json"))
+        XCTAssertThrowsError(try ResultFiles.read(from: directory.appendingPathComponent("results.json")))
     }
 }

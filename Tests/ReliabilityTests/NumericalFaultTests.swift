@@ -6,6 +6,7 @@ import Host
 /// A strategy whose loss turns NaN (or infinite) at a chosen stage and step.
 final class PoisonedLoss: TuningStrategy {
     let stage: Int, step: Int, value: Float
+    var poisonGradient = false
     var name: String { "poisoned" }
     var options: [StrategyOption] { [] }
     private var steps = 0
@@ -25,7 +26,12 @@ final class PoisonedLoss: TuningStrategy {
         steps += 1
         let loss = answerCrossEntropy(model, batch)
         guard context.index == stage, steps == step else { return loss }
-        return loss * value
+        guard poisonGradient else { return loss * value }
+        // A finite loss whose backward writes `value` into the gradient of the first trainable parameter.
+        let parameter = model.namedParameters().first { $0.tensor.requiresGrad }!.tensor
+        let zero = Tensor(scalar: 0)
+        Autograd.record(zero, inputs: [parameter], op: "poison") { _ in parameter.gradStorage()[0] = self.value }
+        return loss + zero
     }
 }
 
@@ -40,12 +46,17 @@ final class NumericalFaultTests: XCTestCase {
         setenv("SKILLTUNE_CACHE", scratch.appendingPathComponent("cache").path, 1)
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
+    override func tearDown() {
+        Progress.isEnabled = true
+        try? FileManager.default.removeItem(at: scratch)
+    }
 
-    func study(value: Float, skip: Bool, out: String) throws -> (StudyResults, [String]) {
+    func study(value: Float, skip: Bool, out: String, gradient: Bool = false) throws -> (StudyResults, [String]) {
         let registries = SkillTuneRegistries.builtIn()
         try registries.strategies.register(name: "poisoned", summary: "NaN at stage 2, step 2") { _ in
-            PoisonedLoss(stage: 2, step: 2, value: value)
+            let strategy = PoisonedLoss(stage: 2, step: 2, value: value)
+            strategy.poisonGradient = gradient
+            return strategy
         }
         var c = try StudyConfig.defaults(preset: "tiny")
         c.strategies = ["sa-proj", "poisoned", "mlp-gate-up"]
@@ -86,5 +97,12 @@ final class NumericalFaultTests: XCTestCase {
         XCTAssertEqual(poisoned.status, "complete", poisoned.failure ?? "")
         XCTAssertEqual(poisoned.accuracy.count, 3)
         XCTAssertTrue(poisoned.trainingLoss.allSatisfy { $0.mean.isFinite })
+    }
+
+    func testNaNGradientWithAFiniteLossStopsTheStrategyToo() throws {
+        let (results, _) = try study(value: .nan, skip: false, out: "grad", gradient: true)
+        let poisoned = try XCTUnwrap(results.strategies.first { $0.name == "poisoned" })
+        XCTAssertEqual(poisoned.status, "failed")
+        XCTAssertTrue(poisoned.failure?.contains("stage 'clock', step 2: the gradient norm is nan") ?? false, poisoned.failure ?? "")
     }
 }

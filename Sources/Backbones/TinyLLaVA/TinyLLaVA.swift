@@ -190,7 +190,7 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
         }
         let config: TinyLLaVAConfig
         do {
-            config = try JSONDecoder().decode(TinyLLaVAConfig.self, from: data)
+            config = try JSONNesting.decode(TinyLLaVAConfig.self, from: data, file: configURL.path)
         } catch {
             throw TinyLLaVAError.badConfig(file: configURL.path, problems: [describe(error)])
         }

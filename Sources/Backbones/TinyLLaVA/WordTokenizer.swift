@@ -73,7 +73,7 @@ public final class WordTokenizer: Tokenizer {
 
     /// Parses the bytes of a tiny-llava `tokenizer.json`; `file` names it in errors.
     public static func parse(_ data: Data, file: String = "tokenizer.json") throws -> WordTokenizer {
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard JSONNesting.depth(of: data) <= JSONNesting.limit, let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TinyLLaVAError.unreadable(file: file, reason: "not a JSON object")
         }
         guard let model = root["model"] as? [String: Any], model["type"] as? String == "WordLevel" else {

@@ -93,7 +93,7 @@ public struct FuzzTarget {
                                        limit: 1 << 40)
             } catch { failures.append(error) }
             do {
-                let config = try JSONDecoder().decode(TinyLLaVAConfig.self, from: data)
+                let config = try JSONNesting.decode(TinyLLaVAConfig.self, from: data, file: "config.json")
                 if config.problems().isEmpty {
                     try MemoryBudget.check(float32Bytes: TinyLLaVA.float32Bytes(of: config), what: "the model of config.json",
                                            limit: 1 << 40)

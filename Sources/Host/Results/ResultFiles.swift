@@ -35,7 +35,7 @@ public enum ResultFiles {
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw HostError("\(file.path): cannot read the file")
         }
-        do { return try JSONDecoder().decode(StudyResults.self, from: data) } catch {
+        do { return try JSONNesting.decode(StudyResults.self, from: data, file: file.path) } catch {
             throw HostError("\(file.path): not a SkillTune results file (\(error))")
         }
     }

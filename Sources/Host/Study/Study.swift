@@ -272,7 +272,7 @@ public final class Study {
                 throw HostError("\(outputDirectory.path) already holds a comparison; pass --resume to continue it, or choose another --out")
             }
             let theirs = try Data(contentsOf: studyFile)
-            guard let previous = try? JSONDecoder().decode(StudyConfig.self, from: theirs), previous == config else {
+            guard let previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path), previous == config else {
                 throw HostError("\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)")
             }
             // A killed run may have left the temporary file of an atomic write behind; it never replaced anything.
@@ -288,7 +288,7 @@ public final class Study {
         let file = directory.appendingPathComponent("stage.json")
         guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
         do {
-            return try JSONDecoder().decode(StageRecord.self, from: data)
+            return try JSONNesting.decode(StageRecord.self, from: data, file: file.path)
         } catch {
             throw HostError("\(file.path): unreadable stage record (\(error)); delete that stage directory to redo the stage")
         }

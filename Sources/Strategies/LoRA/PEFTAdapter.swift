@@ -163,7 +163,8 @@ public enum PEFTAdapter {
     /// Parses and checks the bytes of an `adapter_config.json`; `directory` names the adapter in errors.
     public static func readConfig(_ data: Data, directory: String) throws -> ConfigSettings {
         func fail(_ problem: String) -> PEFTAdapterError { PEFTAdapterError(directory: directory, problem: problem) }
-        guard let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard JSONNesting.depth(of: data) <= JSONNesting.limit,
+              let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail("\(configFile) is not a JSON object")
         }
         if let type = config["peft_type"] as? String, type != "LORA" {
