@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Kernel
 import TinyLLaVA
+import HFTokenizers
 @testable import Host
 
 /// A short seeded pass of `skilltune fuzz` over every parser (the long runs are `skilltune fuzz all
@@ -78,5 +79,18 @@ final class FuzzTests: XCTestCase {
         XCTAssertThrowsError(try TinyLLaVA.load(from: directory)) { XCTAssertTrue("\($0)".contains("nested 513 levels"), "\($0)") }
         try hostile.write(to: directory.appendingPathComponent("results.json"))
         XCTAssertThrowsError(try ResultFiles.read(from: directory.appendingPathComponent("results.json")))
+    }
+
+    /// A 700-byte tokenizer.json naming one token with id 16,777,215 made us allocate a 16M-entry table
+    /// (160 MB resident); sparse ids now go to a dictionary.
+    func testSparseTokenIDsDoNotAllocateATableForEveryID() throws {
+        let file = SkillTuneProcess.packageRoot.appendingPathComponent("fuzz/regressions/tokenizer-json/sparse-token-id-16777215.json")
+        let before = FuzzGuard.residentBytes()
+        let tokenizer = try HFTokenizer(json: Data(contentsOf: file))
+        XCTAssertLessThan(FuzzGuard.residentBytes(), before + (64 << 20), "no table of 16M entries")
+        XCTAssertEqual(tokenizer.vocabularySize, 16_777_216)
+        XCTAssertEqual(tokenizer.tokenText(16_777_215), "<|endoftext|>")
+        XCTAssertEqual(tokenizer.decode([3, 16_777_215]), "ab<|endoftext|>")
+        XCTAssertNil(tokenizer.tokenText(1000))
     }
 }
