@@ -79,5 +79,21 @@ final class KillResumeTests: XCTestCase {
         // Leftover temporary files are cleaned up on resume, and nothing is half written.
         XCTAssertEqual(SkillTuneProcess.checkEveryFileIsWhole(killed), [])
         XCTAssertEqual(try SkillTuneProcess.deterministicResults(killed), try SkillTuneProcess.deterministicResults(whole))
+
+        // A full disk while the results are rewritten: an error saying the previous files are intact, and they are.
+        let before = try resultFileBytes(killed)
+        let full = try SkillTuneProcess.run(arguments, cache: cache, environment: ["SKILLTUNE_FAULT_DISK_FULL_AFTER": "1000"], scratch: scratch)
+        XCTAssertEqual(full.status, 1, full.errors)
+        XCTAssertTrue(full.errors.contains("No space left on device") && full.errors.contains("are intact"), full.errors)
+        XCTAssertEqual(try resultFileBytes(killed), before)
+
+        // A base model larger than the memory limit is refused before it is loaded.
+        let small = try SkillTuneProcess.run(arguments, cache: cache, environment: ["SKILLTUNE_MEMORY_LIMIT": "64K"], scratch: scratch)
+        XCTAssertEqual(small.status, 1, small.errors)
+        XCTAssertTrue(small.errors.contains("refusing to load"), small.errors)
+    }
+
+    func resultFileBytes(_ directory: URL) throws -> [Data] {
+        try ["results.json", "results.csv", "report.html"].map { try Data(contentsOf: directory.appendingPathComponent($0)) }
     }
 }
