@@ -70,6 +70,9 @@ let package = Package(
         .testTarget(name: "ExamplesTests", dependencies: ["CompareRecipes", "CustomStrategy", "CountingBiasProbe"],
                     path: "Tests/ExamplesTests"),
         .testTarget(name: "HostTests", dependencies: ["Host", "Kernel", "TinyLLaVA"], path: "Tests/HostTests"),
+        // Faults and hostile input: kills and Ctrl-C of the real `skilltune` process, fuzzing, numerical faults.
+        .testTarget(name: "ReliabilityTests", dependencies: ["skilltune", "Host", "Kernel", "TinyLLaVA", "HFCausalLM", "HFTokenizers"],
+                    path: "Tests/ReliabilityTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Kernel
 
 /// Typed access to a JSON object read with `JSONSerialization`, turning every problem into an
 /// `HFCheckpointError` that names the file and the dotted key (`rope_parameters.rope_theta`).
@@ -14,6 +15,7 @@ struct ConfigJSON {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         let root: Any
         do {
+            try JSONNesting.check(Data(bytes), file: file)
             root = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
         } catch {
             throw HFCheckpointError(file: file, key: nil, message: "not valid JSON (\(error.localizedDescription))")

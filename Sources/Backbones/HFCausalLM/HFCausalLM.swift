@@ -63,10 +63,14 @@ public final class HFCausalLM: Module, Backbone {
     /// `SafeTensorsError`). Checkpoints whose Float32 weights exceed `memoryLimit` bytes are refused before
     /// any weight is read.
     public static func load(directory: URL,
-                            memoryLimit: UInt64 = ProcessInfo.processInfo.physicalMemory) throws -> HFCausalLM {
+                            memoryLimit: UInt64 = MemoryBudget.limit) throws -> HFCausalLM {
         let config = try HFModelConfig(directory: directory)
         let weights = try HFCheckpointWeights(directory: directory)
         try weights.checkFitsInMemory(limit: memoryLimit)
+        // The config alone decides what is allocated before the weights are compared with it.
+        try MemoryBudget.check(float32Bytes: config.decoder.float32ParameterBytes,
+                               what: "the model described by \(directory.appendingPathComponent("config.json").path)",
+                               limit: memoryLimit)
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
             throw HFCheckpointError(file: tokenizerURL.path, key: nil, message: "file not found (the tokenizer)")

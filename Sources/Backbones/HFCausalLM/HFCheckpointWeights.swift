@@ -84,7 +84,7 @@ public struct HFCheckpointWeights {
     }
 
     /// Refuses a checkpoint whose Float32 weights do not fit in `limit` bytes (default: physical memory).
-    public func checkFitsInMemory(limit: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+    public func checkFitsInMemory(limit: UInt64 = MemoryBudget.limit) throws {
         let needed = float32ByteCount
         guard needed <= limit else {
             func gb(_ b: UInt64) -> String { String(format: "%.2f GB", Double(b) / 1e9) }

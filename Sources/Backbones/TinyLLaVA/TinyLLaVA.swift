@@ -190,20 +190,23 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
         }
         let config: TinyLLaVAConfig
         do {
-            config = try JSONDecoder().decode(TinyLLaVAConfig.self, from: data)
+            config = try JSONNesting.decode(TinyLLaVAConfig.self, from: data, file: configURL.path)
         } catch {
             throw TinyLLaVAError.badConfig(file: configURL.path, problems: [describe(error)])
         }
         let problems = config.problems()
         guard problems.isEmpty else { throw TinyLLaVAError.badConfig(file: configURL.path, problems: problems) }
+        // Refuse a model too large for memory before building it or reading a weight.
+        try MemoryBudget.check(float32Bytes: float32Bytes(of: config), what: "the model described by \(configURL.path)")
         let tokenizer = try WordTokenizer.load(from: directory.appendingPathComponent("tokenizer.json"))
         guard tokenizer.vocabularySize == config.text.vocabularySize else {
             throw TinyLLaVAError.badConfig(file: configURL.path, problems: [
                 "text_config.vocab_size is \(config.text.vocabularySize) but tokenizer.json has \(tokenizer.vocabularySize) tokens"])
         }
-        let model = TinyLLaVA(config: config, tokenizer: tokenizer, seed: 0)
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         let file = try SafeTensorsFile(url: weightsURL)
+        try MemoryBudget.check(float32Bytes: file.float32ByteCount, what: "the weights of \(weightsURL.path)")
+        let model = TinyLLaVA(config: config, tokenizer: tokenizer, seed: 0)
         try model.load(try file.tensorsByName(), source: weightsURL.path)
         return model
     }

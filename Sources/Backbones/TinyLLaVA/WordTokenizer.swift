@@ -65,11 +65,15 @@ public final class WordTokenizer: Tokenizer {
     }
 
     public static func load(from url: URL) throws -> WordTokenizer {
-        let file = url.lastPathComponent
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw TinyLLaVAError.unreadable(file: url.path, reason: "cannot read the file")
         }
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        return try parse(data, file: url.lastPathComponent)
+    }
+
+    /// Parses the bytes of a tiny-llava `tokenizer.json`; `file` names it in errors.
+    public static func parse(_ data: Data, file: String = "tokenizer.json") throws -> WordTokenizer {
+        guard JSONNesting.depth(of: data) <= JSONNesting.limit, let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TinyLLaVAError.unreadable(file: file, reason: "not a JSON object")
         }
         guard let model = root["model"] as? [String: Any], model["type"] as? String == "WordLevel" else {

@@ -33,7 +33,7 @@ public final class HFTokenizer: Tokenizer {
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
     /// What each id decodes to (before UTF-8 repair); nil for ids that are not tokens.
-    private let bytesForID: [[UInt8]?]
+    private let bytesForID: TokenBytesTable
     private let specialIDs: Set<Int32>
     private let addedIDsByContent: [String: Int32]
 
@@ -103,13 +103,12 @@ public final class HFTokenizer: Tokenizer {
         // What each id decodes to: an added token wins over the model's token with the same id. Normalized added
         // tokens decode from their normalized form, as Hugging Face does.
         let largestID = max(model.vocabulary.values.max() ?? -1, addedTokens.map(\.id).max() ?? -1)
-        var bytes = [[UInt8]?](repeating: nil, count: Int(largestID) + 1)
-        for (token, id) in model.vocabulary { bytes[Int(id)] = ByteLevelAlphabet.decode(token) }
+        var entries: [(Int32, [UInt8])] = model.vocabulary.map { ($0.value, ByteLevelAlphabet.decode($0.key)) }
         for token in addedTokens {
             let shown = token.normalized ? (normalizer?.apply(token.content) ?? token.content) : token.content
-            bytes[Int(token.id)] = ByteLevelAlphabet.decode(shown)
+            entries.append((token.id, ByteLevelAlphabet.decode(shown)))
         }
-        bytesForID = bytes
+        bytesForID = TokenBytesTable(idCount: Int(largestID) + 1, entries: entries)
         vocabularySize = Int(largestID) + 1
 
         if let explicitEndOfSequenceIDs {
@@ -193,15 +192,15 @@ public final class HFTokenizer: Tokenizer {
     public func decode(_ ids: [Int32], skippingSpecialTokens: Bool) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(ids.count * 4)
-        for id in ids where id >= 0 && Int(id) < bytesForID.count {
+        for id in ids {
             if skippingSpecialTokens && specialIDs.contains(id) { continue }
-            if let tokenBytes = bytesForID[Int(id)] { bytes.append(contentsOf: tokenBytes) }
+            if let tokenBytes = bytesForID[id] { bytes.append(contentsOf: tokenBytes) }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     public func tokenText(_ id: Int32) -> String? {
-        guard id >= 0, Int(id) < bytesForID.count, let bytes = bytesForID[Int(id)] else { return nil }
+        guard let bytes = bytesForID[id] else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 

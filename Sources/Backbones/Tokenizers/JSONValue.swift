@@ -1,4 +1,5 @@
 import Foundation
+import Kernel
 
 /// Typed, key-path-aware access to a JSON object parsed by `JSONSerialization`, so that every problem becomes a
 /// `TokenizerFileError` naming the file and the dotted key (`pre_tokenizer.pretokenizers[1].type`).
@@ -18,6 +19,7 @@ struct JSONObject {
     static func parse(_ data: Data, file: String) throws -> JSONObject {
         let root: Any
         do {
+            try JSONNesting.check(data, file: file)
             root = try JSONSerialization.jsonObject(with: escapingByteOrderMarks(data), options: [])
         } catch {
             throw TokenizerFileError(file: file, key: nil, message: "not valid JSON (\(error.localizedDescription))")

@@ -122,6 +122,7 @@ public final class JSONLBenchmark: Benchmark {
                       imageLimits: ImageLimits) throws -> Record {
         let object: Any
         do {
+            try JSONNesting.check(Data(line.utf8), file: "line \(lineNumber)")
             object = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
         } catch {
             throw LineError(reason: "not valid JSON")

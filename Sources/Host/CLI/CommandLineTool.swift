@@ -43,7 +43,7 @@ public struct Command {
 }
 
 /// Dispatches arguments to commands, prints help and errors, and returns the process exit code:
-/// 0 success, 1 failure while running, 2 bad usage.
+/// 0 success, 1 failure while running, 2 bad usage, 130 interrupted (Ctrl-C).
 public struct CommandLineTool {
     public var name: String
     public var summary: String
@@ -112,6 +112,13 @@ public struct CommandLineTool {
                                              maxPositionals: command.maxPositionals)
             try command.run(parsed)
             return 0
+        } catch let error as Interrupted {
+            var message = "Interrupted (\(error.place)). Finished stages are saved."
+            if command.options.contains(where: { $0.name == "resume" }) {
+                message += " Resume with: \(InterruptHandler.resumeCommand)"
+            }
+            Terminal.error(message)
+            return 130
         } catch let error as UsageError {
             Terminal.error("\(name) \(error.command): error: \(error.message)\nSee '\(name) \(error.command) --help'.")
             return 2

@@ -91,6 +91,7 @@ extension SkillTuneCommands {
             }
             let out = URL(fileURLWithPath: a.string("out")!)
             let study = Study(config: config, registries: registries, outputDirectory: out, resume: a.flag("resume"))
+            InterruptHandler.install()
             let results = try study.run()
             print(ResultFiles.summaryTable(results), terminator: "")
             print("wrote \(out.path)/results.json, results.csv, report.html in \(Progress.formatDuration(results.timings.totalSeconds))")
@@ -156,6 +157,6 @@ public enum SkillTuneCommands {
     public static func all(_ registries: SkillTuneRegistries) -> [Command] {
         [compare(registries), run(registries), pretrain(registries), eval(registries), list(registries), show(registries),
          probeCountingBias(registries), probeLayerShift(registries)] + ModelCommands.all(registries: registries)
-            + [benchKernels(), EvalBenchmark.command(), benchNNOps()]
+            + [benchKernels(), EvalBenchmark.command(), benchNNOps(), FuzzCommand.command()]
     }
 }

@@ -11,18 +11,31 @@ public enum ResultFiles {
         return e
     }
 
+    /// The result files, in the order they are written.
+    public static let fileNames = ["results.json", "results.csv", "report.html"]
+
+    /// Writes the three files. If one cannot be written (a full disk...), the error says which files were
+    /// replaced and that the others still hold their previous content.
     public static func write(_ results: StudyResults, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try AtomicFile.write(try encoder.encode(results), to: directory.appendingPathComponent("results.json"))
-        try AtomicFile.write(ResultsCSV.render(results), to: directory.appendingPathComponent("results.csv"))
-        try AtomicFile.write(HTMLReport.render(results), to: directory.appendingPathComponent("report.html"))
+        let contents = [try encoder.encode(results), Data(ResultsCSV.render(results).utf8), Data(HTMLReport.render(results).utf8)]
+        for (i, (name, data)) in zip(fileNames, contents).enumerated() {
+            do {
+                try AtomicFile.write(data, to: directory.appendingPathComponent(name))
+            } catch {
+                let kept = fileNames[i...].joined(separator: ", ")
+                let written = i == 0 ? "" : " (\(fileNames[..<i].joined(separator: " and ")) already hold the new results)"
+                throw HostError("could not write the results: \(error). The previous \(kept) in \(directory.path) are intact\(written); "
+                                + "the finished stages are checkpointed, so rerun with --resume once there is room")
+            }
+        }
     }
 
     public static func read(from file: URL) throws -> StudyResults {
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw HostError("\(file.path): cannot read the file")
         }
-        do { return try JSONDecoder().decode(StudyResults.self, from: data) } catch {
+        do { return try JSONNesting.decode(StudyResults.self, from: data, file: file.path) } catch {
             throw HostError("\(file.path): not a SkillTune results file (\(error))")
         }
     }

@@ -101,6 +101,7 @@ public enum Pretrainer {
         // Write to a temporary directory, then rename: a half-written base is never mistaken for a cached one.
         let parent = directory.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        removeAbandonedTemporaryDirectories(of: directory)
         let temporary = parent.appendingPathComponent(".tmp-\(directory.lastPathComponent)-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: temporary)
         try model.save(to: temporary)
@@ -109,5 +110,16 @@ public enum Pretrainer {
         let seconds = Date().timeIntervalSince(started)
         log("base model: pretrained in \(Progress.formatDuration(seconds)), cached at \(directory.path)")
         return (model, directory, seconds)
+    }
+
+    /// Deletes `.tmp-<name>-<pid>` directories beside `directory` whose process is gone (a killed pretraining).
+    static func removeAbandonedTemporaryDirectories(of directory: URL) {
+        let parent = directory.deletingLastPathComponent()
+        let prefix = ".tmp-\(directory.lastPathComponent)-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
     }
 }

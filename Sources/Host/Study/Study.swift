@@ -71,7 +71,7 @@ public final class Study {
 
         let baseRecord = try stageRecord(at: checkpoints.appendingPathComponent("base")) ?? {
             log("evaluating the base model on \(data.columns.count) benchmarks")
-            let record = evaluateStage(model: base, base: nil, data: data, stageName: "base", losses: [], seconds: 0)
+            let record = try evaluateStage(model: base, base: nil, data: data, stageName: "base", losses: [], seconds: 0)
             try saveStage(record, model: nil, to: checkpoints.appendingPathComponent("base"))
             return record
         }()
@@ -79,6 +79,7 @@ public final class Study {
         var results: [StrategyResult] = []
         var seconds: [String: Double] = [:]
         for name in config.strategies {
+            try Interruption.check("the start of strategy '\(name)'")
             let (result, spent) = try runStrategy(name, base: base, baseDirectory: baseDirectory, baseRecord: baseRecord, data: data)
             results.append(result)
             seconds[name] = spent
@@ -122,7 +123,9 @@ public final class Study {
                 let k = records.count
                 try strategy.installModules(model, stage: context(k))
                 let weights = stageDirectory(directory, k).appendingPathComponent("model.safetensors")
-                try model.load(try SafeTensorsFile(url: weights).tensorsByName(), source: weights.path)
+                let file = try SafeTensorsFile(url: weights)
+                try MemoryBudget.check(float32Bytes: file.float32ByteCount, what: "the weights of \(weights.path)")
+                try model.load(try file.tensorsByName(), source: weights.path)
                 log("\(name): resuming after stage \(k) (\(config.targets[k - 1]))")
             }
             for k in (records.count + 1)...config.targets.count {
@@ -176,7 +179,7 @@ public final class Study {
             if recent.count > 20 { recent.removeFirst() }
             progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
         }
-        var record = evaluateStage(model: model, base: base, data: data, stageName: target, losses: report.losses,
+        var record = try evaluateStage(model: model, base: base, data: data, stageName: target, losses: report.losses,
                                    seconds: 0)
         record.trainableParameters = counts.trainable
         record.totalParameters = counts.total
@@ -186,11 +189,13 @@ public final class Study {
 
     /// Accuracy on every column, the counting-bias probe, and (for tuned models) the layer-shift probe.
     func evaluateStage(model: any Backbone, base: (any Backbone)?, data: StudyData, stageName: String,
-                       losses: [Float], seconds: Double) -> StageRecord {
+                       losses: [Float], seconds: Double) throws -> StageRecord {
         let columns = data.columns
         let progress = Progress("  eval \(stageName)", total: columns.count, unit: "benchmark")
         var accuracy: [Double] = []
         for (i, b) in columns.enumerated() {
+            try Interruption.check("the evaluation of stage '\(stageName)' on \(b.name)")
+            FaultInjection.point("evaluate \(stageName) \(b.name)")
             accuracy.append(Evaluator.evaluate(model, on: b, examples: data.eval[b.name] ?? [],
                                                maxNewTokens: config.maxNewTokens).accuracy)
             progress.update(i + 1)
@@ -267,9 +272,12 @@ public final class Study {
                 throw HostError("\(outputDirectory.path) already holds a comparison; pass --resume to continue it, or choose another --out")
             }
             let theirs = try Data(contentsOf: studyFile)
-            guard let previous = try? JSONDecoder().decode(StudyConfig.self, from: theirs), previous == config else {
+            guard let previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path), previous == config else {
                 throw HostError("\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)")
             }
+            // A killed run may have left the temporary file of an atomic write behind; it never replaced anything.
+            let removed = AtomicFile.removeLeftovers(under: outputDirectory)
+            if removed > 0 { log("removed \(removed) temporary file(s) left by an interrupted write") }
             return
         }
         try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
@@ -280,7 +288,7 @@ public final class Study {
         let file = directory.appendingPathComponent("stage.json")
         guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
         do {
-            return try JSONDecoder().decode(StageRecord.self, from: data)
+            return try JSONNesting.decode(StageRecord.self, from: data, file: file.path)
         } catch {
             throw HostError("\(file.path): unreadable stage record (\(error)); delete that stage directory to redo the stage")
         }

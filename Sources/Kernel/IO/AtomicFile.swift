@@ -49,6 +49,7 @@ public enum AtomicFile {
         }
         try body(output)
         try output.flush()
+        FaultInjection.point("write \(url.lastPathComponent)")
         if fsync(descriptor) != 0 {
             throw FileIOError.fromErrno(path: target, operation: "flush temporary file to disk")
         }
@@ -84,6 +85,9 @@ public enum AtomicFile {
         /// Appends raw bytes.
         public func write(_ bytes: UnsafeRawBufferPointer) throws {
             guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            if let capacity = FaultInjection.simulatedDiskFullAfterBytes, bytesWritten + bytes.count > capacity {
+                throw FileIOError(path: path, operation: "write temporary file", code: ENOSPC)
+            }
             bytesWritten += bytes.count
             if buffer.count + bytes.count <= Output.bufferCapacity {
                 buffer.append(contentsOf: bytes)
@@ -132,6 +136,28 @@ public enum AtomicFile {
                 done += n
             }
         }
+    }
+
+    /// Whether `name` is the temporary name of an atomic write (`.<name>.tmp-<pid>-<hex>`), and its pid.
+    public static func temporaryFileOwner(_ name: String) -> Int32? {
+        guard name.hasPrefix("."), let range = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        let parts = name[range.upperBound...].split(separator: "-")
+        guard parts.count == 2, let pid = Int32(parts[0]), UInt32(parts[1], radix: 16) != nil else { return nil }
+        return pid
+    }
+
+    /// Deletes the temporary files of atomic writes under `directory` (recursively) whose writing process is
+    /// gone: what a killed writer leaves. Returns how many were removed.
+    @discardableResult
+    public static func removeLeftovers(under directory: URL) -> Int {
+        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return 0 }
+        var removed = 0
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            guard let pid = temporaryFileOwner(name), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            if unlink((directory.path as NSString).appendingPathComponent(relative)) == 0 { removed += 1 }
+        }
+        return removed
     }
 
     /// Creates `.<name>.tmp-<pid>-<random>` next to `url`, exclusively, for writing.

@@ -26,7 +26,8 @@ public enum ImageFile {
     public static func read(_ url: URL, limits: ImageLimits = .standard) throws -> Image {
         let name = url.path
         let attributes = try? FileManager.default.attributesOfItem(atPath: name)
-        guard let size = attributes?[.size] as? Int else {
+        // Only regular files: a device or a pipe (/dev/zero, a FIFO) would be read without end.
+        guard let size = attributes?[.size] as? Int, attributes?[.type] as? FileAttributeType == .typeRegular else {
             throw ImageCodecError(file: name, reason: "cannot read the file (missing or not a regular file)")
         }
         // ASCII PPM is the least dense format we read: at most ~12 bytes per sample with generous whitespace.

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -62,6 +63,20 @@ public final class MappedFile {
         }
         bytes = UnsafeRawPointer(buffer)
         isMapped = false
+    }
+
+    /// A private copy of `data`, for parsing bytes that are already in memory with the same code as a file.
+    public init(copying data: Data) {
+        let size = data.count
+        count = size
+        isMapped = false
+        guard size > 0 else {
+            bytes = nil
+            return
+        }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        data.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: size) }
+        bytes = UnsafeRawPointer(buffer)
     }
 
     deinit {

@@ -32,6 +32,10 @@ public enum PPM {
                 throw reader.fail("pixel data is truncated: \(width)x\(height) needs \(count) bytes, found \(available)")
             }
             pixels = Array(bytes[start..<(start + count)])
+            // A sample above maxval is invalid, and rescaling it would not fit in a byte.
+            if maxval < 255, let i = pixels.firstIndex(where: { Int($0) > maxval }) {
+                throw reader.fail("sample \(i) is \(pixels[i]), above maxval \(maxval)")
+            }
         } else {
             // ASCII samples need at least two bytes each, so the file size bounds the allocation.
             guard bytes.count - reader.position >= 2 * count - 1 else {

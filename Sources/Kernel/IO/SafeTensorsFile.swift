@@ -25,9 +25,18 @@ public final class SafeTensorsFile {
     private let indexByName: [String: Int]
 
     /// Maps and validates the file at `url`.
-    public init(url: URL) throws {
+    public convenience init(url: URL) throws {
+        try self.init(mapping: try MappedFile(path: url.path), url: url)
+    }
+
+    /// Parses and validates safetensors bytes already in memory (copied); `url` only names them in errors.
+    public convenience init(data: Data, url: URL = URL(fileURLWithPath: "<memory>")) throws {
+        try self.init(mapping: MappedFile(copying: data), url: url)
+    }
+
+    private init(mapping: MappedFile, url: URL) throws {
         self.url = url
-        mapping = try MappedFile(path: url.path)
+        self.mapping = mapping
         let header = try SafeTensorsHeader(bytes: mapping.bytes, fileSize: mapping.count, file: url.lastPathComponent)
         metadata = header.metadata
         tensorInfos = header.tensors
@@ -69,6 +78,11 @@ public final class SafeTensorsFile {
     /// Every tensor, in file order, converted to Float32.
     public func tensors() throws -> [(name: String, tensor: Tensor)] {
         try tensorInfos.map { ($0.name, try tensor(named: $0.name)) }
+    }
+
+    /// Bytes every tensor takes once converted to Float32 (what `tensors()` allocates), from the header alone.
+    public var float32ByteCount: UInt64 {
+        tensorInfos.reduce(0) { $0 + UInt64($1.elementCount) * 4 }
     }
 
     /// Every tensor by name, converted to Float32.

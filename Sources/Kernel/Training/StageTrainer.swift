@@ -68,6 +68,8 @@ public enum StageTrainer {
         var losses: [Float] = []
         var skipped: [Int] = []
         for step in 0..<settings.steps {
+            try Interruption.check("stage '\(stage.name)', step \(step + 1)")
+            FaultInjection.point("train \(stage.name) step \(step + 1)")
             let loss = strategy.loss(model, batch: batch(step), stage: stage)
             let value = loss.item
             var fault: String?

@@ -105,32 +105,9 @@ public enum PEFTAdapter {
         guard let data = FileManager.default.contents(atPath: configURL.path) else {
             throw fail("\(configFile) is missing (a PEFT LoRA adapter has \(configFile) and \(weightsFile))")
         }
-        guard let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw fail("\(configFile) is not a JSON object")
-        }
-        if let type = config["peft_type"] as? String, type != "LORA" {
-            throw fail("\(configFile): peft_type is \"\(type)\"; only \"LORA\" adapters are supported")
-        }
-        guard let rank = (config["r"] as? NSNumber)?.intValue, rank >= 1 else {
-            throw fail("\(configFile): field r must be a whole number >= 1")
-        }
-        guard let alpha = (config["lora_alpha"] as? NSNumber)?.doubleValue, alpha.isFinite else {
-            throw fail("\(configFile): field lora_alpha must be a number")
-        }
-        let dropout = (config["lora_dropout"] as? NSNumber)?.doubleValue ?? 0
-        guard dropout >= 0 && dropout < 1 else { throw fail("\(configFile): field lora_dropout must be in [0, 1)") }
-        if (config["fan_in_fan_out"] as? Bool) == true { throw fail("\(configFile): fan_in_fan_out true (Conv1D layers) is not supported") }
-        if let bias = config["bias"] as? String, bias != "none" { throw fail("\(configFile): bias \"\(bias)\" is not supported (only \"none\")") }
-        if (config["use_dora"] as? Bool) == true { throw fail("\(configFile): use_dora true (DoRA) is not supported") }
-        if (config["lora_bias"] as? Bool) == true { throw fail("\(configFile): lora_bias true is not supported") }
-        if let pattern = config["alpha_pattern"] as? [String: Any], !pattern.isEmpty {
-            throw fail("\(configFile): alpha_pattern is not supported (per-module alpha)")
-        }
-        if let modules = config["modules_to_save"], !(modules is NSNull) {
-            throw fail("\(configFile): modules_to_save is not supported (fully trained extra modules)")
-        }
-        let rankStabilized = (config["use_rslora"] as? Bool) ?? false
-        let hasRankPattern = !((config["rank_pattern"] as? [String: Any]) ?? [:]).isEmpty
+        let settings = try readConfig(data, directory: directory.path)
+        let (rank, alpha, dropout, rankStabilized, hasRankPattern) =
+            (settings.rank, settings.alpha, settings.dropout, settings.rankStabilized, settings.hasRankPattern)
 
         let weightsURL = directory.appendingPathComponent(weightsFile)
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw fail("\(weightsFile) is missing") }
@@ -169,7 +146,52 @@ public enum PEFTAdapter {
             let configuration = LoRAConfiguration(rank: a.shape[0], alpha: alpha, dropout: dropout, rankStabilized: rankStabilized)
             layers.append((path, a, b, configuration))
         }
-        return Contents(layers: layers, baseModel: config["base_model_name_or_path"] as? String)
+        return Contents(layers: layers, baseModel: settings.baseModel)
+    }
+
+    /// The settings of an `adapter_config.json` that matter for loading.
+    public struct ConfigSettings {
+        public var rank: Int
+        public var alpha: Double
+        public var dropout: Double
+        public var rankStabilized: Bool
+        /// Per-module ranks: then each module's rank comes from its tensors.
+        public var hasRankPattern: Bool
+        public var baseModel: String?
+    }
+
+    /// Parses and checks the bytes of an `adapter_config.json`; `directory` names the adapter in errors.
+    public static func readConfig(_ data: Data, directory: String) throws -> ConfigSettings {
+        func fail(_ problem: String) -> PEFTAdapterError { PEFTAdapterError(directory: directory, problem: problem) }
+        guard JSONNesting.depth(of: data) <= JSONNesting.limit,
+              let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw fail("\(configFile) is not a JSON object")
+        }
+        if let type = config["peft_type"] as? String, type != "LORA" {
+            throw fail("\(configFile): peft_type is \"\(type)\"; only \"LORA\" adapters are supported")
+        }
+        guard let rank = (config["r"] as? NSNumber)?.intValue, rank >= 1 else {
+            throw fail("\(configFile): field r must be a whole number >= 1")
+        }
+        guard let alpha = (config["lora_alpha"] as? NSNumber)?.doubleValue, alpha.isFinite else {
+            throw fail("\(configFile): field lora_alpha must be a number")
+        }
+        let dropout = (config["lora_dropout"] as? NSNumber)?.doubleValue ?? 0
+        guard dropout >= 0 && dropout < 1 else { throw fail("\(configFile): field lora_dropout must be in [0, 1)") }
+        if (config["fan_in_fan_out"] as? Bool) == true { throw fail("\(configFile): fan_in_fan_out true (Conv1D layers) is not supported") }
+        if let bias = config["bias"] as? String, bias != "none" { throw fail("\(configFile): bias \"\(bias)\" is not supported (only \"none\")") }
+        if (config["use_dora"] as? Bool) == true { throw fail("\(configFile): use_dora true (DoRA) is not supported") }
+        if (config["lora_bias"] as? Bool) == true { throw fail("\(configFile): lora_bias true is not supported") }
+        if let pattern = config["alpha_pattern"] as? [String: Any], !pattern.isEmpty {
+            throw fail("\(configFile): alpha_pattern is not supported (per-module alpha)")
+        }
+        if let modules = config["modules_to_save"], !(modules is NSNull) {
+            throw fail("\(configFile): modules_to_save is not supported (fully trained extra modules)")
+        }
+        let rankStabilized = (config["use_rslora"] as? Bool) ?? false
+        let hasRankPattern = !((config["rank_pattern"] as? [String: Any]) ?? [:]).isEmpty
+        return ConfigSettings(rank: rank, alpha: alpha, dropout: dropout, rankStabilized: rankStabilized,
+                              hasRankPattern: hasRankPattern, baseModel: config["base_model_name_or_path"] as? String)
     }
 
     /// Loads an adapter directory into `model`: every adapted module must be a plain `Linear` of matching

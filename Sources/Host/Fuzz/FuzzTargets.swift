@@ -1,0 +1,248 @@
+import Foundation
+import Kernel
+import HFCausalLM
+import HFTokenizers
+import JSONLBenchmark
+import LoRA
+import TinyLLaVA
+import Transformer
+
+/// One parser `skilltune fuzz` exercises: how to feed it bytes, how to mutate its inputs, and seeds to start
+/// from when no corpus directory is given.
+///
+/// `run` must not crash, hang or allocate without bound for any input; throwing is the expected way to
+/// refuse one. What it throws (with digits removed) is the input's "outcome"; inputs with a new outcome are
+/// kept for further mutation, a cheap stand-in for coverage feedback.
+public struct FuzzTarget {
+    public let name: String
+    public let summary: String
+    /// Words the mutator inserts.
+    public let dictionary: [String]
+    /// Seeds used when the corpus directory has none.
+    public let builtInSeeds: () -> [[UInt8]]
+    /// Parser-aware mutation; nil means byte mutations only.
+    public let mutate: ((inout FuzzMutator, [UInt8], [UInt8]) -> [UInt8])?
+    /// Feeds one input to the parser and to what uses its result.
+    public let run: ([UInt8]) throws -> Void
+
+    /// The parsers we own, in the order `skilltune fuzz all` runs them.
+    public static var all: [FuzzTarget] {
+        [safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, image, commandLine]
+    }
+
+    /// The names of `all`, without building the targets (the command list mentions them).
+    public static let names = ["safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "image", "cli"]
+
+    public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
+
+    // MARK: safetensors
+
+    static let safeTensors = FuzzTarget(
+        name: "safetensors", summary: "safetensors headers and data (SafeTensorsFile, every tensor widened to Float32)",
+        dictionary: ["\"dtype\"", "\"shape\"", "\"data_offsets\"", "\"__metadata__\"", "\"F32\"", "\"F16\"", "\"BF16\"",
+                     "\"I64\"", "\"U8\"", "\"BOOL\"", "\"F64\"", "\"F8_E4M3\"", "[4294967296,4294967296,0]", "[0,0]"],
+        builtInSeeds: {
+            let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[1,2],"data_offsets":[8,12]},"__metadata__":{"k":"v"}}"#
+            return [SafeTensorsFuzzing.assemble(Array(header.utf8), data: [UInt8](repeating: 0x3F, count: 12))]
+        },
+        mutate: { mutator, input, other in
+            // Mutate the JSON header or the data, then (usually) rewrite the length prefix so the header still
+            // parses as a header: otherwise nearly every input dies at the first check.
+            guard let (header, data) = SafeTensorsFuzzing.split(input), mutator.chance(0.85) else {
+                return mutator.mutateBytes(input, other: other)
+            }
+            let otherHeader = SafeTensorsFuzzing.split(other)?.header ?? other
+            if mutator.chance(0.75) {
+                let mutated = mutator.mutateJSON(header, other: otherHeader)
+                var assembled = SafeTensorsFuzzing.assemble(mutated, data: data)
+                if mutator.chance(0.1) { mutator.writeInteresting(&assembled, at: 0) }
+                return assembled
+            }
+            return SafeTensorsFuzzing.assemble(header, data: mutator.mutateBytes(data, other: other))
+        },
+        run: { bytes in
+            let file = try SafeTensorsFile(data: Data(bytes))
+            precondition(file.float32ByteCount <= UInt64(bytes.count) * 4, "safetensors: Float32 size not bounded by the file size")
+            for name in file.tensorNames.prefix(64) {
+                guard let info = file.info(named: name) else { continue }
+                if info.dtype.isReadableAsFloat32 {
+                    _ = try file.tensor(named: name)
+                } else {
+                    _ = try file.withRawBytes(ofTensorNamed: name) { $0.reduce(0 as UInt8, &+) }
+                }
+            }
+        })
+
+    // MARK: config.json
+
+    static let configJSON = FuzzTarget(
+        name: "config-json", summary: "config.json of Hugging Face Qwen2/Llama (HFModelConfig) and tiny-llava (TinyLLaVAConfig) checkpoints",
+        dictionary: ["\"model_type\"", "\"vocab_size\"", "\"hidden_size\"", "\"intermediate_size\"", "\"num_hidden_layers\"",
+                     "\"num_attention_heads\"", "\"num_key_value_heads\"", "\"head_dim\"", "\"rope_theta\"", "\"rope_scaling\"",
+                     "\"rope_parameters\"", "\"rope_type\"", "\"eos_token_id\"", "\"tie_word_embeddings\"", "\"layer_types\"",
+                     "\"vision_config\"", "\"text_config\"", "\"image_size\"", "\"patch_size\"", "\"max_position_embeddings\""],
+        builtInSeeds: { [Array(#"{"model_type":"llama","vocab_size":300,"hidden_size":16,"intermediate_size":32,"num_hidden_layers":1,"num_attention_heads":2,"eos_token_id":[1,2]}"#.utf8)] },
+        mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
+        run: { bytes in
+            let data = Data(bytes)
+            var failures: [Error] = []
+            do {
+                let config = try HFModelConfig(data: data)
+                _ = try config.jsonData()
+                try MemoryBudget.check(float32Bytes: config.decoder.float32ParameterBytes, what: "the model of config.json",
+                                       limit: 1 << 40)
+            } catch { failures.append(error) }
+            do {
+                let config = try JSONNesting.decode(TinyLLaVAConfig.self, from: data, file: "config.json")
+                if config.problems().isEmpty {
+                    try MemoryBudget.check(float32Bytes: TinyLLaVA.float32Bytes(of: config), what: "the model of config.json",
+                                           limit: 1 << 40)
+                }
+            } catch { failures.append(error) }
+            if failures.count == 2 { throw FuzzRejection(failures.map { "\($0)" }.joined(separator: " | ")) }
+        })
+
+    // MARK: tokenizer.json
+
+    static let tokenizerJSON = FuzzTarget(
+        name: "tokenizer-json", summary: "tokenizer.json: byte-level BPE (HFTokenizer) and word-level (tiny-llava WordTokenizer), then encoding and decoding a short text",
+        dictionary: ["\"model\"", "\"vocab\"", "\"merges\"", "\"added_tokens\"", "\"pre_tokenizer\"", "\"pretokenizers\"",
+                     "\"normalizer\"", "\"decoder\"", "\"decoders\"", "\"type\"", "\"content\"", "\"id\"", "\"special\"",
+                     "\"normalized\"", "\"Regex\"", "\"String\"", "\"behavior\"", "\"Isolated\"", "\"MergedWithPrevious\"",
+                     "\"Removed\"", "\"individual_digits\"", "\"use_regex\"", "\"add_prefix_space\"", "\"ignore_merges\"",
+                     "\"single_word\"", "\"lstrip\"", "\"rstrip\"", "\"Ġ\"", "\"Ċ\"", "16777215", "16777216", "\"WordLevel\"",
+                     "\"<pad>\"", "\"<image>\""],
+        builtInSeeds: { [Array(ByteLevelTokenizerFile.data())] },
+        mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
+        run: { bytes in
+            // Both readers of tokenizer.json: byte-level BPE (Hugging Face models) and word-level (tiny-llava).
+            if let words = try? WordTokenizer.parse(Data(bytes)) {
+                _ = words.decode(words.encode("the red <image> square 12") + [-1, Int32.max])
+            }
+            let tokenizer = try HFTokenizer(json: Data(bytes))
+            let ids = tokenizer.encode("Hello wörld 1234 <|endoftext|> a\tb\n é👍")
+            _ = tokenizer.decode(ids + [-1, Int32.max, 0])
+            _ = tokenizer.tokenText(Int32(tokenizer.vocabularySize - 1))
+        })
+
+    // MARK: adapter_config.json
+
+    static let peftConfig = FuzzTarget(
+        name: "peft-config", summary: "PEFT LoRA adapter_config.json (PEFTAdapter.readConfig)",
+        dictionary: ["\"r\"", "\"lora_alpha\"", "\"lora_dropout\"", "\"peft_type\"", "\"use_rslora\"", "\"rank_pattern\"",
+                     "\"alpha_pattern\"", "\"modules_to_save\"", "\"fan_in_fan_out\"", "\"use_dora\"", "\"bias\"", "\"lora_bias\""],
+        builtInSeeds: { [Array(#"{"peft_type":"LORA","r":4,"lora_alpha":8,"lora_dropout":0.0,"bias":"none"}"#.utf8)] },
+        mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
+        run: { bytes in
+            let settings = try PEFTAdapter.readConfig(Data(bytes), directory: "<fuzz>")
+            _ = LoRAConfiguration(rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout,
+                                  rankStabilized: settings.rankStabilized).scaling
+        })
+
+    // MARK: JSON Lines benchmarks
+
+    static let jsonl = FuzzTarget(
+        name: "jsonl", summary: "JSON Lines benchmark files (JSONLBenchmark), images resolved beside the file",
+        dictionary: ["\"prompt\"", "\"answer\"", "\"image\"", "\"split\"", "\"options\"", "\"id\"", "<image>", "\n", "\r\n",
+                     "\"red.ppm\"", "\"blue.png\"", "\"/dev/zero\"", "\"/dev/urandom\"", "\"/proc/self/maps\"", "\".\"", "\"/\""],
+        builtInSeeds: { [Array("{\"prompt\":\"2+2?\",\"answer\":4,\"split\":\"train\"}\n{\"prompt\":\"<image>\\nColor?\",\"answer\":\"red\",\"image\":\"red.ppm\"}\n".utf8)] },
+        mutate: { mutator, input, other in
+            mutator.chance(0.8) ? mutator.mutateJSON(input, other: other) : mutator.mutateBytes(input, other: other)
+        },
+        run: { bytes in
+            for scoring in [JSONLBenchmark.Scoring.normalized, .multipleChoice, .numeric] {
+                guard let benchmark = try? JSONLBenchmark(contents: Data(bytes), file: FuzzFiles.jsonlFile, scoring: scoring,
+                                                          imageLimits: ImageLimits(maxPixels: 1 << 16, maxSide: 1024)) else { continue }
+                for split in [Split.train, .eval] where benchmark.availableCount(split) > 0 {
+                    for example in try benchmark.examples(split, count: 3, seed: 1) {
+                        _ = benchmark.score(prediction: example.answer, example: example)
+                        _ = benchmark.score(prediction: "B", example: example)
+                    }
+                }
+                return
+            }
+            _ = try JSONLBenchmark(contents: Data(bytes), file: FuzzFiles.jsonlFile)
+        })
+
+    // MARK: Images
+
+    static let image = FuzzTarget(
+        name: "image", summary: "PNG (with inflate) and PPM P6/P3 images (ImageFile.decode)",
+        dictionary: ["IHDR", "IDAT", "IEND", "PLTE", "tEXt", "P6", "P3", "255", "65535", "#", "\n"],
+        builtInSeeds: { [PNG.encode(Image(width: 3, height: 2, pixels: [UInt8](repeating: 200, count: 18))),
+                         PPM.encode(Image(width: 2, height: 2, pixels: [UInt8](repeating: 9, count: 12)))] },
+        mutate: { mutator, input, other in
+            var out = mutator.mutateBytes(input, other: other)
+            // Most mutations of a PNG would only ever test the CRC check: repair the CRCs most of the time.
+            if out.starts(with: PNG.signature) && mutator.chance(0.85) { PNGFuzzing.repairChunkCRCs(&out) }
+            return out
+        },
+        run: { bytes in
+            let image = try ImageFile.decode(bytes, limits: ImageLimits(maxPixels: 1 << 20, maxSide: 1 << 12))
+            precondition(image.pixels.count == image.width * image.height * 3, "decoded image has the wrong pixel count")
+        })
+
+    // MARK: Command line
+
+    static let commandLine = FuzzTarget(
+        name: "cli", summary: "skilltune command-line arguments (command lookup, option parsing, every typed accessor, study options)",
+        dictionary: CommandLineFuzzing.dictionary,
+        builtInSeeds: { [CommandLineFuzzing.encode(["compare", "--strategies", "lora", "--preset", "quick", "--seed", "1"])] },
+        mutate: { mutator, input, other in CommandLineFuzzing.mutate(&mutator, input, other) },
+        run: { bytes in try CommandLineFuzzing.run(CommandLineFuzzing.decode(bytes)) })
+}
+
+/// A refusal that is not itself an error type of the parser (several parsers tried, all refused).
+struct FuzzRejection: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Files some targets need on disk (the images a JSON Lines file refers to).
+enum FuzzFiles {
+    static let directory: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-fuzz-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let red = Image(width: 2, height: 2, pixels: [UInt8](repeating: 0, count: 12).enumerated().map { $0.offset % 3 == 0 ? 255 : 0 })
+        try? Data(PPM.encode(red)).write(to: dir.appendingPathComponent("red.ppm"))
+        try? Data(PNG.encode(red)).write(to: dir.appendingPathComponent("blue.png"))
+        return dir
+    }()
+    static var jsonlFile: URL { directory.appendingPathComponent("bench.jsonl") }
+}
+
+enum SafeTensorsFuzzing {
+    /// The JSON header and the data after it, when the length prefix is sane.
+    static func split(_ bytes: [UInt8]) -> (header: [UInt8], data: [UInt8])? {
+        guard bytes.count >= 8 else { return nil }
+        var length: UInt64 = 0
+        for k in 0..<8 { length |= UInt64(bytes[k]) << UInt64(8 * k) }
+        guard length <= UInt64(bytes.count - 8) else { return nil }
+        let end = 8 + Int(length)
+        return (Array(bytes[8..<end]), Array(bytes[end...]))
+    }
+
+    static func assemble(_ header: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        let n = UInt64(header.count)
+        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> UInt64(8 * k))) }
+        return out + header + data
+    }
+}
+
+enum PNGFuzzing {
+    /// Rewrites the CRC of every whole chunk so that mutated chunk data reaches the decoder behind the check.
+    static func repairChunkCRCs(_ bytes: inout [UInt8]) {
+        var position = 8
+        while position + 12 <= bytes.count {
+            let length = Int(UInt32(bytes[position]) << 24 | UInt32(bytes[position + 1]) << 16
+                             | UInt32(bytes[position + 2]) << 8 | UInt32(bytes[position + 3]))
+            guard length <= bytes.count - position - 12 else { return }
+            let crc = Checksum.crc32(bytes[(position + 4)..<(position + 8 + length)])
+            let at = position + 8 + length
+            bytes[at] = UInt8(crc >> 24); bytes[at + 1] = UInt8((crc >> 16) & 0xFF)
+            bytes[at + 2] = UInt8((crc >> 8) & 0xFF); bytes[at + 3] = UInt8(crc & 0xFF)
+            position += 12 + length
+        }
+    }
+}
