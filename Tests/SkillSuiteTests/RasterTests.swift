@@ -1,5 +1,5 @@
 import Kernel
-@testable import SkillSuite
+import SkillSuite
 import XCTest
 
 final class RasterTests: XCTestCase {
