@@ -150,7 +150,7 @@ final class GemmTests: XCTestCase {
     /// the same bits as the simple path's dot products.
     func testSmallRowsBitwiseAcrossThreadCountsAndEqualToSimple() {
         var rng = TestRandom(902)
-        for (m, n, k) in [(1, 700, 300), (3, 9, 17), (8, 513, 129), (16, 300, 64), (5, 1, 40)] {
+        for (m, n, k) in [(1, 700, 300), (3, 9, 17), (8, 513, 129), (16, 300, 64), (5, 1, 40), (1, 9000, 300), (8, 4100, 129), (16, 2100, 300)] {
             let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(n * k)).map { _ in rng.next() }
             var results: [[Float]] = []
             for threads in [1, 2, 3] {

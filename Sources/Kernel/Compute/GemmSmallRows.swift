@@ -19,8 +19,10 @@ enum GemmSmallRows {
     static func multiply(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                          b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                          threads: Int) {
-        // About 64k multiply-adds per chunk at least: waking a thread for less costs more than it saves.
-        let chunks = max(1, min(threads, m * n * k / 65_536, n))
+        // At least 2M multiply-adds per chunk: with few rows the product runs at memory speed (each weight
+        // is used m times), and waking a thread (tens of microseconds) must be worth it. Batch-1 decoding
+        // then splits only the largest products (the output head), batch 8 every large linear.
+        let chunks = max(1, min(threads, m * n * k / (1 << 21), n))
         func store(_ sum: Float, _ i: Int, _ j: Int) {
             let cij = c + i * ldc + j
             cij.pointee = beta == 0 ? alpha * sum : beta * cij.pointee + alpha * sum
@@ -33,6 +35,12 @@ enum GemmSmallRows {
                 var i = 0
                 while i < m {
                     let rows = Swift.min(4, m - i)
+                    if rows == 1 {  // a single row: plain dot products (the 4-row block would repeat it 4 times)
+                        store(GemmSimple.dot(a + i * lda, b + j * ldb, count: k), i, j)
+                        store(GemmSimple.dot(a + i * lda, b + (j + 1) * ldb, count: k), i, j + 1)
+                        i += 1
+                        continue
+                    }
                     let sums = dots(a + i * lda, lda: lda, rows: rows, b + j * ldb, ldb: ldb, count: k)
                     for r in 0..<rows {
                         store(sums[r], i + r, j)
