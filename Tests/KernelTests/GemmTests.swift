@@ -1,5 +1,5 @@
 import XCTest
-@testable import Kernel
+import Kernel
 
 /// `Gemm.sgemm` against a naive Double reference, around every tile and block edge of the packed path.
 final class GemmTests: XCTestCase {
@@ -20,15 +20,17 @@ final class GemmTests: XCTestCase {
         let product = referenceMatmul(aDense, bDense, m: m, n: n, k: k, transA: transA, transB: transB)
 
         // The public entry, the simple path, then the packed path with every microkernel.
-        var variants: [(String, GemmMicrokernel?, Gemm.Path)] = [("sgemm", nil, .automatic), ("simple", .selected, .simple)]
-        for kernel in GemmMicrokernel.allCases { variants.append(("packed \(kernel.name)", kernel, .packed)) }
+        var variants: [(String, Int?, GemmTesting.Path)] = [("sgemm", nil, .simple),
+                                                             ("simple", GemmTesting.selectedMicrokernel, .simple)]
+        for (index, name) in GemmTesting.microkernelNames.enumerated() { variants.append(("packed \(name)", index, .packed)) }
+        if !transA && transB { variants.append(("small rows", GemmTesting.selectedMicrokernel, .smallRows)) }
         let tolerance = 2e-5 * Float(k).squareRoot() * max(1, abs(alpha)) + 1e-5
         for (label, kernel, path) in variants {
             var c = c0
             if let kernel {
-                Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
-                              b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads ?? 1,
-                              kernel: kernel, path: path)
+                GemmTesting.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
+                                     b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads ?? 1,
+                                     microkernel: kernel, path: path)
             } else {
                 Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
                            b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
@@ -112,13 +114,13 @@ final class GemmTests: XCTestCase {
             let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(k * n)).map { _ in rng.next() }
             let c0 = (0..<(m * n)).map { _ in rng.next() }
             var results: [(String, [Float])] = []
-            for kernel in GemmMicrokernel.allCases {
+            for (kernel, name) in GemmTesting.microkernelNames.enumerated() {
                 for threads in [1, 2, 3] {
                     var c = c0
-                    Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.75, a: a,
-                                  lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n,
-                                  threads: threads, kernel: kernel, path: .packed)
-                    results.append(("\(kernel.name), \(threads) threads", c))
+                    GemmTesting.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.75, a: a,
+                                         lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n,
+                                         threads: threads, microkernel: kernel, path: .packed)
+                    results.append(("\(name), \(threads) threads", c))
                 }
             }
             for (label, c) in results.dropFirst() {
@@ -131,31 +133,39 @@ final class GemmTests: XCTestCase {
     func testMicrokernelsAgreeBitwise() {
         var rng = TestRandom(901)
         let kc = 37
-        let a = (0..<(GemmMicrokernel.rows * kc)).map { _ in rng.next() }
+        let a = (0..<(6 * kc)).map { _ in rng.next() }
         let b = (0..<(64 * kc)).map { _ in rng.next() }
-        let c0 = (0..<(GemmMicrokernel.rows * 64)).map { _ in rng.next() }
+        let c0 = (0..<(6 * 64)).map { _ in rng.next() }
         var results: [[Float]] = []
-        for kernel in GemmMicrokernel.allCases {
-            // Repack B for this kernel's panel width (into an aligned buffer, as sgemm does), then run every panel.
-            let packed = UnsafeMutableRawPointer.allocate(byteCount: 64 * kc * 4, alignment: 64)
-                .bindMemory(to: Float.self, capacity: 64 * kc)
-            defer { packed.deallocate() }
+        for kernel in GemmTesting.microkernelNames.indices {
             var c = c0
-            b.withUnsafeBufferPointer { bp in
-                GemmPacking.packB(transB: false, b: bp.baseAddress!, ldb: 64, depth: 0..<kc, columns: 0..<64,
-                                  width: kernel.width, into: packed)
-            }
-            a.withUnsafeBufferPointer { ap in
-                c.withUnsafeMutableBufferPointer { cp in
-                    for j in stride(from: 0, to: 64, by: kernel.width) {
-                        kernel.run(kc: kc, a: GemmPanelA(start: ap.baseAddress!, rowStride: 1, stepStride: 6), b: packed + j * kc, c: cp.baseAddress! + j,
-                                   ldc: 64, alpha: 0.75, beta: 0.5)
-                    }
-                }
-            }
+            GemmTesting.runMicrokernel(kernel, kc: kc, a: a, b: b, c: &c, ldc: 64, alpha: 0.75, beta: 0.5)
             results.append(c)
         }
         XCTAssertEqual(results[0], results[1])
         XCTAssertEqual(results[0], results[2])
+    }
+
+    /// The small-rows path (decoding) splits columns over threads: the same bits for any thread count, and
+    /// the same bits as the simple path's dot products.
+    func testSmallRowsBitwiseAcrossThreadCountsAndEqualToSimple() {
+        var rng = TestRandom(902)
+        for (m, n, k) in [(1, 700, 300), (3, 9, 17), (8, 513, 129), (16, 300, 64), (5, 1, 40), (1, 9000, 300), (8, 4100, 129), (16, 2100, 300)] {
+            let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(n * k)).map { _ in rng.next() }
+            var results: [[Float]] = []
+            for threads in [1, 2, 3] {
+                var c = [Float](repeating: .nan, count: m * n)
+                GemmTesting.multiply(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
+                                     c: &c, ldc: n, threads: threads, microkernel: GemmTesting.selectedMicrokernel,
+                                     path: .smallRows)
+                results.append(c)
+            }
+            XCTAssertEqual(results[0], results[1], "m=\(m) n=\(n) k=\(k)")
+            XCTAssertEqual(results[0], results[2], "m=\(m) n=\(n) k=\(k)")
+            var simple = [Float](repeating: 0, count: m * n)
+            GemmTesting.multiply(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
+                                 c: &simple, ldc: n, threads: 1, microkernel: GemmTesting.selectedMicrokernel, path: .simple)
+            XCTAssertEqual(simple, results[0], "m=\(m) n=\(n) k=\(k)")
+        }
     }
 }

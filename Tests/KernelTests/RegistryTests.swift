@@ -1,6 +1,6 @@
 import Dispatch
 import XCTest
-@testable import Kernel
+import Kernel
 
 final class RegistryTests: XCTestCase {
     typealias Maker = (Int) -> String

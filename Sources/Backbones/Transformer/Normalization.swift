@@ -35,7 +35,7 @@ public final class LayerNorm: Module, UnaryLayer {
 public func initializeLikeHF(_ module: Module, std: Float = 0.02, generator: inout RandomGenerator) {
     for (name, t) in module.namedParameters() {
         if t.rank >= 2 {
-            for i in 0..<t.count { t.data[i] = generator.normal() * std }
+            generator.fillNormal(t.data, count: t.count, scale: std)  // = normal() * std for each, in order
         } else if name.hasSuffix(".bias") {
             t.storage.zero()
         }

@@ -157,6 +157,6 @@ public enum SkillTuneCommands {
     public static func all(_ registries: SkillTuneRegistries) -> [Command] {
         [compare(registries), run(registries), pretrain(registries), eval(registries), list(registries), show(registries),
          probeCountingBias(registries), probeLayerShift(registries)] + ModelCommands.all(registries: registries)
-            + [benchKernels(), EvalBenchmark.command(), benchNNOps(), FuzzCommand.command()]
+            + [benchKernels(), EvalBenchmark.command(), benchNNOps(), TrainBenchmark.command(registries), FuzzCommand.command()]
     }
 }

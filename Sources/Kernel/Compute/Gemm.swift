@@ -17,7 +17,8 @@ import Dispatch
 /// register-blocked microkernel (`GemmMicrokernel`) computes every 6-row x `width`-column tile of C,
 /// reading A in place through strides (either layout). All four transpose variants run at about the same
 /// speed. Packing and tiles are shared between threads. Tiny and single-row products take plain loops
-/// instead (`GemmSimple`), where packing would not pay.
+/// instead (`GemmSimple`), where packing would not pay, and a few rows times a transposed B (decoding) take
+/// row-by-row dot products split over the threads (`GemmSmallRows`).
 ///
 /// For speed build with `-Xswiftc -target-cpu -Xswiftc native`; the baseline x86-64 build is correct
 /// but several times slower.
@@ -75,6 +76,11 @@ public enum Gemm {
     ) {
         if k == 0 {
             scale(c: c, ldc: ldc, m: m, n: n, by: beta)
+            return
+        }
+        if path == .automatic && GemmSmallRows.applies(transA: transA, transB: transB, m: m) {
+            GemmSmallRows.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                                   c: c, ldc: ldc, threads: threads)
             return
         }
         if path == .simple || (path == .automatic && prefersSimple(transA: transA, transB: transB, m: m, n: n, k: k, ldb: ldb)) {

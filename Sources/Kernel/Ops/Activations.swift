@@ -86,7 +86,7 @@ public func gelu(_ x: Tensor, approximation: GELUApproximation = .erf) -> Tensor
 /// (`down_proj(swiglu(gate_proj(x), up_proj(x)))`). `gate` and `up` must have the same shape.
 public func swiglu(_ gate: Tensor, _ up: Tensor) -> Tensor {
     precondition(gate.shape == up.shape, "swiglu: gate \(gate.shape) and up \(up.shape) must have the same shape")
-    let out = Tensor(zeros: gate.shape)
+    let out = Tensor(uninitialized: gate.shape)
     let n = gate.count
     let pg = gate.data, pu = up.data, po = out.data
     Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
@@ -96,24 +96,37 @@ public func swiglu(_ gate: Tensor, _ up: Tensor) -> Tensor {
         }
     }
     Autograd.record(out, inputs: [gate, up], op: "swiglu") { dy in
-        let gateGrad = gate.requiresGrad ? gate.gradStorage() : nil
-        let upGrad = up.requiresGrad ? up.gradStorage() : nil
+        // New gradients are written; existing ones added to (an add of 0 would give the same bits).
+        let gateGrad = gate.requiresGrad ? gate.gradStorageForUpdate() : nil
+        let upGrad = up.requiresGrad ? up.gradStorageForUpdate() : nil
+        let addGate = gateGrad?.accumulate ?? false, addUp = upGrad?.accumulate ?? false
         Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
-            if let dGate = gateGrad, let dUp = upGrad {
-                for i in r {
-                    let g = pg[i], s = FastMath.sigmoid(g), d = dy[i]
-                    dGate[i] += d * pu[i] * (s * (1 + g * (1 - s)))
-                    dUp[i] += d * (g * s)
+            if let dGate = gateGrad?.pointer, let dUp = upGrad?.pointer {
+                if !addGate && !addUp {
+                    for i in r {
+                        let g = pg[i], s = FastMath.sigmoid(g), d = dy[i]
+                        dGate[i] = d * pu[i] * (s * (1 + g * (1 - s)))
+                        dUp[i] = d * (g * s)
+                    }
+                } else {
+                    for i in r {
+                        let g = pg[i], s = FastMath.sigmoid(g), d = dy[i]
+                        let gateTerm = d * pu[i] * (s * (1 + g * (1 - s))), upTerm = d * (g * s)
+                        dGate[i] = addGate ? dGate[i] + gateTerm : gateTerm
+                        dUp[i] = addUp ? dUp[i] + upTerm : upTerm
+                    }
                 }
-            } else if let dGate = gateGrad {
+            } else if let dGate = gateGrad?.pointer {
                 for i in r {
                     let g = pg[i], s = FastMath.sigmoid(g)
-                    dGate[i] += dy[i] * pu[i] * (s * (1 + g * (1 - s)))
+                    let term = dy[i] * pu[i] * (s * (1 + g * (1 - s)))
+                    dGate[i] = addGate ? dGate[i] + term : term
                 }
-            } else if let dUp = upGrad {
+            } else if let dUp = upGrad?.pointer {
                 for i in r {
                     let g = pg[i]
-                    dUp[i] += dy[i] * (g * FastMath.sigmoid(g))
+                    let term = dy[i] * (g * FastMath.sigmoid(g))
+                    dUp[i] = addUp ? dUp[i] + term : term
                 }
             }
         }

@@ -28,7 +28,7 @@ protocol BinaryElementKernel {
 
 /// y[i] = kernel.value(x[i]), differentiable.
 func mapElements<K: UnaryElementKernel>(_ x: Tensor, _ kernel: K, op: String) -> Tensor {
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     let n = x.count
     let source = x.data, destination = out.data
     Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
@@ -38,10 +38,14 @@ func mapElements<K: UnaryElementKernel>(_ x: Tensor, _ kernel: K, op: String) ->
     // Keep the output's storage rather than the tensor: the tensor owns this closure (no cycle).
     let keptOutput: Storage? = K.derivativeNeedsOutput ? out.storage : nil
     Autograd.record(out, inputs: [x], op: op) { g in
-        let gx = x.gradStorage(), xs = x.data
-        let ys = keptOutput?.pointer ?? xs
+        let (gx, accumulate) = x.gradStorageForUpdate()
+        let xs = x.data, ys = keptOutput?.pointer ?? xs
         Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
-            for i in r { gx[i] += g[i] * kernel.derivative(xs[i], ys[i]) }
+            if accumulate {
+                for i in r { gx[i] += g[i] * kernel.derivative(xs[i], ys[i]) }
+            } else {
+                for i in r { gx[i] = g[i] * kernel.derivative(xs[i], ys[i]) }
+            }
         }
     }
     return out
@@ -51,7 +55,7 @@ func mapElements<K: UnaryElementKernel>(_ x: Tensor, _ kernel: K, op: String) ->
 /// dimensions along which it was broadcast.
 func mapBroadcast<K: BinaryElementKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K.Type, op: String) -> Tensor {
     let plan = BroadcastPlan(a.shape, b.shape, op: op)
-    let out = Tensor(zeros: plan.outShape)
+    let out = Tensor(uninitialized: plan.outShape)  // every row is written
     let pa = a.data, pb = b.data, po = out.data
     let sa = plan.innerStrideA, sb = plan.innerStrideB
     plan.forEachRow { start, n, offsetA, offsetB in
@@ -71,12 +75,14 @@ func mapBroadcast<K: BinaryElementKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K.
     }
     Autograd.record(out, inputs: [a, b], op: op) { g in
         if a.requiresGrad {
-            accumulateBroadcastGradient(GradientOfA<K>.self, plan, into: a.gradStorage(), count: a.count,
-                                        a: pa, b: pb, g: g)
+            let (target, accumulate) = broadcastGradientTarget(a, plan)
+            accumulateBroadcastGradient(GradientOfA<K>.self, plan, into: target, accumulate: accumulate,
+                                        count: a.count, a: pa, b: pb, g: g)
         }
         if b.requiresGrad {
-            accumulateBroadcastGradient(GradientOfB<K>.self, plan, into: b.gradStorage(), count: b.count,
-                                        a: pa, b: pb, g: g)
+            let (target, accumulate) = broadcastGradientTarget(b, plan)
+            accumulateBroadcastGradient(GradientOfB<K>.self, plan, into: target, accumulate: accumulate,
+                                        count: b.count, a: pa, b: pb, g: g)
         }
     }
     return out
@@ -99,9 +105,16 @@ enum GradientOfB<K: BinaryElementKernel>: BroadcastGradientSide {
     @inline(__always) static func gradient(_ a: Float, _ b: Float, _ g: Float) -> Float { K.gradientB(a, b, g) }
 }
 
-/// target += S.gradient(a, b, g), summed over the broadcast dimensions of the target operand.
+/// The gradient buffer of an operand: one that was not broadcast gets each element from exactly one output
+/// element, so a new buffer is written, not zero-filled (accumulate false); a broadcast one is summed into.
+private func broadcastGradientTarget(_ t: Tensor, _ plan: BroadcastPlan) -> (UnsafeMutablePointer<Float>, Bool) {
+    t.count == plan.outCount ? t.gradStorageForUpdate() : (t.gradStorage(), true)
+}
+
+/// target += S.gradient(a, b, g) (or = when not `accumulate`, only for a target as large as the output),
+/// summed over the broadcast dimensions of the target operand.
 private func accumulateBroadcastGradient<S: BroadcastGradientSide>(
-    _ side: S.Type, _ plan: BroadcastPlan, into target: UnsafeMutablePointer<Float>, count: Int,
+    _ side: S.Type, _ plan: BroadcastPlan, into target: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int,
     a: UnsafePointer<Float>, b: UnsafePointer<Float>, g: UnsafePointer<Float>
 ) {
     let sa = plan.innerStrideA, sb = plan.innerStrideB
@@ -115,7 +128,17 @@ private func accumulateBroadcastGradient<S: BroadcastGradientSide>(
         if st == 0 {
             var sum: Float = 0
             for j in 0..<n { sum += S.gradient(ra[j * sa], rb[j * sb], rg[j]) }
-            t[0] += sum
+            t[0] = accumulate ? t[0] + sum : sum  // not accumulating only when one element feeds t[0]
+        } else if !accumulate {
+            if sa == 1 && sb == 1 {
+                for j in 0..<n { t[j] = S.gradient(ra[j], rb[j], rg[j]) }
+            } else if sa == 1 {
+                let bv = rb[0]
+                for j in 0..<n { t[j] = S.gradient(ra[j], bv, rg[j]) }
+            } else {
+                let av = ra[0]
+                for j in 0..<n { t[j] = S.gradient(av, rb[j], rg[j]) }
+            }
         } else if sa == 1 && sb == 1 {
             for j in 0..<n { t[j] += S.gradient(ra[j], rb[j], rg[j]) }
         } else if sa == 1 {

@@ -12,7 +12,7 @@ public func embedding(_ weight: Tensor, ids: [Int32]) -> Tensor {
         preconditionFailure(
             "embedding: id \(id) at position \(i) is out of range 0..<\(vocabulary) for weight \(weight.shape)")
     }
-    let out = Tensor(zeros: [ids.count, width])
+    let out = Tensor(uninitialized: [ids.count, width])  // every row is copied in
     ids.withUnsafeBufferPointer { idx in
         gatherRows(from: weight.data, width: width, indices: idx, into: out.data)
     }

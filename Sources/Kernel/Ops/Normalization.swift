@@ -14,7 +14,7 @@
 /// - Returns: [..., D].
 public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float = 1e-6) -> Tensor {
     let (rows, d) = normalizationRows(x, weight: weight, bias: nil, op: "rmsNorm")
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     let recording = Autograd.needsGrad([x, weight])
     let inverseRMS = Storage(count: recording ? rows : 0)
     let xs = x.data, ws = weight.data, ys = out.data, saved = inverseRMS.pointer
@@ -28,11 +28,15 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float = 1e-6) -> Tensor {
         let inv = inverseRMS.pointer
         if x.requiresGrad {
             // dx = inv * w * g - x * inv^3 / D * sum(g * w * x)
-            let dX = x.gradStorage()
+            let (dX, accumulate) = x.gradStorageForUpdate()
             RowKernels.forEachRow(rows, width: d) { r in
                 let xr = xs + r * d, gr = dY + r * d, dr = dX + r * d, ir = inv[r]
                 let c = RowKernels.dot3(gr, ws, xr, d) * ir * ir * ir / Float(d)
-                for j in 0..<d { dr[j] = dr[j] + ir * ws[j] * gr[j] - xr[j] * c }
+                if accumulate {
+                    for j in 0..<d { dr[j] = dr[j] + ir * ws[j] * gr[j] - xr[j] * c }
+                } else {
+                    for j in 0..<d { dr[j] = ir * ws[j] * gr[j] - xr[j] * c }
+                }
             }
         }
         if weight.requiresGrad {  // dw = sum over rows of g * x * inv

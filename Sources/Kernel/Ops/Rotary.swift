@@ -27,12 +27,13 @@ public func applyRotary(_ x: Tensor, positions: [Int], theta: Float) -> Tensor {
     let maxPosition = positions.max() ?? 0
     precondition(positions.allSatisfy { $0 >= 0 }, "applyRotary: positions must be >= 0")
     let table = RotaryTable.shared(headDim: dh, theta: theta, covering: maxPosition)
-    let out = Tensor(zeros: x.shape)
+    let out = Tensor(uninitialized: x.shape)
     let half = dh / 2, rowWidth = h * dh
 
     /// Writes every head of every token of `src` rotated by +angle into `dst`, or, with `inverse` (backward),
-    /// adds it rotated by -angle into `dst`.
-    func rotate(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, inverse: Bool) {
+    /// rotated by -angle, added into `dst` when `accumulate`.
+    func rotate(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, inverse: Bool,
+                accumulate: Bool = false) {
         let cosTable = table.cos.pointer, sinTable = table.sin.pointer  // `table` stays alive with this function
         positions.withUnsafeBufferPointer { pos in
             RowKernels.forEachRow(b * t, width: rowWidth) { token in
@@ -40,7 +41,13 @@ public func applyRotary(_ x: Tensor, positions: [Int], theta: Float) -> Tensor {
                 let c = cosTable + p * half, s = sinTable + p * half
                 for head in 0..<h {
                     let xr = src + token * rowWidth + head * dh, yr = dst + token * rowWidth + head * dh
-                    if inverse {  // (g1 c + g2 s, g2 c - g1 s), added into the gradient
+                    if inverse && !accumulate {  // (g1 c + g2 s, g2 c - g1 s)
+                        for j in 0..<half {
+                            let x1 = xr[j], x2 = xr[j + half]
+                            yr[j] = x1 * c[j] + x2 * s[j]
+                            yr[j + half] = x2 * c[j] - x1 * s[j]
+                        }
+                    } else if inverse {  // the same, added into the gradient
                         for j in 0..<half {
                             let x1 = xr[j], x2 = xr[j + half]
                             yr[j] = yr[j] + (x1 * c[j] + x2 * s[j])
@@ -60,7 +67,8 @@ public func applyRotary(_ x: Tensor, positions: [Int], theta: Float) -> Tensor {
 
     rotate(x.data, out.data, inverse: false)
     Autograd.record(out, inputs: [x], op: "applyRotary") { dY in
-        rotate(dY, x.gradStorage(), inverse: true)
+        let (dX, accumulate) = x.gradStorageForUpdate()
+        rotate(dY, dX, inverse: true, accumulate: accumulate)
     }
     return out
 }

@@ -7,7 +7,7 @@ extension Tensor {
         let resolved = resolvedShape(newShape)
         let view = Tensor(shape: resolved, storage: storage)
         let n = count
-        Autograd.record(view, inputs: [self], op: "reshape") { [self] g in
+        Autograd.recordView(view, of: self, op: "reshape") { [self] g in
             let gx = gradStorage()
             Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
                 for i in r { gx[i] += g[i] }

@@ -40,6 +40,19 @@ public enum Autograd {
         output.requiresGrad = true
         output.gradFn = GradFn(op: op, inputs: inputs, backward: backward)
     }
+
+    /// Records that `output` is a view of `input`'s values (same element count and order, e.g. a reshape).
+    /// In backward the gradient is handed over without copying when `input` has none yet (the buffer becomes
+    /// the input's gradient); otherwise `backward` adds it as usual.
+    public static func recordView(
+        _ output: Tensor, of input: Tensor, op: String,
+        backward: @escaping (_ gradOutput: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        precondition(output.count == input.count, "recordView: \(op) output \(output.shape) is not a view of \(input.shape)")
+        guard needsGrad([input]) else { return }
+        output.requiresGrad = true
+        output.gradFn = GradFn(op: op, inputs: [input], backward: backward, isView: true)
+    }
 }
 
 /// One recorded operation: what it read and how to send a gradient back to it.
@@ -47,11 +60,15 @@ final class GradFn {
     let op: String
     var inputs: [Tensor]
     var backward: ((UnsafeMutablePointer<Float>) -> Void)?
+    /// Whether the output is a view of the single input (see `Autograd.recordView`).
+    let isView: Bool
 
-    init(op: String, inputs: [Tensor], backward: @escaping (UnsafeMutablePointer<Float>) -> Void) {
+    init(op: String, inputs: [Tensor], backward: @escaping (UnsafeMutablePointer<Float>) -> Void,
+         isView: Bool = false) {
         self.op = op
         self.inputs = inputs
         self.backward = backward
+        self.isView = isView
     }
 }
 
@@ -72,7 +89,12 @@ extension Tensor {
         for i in 0..<count { g[i] += seed.data[i] }
         for t in order.reversed() {
             guard let fn = t.gradFn, let grad = t.grad else { continue }
-            fn.backward?(grad.data)
+            if fn.isView, let input = fn.inputs.first, input.grad == nil {
+                // Hand the buffer over: t's gradient is complete and t drops it just below.
+                input.grad = Tensor(shape: input.shape, storage: grad.storage)
+            } else {
+                fn.backward?(grad.data)
+            }
             // Free the graph as we go: intermediate activations and their gradients are released.
             fn.backward = nil
             fn.inputs = []

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A contiguous, 64-byte aligned buffer of `Float`s, owned by one or more tensors (views share it).
 ///
 /// Kernels read and write it through `pointer`; nothing here is bounds-checked, so callers keep to `count`.
@@ -6,14 +10,39 @@ public final class Storage {
     public let count: Int
 
     /// Allocates `count` floats, zero-filled.
-    public init(count: Int) {
+    public convenience init(count: Int) {
+        self.init(uninitializedCount: count)
+        pointer.update(repeating: 0, count: max(count, 1))
+    }
+
+    /// Allocates `count` floats without setting them: for outputs that a kernel overwrites entirely (the
+    /// values are whatever the memory held; reading one before writing it is a bug).
+    public init(uninitializedCount count: Int) {
         precondition(count >= 0, "Storage count must be non-negative, got \(count)")
+        _ = Storage.allocatorTuned
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
     }
+
+    /// A training step allocates and frees the same few-hundred-kilobyte buffers over and over. glibc serves
+    /// blocks above its mmap threshold (128 KB at first) with fresh `mmap`s and gives freed heap tops back to
+    /// the kernel, so every step page-faults its activations in again (a few percent of a step). Raising
+    /// both thresholds keeps freed blocks in the heap for reuse; peak memory is unchanged (the heap only
+    /// holds what was once live at the same time). Done once, before the first storage; nothing on macOS.
+    private static let allocatorTuned: Bool = {
+        #if canImport(Glibc)
+        // mallopt is not in Swift's Glibc module (malloc.h); look it up. M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        if let symbol = dlsym(nil, "mallopt") {
+            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+            _ = mallopt(-3, 512 << 20)
+            _ = mallopt(-1, 1024 << 20)
+        }
+        #endif
+        return true
+    }()
 
     /// Allocates and copies `values`.
     public convenience init(_ values: [Float]) {
@@ -30,7 +59,7 @@ public final class Storage {
 
     /// A new storage holding the same values.
     public func copy() -> Storage {
-        let s = Storage(count: count)
+        let s = Storage(uninitializedCount: count)
         s.pointer.update(from: pointer, count: count)
         return s
     }

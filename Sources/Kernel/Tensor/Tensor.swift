@@ -38,6 +38,12 @@ public final class Tensor {
         self.init(shape: shape, storage: Storage(count: Tensor.elementCount(shape)), requiresGrad: requiresGrad)
     }
 
+    /// A tensor whose values are not set: for op outputs that a kernel overwrites entirely.
+    public convenience init(uninitialized shape: [Int], requiresGrad: Bool = false) {
+        self.init(shape: shape, storage: Storage(uninitializedCount: Tensor.elementCount(shape)),
+                  requiresGrad: requiresGrad)
+    }
+
     /// A tensor holding `values` (row-major) with the given shape.
     public convenience init(shape: [Int], values: [Float], requiresGrad: Bool = false) {
         precondition(values.count == Tensor.elementCount(shape),
@@ -100,6 +106,16 @@ public final class Tensor {
         let g = Tensor(zeros: shape)
         grad = g
         return g.data
+    }
+
+    /// The gradient buffer for a backward pass that sets every element: `accumulate` is false when the
+    /// gradient did not exist yet (the buffer is new and NOT zeroed: write into it, do not add), true when
+    /// it did (add into it). Saves zero-filling a buffer only to add into it once.
+    public func gradStorageForUpdate() -> (pointer: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if let g = grad { return (g.data, true) }
+        let g = Tensor(uninitialized: shape)
+        grad = g
+        return (g.data, false)
     }
 
     /// Drops the accumulated gradient.

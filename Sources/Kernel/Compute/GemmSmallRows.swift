@@ -1,0 +1,101 @@
+import Dispatch
+
+/// `Gemm.sgemm` for a few rows of A times a transposed B (`C[m, n] = A[m, k] B[n, k]^T` with m small): the
+/// shape of every linear layer while decoding (m = the batch, B = the weight [out, in]).
+///
+/// Packing would copy (and transpose) the whole weight for a handful of rows, which costs more than the
+/// product, so each C element is a dot product of two contiguous rows instead, summed exactly as
+/// `GemmSimple.dot` sums it (so results do not depend on the thread count, and one row gives the bits the
+/// simple path gives), computed for two weight rows and four rows of A at a time. The columns (weight rows) are split
+/// among the threads; each weight row is read from memory once and used for all m rows of A, which stay in
+/// cache.
+enum GemmSmallRows {
+    /// The most rows of A this path takes.
+    static let maximumRows = 16
+
+    /// Whether `Gemm.sgemm` should use this path.
+    static func applies(transA: Bool, transB: Bool, m: Int) -> Bool { !transA && transB && m <= maximumRows }
+
+    static func multiply(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                         threads: Int) {
+        // At least 2M multiply-adds per chunk: with few rows the product runs at memory speed (each weight
+        // is used m times), and waking a thread (tens of microseconds) must be worth it. Batch-1 decoding
+        // then splits only the largest products (the output head), batch 8 every large linear.
+        let chunks = max(1, min(threads, m * n * k / (1 << 21), n))
+        func store(_ sum: Float, _ i: Int, _ j: Int) {
+            let cij = c + i * ldc + j
+            cij.pointee = beta == 0 ? alpha * sum : beta * cij.pointee + alpha * sum
+        }
+        func run(_ columns: Range<Int>) {
+            var j = columns.lowerBound
+            // Two weight rows at a time against up to four rows of A: 8 sums in registers, 6 loads per 8
+            // multiply-adds (a plain dot product needs 2 loads per multiply-add).
+            while j + 2 <= columns.upperBound {
+                var i = 0
+                while i < m {
+                    let rows = Swift.min(4, m - i)
+                    if rows == 1 {  // a single row: plain dot products (the 4-row block would repeat it 4 times)
+                        store(GemmSimple.dot(a + i * lda, b + j * ldb, count: k), i, j)
+                        store(GemmSimple.dot(a + i * lda, b + (j + 1) * ldb, count: k), i, j + 1)
+                        i += 1
+                        continue
+                    }
+                    let sums = dots(a + i * lda, lda: lda, rows: rows, b + j * ldb, ldb: ldb, count: k)
+                    for r in 0..<rows {
+                        store(sums[r], i + r, j)
+                        store(sums[4 + r], i + r, j + 1)
+                    }
+                    i += rows
+                }
+                j += 2
+            }
+            if j < columns.upperBound {
+                for i in 0..<m { store(GemmSimple.dot(a + i * lda, b + j * ldb, count: k), i, j) }
+            }
+        }
+        if chunks == 1 {
+            run(0..<n)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                run(n * chunk / chunks ..< n * (chunk + 1) / chunks)
+            }
+        }
+    }
+
+    /// The dot products of `rows` (1...4) rows of A with two rows of B, each summed exactly as
+    /// `GemmSimple.dot` sums one (16 lanes, the same reduction tree, then the tail in order), so every element
+    /// has the bits the simple path gives it. Result: [A row r with B row 0 at r, with B row 1 at 4 + r].
+    @inline(__always)
+    static func dots(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                     count: Int) -> SIMD8<Float> {
+        typealias V = SIMD16<Float>
+        let a0 = a, a1 = a + Swift.min(1, rows - 1) * lda
+        let a2 = a + Swift.min(2, rows - 1) * lda, a3 = a + Swift.min(3, rows - 1) * lda
+        let b0 = b, b1 = b + ldb
+        var s00 = V(), s10 = V(), s20 = V(), s30 = V(), s01 = V(), s11 = V(), s21 = V(), s31 = V()
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var p = 0
+        while p + 16 <= count {
+            let x0 = load(a0 + p), x1 = load(a1 + p), x2 = load(a2 + p), x3 = load(a3 + p)
+            let y0 = load(b0 + p), y1 = load(b1 + p)
+            s00 = s00 + x0 * y0; s10 = s10 + x1 * y0; s20 = s20 + x2 * y0; s30 = s30 + x3 * y0
+            s01 = s01 + x0 * y1; s11 = s11 + x1 * y1; s21 = s21 + x2 * y1; s31 = s31 + x3 * y1
+            p += 16
+        }
+        @inline(__always) func finish(_ partial: V, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+            let eight = partial.lowHalf + partial.highHalf
+            let four = eight.lowHalf + eight.highHalf
+            let two = four.lowHalf + four.highHalf
+            var sum = two[0] + two[1]
+            var q = p
+            while q < count {
+                sum = sum + x[q] * y[q]
+                q += 1
+            }
+            return sum
+        }
+        return SIMD8(finish(s00, a0, b0), finish(s10, a1, b0), finish(s20, a2, b0), finish(s30, a3, b0),
+                     finish(s01, a0, b1), finish(s11, a1, b1), finish(s21, a2, b1), finish(s31, a3, b1))
+    }
+}
