@@ -58,4 +58,17 @@ final class ArgumentsTests: XCTestCase {
         XCTAssertEqual(tool.run(["probe", "layer-shift", "--bogus"]), 2)
         XCTAssertEqual(tool.run(["--help"]), 0)
     }
+
+    func testGroupWordListsItsCommands() {
+        let tool = CommandLineTool(name: "t", summary: "test", commands: [
+            Command(name: "bench kernels", summary: "k", options: []) { _ in },
+            Command(name: "bench train", summary: "tr", options: []) { _ in },
+        ])
+        XCTAssertEqual(tool.groupHelp("bench", tool.commands),
+                       "USAGE: t bench <command> [options]\n\nCOMMANDS:\n  bench kernels    k\n  bench train      tr\n\n"
+                       + "See 't bench <command> --help' for a command's options.\n")
+        XCTAssertEqual(tool.run(["bench", "--help"]), 0)
+        XCTAssertEqual(tool.run(["bench"]), 0)
+        XCTAssertEqual(tool.run(["bench", "bogus"]), 2)
+    }
 }

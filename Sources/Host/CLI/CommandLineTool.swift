@@ -65,6 +65,17 @@ public struct CommandLineTool {
         return out
     }
 
+    /// The commands of one group ("bench kernels", "bench train"...), for `tool bench --help`.
+    public func groupHelp(_ group: String, _ members: [Command]) -> String {
+        var out = "USAGE: \(name) \(group) <command> [options]\n\nCOMMANDS:\n"
+        let width = (members.map(\.name.count).max() ?? 0) + 4
+        for c in members {
+            out += "  " + c.name.padding(toLength: width, withPad: " ", startingAt: 0) + c.summary + "\n"
+        }
+        out += "\nSee '\(name) \(group) <command> --help' for a command's options.\n"
+        return out
+    }
+
     /// Finds the command whose words prefix `arguments` (longest match) and the remaining arguments.
     func resolve(_ arguments: [String]) -> (Command, [String])? {
         var best: (Command, Int)?
@@ -93,6 +104,12 @@ public struct CommandLineTool {
             return 0
         }
         guard let (command, rest) = resolve(arguments) else {
+            // A group word ("bench") alone or with --help lists the group's commands.
+            let group = commands.filter { $0.name.hasPrefix(arguments[0] + " ") }
+            if !group.isEmpty && (arguments.count == 1 || ["--help", "-h"].contains(arguments[1])) {
+                print(groupHelp(arguments[0], group), terminator: "")
+                return 0
+            }
             let given = arguments.prefix(2).joined(separator: " ")
             let names = commands.map(\.name)
             var message = "unknown command '\(given)'"
