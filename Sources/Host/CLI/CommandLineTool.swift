@@ -56,24 +56,20 @@ public struct CommandLineTool {
     }
 
     public var help: String {
-        var out = "\(summary)\n\nUSAGE: \(name) <command> [options]\n\nCOMMANDS:\n"
-        let width = (commands.map(\.name.count).max() ?? 0) + 4
-        for c in commands {
-            out += "  " + c.name.padding(toLength: width, withPad: " ", startingAt: 0) + c.summary + "\n"
-        }
-        out += "\nSee '\(name) <command> --help' for a command's options.\n"
-        return out
+        "\(summary)\n\nUSAGE: \(name) <command> [options]\n\n" + Self.commandList(commands)
+            + "\nSee '\(name) <command> --help' for a command's options.\n"
     }
 
     /// The commands of one group ("bench kernels", "bench train"...), for `tool bench --help`.
     public func groupHelp(_ group: String, _ members: [Command]) -> String {
-        var out = "USAGE: \(name) \(group) <command> [options]\n\nCOMMANDS:\n"
+        "USAGE: \(name) \(group) <command> [options]\n\n" + Self.commandList(members)
+            + "\nSee '\(name) \(group) <command> --help' for a command's options.\n"
+    }
+
+    /// "COMMANDS:" and one aligned line per command: its name and summary.
+    static func commandList(_ members: [Command]) -> String {
         let width = (members.map(\.name.count).max() ?? 0) + 4
-        for c in members {
-            out += "  " + c.name.padding(toLength: width, withPad: " ", startingAt: 0) + c.summary + "\n"
-        }
-        out += "\nSee '\(name) \(group) <command> --help' for a command's options.\n"
-        return out
+        return "COMMANDS:\n" + members.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary + "\n" }.joined()
     }
 
     /// Finds the command whose words prefix `arguments` (longest match) and the remaining arguments.
