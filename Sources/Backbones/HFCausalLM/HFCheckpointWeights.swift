@@ -121,12 +121,8 @@ public struct HFCheckpointWeights {
             try entry.file.withRawBytes(ofTensorNamed: name) { bytes in
                 guard let source = bytes.baseAddress else { return }
                 Parallel.forRanges(info.elementCount, minimumPerChunk: 1 << 18) { range in
-                    let from = source + range.lowerBound * dtype.byteSize, to = destination + range.lowerBound
-                    switch dtype {
-                    case .float16: Float16Conversion.widenFloat16(from, count: range.count, into: to)
-                    case .bfloat16: Float16Conversion.widenBFloat16(from, count: range.count, into: to)
-                    default: Self.copyFloat32(from, count: range.count, into: to)
-                    }
+                    dtype.widen(source + range.lowerBound * dtype.byteSize, count: range.count,
+                                into: destination + range.lowerBound)
                 }
             }
         }
@@ -139,16 +135,5 @@ public struct HFCheckpointWeights {
                                     message: "tensor '\(name)' matches no parameter of the model"
                                         + (extra.count > 1 ? " (and \(extra.count - 1) more unexpected tensors)" : ""))
         }
-    }
-
-    /// Little-endian F32 bytes (any alignment) to floats.
-    private static func copyFloat32(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
-        #if _endian(little)
-        UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: 4 * count)
-        #else
-        for i in 0..<count {
-            destination[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-        }
-        #endif
     }
 }

@@ -49,7 +49,7 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
     /// Converts `count` little-endian elements of this type at `source` (any alignment) to Float32 in
     /// `destination`. Integers and Float64 round to the nearest Float32; BOOL gives 0 or 1.
     /// Precondition: `isReadableAsFloat32`.
-    func widen(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
+    public func widen(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
         switch self {
         case .float32:
             #if _endian(little)
