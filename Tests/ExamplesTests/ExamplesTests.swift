@@ -14,6 +14,8 @@ final class ExamplesTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
 
+    override class func tearDown() { try? FileManager.default.removeItem(at: cache) }
+
     /// The directory holding the built products (the test bundle sits beside them).
     var products: URL {
         #if os(macOS)

@@ -8,6 +8,9 @@ import HFTokenizers
 /// A short seeded pass of `skilltune fuzz` over every parser (the long runs are `skilltune fuzz all
 /// --inputs 1000000`), and every input that once crashed a parser, kept under fuzz/regressions/PARSER/.
 final class FuzzTests: XCTestCase {
+    /// The fuzz targets' scratch files (as the fuzz command does when it ends).
+    override class func tearDown() { FuzzFiles.remove() }
+
     static let inputsPerParser = 4000
 
     var corpus: URL { SkillTuneProcess.packageRoot.appendingPathComponent("fuzz/corpus") }

@@ -37,6 +37,7 @@ enum FuzzCommand {
             }()
             let corpus = URL(fileURLWithPath: a.string("corpus")!)
             let seed = UInt64(try a.int("seed", in: 0...Int.max)!)
+            defer { FuzzFiles.remove() }
             for target in targets {
                 var runner = FuzzRunner(target: target, seed: seed, corpus: corpus.appendingPathComponent(target.name))
                 if !a.strings("replay").isEmpty {

@@ -198,17 +198,23 @@ struct FuzzRejection: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Files some targets need on disk (the images a JSON Lines file refers to).
+/// Files some targets need on disk (the images a JSON Lines file refers to), in a directory of this process that
+/// `remove()` deletes when the fuzz command ends (and the next use makes again).
 enum FuzzFiles {
-    static let directory: URL = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-fuzz-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let red = Image(width: 2, height: 2, pixels: [UInt8](repeating: 0, count: 12).enumerated().map { $0.offset % 3 == 0 ? 255 : 0 })
-        try? Data(PPM.encode(red)).write(to: dir.appendingPathComponent("red.ppm"))
-        try? Data(PNG.encode(red)).write(to: dir.appendingPathComponent("blue.png"))
-        return dir
-    }()
-    static var jsonlFile: URL { directory.appendingPathComponent("bench.jsonl") }
+    static let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-fuzz-\(getpid())")
+
+    /// The JSON Lines file name the targets parse against; its images exist beside it.
+    static var jsonlFile: URL {
+        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("blue.png").path) {
+            try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let red = Image(width: 2, height: 2, pixels: [UInt8](repeating: 0, count: 12).enumerated().map { $0.offset % 3 == 0 ? 255 : 0 })
+            try? Data(PPM.encode(red)).write(to: directory.appendingPathComponent("red.ppm"))
+            try? Data(PNG.encode(red)).write(to: directory.appendingPathComponent("blue.png"))
+        }
+        return directory.appendingPathComponent("bench.jsonl")
+    }
+
+    static func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
 enum SafeTensorsFuzzing {
