@@ -46,6 +46,34 @@ final class LossTests: XCTestCase {
         XCTAssertTrue((logits.grad?.array ?? []).allSatisfy { $0 == 0 })
     }
 
+    func testWeightedCrossEntropyMatchesReferenceAndItsGradient() {
+        var rng = TestRandom(65)
+        let (n, v) = (6, 19)
+        let logits = rng.tensor([n, v], scale: 3)
+        let targets: [Int32] = [3, -100, 0, 18, 7, 12]
+        let weights: [Float] = [0.5, 9, 0.25, 0.25, 0, 1.5]  // the ignored row's weight must not count
+        let loss = crossEntropy(logits, targets: targets, rowWeights: weights).item
+        var total = 0.0, weightSum = 0.0
+        for r in 0..<n where targets[r] != -100 {
+            total -= Double(weights[r]) * referenceLogSoftmax(Array(logits.array[r * v..<(r + 1) * v]))[Int(targets[r])]
+            weightSum += Double(weights[r])
+        }
+        XCTAssertEqual(Double(loss), total / weightSum, accuracy: 1e-5)
+        let check = GradientCheck.check([logits]) { crossEntropy($0[0], targets: targets, rowWeights: weights) }
+        XCTAssertTrue(check.passed, "\(check)")
+    }
+
+    func testUnitRowWeightsGiveTheUnweightedLossAndGradientBitForBit() {
+        var rng = TestRandom(66)
+        let a = rng.tensor([5, 23], scale: 3), b = Tensor(shape: a.shape, values: a.array, requiresGrad: true)
+        let targets: [Int32] = [1, -100, 22, 4, 0]
+        let plain = crossEntropy(a, targets: targets), weighted = crossEntropy(b, targets: targets, rowWeights: [1, 1, 1, 1, 1])
+        XCTAssertEqual(plain.item.bitPattern, weighted.item.bitPattern)
+        plain.backward()
+        weighted.backward()
+        XCTAssertEqual(a.grad!.array.map(\.bitPattern), b.grad!.array.map(\.bitPattern))
+    }
+
     func testKLDivergenceMatchesReference() {
         var rng = TestRandom(64)
         let (n, v, temperature) = (5, 40, 2.0)

@@ -10,11 +10,17 @@
 /// "Loss only on answer tokens" is expressed by giving every non-answer position `ignoreIndex`. If every
 /// target is ignored the loss is 0 and the logits get a zero gradient (PyTorch would return NaN).
 /// Backward adds `(softmax(logits[r]) - onehot(targets[r])) * dLoss / count` into each kept row.
+///
+/// With `rowWeights` the loss is the weighted mean `sum_r w_r loss_r / sum_r w_r` over the kept rows (PyTorch's
+/// `reduction="none"` losses weighted and summed, divided by the kept weights' sum); giving each row `1 / (its
+/// sequence's answer tokens)` makes every sequence count the same however long its answer (`answerCrossEntropy`'s
+/// `.perExample`).
 /// - Parameters:
 ///   - logits: [N, V].
 ///   - targets: N class indices in 0..<V, or `ignoreIndex`.
+///   - rowWeights: nil (every kept row weighs 1), or N finite weights >= 0 whose kept sum is > 0.
 /// - Returns: a scalar.
-public func crossEntropy(_ logits: Tensor, targets: [Int32], ignoreIndex: Int32 = -100) -> Tensor {
+public func crossEntropy(_ logits: Tensor, targets: [Int32], rowWeights: [Float]? = nil, ignoreIndex: Int32 = -100) -> Tensor {
     let (rows, v) = lossRows(logits, op: "crossEntropy")
     precondition(targets.count == rows,
                  "crossEntropy: \(targets.count) targets for logits \(logits.shape), expected \(rows)")
@@ -22,26 +28,39 @@ public func crossEntropy(_ logits: Tensor, targets: [Int32], ignoreIndex: Int32 
         precondition(target >= 0 && Int(target) < v,
                      "crossEntropy: target \(target) at row \(r) is outside 0..<\(v) and is not ignoreIndex \(ignoreIndex)")
     }
-    let kept = targets.filter { $0 != ignoreIndex }.count
+    if let rowWeights {
+        precondition(rowWeights.count == rows, "crossEntropy: \(rowWeights.count) row weights for logits \(logits.shape), expected \(rows)")
+        precondition(rowWeights.allSatisfy { $0.isFinite && $0 >= 0 }, "crossEntropy: row weights must be finite and >= 0")
+    }
+    // Each kept row's weight (1 without rowWeights) and their sum, in row order.
+    let weights = (0..<rows).map { targets[$0] == ignoreIndex ? 0 : rowWeights?[$0] ?? 1 }
+    let total = weights.reduce(0.0) { $0 + Double($1) }
+    precondition(rowWeights == nil || total > 0 || !targets.contains { $0 != ignoreIndex },
+                 "crossEntropy: the kept rows' weights sum to 0")
     let logSumExp = Storage(count: rows), rowLoss = Storage(count: rows)
     let x = logits.data, lse = logSumExp.pointer, losses = rowLoss.pointer
     targets.withUnsafeBufferPointer { tp in
-        RowKernels.forEachRow(rows, width: v) { r in
-            guard tp[r] != ignoreIndex else { return }
-            let xr = x + r * v
-            lse[r] = RowKernels.logSumExp(xr, v, scale: 1)
-            losses[r] = lse[r] - xr[Int(tp[r])]
-        }
-    }
-    let out = Tensor(scalar: kept == 0 ? 0 : Float(orderedSum(losses, rows) / Double(kept)))
-    Autograd.record(out, inputs: [logits], op: "crossEntropy") { dOut in
-        guard kept > 0 else { return }
-        let g = dOut[0] / Float(kept), dX = logits.gradStorage(), lse = logSumExp.pointer
-        targets.withUnsafeBufferPointer { tp in
+        weights.withUnsafeBufferPointer { w in
             RowKernels.forEachRow(rows, width: v) { r in
                 guard tp[r] != ignoreIndex else { return }
-                addScaledSoftmax(x + r * v, into: dX + r * v, v, scale: 1, logSumExp: lse[r], factor: g)
-                dX[r * v + Int(tp[r])] -= g
+                let xr = x + r * v
+                lse[r] = RowKernels.logSumExp(xr, v, scale: 1)
+                losses[r] = (lse[r] - xr[Int(tp[r])]) * w[r]
+            }
+        }
+    }
+    let out = Tensor(scalar: total == 0 ? 0 : Float(orderedSum(losses, rows) / total))
+    Autograd.record(out, inputs: [logits], op: "crossEntropy") { dOut in
+        guard total > 0 else { return }
+        let g = dOut[0] / Float(total), dX = logits.gradStorage(), lse = logSumExp.pointer
+        targets.withUnsafeBufferPointer { tp in
+            weights.withUnsafeBufferPointer { w in
+                RowKernels.forEachRow(rows, width: v) { r in
+                    guard tp[r] != ignoreIndex else { return }
+                    let gr = g * w[r]
+                    addScaledSoftmax(x + r * v, into: dX + r * v, v, scale: 1, logSumExp: lse[r], factor: gr)
+                    dX[r * v + Int(tp[r])] -= gr
+                }
             }
         }
     }

@@ -103,10 +103,32 @@ public enum StageTrainer {
     }
 }
 
-/// Next-token cross-entropy on the answer tokens of `batch` (the study's loss).
-public func answerCrossEntropy(_ model: any Backbone, _ batch: Batch) -> Tensor {
+/// How `answerCrossEntropy` averages over a batch whose answers differ in length.
+public enum AnswerLossWeighting: String, Codable, Sendable {
+    /// Every answer token counts the same (the study's loss, PyTorch's mean): long answers weigh more.
+    case perToken
+    /// Every example counts the same: the mean over examples of each example's mean token loss. In a mixture of
+    /// one-word answers and long descriptions, the descriptions would otherwise take most of the gradient.
+    case perExample
+}
+
+/// Next-token cross-entropy on the answer tokens of `batch` (the study's loss with the default `.perToken`).
+public func answerCrossEntropy(_ model: any Backbone, _ batch: Batch, weighting: AnswerLossWeighting = .perToken) -> Tensor {
     let out = model.forward(batch)
-    return crossEntropy(out.logits.reshaped([-1, model.vocabularySize]), targets: out.targets)
+    let logits = out.logits.reshaped([-1, model.vocabularySize])
+    let rows = out.logits.shape[0]
+    guard weighting == .perExample, rows > 0, out.targets.count % rows == 0 else {
+        return crossEntropy(logits, targets: out.targets)
+    }
+    // The backbone's targets are one right-padded row per example: weigh each kept token 1 / (its row's kept tokens).
+    let length = out.targets.count / rows
+    var weights = [Float](repeating: 0, count: out.targets.count)
+    for row in 0..<rows {
+        let range = row * length..<(row + 1) * length
+        let kept = out.targets[range].filter { $0 != Batch.ignoreIndex }.count
+        for i in range where out.targets[i] != Batch.ignoreIndex { weights[i] = 1 / Float(kept) }
+    }
+    return crossEntropy(logits, targets: out.targets, rowWeights: weights)
 }
 
 extension TuningStrategy {
