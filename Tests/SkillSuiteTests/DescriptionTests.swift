@@ -57,4 +57,87 @@ final class DescriptionTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 200, "enough number questions were cross-checked")
     }
+
+    /// Focused descriptions ("Describe the square.") answer the task's questions: for every question whose subject
+    /// has a focused description, the answer follows from that description alone, checked per task against the
+    /// draft's own answer.
+    func testFocusedDescriptionsAnswerTheQuestionsAboutTheirSubject() throws {
+        var checked: [String: Int] = [:]
+        for name in ["seed", "real-world", "infographic", "document", "chart"] {
+            let task = try XCTUnwrap(SkillSuite.benchmark(named: name) as? any ProceduralBenchmark)
+            var rng = RandomGenerator(seed: 5)
+            for _ in 0..<300 {
+                let draft = task.draft(&rng)
+                XCTAssertFalse(draft.details.isEmpty, name)
+                let question = draft.prompt.components(separatedBy: "\n")[1]
+                func detail(_ subject: String) -> String? { draft.details.first { $0.subject == subject }?.text }
+                func between(_ text: String, _ before: String, _ after: String) -> String? {
+                    guard let a = text.range(of: before), let b = text.range(of: after, range: a.upperBound..<text.endIndex) else { return nil }
+                    return String(text[a.upperBound..<b.lowerBound])
+                }
+                var expected: String?
+                switch name {
+                case "seed":
+                    // "What color is the square?" -> the square's detail names its colour; the answer is its letter.
+                    let options = draft.prompt.components(separatedBy: "\n").filter { $0.count > 3 && $0.dropFirst().hasPrefix(". ") }
+                    let letter = { (word: String) in options.first { $0.hasSuffix(". \(word)") }.map { String($0.prefix(1)) } }
+                    if let shape = between(question, "color is the ", "?") ?? between(question, "color does the ", " have"),
+                       let text = detail(shape) {
+                        expected = letter(text.split(separator: " ")[1].description)
+                    } else if let colour = between(question, "shape is the ", " object?") ?? between(question, "Which shape is ", "?"),
+                              let text = detail("\(colour) object") {
+                        expected = letter(text.split(separator: " ")[2].description)
+                    }
+                case "real-world":
+                    if let icon = between(question, "Is there a ", " in") ?? between(question, "Can you see a ", "?") {
+                        expected = detail(icon).map { $0.hasPrefix("there is no") ? "no" : "yes" } ?? "no"
+                    } else if let a = between(question, "Is the ", " "), let text = detail(a),
+                              let place = between(text, " is at the ", ",") ?? between(text, " is at the ", ".") {
+                        // A side of the picture: the detail's "at the {row} {column}" says which (never middle when asked).
+                        let side = question.contains("on the left") ? "left" : question.contains("on the right") ? "right"
+                            : question.contains("top") ? "top" : question.contains("bottom") ? "bottom" : nil
+                        if let side {
+                            expected = place.split(separator: " ").contains(Substring(side)) ? "yes" : "no"
+                            break
+                        }
+                        let words = question.dropLast().split(separator: " ")
+                        let b = String(words.last!)
+                        let relation = question.contains("left") ? "left of the \(b)" : question.contains("right") ? "right of the \(b)"
+                            : question.contains("above") || question.contains("higher") ? "above the \(b)" : "below the \(b)"
+                        expected = text.contains(relation) ? "yes" : "no"
+                    }
+                case "infographic":
+                    if let icon = between(question, "next to the ", "?") ?? between(question, "number for the ", "?")
+                        ?? between(question, "number does the ", " have"), let text = detail(icon) {
+                        expected = between(text, " has ", ",") ?? between(text, " has ", ".")
+                    } else if question.contains("largest") || question.contains("highest") {
+                        expected = draft.details.first { $0.text.contains("highest") }.map(\.subject)
+                    }
+                case "document":
+                    if let key = between(question, "field ", "?") ?? between(question, "next to ", "?") ?? between(question, "Read field ", " of"),
+                       let text = detail("field \(key)") {
+                        expected = between(text, "shows ", ".")
+                    } else if let value = between(question, "the value ", "?") ?? between(question, "form shows ", "?"),
+                              let text = detail("value \(value)") {
+                        expected = between(text, "field ", " shows")
+                    }
+                default:  // chart
+                    if let colour = between(question, "of the ", " bar?") ?? between(question, "How high is the ", " bar?"),
+                       let text = detail("\(colour) bar") {
+                        expected = between(text, "bar is ", " high")
+                    } else if question.contains("tallest") || question.contains("highest") {
+                        expected = draft.details.first { $0.text.contains("tallest") }.map { String($0.subject.dropLast(4)) }
+                    } else {
+                        expected = draft.details.first { $0.text.contains("shortest") }.map { String($0.subject.dropLast(4)) }
+                    }
+                }
+                guard let expected else { continue }
+                XCTAssertEqual(expected, draft.answer, "\(name): '\(question)' from \(draft.details.map(\.text))")
+                checked[name, default: 0] += 1
+            }
+        }
+        for name in ["seed", "real-world", "infographic", "document", "chart"] {
+            XCTAssertGreaterThan(checked[name] ?? 0, 150, "\(name): enough questions were checked against the focused descriptions")
+        }
+    }
 }

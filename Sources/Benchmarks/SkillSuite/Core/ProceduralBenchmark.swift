@@ -7,12 +7,28 @@ public struct Draft {
     /// A dense description of the picture (every object with its attributes, in reading order), or nil when the
     /// task has none. It becomes the answer of a "describe the image in detail" example for pretraining.
     public var description: String?
+    /// Focused descriptions of single objects ("Describe the square." -> "a red square at the top left."): they
+    /// teach finding an object in the picture by what it is, which the task's questions need and the reading-order
+    /// description does not. Empty when the task has none.
+    public var details: [Detail]
     public var render: () -> Image
 
-    public init(prompt: String, answer: String, description: String? = nil, render: @escaping () -> Image) {
+    /// One object's description, asked for by `subject` ("square", "field K", "red bar").
+    public struct Detail: Sendable, Equatable {
+        public var subject: String
+        public var text: String
+        public init(subject: String, text: String) {
+            self.subject = subject
+            self.text = text
+        }
+    }
+
+    public init(prompt: String, answer: String, description: String? = nil, details: [Detail] = [],
+                render: @escaping () -> Image) {
         self.prompt = prompt
         self.answer = answer
         self.description = description
+        self.details = details
         self.render = render
     }
 }
@@ -65,12 +81,17 @@ extension ProceduralBenchmark {
 
     /// Dense descriptions of the task's pictures: "describe the image in detail" prompts answered with each
     /// draft's `description`, drawn like `examples` from their own fork of the seed (so they never repeat the
-    /// question examples' pictures in order). Empty when the task's drafts carry no description.
+    /// question examples' pictures in order). Where the task's drafts have `details`, half of the examples
+    /// describe one object instead ("Describe the square."). Empty when the task's drafts carry no description.
     public func descriptionExamples(_ split: Split, count: Int, seed: UInt64) throws -> [Example] {
         var probe = RandomGenerator(seed: seed).fork("skillsuite/\(name)/describe-probe")
         guard draft(&probe).description != nil else { return [] }
         return try drawExamples(split, count: count, seed: seed, purpose: "/describe") { draft, rng in
             guard let description = draft.description else { return nil }
+            if !draft.details.isEmpty, rng.chance(0.5) {
+                let detail = rng.pick(draft.details)
+                return (Prompting.prompt(rng.pick(Prompting.detailTemplates), ["subject": detail.subject]), detail.text)
+            }
             return (Prompting.prompt(rng.pick(Prompting.describeTemplates)), description)
         }
     }

@@ -22,8 +22,13 @@ public enum Prompting {
     public static let describeTemplates = ["Describe the image in detail.", "Describe everything in this picture.",
                                            "List what the image shows."]
 
-    /// The words of the descriptions' shared phrasing (positions and sides).
-    static let descriptionWords = words(describeTemplates + ["top bottom left right middle at on the and a big small , . : ;"])
+    /// Prompts of the focused descriptions of one object (`Draft.details`).
+    public static let detailTemplates = ["Describe the {subject}.", "Tell me about the {subject}."]
+
+    /// The words of the descriptions' shared phrasing (positions, sides, and the focused descriptions' phrases).
+    static let descriptionWords = words(describeTemplates + detailTemplates.map { fill($0, ["subject": ""]) }
+        + ["top bottom left right middle at on the and a big small , . : ;",
+           "it is has shows high tallest shortest highest number value field there no of object above below"])
 
     /// The option letters of a multiple-choice question.
     public static let optionLetters = ["A", "B", "C", "D", "E", "F"]

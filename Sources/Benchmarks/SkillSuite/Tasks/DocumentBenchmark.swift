@@ -57,7 +57,12 @@ public final class DocumentBenchmark: ProceduralBenchmark {
         }
         let size = imageSize, rows = options.rows
         let description = "fields: " + zip(keys, values).map { "\($0) \($1)" }.joined(separator: ", ") + "."
-        return Draft(prompt: prompt, answer: answer, description: description) {
+        // Each field asked for by its letter or by its value (values are distinct).
+        let details = zip(keys, values).flatMap { key, value in
+            [Draft.Detail(subject: "field \(key)", text: "field \(key) shows \(value)."),
+             Draft.Detail(subject: "value \(value)", text: "field \(key) shows \(value).")]
+        }
+        return Draft(prompt: prompt, answer: answer, description: description, details: details) {
             var canvas = Canvas(size: size, background: paper)
             canvas.fillRect(x: 0, y: 0, width: 32, height: 3, header)
             let spacing: Float = 8

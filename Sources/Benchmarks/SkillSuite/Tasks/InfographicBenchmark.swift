@@ -50,7 +50,12 @@ public final class InfographicBenchmark: ProceduralBenchmark {
         // Icons in reading order (top left, top right, bottom left, bottom right), each with its number.
         let description = "icons: " + (0..<n).sorted { cells[$0] < cells[$1] }.map { "\(icons[$0].rawValue) \(numbers[$0])" }
             .joined(separator: ", ") + "."
-        return Draft(prompt: prompt, answer: answer, description: description) {
+        let highest = numbers.max()!
+        let details = (0..<n).map { i in
+            Draft.Detail(subject: icons[i].rawValue,
+                         text: "the \(icons[i].rawValue) has \(numbers[i])" + (numbers[i] == highest ? ", the highest number." : "."))
+        }
+        return Draft(prompt: prompt, answer: answer, description: description, details: details) {
             var canvas = Canvas(size: size, background: RGB(250, 250, 250))
             for c in 0..<4 {
                 canvas.fillRect(x: Float(c % 2) * 16 + 0.5, y: Float(c / 2) * 16 + 0.5, width: 15, height: 15, panel)

@@ -78,7 +78,13 @@ public final class SeedBenchmark: ProceduralBenchmark {
             return "\(article) \(colours[i].rawValue) \(shapes[i].rawValue) at the \(Self.places[quadrants[i]])"
         }
         let description = phrases.dropLast().joined(separator: ", ") + (phrases.count > 1 ? " and " : "") + phrases.last! + "."
-        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex], description: description) {
+        // Each object asked for by its shape or by its colour (both unique in the picture).
+        let details = (0..<n).flatMap { i -> [Draft.Detail] in
+            let text = "\(colours[i].rawValue) \(shapes[i].rawValue) at the \(Self.places[quadrants[i]])."
+            return [Draft.Detail(subject: shapes[i].rawValue, text: "the " + text),
+                    Draft.Detail(subject: "\(colours[i].rawValue) object", text: "the " + text)]
+        }
+        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex], description: description, details: details) {
             var canvas = Canvas(size: size, background: background)
             for i in 0..<n {
                 let cx = Float(quadrants[i] % 2) * 16 + 8 + offsets[i].x, cy = Float(quadrants[i] / 2) * 16 + 8 + offsets[i].y
