@@ -36,6 +36,16 @@ final class StudyTests: XCTestCase {
         return try ResultFiles.encoder.encode(r)
     }
 
+    func testPretrainSettingsFromBeforeLossWeightingReadAsPerTokenAndNewOnesRoundTrip() throws {
+        let old = #"{"steps":10,"batchSize":4,"learningRate":0.003,"examplesPerBenchmark":16,"examplesPerTarget":4}"#
+        let decoded = try JSONDecoder().decode(PretrainSettings.self, from: Data(old.utf8))
+        XCTAssertEqual(decoded.lossWeighting, .perToken, "a base trained before the option used the per-token mean")
+        XCTAssertEqual(decoded.descriptionsPerBenchmark, 0)
+        let current = try StudyConfig.defaults(preset: "small").pretraining
+        XCTAssertEqual(current.lossWeighting, .perExample)
+        XCTAssertEqual(try JSONDecoder().decode(PretrainSettings.self, from: JSONEncoder().encode(current)), current)
+    }
+
     func testRunsEveryStageAndWritesTheResultFiles() throws {
         let results = try study(try config(), out: "a").run()
         XCTAssertEqual(results.stages, ["base", "count", "clock"])

@@ -29,7 +29,9 @@ final class TinyLLaVATests: XCTestCase {
         }
         XCTAssertEqual(m.parameter(named: "vision_tower.embeddings.patch_embedding.weight")!.shape, [16, 3, 8, 8])
         XCTAssertLessThan(m.parameterCounts.total, 100_000)
-        XCTAssertTrue(try self.model("small").namedParameters().map(\.name).contains("lm_head.weight"))
+        // small ties the head to the embeddings, as Qwen2-0.5B (the study's language model) does; quick does not.
+        XCTAssertFalse(try self.model("small").namedParameters().map(\.name).contains("lm_head.weight"))
+        XCTAssertTrue(try self.model("quick").namedParameters().map(\.name).contains("lm_head.weight"))
     }
 
     func testTargetsLandOnAnswerTokensAfterTheImage() throws {
@@ -47,6 +49,25 @@ final class TinyLLaVATests: XCTestCase {
         let expected = [Int32](repeating: Batch.ignoreIndex, count: prompt.count + patches - 2) + answer + [Batch.ignoreIndex]
         XCTAssertEqual(row0, expected)
         XCTAssertEqual(out.targets[length...].filter { $0 != Batch.ignoreIndex }, answer)
+    }
+
+    /// `.perExample` is the mean over examples of each example's own token mean: a batch of a one-token answer and
+    /// a four-token answer gives the mean of the two losses each example has alone, not the five tokens' mean.
+    func testPerExampleAnswerLossWeighsEveryExampleTheSame() throws {
+        let m = try model()
+        let prompts = [m.encodePrompt("<image> how many circles ?", hasImage: true), m.encodePrompt("<image> how many ?", hasImage: true)]
+        let answers = [m.encodeAnswer("2"), m.encodeAnswer("3 red a blue")]
+        let images = [image(seed: 3), image(seed: 4)]
+        let alone = (0..<2).map { i in
+            Autograd.withNoGrad { answerCrossEntropy(m, Batch(prompts: [prompts[i]], answers: [answers[i]], images: [images[i]])).item }
+        }
+        let both = Batch(prompts: prompts, answers: answers, images: images)
+        let perExample = Autograd.withNoGrad { answerCrossEntropy(m, both, weighting: .perExample).item }
+        let perToken = Autograd.withNoGrad { answerCrossEntropy(m, both).item }
+        XCTAssertEqual(perExample, (alone[0] + alone[1]) / 2, accuracy: 1e-5)
+        // Answers of 2 and 5 tokens (the end-of-answer token included).
+        XCTAssertEqual(perToken, (2 * alone[0] + 5 * alone[1]) / 7, accuracy: 1e-5)
+        XCTAssertNotEqual(perExample, perToken, accuracy: 1e-4)
     }
 
     func testWholeModelGradientMatchesFiniteDifferences() throws {

@@ -6,9 +6,14 @@ import Kernel
 public enum Pretrainer {
     /// Trains every parameter; the strategy used for pretraining.
     final class AllParameters: TuningStrategy {
+        let weighting: AnswerLossWeighting
+        init(weighting: AnswerLossWeighting) { self.weighting = weighting }
         var name: String { "pretrain" }
         var options: [StrategyOption] { [] }
         func prepare(_ model: any Backbone, stage: StageContext) throws { model.setTrainable { _ in true } }
+        func loss(_ model: any Backbone, batch: Batch, stage: StageContext) -> Tensor {
+            answerCrossEntropy(model, batch, weighting: weighting)
+        }
     }
 
     /// The pretraining examples (held-out + caption train splits, dense descriptions of the held-out pictures,
@@ -39,7 +44,8 @@ public enum Pretrainer {
         }
         let key = Key(backbone: config.backbone, preset: config.preset, seed: config.seed, pretraining: config.pretraining,
                       heldOut: config.heldOut, caption: config.captionBenchmark, targets: config.targets,
-                      vocabulary: vocabulary, version: 3)  // 2: fan-in vision init, pretraining lr 5e-4; 3: descriptions, task layouts
+                      vocabulary: vocabulary, version: 4)  // 2: fan-in vision init, pretraining lr 5e-4; 3: descriptions, task layouts;
+                      // 4: focused descriptions, per-example loss, tied small head, real-world layout and sides
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = (try? encoder.encode(key)) ?? Data()
@@ -87,7 +93,7 @@ public enum Pretrainer {
                                         learningRate: config.pretraining.learningRate, warmupFraction: 0.05)
         let progress = Progress("pretrain", total: settings.steps)
         var recent: [Float] = []
-        _ = try StageTrainer.run(model: model, strategy: AllParameters(),
+        _ = try StageTrainer.run(model: model, strategy: AllParameters(weighting: config.pretraining.lossWeighting),
                                  stage: StageContext(index: 0, name: "pretrain", totalSteps: settings.steps, seed: config.seed),
                                  settings: settings, batch: { _ in makeBatch(model, schedule.next()) }) { step, loss, _ in
             recent.append(loss)
