@@ -78,10 +78,11 @@ struct GemmTask: @unchecked Sendable {
         let packedRows = packsAllOfA ? rows : rows.upperBound - rows.count % mr ..< rows.upperBound
         let panelsA = (packedRows.count + mr - 1) / mr
         let packedA = workspace.packedA, packedB = workspace.packedB
-        // Split only when each thread gets about 20 microseconds of copying (a plain copy runs at about
-        // 12 G values/s, a transposing one at about 3.5), more than waking a thread costs.
+        // Split only when each thread gets a few microseconds of copying (a plain copy runs at about 12 G
+        // values/s, a transposing one at about 3.5): starting a region on the waiting workers costs about a
+        // microsecond (`WorkerPool`).
         let copyCost = (packedRows.count * (transA ? 4 : 1) + columns.count * (transB ? 4 : 1)) * kc
-        let chunks = max(1, min(threads, copyCost / (256 * 1024)))
+        let chunks = max(1, min(threads, copyCost / (32 * 1024)))
         forChunks(chunks) { chunk in
             let a0 = panelsA * chunk / chunks, a1 = panelsA * (chunk + 1) / chunks
             if a0 < a1 {

@@ -16,8 +16,11 @@ public enum Parallel {
     /// Whether parallel regions run on SkillTune's persistent worker threads (`WorkerPool`: no system call
     /// to start a region that follows shortly after another) rather than `DispatchQueue.concurrentPerform`.
     /// Both give the same results (the chunks are the same); the switch exists to compare them.
-    /// Always false on macOS before 15 (no `Synchronization` atomics there).
-    nonisolated(unsafe) public static var usesWorkerPool = true
+    /// Defaults to true unless `SKILLTUNE_WORKER_POOL=0`; ignored on macOS before 15 (no `Synchronization`
+    /// atomics there).
+    nonisolated(unsafe) public static var usesWorkerPool: Bool =
+        ProcessInfo.processInfo.environment["SKILLTUNE_WORKER_POOL"] != "0"
+
 
     /// How long an idle worker thread spins waiting for the next parallel region before it sleeps,
     /// in microseconds (a region that comes within this time starts without waking a thread).

@@ -29,8 +29,12 @@ final class WorkerPool: @unchecked Sendable {
     /// The most chunks one region takes (the chunk fields of the region word).
     static let maximumChunks = (1 << 20) - 1
 
+    private static let processors = ProcessInfo.processInfo.activeProcessorCount
+
     /// How long an idle worker (and a caller waiting for the last chunks) spins before it sleeps.
-    nonisolated(unsafe) static var spinNanoseconds: UInt64 = 50_000
+    /// `SKILLTUNE_WORKER_SPIN_US` sets it (microseconds) for experiments.
+    nonisolated(unsafe) static var spinNanoseconds: UInt64 =
+        (ProcessInfo.processInfo.environment["SKILLTUNE_WORKER_SPIN_US"].flatMap { UInt64($0) } ?? 50) * 1000
 
     private static let generationShift: UInt64 = 40, countShift: UInt64 = 20, fieldMask: UInt64 = (1 << 20) - 1
 
@@ -53,7 +57,31 @@ final class WorkerPool: @unchecked Sendable {
     /// Regions run on the pool and regions that found it busy (and ran inline), for tests and profiling.
     let regionsRun = Atomic<Int>(0), regionsInline = Atomic<Int>(0)
 
-    private init() {}
+    private init() {
+        if ProcessInfo.processInfo.environment["SKILLTUNE_POOL_STATS"] == "1" {
+            WorkerPool.recordsStatistics = true
+            atexit { WorkerPool.shared.printStatistics() }
+        }
+    }
+
+    // Profiling (SKILLTUNE_POOL_STATS=1 prints them to stderr at exit): caller-side times of pool regions.
+    nonisolated(unsafe) private static var recordsStatistics = false
+    private var statisticsNanoseconds = (inRegions: UInt64(0), waitingAtEnd: UInt64(0))
+    private var regionHistogram = [Int](repeating: 0, count: 6)  // < 5, 20, 50, 200, 1000, more microseconds
+    private var gapHistogram = [Int](repeating: 0, count: 6)  // from the end of one region to the start of the next
+    private var lastRegionEnd: UInt64 = 0
+
+    private static func bucket(_ us: UInt64) -> Int { us < 5 ? 0 : us < 20 ? 1 : us < 50 ? 2 : us < 200 ? 3 : us < 1000 ? 4 : 5 }
+
+    private func printStatistics() {
+        let text = String(format: "worker pool: %d regions (%d inline), %.1f ms in regions, %.1f ms of it waiting for other threads; "
+                          + "regions < 5/20/50/200/1000/more us: %@; gaps between regions: %@\n",
+                          regionsRun.load(ordering: .relaxed), regionsInline.load(ordering: .relaxed),
+                          Double(statisticsNanoseconds.inRegions) / 1e6, Double(statisticsNanoseconds.waitingAtEnd) / 1e6,
+                          regionHistogram.map(String.init).joined(separator: "/"),
+                          gapHistogram.map(String.init).joined(separator: "/"))
+        FileHandle.standardError.write(text.data(using: .utf8)!)
+    }
 
     /// Runs `body(chunk)` for every chunk in 0..<chunks on the calling thread and up to `workers` pool
     /// threads, and returns when all have finished. Returns false, having run nothing, when the pool is busy
@@ -79,12 +107,25 @@ final class WorkerPool: @unchecked Sendable {
                 if helpers > 0 && sleepingWorkers.load(ordering: .sequentiallyConsistent) > 0 {
                     workerWake.lock(); workerWake.broadcast(); workerWake.unlock()
                 }
+                let start = WorkerPool.recordsStatistics ? DispatchTime.now().uptimeNanoseconds : 0
                 var current = region
                 while let chunk = claim(&current, generation: generation & 0xFF_FFFF) {
                     body(chunk)
                     unfinished.subtract(1, ordering: .releasing)
                 }
-                waitUntilFinished()
+                if WorkerPool.recordsStatistics {
+                    let ownDone = DispatchTime.now().uptimeNanoseconds
+                    waitUntilFinished()
+                    let end = DispatchTime.now().uptimeNanoseconds
+                    statisticsNanoseconds.inRegions += end - start
+                    statisticsNanoseconds.waitingAtEnd += end - ownDone
+                    let us = (end - start) / 1000
+                    regionHistogram[WorkerPool.bucket(us)] += 1
+                    if lastRegionEnd > 0 { gapHistogram[WorkerPool.bucket((start - lastRegionEnd) / 1000)] += 1 }
+                    lastRegionEnd = end
+                } else {
+                    waitUntilFinished()
+                }
                 job = nil
             }
         }
@@ -108,8 +149,8 @@ final class WorkerPool: @unchecked Sendable {
 
     private func waitUntilFinished() {
         if unfinished.load(ordering: .acquiring) == 0 { return }
-        let start = DispatchTime.now().uptimeNanoseconds
         var spins = 0
+        let start = DispatchTime.now().uptimeNanoseconds
         while unfinished.load(ordering: .acquiring) != 0 {
             spins += 1
             if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > WorkerPool.spinNanoseconds {
@@ -157,7 +198,8 @@ final class WorkerPool: @unchecked Sendable {
     private func waitForRegion(after seen: UInt64, index: Int) -> UInt64 {
         var current = word.load(ordering: .acquiring)
         if current >> WorkerPool.generationShift != seen { return current }
-        if index < participants.load(ordering: .relaxed) {
+        // Spinning only pays while every taking part thread has a core; beyond that it takes cores from them.
+        if index < participants.load(ordering: .relaxed) && index + 2 <= WorkerPool.processors {
             let start = DispatchTime.now().uptimeNanoseconds
             var spins = 0
             while true {
