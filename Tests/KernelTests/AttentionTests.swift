@@ -85,6 +85,19 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// Gradients that meet other contributions: key also the value (dK and dV one buffer) and both q and k
+    /// used again outside attention, so attention's backward both starts new buffers and adds into old ones.
+    func testBackwardIntoSharedAndExistingGradients() {
+        var rng = TestRandom(54)
+        for causal in [true, false] {
+            let q = rng.tensor([2, 9, 2, 20], scale: 0.7), k = rng.tensor([2, 9, 2, 20], scale: 0.7)
+            let r = GradientCheck.check([q, k]) { x in
+                attention(x[0], x[1], x[1], causal: causal) * x[0] + x[1]
+            }
+            XCTAssertTrue(r.passed, "causal \(causal): \(r)")
+        }
+    }
+
     func testOnlyInputsThatRequireGradGetOne() {
         var rng = TestRandom(53)
         let c = AttentionCase()

@@ -38,7 +38,16 @@ enum GemmPacking {
                 var p0 = 0
                 while p0 < kc {
                     let steps = min(16, kc - p0)
-                    for j in 0..<live {
+                    // Four columns and four steps at a time: four row loads, transposed in registers, four stores.
+                    var first = 0
+                    if steps == 16 {
+                        while first + 4 <= live {
+                            transposeBlock(b + (j0 + first) * ldb + depth.lowerBound + p0, ldb: ldb,
+                                           into: out + p0 * width + first, width: width)
+                            first += 4
+                        }
+                    }
+                    for j in first..<live {
                         let src = b + (j0 + j) * ldb + depth.lowerBound + p0
                         var o = out + p0 * width + j
                         for p in 0..<steps {
@@ -66,6 +75,28 @@ enum GemmPacking {
                 }
             }
             j0 += width
+        }
+    }
+
+    /// Copies 4 rows x 16 steps of B (`src`, rows `ldb` apart) to 16 steps x 4 columns of a packed panel
+    /// (`dst`, steps `width` apart), 4 x 4 blocks at a time.
+    @inline(__always)
+    private static func transposeBlock(_ src: UnsafePointer<Float>, ldb: Int, into dst: UnsafeMutablePointer<Float>,
+                                       width: Int) {
+        typealias V = SIMD4<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+        }
+        var p = 0
+        while p < 16 {
+            let r0 = load(src + p), r1 = load(src + ldb + p), r2 = load(src + 2 * ldb + p), r3 = load(src + 3 * ldb + p)
+            let o = dst + p * width
+            store(V(r0[0], r1[0], r2[0], r3[0]), o)
+            store(V(r0[1], r1[1], r2[1], r3[1]), o + width)
+            store(V(r0[2], r1[2], r2[2], r3[2]), o + 2 * width)
+            store(V(r0[3], r1[3], r2[3], r3[3]), o + 3 * width)
+            p += 4
         }
     }
 }

@@ -57,7 +57,7 @@ enum GemmSmallRows {
         if chunks == 1 {
             run(0..<n)
         } else {
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            Parallel.forEach(chunks: chunks, threads: threads) { chunk in
                 run(n * chunk / chunks ..< n * (chunk + 1) / chunks)
             }
         }

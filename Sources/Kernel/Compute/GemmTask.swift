@@ -9,9 +9,9 @@ import Foundation
 ///    read in place, see `packsAllOfA`);
 /// 2. compute: the C tiles are cut along M or N into contiguous tile-aligned ranges, which the threads
 ///    take one at a time, running the microkernel over them `Gemm.rowBlock` rows of A at a time.
-/// Packing is shared, so a second thread adds no packing work. The phases are separate
-/// `concurrentPerform` calls, so no thread ever waits for another inside one (no deadlock even when
-/// Dispatch runs the iterations one after another).
+/// Packing is shared, so a second thread adds no packing work. The phases are separate parallel regions
+/// (`Parallel.forEach`), so no thread ever waits for another inside one (no deadlock even when the
+/// chunks run one after another, as they do inline when nested in another region).
 ///
 /// Every C element is summed over the same k blocks in the same order whatever the split, so results do
 /// not depend on the thread count.
@@ -63,9 +63,9 @@ struct GemmTask: @unchecked Sendable {
         if chunks <= 1 {
             body(0)
         } else {
-            // Directly rather than through `Parallel.forEach`, so that an explicit `threads:` argument of
-            // `sgemm` is honoured even when it differs from `Parallel.threads`.
-            DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
+            // With this call's own thread count, so that an explicit `threads:` argument of `sgemm` is
+            // honoured even when it differs from `Parallel.threads`.
+            Parallel.forEach(chunks: chunks, threads: threads, body)
         }
     }
 
@@ -78,10 +78,11 @@ struct GemmTask: @unchecked Sendable {
         let packedRows = packsAllOfA ? rows : rows.upperBound - rows.count % mr ..< rows.upperBound
         let panelsA = (packedRows.count + mr - 1) / mr
         let packedA = workspace.packedA, packedB = workspace.packedB
-        // Split only when each thread gets about 20 microseconds of copying (a plain copy runs at about
-        // 12 G values/s, a transposing one at about 3.5), more than waking a thread costs.
+        // Split only when each thread gets a few microseconds of copying (a plain copy runs at about 12 G
+        // values/s, a transposing one at about 3.5): starting a region on the waiting workers costs about a
+        // microsecond (`WorkerPool`).
         let copyCost = (packedRows.count * (transA ? 4 : 1) + columns.count * (transB ? 4 : 1)) * kc
-        let chunks = max(1, min(threads, copyCost / (256 * 1024)))
+        let chunks = max(1, min(threads, copyCost / (32 * 1024)))
         forChunks(chunks) { chunk in
             let a0 = panelsA * chunk / chunks, a1 = panelsA * (chunk + 1) / chunks
             if a0 < a1 {

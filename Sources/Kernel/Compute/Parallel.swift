@@ -13,11 +13,45 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
+    /// Whether parallel regions run on SkillTune's persistent worker threads (`WorkerPool`: no system call
+    /// to start a region that follows shortly after another) rather than `DispatchQueue.concurrentPerform`.
+    /// Both give the same results (the chunks are the same); the switch exists to compare them.
+    /// Defaults to true unless `SKILLTUNE_WORKER_POOL=0`; ignored on macOS before 15 (no `Synchronization`
+    /// atomics there).
+    nonisolated(unsafe) public static var usesWorkerPool: Bool =
+        ProcessInfo.processInfo.environment["SKILLTUNE_WORKER_POOL"] != "0"
+
+
+    /// How long an idle worker thread spins waiting for the next parallel region before it sleeps,
+    /// in microseconds (a region that comes within this time starts without waking a thread).
+    public static var workerSpinMicroseconds: Int {
+        get {
+            if #available(macOS 15, *) { return Int(WorkerPool.spinNanoseconds / 1000) }
+            return 0
+        }
+        set {
+            if #available(macOS 15, *) { WorkerPool.spinNanoseconds = UInt64(max(0, newValue)) * 1000 }
+        }
+    }
+
     /// Calls `body(chunk)` for chunk in 0..<chunks, on up to `threads` threads. Runs inline when chunks <= 1.
     @inline(__always)
     public static func forEach(chunks: Int, _ body: (Int) -> Void) {
+        forEach(chunks: chunks, threads: threads, body)
+    }
+
+    /// Calls `body(chunk)` for chunk in 0..<chunks, on up to `threads` threads (the calling one and
+    /// `threads - 1` others). Runs inline when chunks <= 1 or threads <= 1, and when called inside another
+    /// parallel region (nested) or while another thread's region runs.
+    public static func forEach(chunks: Int, threads: Int, _ body: (Int) -> Void) {
         if chunks <= 1 || threads <= 1 {
             for c in 0..<chunks { body(c) }
+            return
+        }
+        if usesWorkerPool, #available(macOS 15, *) {
+            if !WorkerPool.shared.run(chunks: chunks, workers: threads - 1, body) {
+                for c in 0..<chunks { body(c) }
+            }
         } else {
             DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
         }

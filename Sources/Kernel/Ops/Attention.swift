@@ -52,7 +52,7 @@ public func attention(_ query: Tensor, _ key: Tensor, _ value: Tensor, causal: B
         scale: scale ?? 1 / Float(dh).squareRoot())
     precondition(geometry.scale > 0, "attention: scale must be > 0, got \(geometry.scale)")
 
-    let out = Tensor(zeros: query.shape)
+    let out = Tensor(uninitialized: query.shape)  // every row is written (a row that sees no key gets zeros)
     let recording = Autograd.needsGrad([query, key, value])
     let logSumExp = Storage(count: recording ? b * hq * t : 0)
     withOptionalPointer(keyMask) { mask in
@@ -60,13 +60,17 @@ public func attention(_ query: Tensor, _ key: Tensor, _ value: Tensor, causal: B
                               logSumExp: recording ? logSumExp.pointer : nil, mask: mask, maskBatchStride: s)
     }
     Autograd.record(out, inputs: [query, key, value], op: "attention") { dOut in
-        let dQ = query.requiresGrad ? query.gradStorage() : nil
-        let dK = key.requiresGrad ? key.gradStorage() : nil
-        let dV = value.requiresGrad ? value.gradStorage() : nil
+        // New gradient buffers are not zero-filled here: the backward zeroes each slice in the thread that
+        // owns it (in parallel), then adds into it.
+        let dQ = query.requiresGrad ? query.gradStorageForUpdate() : nil
+        let dK = key.requiresGrad ? key.gradStorageForUpdate() : nil
+        let dV = value.requiresGrad ? value.gradStorageForUpdate() : nil
         withOptionalPointer(keyMask) { mask in
             AttentionCore.backward(geometry, query.data, key.data, value.data, dOut,
                                    logSumExp: logSumExp.pointer, mask: mask, maskBatchStride: s,
-                                   dQ: dQ, dK: dK, dV: dV)
+                                   dQ: dQ?.pointer, dK: dK?.pointer, dV: dV?.pointer,
+                                   zeroFirst: (dQ?.accumulate == false, dK?.accumulate == false,
+                                               dV?.accumulate == false))
         }
     }
     return out
@@ -139,17 +143,35 @@ enum AttentionCore {
         }
     }
 
-    /// Adds the gradients of q, k, v (those given) for output gradient `dOut`.
-    /// Work is split over (batch, kv head), so each thread owns its dK/dV rows and its group's dQ rows.
+    /// Adds the gradients of q, k, v (those given) for output gradient `dOut`; a gradient whose `zeroFirst`
+    /// flag is set is zeroed first (a new, unset buffer).
+    /// Work is split over (batch, kv head), so each thread owns its dK/dV rows and its group's dQ rows, and
+    /// zeroes them itself.
     static func backward(_ g: AttentionGeometry, _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>,
                          _ v: UnsafePointer<Float>, _ dOut: UnsafePointer<Float>,
                          logSumExp: UnsafePointer<Float>, mask: UnsafePointer<Bool>?, maskBatchStride: Int,
                          dQ: UnsafeMutablePointer<Float>?, dK: UnsafeMutablePointer<Float>?,
-                         dV: UnsafeMutablePointer<Float>?) {
+                         dV: UnsafeMutablePointer<Float>?,
+                         zeroFirst: (dQ: Bool, dK: Bool, dV: Bool) = (false, false, false)) {
         let used = g.usedKeys, padded = Kernels.roundedUp(Swift.max(used, 1)), t = g.queries
         let dh = g.headDim, qRow = g.queryRowStride, kRow = g.keyRowStride
         let needScoreGradient = dQ != nil || dK != nil
-        guard used > 0, t > 0 else { return }
+        /// Zeroes the gradient rows that unit (b, kvHead) owns, for the gradients flagged in `zeroFirst`.
+        func zeroOwnedRows(b: Int, kvHead: Int) {
+            for (grad, zero) in [(dK, zeroFirst.dK), (dV, zeroFirst.dV)] {
+                guard let grad, zero else { continue }
+                for j in 0..<g.keys { (grad + b * g.keyBatchStride + j * kRow + kvHead * dh).update(repeating: 0, count: dh) }
+            }
+            if let dQ, zeroFirst.dQ {
+                for i in 0..<t {
+                    (dQ + b * g.queryBatchStride + i * qRow + kvHead * g.group * dh).update(repeating: 0, count: g.group * dh)
+                }
+            }
+        }
+        guard used > 0, t > 0 else {
+            for unit in 0..<(g.batch * g.kvHeads) { zeroOwnedRows(b: unit / g.kvHeads, kvHead: unit % g.kvHeads) }
+            return
+        }
         Parallel.forRanges(g.batch * g.kvHeads) { units in
             let keysT = UnsafeMutablePointer<Float>.allocate(capacity: dh * padded)
             let valuesT = UnsafeMutablePointer<Float>.allocate(capacity: dh * padded)
@@ -162,6 +184,7 @@ enum AttentionCore {
             }
             for unit in units {
                 let b = unit / g.kvHeads, kvHead = unit % g.kvHeads
+                zeroOwnedRows(b: b, kvHead: kvHead)
                 let kvOffset = b * g.keyBatchStride + kvHead * dh
                 let kb = k + kvOffset, vb = v + kvOffset
                 let maskRow = mask.map { $0 + b * maskBatchStride }
