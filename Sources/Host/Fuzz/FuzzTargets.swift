@@ -202,19 +202,25 @@ struct FuzzRejection: Error, CustomStringConvertible {
 /// `remove()` deletes when the fuzz command ends (and the next use makes again).
 enum FuzzFiles {
     static let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-fuzz-\(getpid())")
+    /// Whether the directory has been made since the last `remove()` (so a fuzz input costs no file-system call).
+    nonisolated(unsafe) private static var made = false
 
     /// The JSON Lines file name the targets parse against; its images exist beside it.
     static var jsonlFile: URL {
-        if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("blue.png").path) {
+        if !made {
             try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let red = Image(width: 2, height: 2, pixels: [UInt8](repeating: 0, count: 12).enumerated().map { $0.offset % 3 == 0 ? 255 : 0 })
             try? Data(PPM.encode(red)).write(to: directory.appendingPathComponent("red.ppm"))
             try? Data(PNG.encode(red)).write(to: directory.appendingPathComponent("blue.png"))
+            made = true
         }
         return directory.appendingPathComponent("bench.jsonl")
     }
 
-    static func remove() { try? FileManager.default.removeItem(at: directory) }
+    static func remove() {
+        try? FileManager.default.removeItem(at: directory)
+        made = false
+    }
 }
 
 enum SafeTensorsFuzzing {

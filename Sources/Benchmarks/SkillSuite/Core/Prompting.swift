@@ -54,6 +54,12 @@ public enum Prompting {
         return lines.joined(separator: "\n")
     }
 
+    /// "a", "a and b", "a, b and c": phrases joined as an English list (at least one phrase).
+    static func list(_ phrases: [String]) -> String {
+        precondition(!phrases.isEmpty, "Prompting.list: no phrases")
+        return phrases.count == 1 ? phrases[0] : phrases.dropLast().joined(separator: ", ") + " and " + phrases.last!
+    }
+
     /// The words of `texts` with `{placeholders}` removed.
     static func words(_ texts: [String]) -> Set<String> {
         var result = Set<String>()

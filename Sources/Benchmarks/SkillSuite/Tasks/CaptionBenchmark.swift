@@ -32,9 +32,7 @@ public final class CaptionBenchmark: ProceduralBenchmark {
     /// "a red circle.", "a red circle and a blue square.", "a red circle, a blue square and a green triangle."
     static func caption(_ objects: [(colour: NamedColour, shape: ShapeKind)]) -> String {
         let phrases = objects.map { ("aeiou".contains($0.colour.rawValue.first!) ? "an " : "a ") + "\($0.colour.rawValue) \($0.shape.rawValue)" }
-        let body = phrases.count == 1 ? phrases[0]
-            : phrases.dropLast().joined(separator: ", ") + " and " + phrases.last!
-        return body + "."
+        return Prompting.list(phrases) + "."
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {

@@ -58,11 +58,12 @@ public final class ChartBenchmark: ProceduralBenchmark {
         let size = imageSize, maxValue = options.maxValue
         let description = "bars from the left: " + zip(colours, values).map { "\($0.rawValue) \($1)" }.joined(separator: ", ") + "."
         // Each bar with its height, and whether it is the (unique) tallest or shortest.
+        let tallest = values.max()!, shortest = values.min()!
         let details = (0..<n).map { i -> Draft.Detail in
-            let unique = { (v: Int) in values.filter { $0 == v }.count == 1 }
+            let unique = values.filter { $0 == values[i] }.count == 1
             var text = "the \(colours[i].rawValue) bar is \(values[i]) high"
-            if values[i] == values.max()!, unique(values[i]) { text += ", the tallest" }
-            if values[i] == values.min()!, unique(values[i]) { text += ", the shortest" }
+            if values[i] == tallest, unique { text += ", the tallest" }
+            if values[i] == shortest, unique { text += ", the shortest" }
             return Draft.Detail(subject: "\(colours[i].rawValue) bar", text: text + ".")
         }
         return Draft(prompt: prompt, answer: answer, description: description, details: details) {

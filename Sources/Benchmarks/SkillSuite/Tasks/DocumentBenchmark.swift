@@ -58,9 +58,9 @@ public final class DocumentBenchmark: ProceduralBenchmark {
         let size = imageSize, rows = options.rows
         let description = "fields: " + zip(keys, values).map { "\($0) \($1)" }.joined(separator: ", ") + "."
         // Each field asked for by its letter or by its value (values are distinct).
-        let details = zip(keys, values).flatMap { key, value in
-            [Draft.Detail(subject: "field \(key)", text: "field \(key) shows \(value)."),
-             Draft.Detail(subject: "value \(value)", text: "field \(key) shows \(value).")]
+        let details = zip(keys, values).flatMap { key, value -> [Draft.Detail] in
+            let text = "field \(key) shows \(value)."
+            return [Draft.Detail(subject: "field \(key)", text: text), Draft.Detail(subject: "value \(value)", text: text)]
         }
         return Draft(prompt: prompt, answer: answer, description: description, details: details) {
             var canvas = Canvas(size: size, background: paper)

@@ -24,7 +24,18 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    enum Relation: CaseIterable { case left, right, above, below }
+    enum Relation: CaseIterable {
+        case left, right, above, below
+        /// How a description says it: "left of the house".
+        var phrase: String {
+            switch self {
+            case .left: return "left of"
+            case .right: return "right of"
+            case .above: return "above"
+            case .below: return "below"
+            }
+        }
+    }
     static let relationTemplates: [Relation: [String]] = [
         .left: ["Is the {a} to the left of the {b}?", "Is the {a} left of the {b}?"],
         .right: ["Is the {a} to the right of the {b}?", "Is the {a} right of the {b}?"],
@@ -121,20 +132,18 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
         let rows = ["top", "middle", "bottom"], columns = ["left", "middle", "right"]
         let phrases = (0..<n).sorted { cells[$0] < cells[$1] }
             .map { "a \(icons[$0].rawValue) at the \(rows[cells[$0] / 3]) \(columns[cells[$0] % 3])" }
-        let description = phrases.dropLast().joined(separator: ", ") + (phrases.count > 1 ? " and " : "") + phrases.last! + "."
+        let description = Prompting.list(phrases) + "."
         // Each object with where it is and how it stands to the others ("the tree is at the top left, left of the
         // house and above the house."), and one icon that is not there ("there is no sun.").
         var details: [Draft.Detail] = (0..<n).map { i in
             var relations: [String] = []
             for j in 0..<n where j != i {
                 for relation in Relation.allCases where Self.holds(relation, positions[i], positions[j]) == true {
-                    let phrase = ["left": "left of", "right": "right of", "above": "above", "below": "below"]["\(relation)"]!
-                    relations.append("\(phrase) the \(icons[j].rawValue)")
+                    relations.append("\(relation.phrase) the \(icons[j].rawValue)")
                 }
             }
             let place = "the \(icons[i].rawValue) is at the \(rows[cells[i] / 3]) \(columns[cells[i] % 3])"
-            let text = relations.isEmpty ? place + "." : place + ", " + relations.dropLast().joined(separator: ", ")
-                + (relations.count > 1 ? " and " : "") + relations.last! + "."
+            let text = relations.isEmpty ? place + "." : place + ", " + Prompting.list(relations) + "."
             return Draft.Detail(subject: icons[i].rawValue, text: text)
         }
         let absent = Icon.allCases.filter { !icons.contains($0) }

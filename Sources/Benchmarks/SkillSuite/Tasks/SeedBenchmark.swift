@@ -77,7 +77,7 @@ public final class SeedBenchmark: ProceduralBenchmark {
             let article = "aeiou".contains(colours[i].rawValue.first!) ? "an" : "a"
             return "\(article) \(colours[i].rawValue) \(shapes[i].rawValue) at the \(Self.places[quadrants[i]])"
         }
-        let description = phrases.dropLast().joined(separator: ", ") + (phrases.count > 1 ? " and " : "") + phrases.last! + "."
+        let description = Prompting.list(phrases) + "."
         // Each object asked for by its shape or by its colour (both unique in the picture).
         let details = (0..<n).flatMap { i -> [Draft.Detail] in
             let text = "\(colours[i].rawValue) \(shapes[i].rawValue) at the \(Self.places[quadrants[i]])."
