@@ -6,11 +6,7 @@ public enum Evaluator {
     /// The generation request for an example. A text-only backbone gets the prompt without its image (and
     /// without the image placeholder).
     public static func request(for example: Example, model: any Backbone) -> GenerationRequest {
-        guard model.acceptsImages else {
-            let text = example.prompt.replacingOccurrences(of: "<image>", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
-            return GenerationRequest(tokens: model.encodePrompt(text, hasImage: false))
-        }
-        return GenerationRequest(tokens: model.encodePrompt(example.prompt, hasImage: example.image != nil), image: example.image)
+        GenerationRequest(tokens: model.encodePrompt(for: example), image: model.acceptsImages ? example.image : nil)
     }
 
     public struct Outcome {

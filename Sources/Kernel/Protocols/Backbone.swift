@@ -19,6 +19,10 @@ public protocol Backbone: Module {
 
     /// Tokens for a prompt (the user's text, with the model's template if it has one), ready to be continued.
     func encodePrompt(_ text: String, hasImage: Bool) -> [Int32]
+    /// Tokens for the last user message of a conversation (an optional system message, earlier turns, then
+    /// `prompt`), ready to be continued with the answer. Backbones with a chat template render the whole
+    /// conversation with it; the default writes the earlier turns as plain lines before the prompt.
+    func encodeConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32]
     /// Tokens for a target answer, ending with the model's end-of-answer token.
     func encodeAnswer(_ text: String) -> [Int32]
 
@@ -44,6 +48,31 @@ public protocol Backbone: Module {
 
 extension Backbone {
     public func forward(_ batch: Batch) -> ModelOutput { forward(batch, observer: nil) }
+
+    public func encodeConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
+        guard system != nil || !history.isEmpty else { return encodePrompt(prompt, hasImage: hasImage) }
+        var lines: [String] = system.map { [$0] } ?? []
+        for turn in history { lines += [turn.user, turn.assistant] }
+        // The image placeholder, if any, stays at the front of the text.
+        let placeholder = "<image>"
+        if hasImage && prompt.hasPrefix(placeholder) {
+            let rest = prompt.dropFirst(placeholder.count).trimmingCharacters(in: .whitespacesAndNewlines)
+            return encodePrompt(placeholder + "\n" + (lines + [rest]).joined(separator: "\n"), hasImage: true)
+        }
+        return encodePrompt((lines + [prompt]).joined(separator: "\n"), hasImage: hasImage)
+    }
+
+    /// The prompt tokens for an example: its conversation, with its image for backbones that read images; a
+    /// text-only backbone gets the text without the image placeholder.
+    public func encodePrompt(for example: Example) -> [Int32] {
+        guard acceptsImages else {
+            let text = example.prompt.replacingOccurrences(of: "<image>", with: "")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            return encodeConversation(system: example.system, history: example.history, prompt: text, hasImage: false)
+        }
+        return encodeConversation(system: example.system, history: example.history, prompt: example.prompt,
+                                  hasImage: example.image != nil)
+    }
 
     public func generate(_ requests: [GenerationRequest], maxNewTokens: Int) -> [[Int32]] {
         generate(requests, maxNewTokens: maxNewTokens, onStep: nil)

@@ -10,19 +10,39 @@ public enum BenchmarkRole: String, Codable, Sendable {
 
 public enum Split: String, Codable, Sendable, CaseIterable { case train, eval }
 
+/// One earlier exchange of a multi-turn conversation: what the user said and what the assistant answered.
+public struct ChatTurn: Sendable, Equatable, Codable {
+    public var user: String
+    public var assistant: String
+
+    public init(user: String, assistant: String) {
+        self.user = user
+        self.assistant = assistant
+    }
+}
+
 /// One question: prompt text (with an image placeholder where the image goes), the reference answer, and
-/// an optional image.
+/// an optional image. A question from a conversation also carries the conversation so far: an optional system
+/// message and the earlier turns, which a backbone renders before the prompt (with its chat template if it
+/// has one); the loss and the score cover `answer` only.
 public struct Example: Sendable, Equatable {
     public var id: String
     public var prompt: String
     public var answer: String
     public var image: Image?
+    /// The system message of the conversation, if any.
+    public var system: String?
+    /// Earlier turns of the conversation, oldest first (empty for a single question).
+    public var history: [ChatTurn]
 
-    public init(id: String, prompt: String, answer: String, image: Image? = nil) {
+    public init(id: String, prompt: String, answer: String, image: Image? = nil, system: String? = nil,
+                history: [ChatTurn] = []) {
         self.id = id
         self.prompt = prompt
         self.answer = answer
         self.image = image
+        self.system = system
+        self.history = history
     }
 }
 
