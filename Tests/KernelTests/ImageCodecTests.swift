@@ -114,7 +114,7 @@ final class ImageCodecTests: XCTestCase {
 
     func testMalformedPNGsAreRejectedWithClearErrors() {
         let good = PNG.encode(testImage(width: 4, height: 3, seed: 1))
-        assertRejects([], "not a PNG or PPM")
+        assertRejects([], "not a PNG, PPM (P6/P3) or JPEG")
         assertRejects(Array(good[0..<30]), "file ends")
         var badCRC = good
         badCRC[20] ^= 1

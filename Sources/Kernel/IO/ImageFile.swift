@@ -1,28 +1,35 @@
 import Foundation
 
 /// Reading and writing image files, with the format chosen by content (reading) or extension (writing).
+/// PNG, PPM and JPEG are read; PNG and PPM are written.
 public enum ImageFile {
-    public enum Format: String, Sendable { case ppm, png }
+    public enum Format: String, Sendable { case ppm, png, jpeg }
 
     /// The format of encoded bytes from their magic number, or nil.
     public static func sniff(_ bytes: [UInt8]) -> Format? {
         if bytes.count >= 8 && Array(bytes[0..<8]) == PNG.signature { return .png }
+        if JPEG.looksLikeJPEG(bytes) { return .jpeg }
         if bytes.count >= 2 && bytes[0] == UInt8(ascii: "P") && (bytes[1] == UInt8(ascii: "6") || bytes[1] == UInt8(ascii: "3")) {
             return .ppm
         }
         return nil
     }
 
-    /// Decodes PNG or PPM bytes (by magic number); `file` names the source in errors.
+    /// Decodes PNG, PPM or JPEG bytes (by magic number); `file` names the source in errors. Bytes of no known
+    /// format named `.jpg`/`.jpeg` are handed to the JPEG decoder, so its error says what is wrong with them.
     public static func decode(_ bytes: [UInt8], file: String = "<memory>", limits: ImageLimits = .standard) throws -> Image {
         switch sniff(bytes) {
         case .png: return try PNG.decode(bytes, file: file, limits: limits)
         case .ppm: return try PPM.decode(bytes, file: file, limits: limits)
-        case nil: throw ImageCodecError(file: file, reason: "not a PNG or PPM (P6/P3) image")
+        case .jpeg: return try JPEG.decode(bytes, file: file, limits: limits)
+        case nil:
+            let ext = URL(fileURLWithPath: file).pathExtension.lowercased()
+            if ext == "jpg" || ext == "jpeg" { return try JPEG.decode(bytes, file: file, limits: limits) }
+            throw ImageCodecError(file: file, reason: "not a PNG, PPM (P6/P3) or JPEG image")
         }
     }
 
-    /// Reads a PNG or PPM file. Files larger than any image within `limits` could be are refused unread.
+    /// Reads a PNG, PPM or JPEG file. Files larger than any image within `limits` could be are refused unread.
     public static func read(_ url: URL, limits: ImageLimits = .standard) throws -> Image {
         let name = url.path
         let attributes = try? FileManager.default.attributesOfItem(atPath: name)
@@ -40,15 +47,15 @@ public enum ImageFile {
         return try decode([UInt8](data), file: name, limits: limits)
     }
 
-    /// Encodes `image` in `format`.
+    /// Encodes `image` in `format` (PNG or PPM; JPEG is read only and gives a PNG).
     public static func encode(_ image: Image, as format: Format) -> [UInt8] {
-        format == .png ? PNG.encode(image) : PPM.encode(image)
+        format == .ppm ? PPM.encode(image) : PNG.encode(image)
     }
 
     /// Writes `image` atomically (a reader never sees half a file), as PNG for `.png` and PPM for `.ppm`.
     public static func write(_ image: Image, to url: URL) throws {
         let ext = url.pathExtension.lowercased()
-        guard let format = Format(rawValue: ext) else {
+        guard let format = Format(rawValue: ext), format != .jpeg else {
             throw ImageCodecError(file: url.path, reason: "unknown image extension '.\(ext)' (use .png or .ppm)")
         }
         do {
