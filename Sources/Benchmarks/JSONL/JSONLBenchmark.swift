@@ -6,7 +6,7 @@ import Kernel
 /// Each non-blank line is an object:
 /// `{"prompt": "...", "answer": "...", "image": "pics/1.png", "split": "eval", "options": ["cat", "dog"], "id": "q1"}`
 /// - `prompt` (string) and `answer` (string or number) are required.
-/// - `image` (optional): a PNG or PPM path, relative to the file's directory (or absolute). A prompt with an image
+/// - `image` (optional): a PNG, PPM or JPEG path, relative to the file's directory (or absolute). A prompt with an image
 ///   but no `<image>` placeholder gets `<image>\n` put in front; a placeholder without an image is an error.
 /// - `split` (optional): `train`, or `eval` (also accepted: `test`, `val`, `validation`). Lines without one are
 ///   assigned by a hash of their content: one in five goes to eval. Either way the splits never share a line.

@@ -167,8 +167,9 @@ public struct FuzzTarget {
     // MARK: Images
 
     static let image = FuzzTarget(
-        name: "image", summary: "PNG (with inflate) and PPM P6/P3 images (ImageFile.decode)",
-        dictionary: ["IHDR", "IDAT", "IEND", "PLTE", "tEXt", "P6", "P3", "255", "65535", "#", "\n"],
+        name: "image", summary: "PNG (with inflate), PPM P6/P3 and JPEG images (ImageFile.decode)",
+        dictionary: ["IHDR", "IDAT", "IEND", "PLTE", "tEXt", "P6", "P3", "255", "65535", "#", "\n",
+                     "JFIF\u{0}", "Exif\u{0}\u{0}", "Adobe"],
         builtInSeeds: { [PNG.encode(Image(width: 3, height: 2, pixels: [UInt8](repeating: 200, count: 18))),
                          PPM.encode(Image(width: 2, height: 2, pixels: [UInt8](repeating: 9, count: 12)))] },
         mutate: { mutator, input, other in

@@ -53,8 +53,6 @@ struct JPEGDecoder {
     var scanned: [Bool] = []
     /// All components' coefficients, 64 per block in natural (row-major) order, allocated at the first scan.
     var coefficients: [Int16] = []
-    /// Remaining blocks of an end-of-band run in a progressive AC scan.
-    var eobrun = 0
 
     init(bytes: [UInt8], file: String, limits: ImageLimits) {
         self.bytes = bytes

@@ -33,10 +33,11 @@ enum JPEGColour {
                 px[3 * i + 2] = g[i]
             }
         case .rgb:
+            let (r, g, b) = (full[0], full[1], full[2])
             for i in 0..<n {
-                px[3 * i] = full[0][i]
-                px[3 * i + 1] = full[1][i]
-                px[3 * i + 2] = full[2][i]
+                px[3 * i] = r[i]
+                px[3 * i + 1] = g[i]
+                px[3 * i + 2] = b[i]
             }
         case .yCbCr:
             let (crR, cbB, crG, cbG) = tables
@@ -51,9 +52,10 @@ enum JPEGColour {
             }
         case .cmyk, .yccK:
             let (crR, cbB, crG, cbG) = tables
+            let (c0, c1, c2, c3) = (full[0], full[1], full[2], full[3])
             for i in 0..<n {
                 // libjpeg's CMYK output (YCCK: C, M, Y = 255 - R, G, B of the YCbCr triple; K as stored) ...
-                var cmy = (Int(full[0][i]), Int(full[1][i]), Int(full[2][i]))
+                var cmy = (Int(c0[i]), Int(c1[i]), Int(c2[i]))
                 if colourSpace == .yccK {
                     let (y, cb, cr) = cmy
                     cmy = (
@@ -63,7 +65,7 @@ enum JPEGColour {
                 }
                 // ... read by PIL as inverted ("CMYK;I", Adobe polarity), then PIL's cmyk2rgb:
                 // out = nk - nk * c / 255 with nk = 255 - k, all on the inverted values.
-                let nk = Int(full[3][i])
+                let nk = Int(c3[i])
                 @inline(__always) func channel(_ stored: Int) -> UInt8 {
                     let t = (255 - stored) * nk + 128
                     return clamp(nk - (((t >> 8) + t) >> 8))

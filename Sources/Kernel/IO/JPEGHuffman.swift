@@ -1,15 +1,16 @@
 /// A JPEG Huffman table (ITU T.81 annex C): canonical codes of 1 to 16 bits, decoded with a 9-bit lookahead
-/// table for short codes and the `maxCode`/`valueOffset` walk of figure F.16 for longer ones.
-struct JPEGHuffmanTable {
+/// table for short codes and the `maxCode`/`valueOffset` walk of figure F.16 for longer ones. A class, so the
+/// per-block decode passes a reference rather than four arrays.
+final class JPEGHuffmanTable {
     /// The lookahead bits of the fast path.
     static let lookaheadBits = 9
     /// Indexed by the next 9 bits: `length << 8 | symbol` for a code of at most 9 bits, 0 for a longer code.
-    var lookup: [UInt16]
+    let lookup: [UInt16]
     /// The largest code of each length 1...16 (index = length), -1 when there is none.
-    var maxCode: [Int]
+    let maxCode: [Int]
     /// Added to a code of each length to find its symbol's index in `symbols`.
-    var valueOffset: [Int]
-    var symbols: [UInt8]
+    let valueOffset: [Int]
+    let symbols: [UInt8]
 
     /// Builds the table from the 16 code counts and the symbols of a DHT segment; `isDC` tables hold only
     /// symbols 0...15 (DC difference categories). Throws a reason when the counts do not make a prefix code.
@@ -21,10 +22,9 @@ struct JPEGHuffmanTable {
         if isDC, let bad = symbols.first(where: { $0 > 15 }) {
             throw JPEGFailure("a DC Huffman table holds symbol \(bad) (at most 15)")
         }
-        self.symbols = symbols
-        lookup = [UInt16](repeating: 0, count: 1 << Self.lookaheadBits)
-        maxCode = [Int](repeating: -1, count: 18)
-        valueOffset = [Int](repeating: 0, count: 18)
+        var lookup = [UInt16](repeating: 0, count: 1 << Self.lookaheadBits)
+        var maxCode = [Int](repeating: -1, count: 18)
+        var valueOffset = [Int](repeating: 0, count: 18)
         var code = 0
         var index = 0
         for length in 1...16 {
@@ -32,6 +32,10 @@ struct JPEGHuffmanTable {
             if n > 0 {
                 valueOffset[length] = index - code
                 for _ in 0..<n {
+                    // Every code of this length must fit in `length` bits, or the counts make no prefix code.
+                    guard code < (1 << length) else {
+                        throw JPEGFailure("a Huffman table has more codes than fit in \(length) bits")
+                    }
                     if length <= Self.lookaheadBits {
                         let shift = Self.lookaheadBits - length
                         let entry = UInt16(length << 8) | UInt16(symbols[index])
@@ -42,13 +46,17 @@ struct JPEGHuffmanTable {
                 }
                 maxCode[length] = code - 1
             }
-            // Every code of this length must fit in `length` bits, or the counts describe no prefix code.
-            guard code <= (1 << length) else {
-                throw JPEGFailure("a Huffman table has more codes than fit in \(length) bits")
+            // As in libjpeg: the codes of each length must leave the all-ones pattern unused.
+            guard code < (1 << length) else {
+                throw JPEGFailure(
+                    "a Huffman table has more codes than fit in \(length) bits (the all-ones code is reserved)")
             }
             code <<= 1
         }
-        maxCode[17] = Int.max  // sentinel: never reached, the walk stops at 16
+        self.symbols = symbols
+        self.lookup = lookup
+        self.maxCode = maxCode
+        self.valueOffset = valueOffset
     }
 }
 

@@ -57,48 +57,65 @@ extension JPEGDecoder {
         let first = frame.components[scan.components[0]]
         let mcusPerLine = single ? (first.width + 7) / 8 : frame.mcusPerLine
         let mcuRows = single ? (first.height + 7) / 8 : frame.mcusPerColumn
+        // Per scan component: first coefficient, blocks per row, and blocks per MCU across and down.
+        let offsets = scan.components.map { frame.components[$0].coefficientOffset }
+        let lines = scan.components.map { frame.components[$0].blocksPerLine }
+        let across = scan.components.map { single ? 1 : frame.components[$0].h }
+        let down = scan.components.map { single ? 1 : frame.components[$0].v }
+        let ss = scan.ss
+        let se = scan.se
+        let al = scan.al
         var reader = JPEGBitReader(data: bytes, position: position)
         var predictions = [Int](repeating: 0, count: scan.components.count)
-        eobrun = 0
+        var eobrun = 0
         var mcu = 0
-        for mcuY in 0..<mcuRows {
-            for mcuX in 0..<mcusPerLine {
-                if restartInterval > 0 && mcu > 0 && mcu % restartInterval == 0 {
-                    try restart(&reader, afterMCU: mcu)
-                    for i in predictions.indices { predictions[i] = 0 }
-                    eobrun = 0
-                }
-                for (i, ci) in scan.components.enumerated() {
-                    let c = frame.components[ci]
-                    let (bh, bv) = single ? (1, 1) : (c.h, c.v)
-                    for by in 0..<bv {
-                        for bx in 0..<bh {
-                            let row = mcuY * bv + by
-                            let column = mcuX * bh + bx
-                            let base = c.coefficientOffset + (row * c.blocksPerLine + column) * 64
-                            switch kind {
-                            case .sequential:
-                                try decodeSequentialBlock(&reader, base, dc[i], ac[i], &predictions[i])
-                            case .dcFirst:
-                                let diff = reader.receiveExtend(try reader.decode(dc[i]))
-                                predictions[i] &+= diff
-                                coefficients[base] = Int16(truncatingIfNeeded: predictions[i] << scan.al)
-                            case .dcRefine:
-                                if reader.bit() { coefficients[base] |= Int16(truncatingIfNeeded: 1 << scan.al) }
-                            case .acFirst:
-                                try decodeACFirst(&reader, base, ac[i], scan)
-                            case .acRefine:
-                                try decodeACRefine(&reader, base, ac[i], scan)
+        // The coefficients are moved out of `self` while the scan writes them through a pointer.
+        var buffer: [Int16] = []
+        swap(&buffer, &coefficients)
+        defer { swap(&buffer, &coefficients) }
+        try buffer.withUnsafeMutableBufferPointer { coefficientBuffer in
+            let coef = coefficientBuffer.baseAddress!
+            for mcuY in 0..<mcuRows {
+                for mcuX in 0..<mcusPerLine {
+                    if restartInterval > 0 && mcu > 0 && mcu % restartInterval == 0 {
+                        try restart(&reader, afterMCU: mcu)
+                        for i in predictions.indices { predictions[i] = 0 }
+                        eobrun = 0
+                    }
+                    for i in 0..<offsets.count {
+                        let bh = across[i]
+                        let bv = down[i]
+                        for by in 0..<bv {
+                            for bx in 0..<bh {
+                                let row = mcuY * bv + by
+                                let column = mcuX * bh + bx
+                                let block = coef + offsets[i] + (row * lines[i] + column) * 64
+                                switch kind {
+                                case .sequential:
+                                    try Self.decodeSequentialBlock(&reader, block, dc[i], ac[i], &predictions[i])
+                                case .dcFirst:
+                                    let diff = reader.receiveExtend(try reader.decode(dc[i]))
+                                    predictions[i] &+= diff
+                                    block[0] = Int16(truncatingIfNeeded: predictions[i] << al)
+                                case .dcRefine:
+                                    if reader.bit() { block[0] |= Int16(truncatingIfNeeded: 1 << al) }
+                                case .acFirst:
+                                    try Self.decodeACFirst(
+                                        &reader, block, ac[i], ss: ss, se: se, al: al, eobrun: &eobrun)
+                                case .acRefine:
+                                    try Self.decodeACRefine(
+                                        &reader, block, ac[i], ss: ss, se: se, al: al, eobrun: &eobrun)
+                                }
                             }
                         }
                     }
+                    mcu += 1
                 }
-                mcu += 1
-            }
-            if reader.ranPastData {
-                throw JPEGFailure(
-                    "scan \(scanCount) ends before MCU row \(mcuY + 1) of \(mcuRows) is complete (truncated or corrupt data)"
-                )
+                if reader.ranPastData {
+                    throw JPEGFailure(
+                        "scan \(scanCount) ends before MCU row \(mcuY + 1) of \(mcuRows) is complete (truncated or corrupt data)"
+                    )
+                }
             }
         }
         position = markerPosition(from: reader.position)
@@ -122,7 +139,7 @@ extension JPEGDecoder {
     }
 
     /// Consumes the RSTn marker that must follow every `restartInterval` MCUs and restarts the bit reader after it.
-    mutating func restart(_ reader: inout JPEGBitReader, afterMCU mcu: Int) throws {
+    func restart(_ reader: inout JPEGBitReader, afterMCU mcu: Int) throws {
         if reader.ranPastData {
             throw JPEGFailure(
                 "scan \(scanCount): the data before restart marker \(mcu / restartInterval) is truncated or corrupt")
@@ -137,13 +154,13 @@ extension JPEGDecoder {
 
     /// A sequential block (T.81 F.2.2): the DC difference, then run/size coded AC coefficients.
     @inline(__always)
-    mutating func decodeSequentialBlock(
-        _ reader: inout JPEGBitReader, _ base: Int, _ dc: JPEGHuffmanTable,
-        _ ac: JPEGHuffmanTable, _ prediction: inout Int
+    static func decodeSequentialBlock(
+        _ reader: inout JPEGBitReader, _ block: UnsafeMutablePointer<Int16>,
+        _ dc: JPEGHuffmanTable, _ ac: JPEGHuffmanTable, _ prediction: inout Int
     ) throws {
         let s = try reader.decode(dc)
         prediction &+= reader.receiveExtend(s)
-        coefficients[base] = Int16(truncatingIfNeeded: prediction)
+        block[0] = Int16(truncatingIfNeeded: prediction)
         var k = 1
         while k < 64 {
             let rs = try reader.decode(ac)
@@ -152,8 +169,7 @@ extension JPEGDecoder {
             if size != 0 {
                 k += r
                 guard k < 64 else { throw JPEGFailure("corrupt entropy-coded data: a coefficient run past the block") }
-                coefficients[base + JPEGScanDecoding.naturalOrder[k]] = Int16(
-                    truncatingIfNeeded: reader.receiveExtend(size))
+                block[JPEGScanDecoding.naturalOrder[k]] = Int16(truncatingIfNeeded: reader.receiveExtend(size))
                 k += 1
             } else if r == 15 {
                 k += 16  // ZRL: sixteen zeros
@@ -165,26 +181,23 @@ extension JPEGDecoder {
 
     /// The first pass over a band of AC coefficients (T.81 G.1.2.2), with end-of-band runs across blocks.
     @inline(__always)
-    mutating func decodeACFirst(
-        _ reader: inout JPEGBitReader, _ base: Int, _ ac: JPEGHuffmanTable,
-        _ scan: JPEGScanHeader
+    static func decodeACFirst(
+        _ reader: inout JPEGBitReader, _ block: UnsafeMutablePointer<Int16>,
+        _ ac: JPEGHuffmanTable, ss: Int, se: Int, al: Int, eobrun: inout Int
     ) throws {
         if eobrun > 0 {
             eobrun -= 1
             return
         }
-        var k = scan.ss
-        while k <= scan.se {
+        var k = ss
+        while k <= se {
             let rs = try reader.decode(ac)
             let r = rs >> 4
             let size = rs & 15
             if size != 0 {
                 k += r
-                guard k <= scan.se else {
-                    throw JPEGFailure("corrupt entropy-coded data: a coefficient run past the band")
-                }
-                let value = reader.receiveExtend(size) << scan.al
-                coefficients[base + JPEGScanDecoding.naturalOrder[k]] = Int16(truncatingIfNeeded: value)
+                guard k <= se else { throw JPEGFailure("corrupt entropy-coded data: a coefficient run past the band") }
+                block[JPEGScanDecoding.naturalOrder[k]] = Int16(truncatingIfNeeded: reader.receiveExtend(size) << al)
             } else if r == 15 {
                 k += 15  // ZRL (the loop adds the sixteenth)
             } else {
@@ -198,14 +211,13 @@ extension JPEGDecoder {
     /// A refinement pass over a band of AC coefficients (T.81 G.1.2.3): one correction bit for every coefficient
     /// already nonzero, and new coefficients of magnitude 2^Al placed among the zeros.
     @inline(__always)
-    mutating func decodeACRefine(
-        _ reader: inout JPEGBitReader, _ base: Int, _ ac: JPEGHuffmanTable,
-        _ scan: JPEGScanHeader
+    static func decodeACRefine(
+        _ reader: inout JPEGBitReader, _ block: UnsafeMutablePointer<Int16>,
+        _ ac: JPEGHuffmanTable, ss: Int, se: Int, al: Int, eobrun: inout Int
     ) throws {
-        let p1 = 1 << scan.al
-        let m1 = -1 << scan.al
-        var k = scan.ss
-        let se = scan.se
+        let p1 = 1 << al
+        let m1 = -1 << al
+        var k = ss
         if eobrun == 0 {
             while k <= se {
                 let rs = try reader.decode(ac)
@@ -219,9 +231,9 @@ extension JPEGDecoder {
                 }
                 // Skip r zero coefficients (refining the nonzero ones met on the way), then place the new one.
                 while k <= se {
-                    let z = base + JPEGScanDecoding.naturalOrder[k]
-                    if coefficients[z] != 0 {
-                        refine(&reader, z, p1: p1, m1: m1)
+                    let z = JPEGScanDecoding.naturalOrder[k]
+                    if block[z] != 0 {
+                        refine(&reader, block, z, p1: p1, m1: m1)
                     } else {
                         if r == 0 { break }
                         r -= 1
@@ -232,7 +244,7 @@ extension JPEGDecoder {
                     guard k <= se else {
                         throw JPEGFailure("corrupt entropy-coded data: a coefficient run past the band")
                     }
-                    coefficients[base + JPEGScanDecoding.naturalOrder[k]] = Int16(truncatingIfNeeded: newValue)
+                    block[JPEGScanDecoding.naturalOrder[k]] = Int16(truncatingIfNeeded: newValue)
                 }
                 k += 1
             }
@@ -240,8 +252,8 @@ extension JPEGDecoder {
         if eobrun > 0 {
             // Inside an end-of-band run: only correction bits for the coefficients already nonzero.
             while k <= se {
-                let z = base + JPEGScanDecoding.naturalOrder[k]
-                if coefficients[z] != 0 { refine(&reader, z, p1: p1, m1: m1) }
+                let z = JPEGScanDecoding.naturalOrder[k]
+                if block[z] != 0 { refine(&reader, block, z, p1: p1, m1: m1) }
                 k += 1
             }
             eobrun -= 1
@@ -250,9 +262,12 @@ extension JPEGDecoder {
 
     /// Reads a correction bit for a nonzero coefficient: 1 increases its magnitude by 2^Al (unless already done).
     @inline(__always)
-    private mutating func refine(_ reader: inout JPEGBitReader, _ z: Int, p1: Int, m1: Int) {
-        if reader.bit() && Int(coefficients[z]) & p1 == 0 {
-            coefficients[z] = Int16(truncatingIfNeeded: Int(coefficients[z]) + (coefficients[z] >= 0 ? p1 : m1))
+    private static func refine(
+        _ reader: inout JPEGBitReader, _ block: UnsafeMutablePointer<Int16>, _ z: Int,
+        p1: Int, m1: Int
+    ) {
+        if reader.bit() && Int(block[z]) & p1 == 0 {
+            block[z] = Int16(truncatingIfNeeded: Int(block[z]) + (block[z] >= 0 ? p1 : m1))
         }
     }
 }
