@@ -54,6 +54,8 @@ public struct StudySettings: Codable, Equatable {
     public var maxNewTokens: Int
     public var probeExamples: Int
     public var baseModel: String
+    /// The checkpoint directory studied (`--model`), nil for the built-in base model.
+    public var model: String? = nil
 
     public init(backbone: String, preset: String, seed: UInt64, threads: Int, targets: [String], heldOut: [String],
                 stepsPerStage: Int, batchSize: Int, learningRate: Double, warmupFraction: Double,
