@@ -74,6 +74,8 @@ enum StudyOptions {
         if !a.has("config") || a.has("strategies") {
             let names = a.list("strategies")!
             config.strategies = names == ["all"] ? registries.allStrategyNames : names
+            // The study file's options for strategies this command does not run are set aside.
+            config.strategyOptions = config.strategyOptions.filter { config.strategies.contains($0.key) }
         }
         for (name, options) in try strategyOptions(a) {
             config.strategyOptions[name, default: [:]].merge(options) { $1 }
