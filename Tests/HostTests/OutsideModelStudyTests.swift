@@ -9,13 +9,18 @@ import XCTest
 /// resumes to the same results.
 final class OutsideModelStudyTests: XCTestCase {
     var scratch: URL!
+    var progressWasEnabled = true
 
     override func setUp() {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-outside-\(UUID().uuidString)")
+        progressWasEnabled = Progress.isEnabled
         Progress.isEnabled = false
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
+    override func tearDown() {
+        Progress.isEnabled = progressWasEnabled
+        try? FileManager.default.removeItem(at: scratch)
+    }
 
     func study(_ c: StudyConfig, out: String, resume: Bool = false) -> Study {
         let s = Study(config: c, registries: SkillTuneRegistries.builtIn(), outputDirectory: scratch.appendingPathComponent(out),
@@ -56,10 +61,12 @@ final class OutsideModelStudyTests: XCTestCase {
         XCTAssertEqual(base.count, 4)
         XCTAssertEqual(base.map(\.score).reduce(0, +) / 4 * 100, sa.accuracy[0][0], accuracy: 1e-9)
         XCTAssertTrue(base.allSatisfy { $0.id.hasPrefix("arith-") && $0.prompt.hasPrefix("What is") })
-        for stage in ["stage-1-arith", "stage-2-colors"] {
-            for b in ["arith", "colors", "facts"] {
+        for b in ["arith", "colors", "facts"] {
+            let evaluated = try SampleLog.read(out.appendingPathComponent("base/\(b).jsonl"))
+            XCTAssertGreaterThan(evaluated.count, 0, b)
+            for stage in ["stage-1-arith", "stage-2-colors"] {
                 let file = out.appendingPathComponent("sa-proj/\(stage)/\(b).jsonl")
-                XCTAssertEqual(try SampleLog.read(file).count, 4, file.path)
+                XCTAssertEqual(try SampleLog.read(file).map(\.id), evaluated.map(\.id), file.path)
             }
         }
         let html = try String(contentsOf: scratch.appendingPathComponent("a/report.html"), encoding: .utf8)
@@ -69,7 +76,7 @@ final class OutsideModelStudyTests: XCTestCase {
     func testCountingSplitUsesACountTargetFile() throws {
         var c = try config(strategies: ["sa-proj"])
         let count = try OutsideStudyFixture.dataFile("count", in: scratch.appendingPathComponent("data")) {
-            ("How many apples are in a bag of \($0 % 6)?", "\($0 % 6)")
+            ("Bag \($0) holds \($0 % 6) apples. How many apples are in bag \($0)?", "\($0 % 6)")
         }
         c.targets = [count + "@numeric"]
         let results = try study(c, out: "c").run()

@@ -7,14 +7,19 @@ import XCTest
 /// paths relative to the file, command-line flags over the file, and the study.json a run writes rerunning it.
 final class StudyFileTests: XCTestCase {
     var scratch: URL!
+    var progressWasEnabled = true
 
     override func setUp() {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-studyfile-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        progressWasEnabled = Progress.isEnabled
         Progress.isEnabled = false
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
+    override func tearDown() {
+        Progress.isEnabled = progressWasEnabled
+        try? FileManager.default.removeItem(at: scratch)
+    }
 
     func parse(_ text: String) throws -> StudyConfig {
         try StudyFile.parse(Data(text.utf8), file: "study.json", directory: URL(fileURLWithPath: "/data/here"))
@@ -36,7 +41,7 @@ final class StudyFileTests: XCTestCase {
             (#"{"traning": {}}"#, "study.json: unknown field 'traning'; did you mean 'training'?"),
             (#"{"training": {"stepz": 3}}"#, "study.json: unknown field 'training.stepz'; did you mean 'training.steps'?"),
             (#"{"training": {"steps": "five"}}"#, "study.json: field 'training.steps': expected a whole number"),
-            (#"{"targets": "count"}"#, "study.json: field 'targets': expected a list of strings"),
+            (#"{"targets": "count"}"#, "study.json: field 'targets': expected a list"),
             (#"{"targets": ["count", 3]}"#, "study.json: field 'targets[1]': expected a string"),
             (#"{"preset": "huge"}"#, "study.json: field 'preset': unknown study preset 'huge'"),
             (#"[1]"#, "study.json: not a JSON object"),

@@ -13,8 +13,19 @@ import Kernel
 /// Every problem names the file and the field: an unknown field (with the closest known one), a value of the
 /// wrong type, a bad preset.
 public enum StudyFile {
+    /// The largest study file read (bytes).
+    public static let maximumSize: Int64 = 16 << 20
+
     /// Reads `file`. `preset` and `backbone` give the defaults when the file names none.
     public static func read(_ file: URL, preset: String = "small", backbone: String = "tiny-llava") throws -> StudyConfig {
+        // Only a regular file of sensible size: a device or a pipe (/dev/zero) would be read without end.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
+            throw HostError("\(file.path): cannot read the study file (missing or not a regular file)")
+        }
+        guard let size = attributes?[.size] as? NSNumber, size.int64Value <= maximumSize else {
+            throw HostError("\(file.path): a study file is at most \(maximumSize / (1 << 20)) MB")
+        }
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
             throw HostError("\(file.path): cannot read the study file (\(error.localizedDescription))")
@@ -38,11 +49,16 @@ public enum StudyFile {
         var merged = try dictionary(of: defaults)
         try checkFields(object, known: merged, prefix: "", file: file)
         merge(object, into: &merged)
+        guard JSONSerialization.isValidJSONObject(merged) else {
+            throw HostError("\(file): a number is out of range (expected finite numbers)")
+        }
         var config: StudyConfig
         do {
             config = try JSONDecoder().decode(StudyConfig.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch let error as DecodingError {
             throw HostError("\(file): \(describe(error))")
+        } catch {
+            throw HostError("\(file): \(error.localizedDescription)")
         }
         config.model = config.model.map { resolve($0, in: directory) }
         config.targets = config.targets.map { resolveReference($0, in: directory) }
@@ -126,7 +142,9 @@ public enum StudyFile {
         case is String.Type: return "a string"
         case is Bool.Type: return "true or false"
         case is [String].Type: return "a list of strings"
-        default: return "a value of type \(type)"
+        default:
+            let name = String(describing: type)
+            return name.hasPrefix("Array") ? "a list" : name.hasPrefix("Dictionary") ? "an object" : "a value of type \(name)"
         }
     }
 }
