@@ -12,7 +12,8 @@ final class OutsideModelStudyTests: XCTestCase {
     var progressWasEnabled = true
 
     override func setUp() {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-outside-\(UUID().uuidString)")
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "skilltune-outside-\(UUID().uuidString)")
         progressWasEnabled = Progress.isEnabled
         Progress.isEnabled = false
     }
@@ -23,16 +24,18 @@ final class OutsideModelStudyTests: XCTestCase {
     }
 
     func study(_ c: StudyConfig, out: String, resume: Bool = false) -> Study {
-        let s = Study(config: c, registries: SkillTuneRegistries.builtIn(), outputDirectory: scratch.appendingPathComponent(out),
-                      resume: resume)
+        let s = Study(
+            config: c, registries: SkillTuneRegistries.builtIn(), outputDirectory: scratch.appendingPathComponent(out),
+            resume: resume)
         s.log = { _ in }
         return s
     }
 
     func config(strategies: [String] = ["sa-proj", "lora"]) throws -> StudyConfig {
-        try OutsideStudyFixture.config(model: try OutsideStudyFixture.checkpoint(in: scratch),
-                                       data: try OutsideStudyFixture.data(in: scratch.appendingPathComponent("data")),
-                                       strategies: strategies)
+        try OutsideStudyFixture.config(
+            model: try OutsideStudyFixture.checkpoint(in: scratch),
+            data: try OutsideStudyFixture.data(in: scratch.appendingPathComponent("data")),
+            strategies: strategies)
     }
 
     func testStudyOfAnHFCheckpointOnDataFiles() throws {
@@ -104,8 +107,9 @@ final class OutsideModelStudyTests: XCTestCase {
         try study(c, out: "cut", resume: true).run()
         XCTAssertEqual(try deterministicPart("whole"), try deterministicPart("cut"))
         let whole = scratch.appendingPathComponent("whole/samples/lora/stage-2-colors/facts.jsonl")
-        XCTAssertEqual(try Data(contentsOf: whole),
-                       try Data(contentsOf: cut.appendingPathComponent("samples/lora/stage-2-colors/facts.jsonl")))
+        XCTAssertEqual(
+            try Data(contentsOf: whole),
+            try Data(contentsOf: cut.appendingPathComponent("samples/lora/stage-2-colors/facts.jsonl")))
     }
 
     func testMemoryEstimatesAndARunThatWouldNotFitIsRefused() throws {
@@ -134,13 +138,15 @@ final class OutsideModelStudyTests: XCTestCase {
             let fresh = try registries.loadBackbone(directory: scratch.appendingPathComponent("model"))
             let strategy = try registries.strategy(name)
             try strategy.prepare(fresh, stage: StageContext(index: 1, name: "x", totalSteps: 1, seed: 0))
-            XCTAssertEqual(strategy.memoryEstimate(parameters: shapes).trainableParameters,
-                           fresh.parameterCounts.trainable, name)
+            XCTAssertEqual(
+                strategy.memoryEstimate(parameters: shapes).trainableParameters,
+                fresh.parameterCounts.trainable, name)
         }
 
         let c = try config(strategies: ["sa-proj", "lwf"])
-        let check = MemoryCheck(strategy: try registries.strategy("sa-proj"), model: model, batchSize: 4, sequenceLength: 20,
-                                keepsBase: true)
+        let check = MemoryCheck(
+            strategy: try registries.strategy("sa-proj"), model: model, batchSize: 4, sequenceLength: 20,
+            keepsBase: true)
         XCTAssertGreaterThan(check.activations, 0)
         XCTAssertThrowsError(try check.check(limit: check.total - 1)) { error in
             let text = "\(error)"
@@ -153,8 +159,9 @@ final class OutsideModelStudyTests: XCTestCase {
         let data = try StudyData(config: c, registries: registries)
         let longest = MemoryCheck.longestSequence(data.train.values.flatMap { $0 }, model: model)
         func studyCheck(_ name: String) throws -> MemoryCheck {
-            MemoryCheck(strategy: try registries.strategy(name), model: model, batchSize: c.training.batchSize,
-                        sequenceLength: longest, keepsBase: true)
+            MemoryCheck(
+                strategy: try registries.strategy(name), model: model, batchSize: c.training.batchSize,
+                sequenceLength: longest, keepsBase: true)
         }
         XCTAssertLessThan(try studyCheck("sa-proj").total, try studyCheck("lwf").total)
         setenv("SKILLTUNE_MEMORY_LIMIT", "\(try studyCheck("lwf").total - 1)", 1)
@@ -162,7 +169,9 @@ final class OutsideModelStudyTests: XCTestCase {
         XCTAssertThrowsError(try study(c, out: "m").run()) { error in
             XCTAssertTrue("\(error)".hasPrefix("strategy 'lwf' would need about"), "\(error)")
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("m/checkpoints/base/stage.json").path),
-                       "refused before the base model is evaluated")
+        XCTAssertFalse(
+            FileManager.default.fileExists(
+                atPath: scratch.appendingPathComponent("m/checkpoints/base/stage.json").path),
+            "refused before the base model is evaluated")
     }
 }

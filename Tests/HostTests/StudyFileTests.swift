@@ -10,7 +10,8 @@ final class StudyFileTests: XCTestCase {
     var progressWasEnabled = true
 
     override func setUp() {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-studyfile-\(UUID().uuidString)")
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "skilltune-studyfile-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         progressWasEnabled = Progress.isEnabled
         Progress.isEnabled = false
@@ -26,7 +27,9 @@ final class StudyFileTests: XCTestCase {
     }
 
     func testPartialFileOverThePresetsDefaults() throws {
-        let c = try parse(#"{"preset": "tiny", "targets": ["count", "a.jsonl@numeric", "/abs/b.jsonl"], "training": {"steps": 5}, "seed": 9, "model": "m"}"#)
+        let c = try parse(
+            #"{"preset": "tiny", "targets": ["count", "a.jsonl@numeric", "/abs/b.jsonl"], "training": {"steps": 5}, "seed": 9, "model": "m"}"#
+        )
         var expected = try StudyConfig.defaults(preset: "tiny")
         expected.targets = ["count", "/data/here/a.jsonl@numeric", "/abs/b.jsonl"]
         expected.training.steps = 5
@@ -39,7 +42,10 @@ final class StudyFileTests: XCTestCase {
     func testErrorsNameTheField() {
         let cases = [
             (#"{"traning": {}}"#, "study.json: unknown field 'traning'; did you mean 'training'?"),
-            (#"{"training": {"stepz": 3}}"#, "study.json: unknown field 'training.stepz'; did you mean 'training.steps'?"),
+            (
+                #"{"training": {"stepz": 3}}"#,
+                "study.json: unknown field 'training.stepz'; did you mean 'training.steps'?"
+            ),
             (#"{"training": {"steps": "five"}}"#, "study.json: field 'training.steps': expected a whole number"),
             (#"{"targets": "count"}"#, "study.json: field 'targets': expected a list"),
             (#"{"targets": ["count", 3]}"#, "study.json: field 'targets[1]': expected a string"),
@@ -55,17 +61,21 @@ final class StudyFileTests: XCTestCase {
 
     func compare(_ arguments: [String]) throws {
         let command = try XCTUnwrap(SkillTuneCommands.all(SkillTuneRegistries.builtIn()).first { $0.name == "compare" })
-        try command.run(ParsedArguments(command: command.name, arguments: arguments + ["--quiet"], options: command.options,
-                                        maxPositionals: command.maxPositionals))
+        try command.run(
+            ParsedArguments(
+                command: command.name, arguments: arguments + ["--quiet"], options: command.options,
+                maxPositionals: command.maxPositionals))
     }
 
     func testTheStudyFileARunWritesRerunsItAndFlagsOverrideIt() throws {
         let model = try OutsideStudyFixture.checkpoint(in: scratch)
         let data = try OutsideStudyFixture.data(in: scratch.appendingPathComponent("data"))
         let first = scratch.appendingPathComponent("first")
-        try compare(["--model", model.path, "--preset", "tiny", "--targets", data.arith + "@numeric", "--held-out", data.facts,
-                     "--strategies", "sa-proj,lora", "--option", "lora.rank=2", "--steps", "2", "--seed", "4",
-                     "--out", first.path])
+        try compare([
+            "--model", model.path, "--preset", "tiny", "--targets", data.arith + "@numeric", "--held-out", data.facts,
+            "--strategies", "sa-proj,lora", "--option", "lora.rank=2", "--steps", "2", "--seed", "4",
+            "--out", first.path,
+        ])
         let written = try StudyFile.read(first.appendingPathComponent("study.json"))
         XCTAssertEqual(written.model, model.path)
         XCTAssertEqual(written.targets, [data.arith + "@numeric"])
@@ -74,8 +84,9 @@ final class StudyFileTests: XCTestCase {
 
         let again = scratch.appendingPathComponent("again")
         try compare(["--config", first.appendingPathComponent("study.json").path, "--out", again.path])
-        XCTAssertEqual(try Data(contentsOf: again.appendingPathComponent("study.json")),
-                       try Data(contentsOf: first.appendingPathComponent("study.json")))
+        XCTAssertEqual(
+            try Data(contentsOf: again.appendingPathComponent("study.json")),
+            try Data(contentsOf: first.appendingPathComponent("study.json")))
         func deterministic(_ dir: URL) throws -> Data {
             var r = try ResultFiles.read(from: dir.appendingPathComponent("results.json"))
             r.timings = Timings(startedAt: "", totalSeconds: 0, pretrainSeconds: 0, strategySeconds: [:])
@@ -84,8 +95,10 @@ final class StudyFileTests: XCTestCase {
         XCTAssertEqual(try deterministic(again), try deterministic(first))
 
         let changed = scratch.appendingPathComponent("changed")
-        try compare(["--config", first.appendingPathComponent("study.json").path, "--steps", "3", "--strategies", "sa-proj",
-                     "--out", changed.path])
+        try compare([
+            "--config", first.appendingPathComponent("study.json").path, "--steps", "3", "--strategies", "sa-proj",
+            "--out", changed.path,
+        ])
         let c = try StudyFile.read(changed.appendingPathComponent("study.json"))
         XCTAssertEqual(c.training.steps, 3, "a flag given overrides the file")
         XCTAssertEqual(c.strategies, ["sa-proj"])
@@ -95,7 +108,11 @@ final class StudyFileTests: XCTestCase {
 
     func testAllStrategiesComeFromTheRegistryInRegistrationOrder() {
         let registries = SkillTuneRegistries.builtIn()
-        XCTAssertEqual(registries.allStrategyNames, ["full", "llm", "vision", "projector", "sa-proj", "sa-qkv", "mlp",
-                                                     "mlp-gate-up", "mlp-down", "lora", "lwf", "wise-ft", "moe"])
+        XCTAssertEqual(
+            registries.allStrategyNames,
+            [
+                "full", "llm", "vision", "projector", "sa-proj", "sa-qkv", "mlp",
+                "mlp-gate-up", "mlp-down", "lora", "lwf", "wise-ft", "moe",
+            ])
     }
 }

@@ -11,11 +11,15 @@ import Kernel
 /// the reference projects the raw block outputs). Per example: the mean over its answer positions; per layer:
 /// the mean over examples (examples without answer positions are left out).
 public enum LayerShiftProbe {
-    public static func run(base: any Backbone, tuned: any Backbone, examples: [Example], stage: String) -> LayerShiftResult {
+    public static func run(base: any Backbone, tuned: any Backbone, examples: [Example], stage: String)
+        -> LayerShiftResult
+    {
         let layers = tuned.decoderLayerCount
-        precondition(base.decoderLayerCount == layers,
-                     "layer-shift: base has \(base.decoderLayerCount) decoder layers, tuned has \(layers)")
-        var attention = [Double](repeating: 0, count: layers), mlp = [Double](repeating: 0, count: layers)
+        precondition(
+            base.decoderLayerCount == layers,
+            "layer-shift: base has \(base.decoderLayerCount) decoder layers, tuned has \(layers)")
+        var attention = [Double](repeating: 0, count: layers)
+        var mlp = [Double](repeating: 0, count: layers)
         var samples = 0
         base.setTraining(false)
         tuned.setTraining(false)
@@ -41,8 +45,10 @@ public enum LayerShiftProbe {
     /// has no answer position.
     static func sampleShifts(base: any Backbone, tuned: any Backbone, example: Example) -> [Key: Double]? {
         let request = Evaluator.request(for: example, model: tuned)
-        let batch = Batch(prompts: [request.tokens], answers: [tuned.encodeAnswer(example.answer)], images: [request.image])
-        var baseOutputs: [Key: Tensor] = [:], tunedOutputs: [Key: Tensor] = [:]
+        let batch = Batch(
+            prompts: [request.tokens], answers: [tuned.encodeAnswer(example.answer)], images: [request.image])
+        var baseOutputs: [Key: Tensor] = [:]
+        var tunedOutputs: [Key: Tensor] = [:]
         _ = base.forward(batch) { baseOutputs[Key(layer: $0.layer, component: $0.component)] = $0.output }
         let output = tuned.forward(batch) { tunedOutputs[Key(layer: $0.layer, component: $0.component)] = $0.output }
         let positions = answerPositions(output.targets)
@@ -73,7 +79,8 @@ public enum LayerShiftProbe {
 
     /// The mean L2 norm of the rows of an [n, V] tensor.
     static func meanRowNorm(_ x: Tensor) -> Double {
-        let v = x.shape[x.rank - 1], n = x.count / v
+        let v = x.shape[x.rank - 1]
+        let n = x.count / v
         var sum = 0.0
         for r in 0..<n {
             var s = 0.0

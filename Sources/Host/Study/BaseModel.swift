@@ -5,14 +5,18 @@ import Kernel
 /// pretraining), else the built-in backbone pretrained by `Pretrainer` (or found in its cache).
 public enum BaseModel {
     /// The base model, the directory every strategy reloads it from, and the seconds spent pretraining.
-    public static func load(config: StudyConfig, data: StudyData, registries: SkillTuneRegistries,
-                            log: (String) -> Void) throws -> (model: any Backbone, directory: URL, seconds: Double) {
+    public static func load(
+        config: StudyConfig, data: StudyData, registries: SkillTuneRegistries,
+        log: (String) -> Void
+    ) throws -> (model: any Backbone, directory: URL, seconds: Double) {
         guard let path = config.model else {
             return try Pretrainer.baseModel(config: config, data: data, registries: registries, log: log)
         }
         let directory = URL(fileURLWithPath: path)
         let model = try registries.loadBackbone(directory: directory)
-        log("base model: \(model.family) checkpoint \(directory.path), \(model.parameterCounts.total) parameters (no pretraining)")
+        log(
+            "base model: \(model.family) checkpoint \(directory.path), \(model.parameterCounts.total) parameters (no pretraining)"
+        )
         return (model, directory, 0)
     }
 }

@@ -17,13 +17,16 @@ public struct MemoryCheck {
 
     /// The estimate for tuning a model shaped like `model` with `strategy` on batches of `batchSize` rows of up
     /// to `sequenceLength` tokens; `keepsBase` adds one more copy of the model's weights.
-    public init(strategy: any TuningStrategy, model: any Backbone, batchSize: Int, sequenceLength: Int,
-                keepsBase: Bool) {
+    public init(
+        strategy: any TuningStrategy, model: any Backbone, batchSize: Int, sequenceLength: Int,
+        keepsBase: Bool
+    ) {
         let shapes = model.namedParameters().map { ParameterShape(name: $0.name, shape: $0.tensor.shape) }
         self.strategy = strategy.name
         training = strategy.memoryEstimate(parameters: shapes)
-        activations = Self.activationBytes(model: model, parameters: shapes, batchSize: batchSize,
-                                           sequenceLength: sequenceLength)
+        activations = Self.activationBytes(
+            model: model, parameters: shapes, batchSize: batchSize,
+            sequenceLength: sequenceLength)
         kept = keepsBase ? UInt64(shapes.reduce(0) { $0 + $1.count }) &* 4 : 0
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
@@ -35,9 +38,13 @@ public struct MemoryCheck {
     /// `2 * 4 * B * T * (L * (16 H + 4 I + 2 heads T) + 3 V)` bytes (per layer: norms, q/k/v, attention output,
     /// residuals, the MLP's gate/up/activation/product, the attention probabilities and their gradient; the
     /// logits, their softmax and gradient).
-    public static func activationBytes(model: any Backbone, parameters: [ParameterShape], batchSize: Int,
-                                       sequenceLength: Int) -> UInt64 {
-        let h = model.hiddenSize, layers = model.decoderLayerCount, v = model.vocabularySize
+    public static func activationBytes(
+        model: any Backbone, parameters: [ParameterShape], batchSize: Int,
+        sequenceLength: Int
+    ) -> UInt64 {
+        let h = model.hiddenSize
+        let layers = model.decoderLayerCount
+        let v = model.vocabularySize
         let mlp0 = parameters.filter { $0.name.hasPrefix("model.layers.0.mlp.") }.reduce(0) { $0 + $1.count }
         let intermediate = mlp0 > 0 && h > 0 ? mlp0 / (3 * h) : 4 * h
         let heads = max(1, h / 64)
@@ -53,10 +60,11 @@ public struct MemoryCheck {
     public func check(limit: UInt64 = MemoryBudget.limit) throws {
         guard total > limit else { return }
         let keptText = kept > 0 ? " + the base model kept for the probes \(gigabytes(kept))" : ""
-        throw HostError("strategy '\(strategy)' would need about \(gigabytes(total)) (\(training.breakdown) + activations "
-            + "\(gigabytes(activations)) for batch \(batchSize) x \(sequenceLength) tokens\(keptText)) but the memory "
-            + "limit is \(gigabytes(limit)) (physical memory, or SKILLTUNE_MEMORY_LIMIT); refusing to start it. "
-            + "Lower --batch-size, or choose a strategy that trains less")
+        throw HostError(
+            "strategy '\(strategy)' would need about \(gigabytes(total)) (\(training.breakdown) + activations "
+                + "\(gigabytes(activations)) for batch \(batchSize) x \(sequenceLength) tokens\(keptText)) but the memory "
+                + "limit is \(gigabytes(limit)) (physical memory, or SKILLTUNE_MEMORY_LIMIT); refusing to start it. "
+                + "Lower --batch-size, or choose a strategy that trains less")
     }
 
     /// The longest prompt + answer of `examples` in `model`'s tokens.

@@ -26,8 +26,9 @@ public enum SampleLog {
     /// The records of one evaluation: examples with the predictions and scores `Evaluator` gave them.
     public static func records(_ examples: [Example], _ outcome: Evaluator.Outcome) -> [Record] {
         zip(examples, zip(outcome.predictions, outcome.scores)).map { example, result in
-            Record(id: example.id, prompt: example.prompt, reference: example.answer, prediction: result.0,
-                   score: result.1)
+            Record(
+                id: example.id, prompt: example.prompt, reference: example.answer, prediction: result.0,
+                score: result.1)
         }
     }
 

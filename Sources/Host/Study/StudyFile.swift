@@ -17,7 +17,9 @@ public enum StudyFile {
     public static let maximumSize: Int64 = 16 << 20
 
     /// Reads `file`. `preset` and `backbone` give the defaults when the file names none.
-    public static func read(_ file: URL, preset: String = "small", backbone: String = "tiny-llava") throws -> StudyConfig {
+    public static func read(_ file: URL, preset: String = "small", backbone: String = "tiny-llava") throws
+        -> StudyConfig
+    {
         // Only a regular file of sensible size: a device or a pipe (/dev/zero) would be read without end.
         let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
         guard attributes?[.type] as? FileAttributeType == .typeRegular else {
@@ -30,15 +32,19 @@ public enum StudyFile {
         do { data = try Data(contentsOf: file) } catch {
             throw HostError("\(file.path): cannot read the study file (\(error.localizedDescription))")
         }
-        return try parse(data, file: file.path, directory: file.deletingLastPathComponent(), preset: preset, backbone: backbone)
+        return try parse(
+            data, file: file.path, directory: file.deletingLastPathComponent(), preset: preset, backbone: backbone)
     }
 
     /// Parses a study file's bytes; `file` names it in messages, `directory` anchors relative paths.
-    public static func parse(_ data: Data, file: String, directory: URL, preset: String = "small",
-                             backbone: String = "tiny-llava") throws -> StudyConfig {
+    public static func parse(
+        _ data: Data, file: String, directory: URL, preset: String = "small",
+        backbone: String = "tiny-llava"
+    ) throws -> StudyConfig {
         try JSONNesting.check(data, file: file)
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw HostError("\(file): not a JSON object (a study file is {\"targets\": [...], \"strategies\": [...], ...})")
+            throw HostError(
+                "\(file): not a JSON object (a study file is {\"targets\": [...], \"strategies\": [...], ...})")
         }
         let presetName = try string(object["preset"], field: "preset", file: file) ?? preset
         let backboneName = try string(object["backbone"], field: "backbone", file: file) ?? backbone
@@ -94,9 +100,13 @@ public enum StudyFile {
         for (key, value) in object {
             guard names.contains(key) else {
                 let hint = closestName(to: key, among: names).map { "; did you mean '\(prefix)\($0)'?" } ?? ""
-                throw HostError("\(file): unknown field '\(prefix)\(key)'\(hint) (fields: \(names.sorted().joined(separator: ", ")))")
+                throw HostError(
+                    "\(file): unknown field '\(prefix)\(key)'\(hint) (fields: \(names.sorted().joined(separator: ", ")))"
+                )
             }
-            if key != "strategyOptions", let inner = value as? [String: Any], let knownInner = known[key] as? [String: Any] {
+            if key != "strategyOptions", let inner = value as? [String: Any],
+                let knownInner = known[key] as? [String: Any]
+            {
                 try checkFields(inner, known: knownInner, prefix: prefix + key + ".", file: file)
             }
         }
@@ -105,7 +115,8 @@ public enum StudyFile {
     /// `object`'s fields over `base`, nested objects field by field (`strategyOptions` replaced whole).
     static func merge(_ object: [String: Any], into base: inout [String: Any]) {
         for (key, value) in object {
-            if key != "strategyOptions", let inner = value as? [String: Any], var existing = base[key] as? [String: Any] {
+            if key != "strategyOptions", let inner = value as? [String: Any], var existing = base[key] as? [String: Any]
+            {
                 merge(inner, into: &existing)
                 base[key] = existing
             } else {
@@ -121,14 +132,14 @@ public enum StudyFile {
                 .replacingOccurrences(of: ".[", with: "[")
         }
         switch error {
-        case let .typeMismatch(type, context):
+        case .typeMismatch(let type, let context):
             return "field '\(path(context))': expected \(typeName(type))"
-        case let .valueNotFound(type, context):
+        case .valueNotFound(let type, let context):
             return "field '\(path(context))': expected \(typeName(type)), got null"
-        case let .keyNotFound(key, context):
+        case .keyNotFound(let key, let context):
             let parent = path(context)
             return "field '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)' is missing"
-        case let .dataCorrupted(context):
+        case .dataCorrupted(let context):
             return "field '\(path(context))': \(context.debugDescription)"
         @unknown default:
             return "\(error)"
@@ -144,7 +155,8 @@ public enum StudyFile {
         case is [String].Type: return "a list of strings"
         default:
             let name = String(describing: type)
-            return name.hasPrefix("Array") ? "a list" : name.hasPrefix("Dictionary") ? "an object" : "a value of type \(name)"
+            return name.hasPrefix("Array")
+                ? "a list" : name.hasPrefix("Dictionary") ? "an object" : "a value of type \(name)"
         }
     }
 }

@@ -43,9 +43,13 @@ public struct TrainingMemory: Sendable, Equatable {
 
     /// "weights 1.20 GB + gradients 0.30 GB + AdamW state 0.60 GB + the teacher 1.20 GB".
     public var breakdown: String {
-        var parts = ["weights \(gigabytes(weights))", "gradients \(gigabytes(gradients))",
-                     "AdamW state \(gigabytes(optimizer))"]
-        if copies > 0 { parts.append("\(copiesDescription.isEmpty ? "copies" : copiesDescription) \(gigabytes(copies))") }
+        var parts = [
+            "weights \(gigabytes(weights))", "gradients \(gigabytes(gradients))",
+            "AdamW state \(gigabytes(optimizer))",
+        ]
+        if copies > 0 {
+            parts.append("\(copiesDescription.isEmpty ? "copies" : copiesDescription) \(gigabytes(copies))")
+        }
         return parts.joined(separator: " + ")
     }
 }
@@ -65,7 +69,8 @@ extension TuningStrategy {
 
     /// The estimate of a strategy that trains the parameters `trains` selects and adds nothing.
     public func memoryEstimate(parameters: [ParameterShape], trains: (String) -> Bool) -> TrainingMemory {
-        TrainingMemory(parameters: parameters.reduce(0) { $0 + $1.count },
-                       trainable: parameters.filter { trains($0.name) }.reduce(0) { $0 + $1.count })
+        TrainingMemory(
+            parameters: parameters.reduce(0) { $0 + $1.count },
+            trainable: parameters.filter { trains($0.name) }.reduce(0) { $0 + $1.count })
     }
 }
