@@ -30,4 +30,22 @@ final class EvalCommandTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("--split: expected eval or train, got 'test'"), "\(error)")
         }
     }
+
+    func testDataFilesAndSampleLogs() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-eval-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let data = try OutsideStudyFixture.data(in: scratch)
+        let logs = scratch.appendingPathComponent("logs")
+        try run(["--model", OutsideStudyFixture.qwen2.path, "--benchmarks", data.arith + "@numeric," + data.facts,
+                 "--examples", "3", "--log-samples", logs.path, "--json"])
+        let arith = try SampleLog.read(logs.appendingPathComponent("arith.jsonl"))
+        XCTAssertEqual(arith.count, 3)
+        let model = try registries.loadBackbone(directory: OutsideStudyFixture.qwen2)
+        let benchmark = try registries.benchmark(reference: data.arith + "@numeric", role: .heldOut)
+        let examples = try benchmark.examples(.eval, count: 3, seed: 0)
+        let outcome = Evaluator.evaluate(model, on: benchmark, examples: examples, maxNewTokens: 12)
+        XCTAssertEqual(arith, SampleLog.records(examples, outcome))
+        XCTAssertEqual(arith.map(\.reference), examples.map(\.answer))
+        XCTAssertEqual(try SampleLog.read(logs.appendingPathComponent("facts.jsonl")).map(\.reference), ["blue", "blue", "blue"])
+    }
 }

@@ -98,24 +98,32 @@ extension SkillTuneCommands {
     static func probeCountingBias(_ registries: SkillTuneRegistries) -> Command {
         Command(
             name: "probe counting-bias", summary: "Probability mass on number tokens while a model answers held-out and counting prompts.",
-            usage: "--model DIR [--base DIR] [--examples N] [--json]",
+            usage: "--model DIR [--base DIR] [--held-out LIST] [--counting NAME|FILE|none] [--examples N] [--json]",
             discussion: """
-            Decodes greedily on held-out caption prompts and on counting prompts; at every step records the total
+            Decodes greedily on held-out prompts (the caption benchmark's by default) and on counting prompts; at every step records the total
             softmax probability on number tokens (digits, ordinals, decimals, number words, found in the
             tokenizer's vocabulary), the largest number-token probability and the largest number logit. Prints
             per split the mean and std over samples of each sample's mean and max over steps. With --base, the
             base model is probed too, for comparison. Text-only backbones get the prompts without images.
+            --held-out and --counting take registered names and data files alike (FILE[@scoring]); --counting
+            none leaves the counting split empty (0 samples).
             """,
             options: [.value("model", "DIR", "The model to probe (directory or backbone[:preset])."),
                       .value("base", "DIR", "A base model to probe alongside."),
+                      .value("held-out", "LIST", "Benchmarks or data files whose eval prompts form the held-out split.", default: "caption"),
+                      .value("counting", "NAME", "Benchmark or data file of the counting split, or 'none'.", default: "count"),
                       .value("examples", "N", "Prompts per split.", default: "32"),
                       .value("seed", "N", "Seed of the prompts.", default: "0"),
                       .value("max-new-tokens", "N", "Steps decoded per prompt.", default: "12"),
                       .flag("json", "Print JSON.")]) { a in
             let n = try a.int("examples", in: 1...100_000)!, seed = UInt64(try a.int("seed", in: 0...Int.max)!)
             let maxNew = try a.int("max-new-tokens", in: 1...4096)!
-            let captions = try registries.benchmark("caption").examples(.eval, count: n, seed: seed)
-            let counting = try registries.benchmark("count").examples(.eval, count: n, seed: seed &+ 1)
+            let heldOut = try a.list("held-out")!.map { try registries.benchmark(reference: $0, role: .heldOut) }
+            let perBenchmark = max(1, n / max(1, heldOut.count))
+            let captions = try heldOut.flatMap { try $0.examples(.eval, count: heldOut.count == 1 ? n : perBenchmark, seed: seed) }
+            let countingName = a.string("counting")!
+            let counting = countingName == "none" ? []
+                : try registries.benchmark(reference: countingName, role: .target).examples(.eval, count: n, seed: seed &+ 1)
             var results: [String: CountingBiasResult] = [:]
             var order = ["model"]
             if a.has("base") { order.insert("base", at: 0) }
@@ -144,13 +152,17 @@ extension SkillTuneCommands {
     static func probeLayerShift(_ registries: SkillTuneRegistries) -> Command {
         Command(
             name: "probe layer-shift", summary: "Per decoder layer, how far tuning moved the attention and MLP outputs in output-token space.",
-            usage: "--model DIR --base DIR [--examples N] [--json]",
+            usage: "--model DIR --base DIR [--held-out LIST] [--examples N] [--json]",
             discussion: """
-            For held-out examples (prompt and reference answer), runs both models and, for every decoder layer,
-            projects the change of the self-attention output and of the MLP output (before the residual add)
-            through the tuned model's lm_head, and averages the L2 norm over all token positions.
+            For held-out examples (prompt and reference answer, teacher-forced), runs both models and, for every
+            decoder layer, takes the self-attention output and the MLP output (before the residual add) at each
+            answer token, projects each model's output through its OWN lm_head, and measures the L2 norm of the
+            difference, ||W_tuned h_tuned - W_base h_base||: the mean over a sample's answer tokens, then over
+            samples. --held-out takes registered names and data files alike (default: the study's held-out set).
             """,
             options: [.value("model", "DIR", "The tuned model."), .value("base", "DIR", "The base model."),
+                      .value("held-out", "LIST", "Benchmarks or data files whose eval examples are probed.",
+                             default: StudyConfig.studyHeldOut.joined(separator: ",")),
                       .value("examples", "N", "Examples per held-out benchmark.", default: "4"),
                       .value("seed", "N", "Seed of the examples.", default: "0"),
                       .flag("json", "Print JSON.")]) { a in
@@ -158,7 +170,9 @@ extension SkillTuneCommands {
             let base = try registries.backbone(reference: try a.required("base"))
             let n = try a.int("examples", in: 1...10_000)!, seed = UInt64(try a.int("seed", in: 0...Int.max)!)
             var examples: [Example] = []
-            for name in StudyConfig.studyHeldOut { examples += try registries.benchmark(name).examples(.eval, count: n, seed: seed) }
+            for name in a.list("held-out")! {
+                examples += try registries.benchmark(reference: name, role: .heldOut).examples(.eval, count: n, seed: seed)
+            }
             let r = LayerShiftProbe.run(base: base, tuned: tuned, examples: examples, stage: "model")
             if a.flag("json") {
                 print(String(decoding: try ResultFiles.encoder.encode(r), as: UTF8.self))

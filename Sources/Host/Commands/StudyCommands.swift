@@ -4,12 +4,14 @@ import Kernel
 /// Options every study command shares, and how they change a `StudyConfig`.
 enum StudyOptions {
     static let specs: [OptionSpec] = [
+        .value("config", "FILE", "A study file (JSON: any of study.json's fields); flags given here override it."),
+        .value("model", "DIR", "Study this checkpoint (a Hugging Face Qwen2/Llama directory, or one SkillTune saved) instead of pretraining the built-in backbone."),
         .value("backbone", "NAME", "Backbone to study (see 'skilltune list').", default: "tiny-llava"),
         .value("preset", "NAME", "Size and budget: quick (smoke test, ~1 min) or small (the study).", default: "small"),
         .value("seed", "N", "Seed for data, initialisation and order.", default: "0"),
-        .value("targets", "LIST", "Target skills in training order (comma-separated).",
+        .value("targets", "LIST", "Target skills in training order (comma-separated): benchmark names or data files (FILE[@scoring]; the file name names the stage).",
                default: StudyConfig.studyTargets.joined(separator: ",")),
-        .value("held-out", "LIST", "Held-out benchmarks to watch (comma-separated).",
+        .value("held-out", "LIST", "Held-out benchmarks to watch (comma-separated names or data files).",
                default: StudyConfig.studyHeldOut.joined(separator: ",")),
         .value("steps", "N", "Optimizer steps per stage (default: the preset's)."),
         .value("batch-size", "N", "Examples per step (default: the preset's)."),
@@ -23,16 +25,27 @@ enum StudyOptions {
         .flag("quiet", "No progress lines."),
     ]
 
+    /// The settings: the study file's (`--config`) or the preset's, then every flag given on the command line
+    /// (without a study file, the flags' defaults too).
     static func config(_ a: ParsedArguments) throws -> StudyConfig {
         if let threads = try a.int("threads", in: 1...256) { Parallel.threads = threads }
         if a.flag("quiet") { Progress.isEnabled = false }
+        let fromFile = a.has("config")
         var c: StudyConfig
-        do { c = try StudyConfig.defaults(preset: a.string("preset")!, backbone: a.string("backbone")!) } catch {
-            throw UsageError("option '--preset' must be one of \(StudyConfig.presets.joined(separator: ", ")); got '\(a.string("preset")!)'", command: a.command)
+        if let file = a.string("config") {
+            c = try StudyFile.read(URL(fileURLWithPath: file), preset: a.string("preset")!, backbone: a.string("backbone")!)
+            if a.has("preset") || a.has("backbone") {
+                let defaults = try presetDefaults(a)
+                (c.preset, c.backbone) = (defaults.preset, defaults.backbone)
+            }
+        } else {
+            c = try presetDefaults(a)
         }
-        c.seed = UInt64(try a.int("seed", in: 0...Int.max)!)
-        c.targets = a.list("targets")!
-        c.heldOut = a.list("held-out")!
+        func given(_ name: String) -> Bool { !fromFile || a.has(name) }
+        if let model = a.string("model") { c.model = URL(fileURLWithPath: model).standardizedFileURL.path }
+        if given("seed") { c.seed = UInt64(try a.int("seed", in: 0...Int.max)!) }
+        if given("targets") { c.targets = a.list("targets")!.map(absoluteReference) }
+        if given("held-out") { c.heldOut = a.list("held-out")!.map(absoluteReference) }
         if let v = try a.int("steps", in: 1...1_000_000) { c.training.steps = v }
         if let v = try a.int("batch-size", in: 1...4096) { c.training.batchSize = v }
         if let v = try a.double("lr", in: 1e-12...10) { c.training.learningRate = v }
@@ -40,8 +53,36 @@ enum StudyOptions {
         if let v = try a.int("eval-examples", in: 1...10_000_000) { c.evalExamplesPerBenchmark = v }
         if let v = try a.int("pretrain-steps", in: 0...10_000_000) { c.pretraining.steps = v }
         if let v = try a.double("pretrain-lr", in: 1e-12...10) { c.pretraining.learningRate = v }
-        c.training.skipNonFiniteSteps = a.flag("skip-non-finite")
+        if given("skip-non-finite") { c.training.skipNonFiniteSteps = a.flag("skip-non-finite") }
         return c
+    }
+
+    static func presetDefaults(_ a: ParsedArguments) throws -> StudyConfig {
+        do { return try StudyConfig.defaults(preset: a.string("preset")!, backbone: a.string("backbone")!) } catch {
+            throw UsageError("option '--preset' must be one of \(StudyConfig.presets.joined(separator: ", ")); got '\(a.string("preset")!)'", command: a.command)
+        }
+    }
+
+    /// A data-file reference with its path made absolute (so the study.json a run writes reruns from anywhere);
+    /// registered benchmark names are left alone.
+    static func absoluteReference(_ reference: String) -> String {
+        StudyFile.resolveReference(reference, in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    }
+
+    /// Applies `--strategies` (given, or without a study file) and `--option` entries to `config`.
+    static func applyStrategies(_ a: ParsedArguments, to config: inout StudyConfig, registries: SkillTuneRegistries) throws {
+        if !a.has("config") || a.has("strategies") {
+            let names = a.list("strategies")!
+            config.strategies = names == ["all"] ? registries.allStrategyNames : names
+            // The study file's options for strategies this command does not run are set aside.
+            config.strategyOptions = config.strategyOptions.filter { config.strategies.contains($0.key) }
+        }
+        for (name, options) in try strategyOptions(a) {
+            config.strategyOptions[name, default: [:]].merge(options) { $1 }
+        }
+        for name in config.strategyOptions.keys where !config.strategies.contains(name) {
+            throw UsageError("--option names strategy '\(name)', which is not among --strategies (\(config.strategies.joined(separator: ",")))", command: a.command)
+        }
     }
 
     /// `--option NAME.KEY=VALUE` entries, grouped by strategy.
@@ -61,34 +102,33 @@ extension SkillTuneCommands {
     static func compare(_ registries: SkillTuneRegistries) -> Command {
         Command(
             name: "compare", summary: "Run the study: tune every strategy on the target skills in sequence and compare learning and forgetting.",
-            usage: "[--strategies LIST|all] [--preset quick|small] [--seed N] [--out DIR] [--resume] [options]",
+            usage: "[--model DIR | --preset quick|small] [--config FILE] [--strategies LIST|all] [--targets LIST] [--held-out LIST] [--seed N] [--out DIR] [--resume] [options]",
             discussion: """
-            Every strategy starts from the same base model (pretrained first, then cached), trains the target skills
+            Every strategy starts from the same base model (the checkpoint --model names, else the built-in backbone
+            pretrained first, then cached), trains the target skills
             one stage after another with the same data, steps, schedule and seed, and after the base and every stage
             is evaluated on every target and held-out benchmark with greedy decoding. The counting-bias and
             layer-shift probes run at every stage. Writes DIR/results.json, DIR/results.csv and DIR/report.html,
-            and prints the learning / forgetting table. Each finished stage is checkpointed; --resume continues an
+            every evaluated example under DIR/samples/ (JSON Lines), and prints the learning / forgetting table.
+            DIR/study.json holds the settings: '--config DIR/study.json' reruns the study. Each finished stage is checkpointed; --resume continues an
             interrupted run with identical results.
 
             EXAMPLES:
               skilltune compare --strategies all
               skilltune compare --strategies sa-proj,mlp-gate-up,llm --preset quick --out runs/quick
               skilltune compare --strategies lora,components --option lora.rank=16 --option components.trainable='self_attn.(q|v)_proj'
+              skilltune compare --model qwen2-dir --targets arith.jsonl@numeric,colors.jsonl --held-out facts.jsonl --strategies sa-proj,lora
+              skilltune compare --config runs/quick/study.json --out runs/again
             """,
             options: StudyOptions.specs + [
-                .value("strategies", "LIST", "Strategies to compare, or 'all' (\(StudyConfig.allStrategies.count) of the study).",
+                .value("strategies", "LIST", "Strategies to compare, or 'all' (\(registries.allStrategyNames.count) of the study).",
                        default: "all"),
                 .value("option", "S.KEY=VALUE", "A strategy option, e.g. lora.rank=8 (repeatable).", repeatable: true),
                 .value("out", "DIR", "Output directory.", default: "skilltune-results"),
                 .flag("resume", "Continue the comparison already in --out."),
             ]) { a in
             var config = try StudyOptions.config(a)
-            let names = a.list("strategies")!
-            config.strategies = names == ["all"] ? StudyConfig.allStrategies : names
-            config.strategyOptions = try StudyOptions.strategyOptions(a)
-            for name in config.strategyOptions.keys where !config.strategies.contains(name) {
-                throw UsageError("--option names strategy '\(name)', which is not among --strategies (\(config.strategies.joined(separator: ",")))", command: a.command)
-            }
+            try StudyOptions.applyStrategies(a, to: &config, registries: registries)
             let out = URL(fileURLWithPath: a.string("out")!)
             let study = Study(config: config, registries: registries, outputDirectory: out, resume: a.flag("resume"))
             InterruptHandler.install()
@@ -113,6 +153,9 @@ extension SkillTuneCommands {
                 .value("eval-every", "N", "When pretraining here, print the accuracy on every benchmark every N steps (a learning curve)."),
             ]) { a in
             let config = try StudyOptions.config(a)
+            guard config.model == nil else {
+                throw UsageError("--model names a checkpoint to study as it is; 'pretrain' makes the built-in base model (use --backbone/--preset)", command: a.command)
+            }
             let data = try StudyData(config: config, registries: registries)
             let every = try a.int("eval-every", in: 1...10_000_000) ?? 0
             let (model, directory, _) = try Pretrainer.baseModel(

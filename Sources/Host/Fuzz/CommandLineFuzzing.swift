@@ -81,7 +81,7 @@ enum CommandLineFuzzing {
         let names = declared.contains("strategies") ? parsed.list("strategies")
             : declared.contains("strategy") ? parsed.string("strategy").map { [$0] } : nil
         if let names {
-            config.strategies = names == ["all"] ? StudyConfig.allStrategies : names
+            config.strategies = names == ["all"] ? registries.allStrategyNames : names
             for name in config.strategies.prefix(16) {
                 _ = try registries.strategy(name, options: options[name] ?? [:])
             }

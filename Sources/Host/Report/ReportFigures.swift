@@ -117,7 +117,12 @@ enum ReportFigures {
                                        minimumSpan: 10)
         html += "<div class=\"row\">"
         html += figure("Bias against forgetting", "per strategy and stage; \(r)", scatter.render())
-        html += figure("Counting bias on counting prompts", "percent; the target split", countingChart.render())
+        if countingBias.contains(where: { $0.1.contains { $0 != nil } }) {
+            html += figure("Counting bias on counting prompts", "percent; the target split", countingChart.render())
+        } else {
+            html += "<p class=\"empty\">No counting prompts in this study (no counting target), so the counting split "
+                + "of the counting-bias probe is empty.</p>"
+        }
         return html + "</div></section>\n"
     }
 
@@ -125,8 +130,9 @@ enum ReportFigures {
     static func layerShift(_ model: ReportModel) -> String {
         let panels = model.complete.compactMap { entry in entry.result.layerShift.last.map { (entry, $0) } }
         var html = "<section><h2>Which layers moved</h2>\n<p class=\"note\">Per decoder layer, the size of the change "
-            + "(tuned minus base) of the attention output and of the MLP output, projected through lm_head and "
-            + "averaged over held-out tokens, after the last stage. All panels share one scale.</p>\n"
+            + "of the attention output and of the MLP output in output-token space, ||W_tuned h_tuned - W_base h_base|| "
+            + "with each model's own lm_head, averaged over the answer tokens of held-out examples, after the last "
+            + "stage. All panels share one scale.</p>\n"
         guard !panels.isEmpty else {
             let why = model.complete.isEmpty ? "No strategy completed, so there is no final layer shift to show."
                 : "No layer-shift probe was recorded in these results."

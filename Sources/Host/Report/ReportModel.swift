@@ -74,15 +74,16 @@ struct ReportModel {
     }
 
     /// Mean number-token probability mass on one probe split (`\.heldOut` or `\.counting`) after every stage,
-    /// nil where not probed.
+    /// nil where not probed (or the split had no prompts: a study without a counting benchmark).
     func numberMass(_ entry: Entry, split: KeyPath<CountingBiasResult, CountingBiasSplit>) -> [Double?] {
         let probes = entry.result.countingBias
         let byName = Dictionary(probes.map { ($0.stage, $0) }, uniquingKeysWith: { first, _ in first })
         let namesMatch = probes.contains { stages.contains($0.stage) }
         return (0..<stages.count).map { stage in
             let probe = namesMatch ? byName[stages[stage]] : (stage < probes.count ? probes[stage] : nil)
-            guard let mass = probe?[keyPath: split].numberMassMean.mean, mass.isFinite, stage < entry.measuredStages
-            else { return nil }
+            guard let measured = probe?[keyPath: split], measured.samples > 0, stage < entry.measuredStages,
+                  measured.numberMassMean.mean.isFinite else { return nil }
+            let mass = measured.numberMassMean.mean
             return mass
         }
     }

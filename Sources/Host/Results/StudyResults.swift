@@ -54,6 +54,8 @@ public struct StudySettings: Codable, Equatable {
     public var maxNewTokens: Int
     public var probeExamples: Int
     public var baseModel: String
+    /// The checkpoint directory studied (`--model`), nil for the built-in base model.
+    public var model: String? = nil
 
     public init(backbone: String, preset: String, seed: UInt64, threads: Int, targets: [String], heldOut: [String],
                 stepsPerStage: Int, batchSize: Int, learningRate: Double, warmupFraction: Double,
@@ -199,8 +201,9 @@ public struct CountingBiasResult: Codable, Equatable {
     }
 }
 
-/// Per decoder layer: mean norm of the change (tuned - base) of the attention and MLP outputs projected
-/// through lm_head, averaged over held-out tokens.
+/// Per decoder layer: the shift of the attention and MLP outputs in output-token space,
+/// ||W_tuned h_tuned - W_base h_base|| with each model's own lm_head, the mean over a held-out example's answer
+/// tokens, then over examples (`LayerShiftProbe`).
 public struct LayerShiftResult: Codable, Equatable {
     public var stage: String
     public var attention: [Double]

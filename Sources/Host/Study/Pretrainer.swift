@@ -21,7 +21,7 @@ public enum Pretrainer {
     public static func examples(config: StudyConfig, data: StudyData) throws -> [Example] {
         let p = config.pretraining
         var pool: [Example] = []
-        for b in data.heldOut + [data.caption] {
+        for b in data.heldOut + [data.caption].compactMap({ $0 }) {
             pool += try b.examples(.train, count: p.examplesPerBenchmark, seed: config.seed)
         }
         if p.descriptionsPerBenchmark > 0 {
@@ -75,7 +75,7 @@ public enum Pretrainer {
         let pool = try examples(config: config, data: data)
         let vocabulary = StudyData.vocabulary(of: [pool] + Array(data.train.values) + Array(data.eval.values)
                                               + [data.probeCaptions, data.probeCounting],
-                                              benchmarks: data.columns + [data.caption])
+                                              benchmarks: data.columns + [data.caption].compactMap { $0 })
         let directory = cacheDirectory(config: config, vocabulary: vocabulary)
         let factory = try registries.backbones.make(config.backbone)
         if FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {

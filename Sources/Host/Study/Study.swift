@@ -19,8 +19,13 @@ struct StageRecord: Codable {
 /// skills one stage after another; after the base and after every stage, every target and held-out
 /// benchmark is evaluated greedily and both probes run.
 ///
-/// Files under `outputDirectory`: `study.json` (the settings), `checkpoints/<strategy>/stage-<k>/`
-/// (`stage.json`, and `model.safetensors` for the newest stage), then `results.json`, `results.csv` and
+/// The base model is the checkpoint `config.model` names, else the built-in backbone pretrained (and cached)
+/// by `Pretrainer`; every strategy starts from a fresh load of it.
+///
+/// Files under `outputDirectory`: `study.json` (the settings; a valid `--config` that reruns the study),
+/// `checkpoints/<strategy>/stage-<k>/` (`stage.json`, and `model.safetensors` for the newest stage),
+/// `samples/base/<benchmark>.jsonl` and `samples/<strategy>/stage-<k>-<stage>/<benchmark>.jsonl` (every
+/// evaluated example's prompt, reference, prediction and score), then `results.json`, `results.csv` and
 /// `report.html`. Everything is written to a temporary name first and renamed, so an interrupted run never
 /// leaves a half-written file; `resume` continues from the last finished stage with identical results.
 public final class Study {
@@ -39,23 +44,31 @@ public final class Study {
     }
 
     var checkpoints: URL { outputDirectory.appendingPathComponent("checkpoints") }
+    /// Per-example evaluation logs: `samples/base/<benchmark>.jsonl` and
+    /// `samples/<strategy>/stage-<k>-<stage>/<benchmark>.jsonl`.
+    var samplesDirectory: URL { outputDirectory.appendingPathComponent("samples") }
+
+    func samplesDirectory(strategy: String, stage k: Int, target: String) -> URL {
+        samplesDirectory.appendingPathComponent(safeName(strategy)).appendingPathComponent("stage-\(k)-\(safeName(target))")
+    }
 
     /// Checks every name and setting before any work starts.
     public func validate() throws {
         let problems = config.problems()
         guard problems.isEmpty else { throw HostError("bad settings: " + problems.joined(separator: "; ")) }
-        _ = try registries.backbones.entry(named: config.backbone)
-        for name in config.targets + config.heldOut + [config.captionBenchmark, config.countingBenchmark] {
-            _ = try registries.benchmarks.entry(named: name)
+        if config.model == nil {
+            _ = try registries.backbones.entry(named: config.backbone)
+            for name in [config.captionBenchmark, config.countingBenchmark] { _ = try registries.benchmarks.entry(named: name) }
         }
         for name in config.strategies {
             _ = try registries.strategy(name, options: config.strategyOptions[name] ?? [:])
         }
-        for b in config.targets + config.heldOut {
-            let role = try registries.benchmark(b).role
-            let expected: BenchmarkRole = config.targets.contains(b) ? .target : .heldOut
-            if role != expected && role != .auxiliary {
-                log("note: benchmark '\(b)' is registered as \(role.rawValue) but used as \(expected.rawValue) here")
+        for (references, expected) in [(config.targets, BenchmarkRole.target), (config.heldOut, .heldOut)] {
+            for b in references where registries.benchmarks.contains(b) {
+                let role = try registries.benchmark(b).role
+                if role != expected && role != .auxiliary {
+                    log("note: benchmark '\(b)' is registered as \(role.rawValue) but used as \(expected.rawValue) here")
+                }
             }
         }
     }
@@ -65,16 +78,11 @@ public final class Study {
     public func run() throws -> StudyResults {
         let started = Date()
         try validate()
-        try prepareOutputDirectory()
         let data = try StudyData(config: config, registries: registries)
-        let (base, baseDirectory, pretrainSeconds) = try Pretrainer.baseModel(config: config, data: data, registries: registries, log: log)
-
-        let baseRecord = try stageRecord(at: checkpoints.appendingPathComponent("base")) ?? {
-            log("evaluating the base model on \(data.columns.count) benchmarks")
-            let record = try evaluateStage(model: base, base: nil, data: data, stageName: "base", losses: [], seconds: 0)
-            try saveStage(record, model: nil, to: checkpoints.appendingPathComponent("base"))
-            return record
-        }()
+        try prepareOutputDirectory()
+        let (base, baseDirectory, pretrainSeconds) = try BaseModel.load(config: config, data: data, registries: registries, log: log)
+        try checkMemory(base: base, data: data)
+        let baseRecord = try baseStageRecord(base, data: data)
 
         var results: [StrategyResult] = []
         var seconds: [String: Double] = [:]
@@ -87,90 +95,130 @@ public final class Study {
 
         let formatter = ISO8601DateFormatter()
         let study = StudyResults(
-            settings: settingsRecord(baseDirectory: baseDirectory),
-            benchmarks: data.columns.map { BenchmarkInfo(name: $0.name, role: config.targets.contains($0.name) ? "target" : "held-out") },
-            stages: ["base"] + config.targets, strategies: results,
+            settings: settingsRecord(base: base, baseDirectory: baseDirectory, data: data),
+            benchmarks: data.targetNames.map { BenchmarkInfo(name: $0, role: "target") }
+                + data.heldOutNames.map { BenchmarkInfo(name: $0, role: "held-out") },
+            stages: ["base"] + data.targetNames, strategies: results,
             timings: Timings(startedAt: formatter.string(from: started), totalSeconds: Date().timeIntervalSince(started),
                              pretrainSeconds: pretrainSeconds, strategySeconds: seconds))
         try ResultFiles.write(study, to: outputDirectory)
         return study
     }
 
+    /// Refuses, before any strategy is built, a strategy whose training would not fit in memory (the base model
+    /// stays loaded beside it for the probes).
+    func checkMemory(base: any Backbone, data: StudyData) throws {
+        let longest = MemoryCheck.longestSequence(data.train.values.flatMap { $0 }, model: base)
+        for name in config.strategies {
+            let strategy = try registries.strategy(name, options: config.strategyOptions[name] ?? [:])
+            try MemoryCheck(strategy: strategy, model: base, batchSize: config.training.batchSize,
+                            sequenceLength: longest, keepsBase: true).check()
+        }
+    }
+
+    /// The base model's record: read back when an earlier run finished it, else evaluated and saved.
+    func baseStageRecord(_ base: any Backbone, data: StudyData) throws -> StageRecord {
+        let directory = checkpoints.appendingPathComponent("base")
+        if let record = try stageRecord(at: directory) { return record }
+        log("evaluating the base model on \(data.columns.count) benchmarks")
+        let record = try evaluateStage(model: base, base: nil, data: data, stageName: "base", losses: [], seconds: 0,
+                                       samples: samplesDirectory.appendingPathComponent("base"))
+        try saveStage(record, model: nil, to: directory)
+        return record
+    }
+
     // MARK: One strategy
 
+    /// Trains (or resumes) every stage of one strategy. A strategy that cannot apply to this model (a recipe
+    /// that selects nothing, such as `vision` on a text-only model) or whose training fails is recorded as
+    /// failed with the reason; the other strategies go on.
     func runStrategy(_ name: String, base: any Backbone, baseDirectory: URL, baseRecord: StageRecord,
                      data: StudyData) throws -> (StrategyResult, Double) {
-        let options = config.strategyOptions[name] ?? [:]
-        let strategy = try registries.strategy(name, options: options)
-        let summary = (try? registries.strategies.entry(named: name).summary) ?? ""
+        let strategy = try registries.strategy(name, options: config.strategyOptions[name] ?? [:])
         let directory = checkpoints.appendingPathComponent(safeName(name))
-        var records: [StageRecord] = []
-        for (k, target) in config.targets.enumerated() {
-            guard let record = try stageRecord(at: stageDirectory(directory, k + 1)), record.stage == target else { break }
-            records.append(record)
-        }
-        // Resume from the newest finished stage whose weights are still there (only the newest weights are
-        // kept); stages after it are recomputed, which gives the same results since training is deterministic.
-        func hasWeights(_ stage: Int) -> Bool {
-            FileManager.default.fileExists(atPath: stageDirectory(directory, stage).appendingPathComponent("model.safetensors").path)
-        }
-        while !records.isEmpty && !hasWeights(records.count) { records.removeLast() }
+        var records = try finishedStages(directory, data: data)
         var failure: String?
-        var spent = records.reduce(0) { $0 + $1.seconds }
-        if records.count < config.targets.count {
-            let model = try registries.backbones.make(config.backbone).load(baseDirectory)
-            if !records.isEmpty {
-                let k = records.count
-                try strategy.installModules(model, stage: context(k))
-                let weights = stageDirectory(directory, k).appendingPathComponent("model.safetensors")
-                let file = try SafeTensorsFile(url: weights)
-                try MemoryBudget.check(float32Bytes: file.float32ByteCount, what: "the weights of \(weights.path)")
-                try model.load(try file.tensorsByName(), source: weights.path)
-                log("\(name): resuming after stage \(k) (\(config.targets[k - 1]))")
-            }
-            for k in (records.count + 1)...config.targets.count {
-                do {
+        if records.count < data.targets.count {
+            do {
+                let model = try resumedModel(strategy, name: name, baseDirectory: baseDirectory, directory: directory,
+                                             finished: records.count, data: data)
+                for k in (records.count + 1)...data.targets.count {
                     let record = try trainStage(k, strategy: strategy, name: name, model: model, base: base, data: data)
                     try saveStage(record, model: model, to: stageDirectory(directory, k))
                     if k > 1 { try? FileManager.default.removeItem(at: stageDirectory(directory, k - 1).appendingPathComponent("model.safetensors")) }
                     records.append(record)
-                    spent += record.seconds
-                } catch let error as TrainingError {
-                    failure = "\(error)"
-                    log("\(name): FAILED: \(error); the last good checkpoint is kept, the other strategies go on")
-                    break
                 }
+            } catch let error where error is TrainingError || error is StrategyError {
+                failure = "\(error)"
+                log("\(name): FAILED: \(error); the last good checkpoint is kept, the other strategies go on")
             }
         } else {
             log("\(name): all \(records.count) stages already finished")
         }
+        let result = try strategyResult(name, strategy: strategy, base: base, baseRecord: baseRecord, records: records,
+                                        failure: failure, data: data)
+        return (result, records.reduce(0) { $0 + $1.seconds })
+    }
 
+    /// The finished stages of a strategy, up to the newest whose weights are still there (only the newest
+    /// weights are kept); stages after it are recomputed, which gives the same results since training is
+    /// deterministic.
+    func finishedStages(_ directory: URL, data: StudyData) throws -> [StageRecord] {
+        var records: [StageRecord] = []
+        for (k, target) in data.targetNames.enumerated() {
+            guard let record = try stageRecord(at: stageDirectory(directory, k + 1)), record.stage == target else { break }
+            records.append(record)
+        }
+        func hasWeights(_ stage: Int) -> Bool {
+            FileManager.default.fileExists(atPath: stageDirectory(directory, stage).appendingPathComponent("model.safetensors").path)
+        }
+        while !records.isEmpty && !hasWeights(records.count) { records.removeLast() }
+        return records
+    }
+
+    /// A fresh load of the base model, with the weights of stage `finished` when resuming after it.
+    func resumedModel(_ strategy: any TuningStrategy, name: String, baseDirectory: URL, directory: URL, finished k: Int,
+                      data: StudyData) throws -> any Backbone {
+        let model = try registries.loadBackbone(directory: baseDirectory)
+        guard k > 0 else { return model }
+        try strategy.installModules(model, stage: context(k, data))
+        let weights = stageDirectory(directory, k).appendingPathComponent("model.safetensors")
+        let file = try SafeTensorsFile(url: weights)
+        try MemoryBudget.check(float32Bytes: file.float32ByteCount, what: "the weights of \(weights.path)")
+        try model.load(try file.tensorsByName(), source: weights.path)
+        log("\(name): resuming after stage \(k) (\(data.targetNames[k - 1]))")
+        return model
+    }
+
+    /// The result of one strategy from its stage records (metrics only when every stage finished).
+    func strategyResult(_ name: String, strategy: any TuningStrategy, base: any Backbone, baseRecord: StageRecord,
+                        records: [StageRecord], failure: String?, data: StudyData) throws -> StrategyResult {
         let rows = [baseRecord.accuracy] + records.map(\.accuracy)
-        let metrics = failure == nil ? try studyMetrics(rows) : emptyMetrics(rows)
+        let metrics = failure == nil ? try studyMetrics(rows, data: data) : emptyMetrics(rows, data: data)
         let first = records.first
-        return (StrategyResult(
-            name: name, summary: summary, options: strategy.options,
+        return StrategyResult(
+            name: name, summary: (try? registries.strategies.entry(named: name).summary) ?? "", options: strategy.options,
             trainableParameters: first?.trainableParameters ?? 0, totalParameters: first?.totalParameters ?? base.parameterCounts.total,
             status: failure == nil ? "complete" : "failed", failure: failure, accuracy: rows, metrics: metrics,
             countingBias: [baseRecord.countingBias] + records.map(\.countingBias),
-            layerShift: records.compactMap(\.layerShift), trainingLoss: records.map(\.loss)), spent)
+            layerShift: records.compactMap(\.layerShift), trainingLoss: records.map(\.loss))
     }
 
-    func context(_ k: Int) -> StageContext {
-        StageContext(index: k, name: config.targets[k - 1], totalSteps: config.training.steps, seed: config.seed)
+    func context(_ k: Int, _ data: StudyData) -> StageContext {
+        StageContext(index: k, name: data.targetNames[k - 1], totalSteps: config.training.steps, seed: config.seed)
     }
 
     /// Trains stage k, then evaluates and probes the result.
     func trainStage(_ k: Int, strategy: any TuningStrategy, name: String, model: any Backbone, base: any Backbone,
                     data: StudyData) throws -> StageRecord {
-        let target = config.targets[k - 1]
+        let target = data.targetNames[k - 1]
         let started = Date()
         var schedule = BatchSchedule(examples: data.train[target] ?? [], batchSize: config.training.batchSize,
                                      generator: RandomGenerator(seed: config.seed).fork("stage.\(k).\(target)"))
-        let progress = Progress("\(name) \(k)/\(config.targets.count) \(target)", total: config.training.steps)
+        let progress = Progress("\(name) \(k)/\(data.targets.count) \(target)", total: config.training.steps)
         var counts = (trainable: 0, total: 0)
         var recent: [Float] = []
-        let report = try StageTrainer.run(model: model, strategy: strategy, stage: context(k), settings: config.training,
+        let report = try StageTrainer.run(model: model, strategy: strategy, stage: context(k, data), settings: config.training,
                                           batch: { step in
             if step == 0 { counts = model.parameterCounts }
             return makeBatch(model, schedule.next())
@@ -180,48 +228,56 @@ public final class Study {
             progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
         }
         var record = try evaluateStage(model: model, base: base, data: data, stageName: target, losses: report.losses,
-                                   seconds: 0)
+                                       seconds: 0, samples: samplesDirectory(strategy: name, stage: k, target: target))
         record.trainableParameters = counts.trainable
         record.totalParameters = counts.total
         record.seconds = Date().timeIntervalSince(started)
         return record
     }
 
-    /// Accuracy on every column, the counting-bias probe, and (for tuned models) the layer-shift probe.
+    /// Accuracy on every column (each benchmark's per-example log written under `samples`), the counting-bias
+    /// probe, and (for tuned models) the layer-shift probe.
     func evaluateStage(model: any Backbone, base: (any Backbone)?, data: StudyData, stageName: String,
-                       losses: [Float], seconds: Double) throws -> StageRecord {
+                       losses: [Float], seconds: Double, samples: URL) throws -> StageRecord {
         let columns = data.columns
         let progress = Progress("  eval \(stageName)", total: columns.count, unit: "benchmark")
         var accuracy: [Double] = []
         for (i, b) in columns.enumerated() {
             try Interruption.check("the evaluation of stage '\(stageName)' on \(b.name)")
             FaultInjection.point("evaluate \(stageName) \(b.name)")
-            accuracy.append(Evaluator.evaluate(model, on: b, examples: data.eval[b.name] ?? [],
-                                               maxNewTokens: config.maxNewTokens).accuracy)
+            let examples = data.eval[b.name] ?? []
+            let outcome = Evaluator.evaluate(model, on: b, examples: examples, maxNewTokens: config.maxNewTokens)
+            try SampleLog.write(SampleLog.records(examples, outcome), benchmark: b.name, in: samples)
+            accuracy.append(outcome.accuracy)
             progress.update(i + 1)
         }
         func requests(_ examples: [Example]) -> [GenerationRequest] { examples.map { Evaluator.request(for: $0, model: model) } }
         let bias = CountingBiasProbe.run(model, stage: stageName, heldOutPrompts: requests(data.probeCaptions),
                                          countingPrompts: requests(data.probeCounting), maxNewTokens: config.maxNewTokens)
         let shift = base.map { LayerShiftProbe.run(base: $0, tuned: model, examples: data.layerShiftExamples, stage: stageName) }
+        return StageRecord(stage: stageName, accuracy: accuracy, countingBias: bias, layerShift: shift,
+                           loss: Self.stageLoss(losses, stage: stageName), trainableParameters: 0,
+                           totalParameters: model.parameterCounts.total, seconds: seconds)
+    }
+
+    /// The mean training loss of a stage and its curve over 10 windows (non-finite losses left out).
+    static func stageLoss(_ losses: [Float], stage: String) -> StageLoss {
         let finite = losses.filter { $0.isFinite }.map(Double.init)
         let windows = min(10, finite.count)
         let curve = (0..<windows).map { w -> Double in
             let lo = finite.count * w / windows, hi = finite.count * (w + 1) / windows
             return finite[lo..<hi].reduce(0, +) / Double(max(1, hi - lo))
         }
-        return StageRecord(stage: stageName, accuracy: accuracy, countingBias: bias, layerShift: shift,
-                           loss: StageLoss(stage: stageName, mean: finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count), curve: curve),
-                           trainableParameters: 0, totalParameters: model.parameterCounts.total, seconds: seconds)
+        return StageLoss(stage: stage, mean: finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count), curve: curve)
     }
 
     // MARK: Metrics
 
-    func studyMetrics(_ rows: [[Double]]) throws -> StudyMetrics {
-        let names = config.targets + config.heldOut
-        let m = try ContinualMetrics(accuracies: rows, benchmarks: names,
-                                     targets: config.targets.enumerated().map { ContinualMetrics.Target(benchmark: $0.element, stage: $0.offset + 1) },
-                                     heldOut: config.heldOut)
+    func studyMetrics(_ rows: [[Double]], data: StudyData) throws -> StudyMetrics {
+        let targets = data.targetNames
+        let m = try ContinualMetrics(accuracies: rows, benchmarks: targets + data.heldOutNames,
+                                     targets: targets.enumerated().map { ContinualMetrics.Target(benchmark: $0.element, stage: $0.offset + 1) },
+                                     heldOut: data.heldOutNames)
         return StudyMetrics(
             learning: m.learning, heldOutForgettingFinal: m.heldOutForgetting ?? 0,
             heldOutForgettingPerStage: m.heldOutChangePerStage, heldOutAveragePerStage: m.heldOutAveragePerStage,
@@ -230,23 +286,26 @@ public final class Study {
     }
 
     /// Metrics of an unfinished run: the held-out lines for the stages it reached, zeros elsewhere.
-    func emptyMetrics(_ rows: [[Double]]) -> StudyMetrics {
-        let heldOutColumns = config.targets.count..<(config.targets.count + config.heldOut.count)
+    func emptyMetrics(_ rows: [[Double]], data: StudyData) -> StudyMetrics {
+        let heldOutColumns = data.targets.count..<(data.targets.count + data.heldOut.count)
         let averages = rows.map { row in heldOutColumns.map { row[$0] }.reduce(0, +) / Double(max(1, heldOutColumns.count)) }
         return StudyMetrics(learning: 0, heldOutForgettingFinal: 0, heldOutForgettingPerStage: averages.map { $0 - averages[0] },
                             heldOutAveragePerStage: averages, targetForgetting: 0, backwardTransfer: 0,
                             chaudhryForgetting: 0, averageTargetAccuracy: 0)
     }
 
-    func settingsRecord(baseDirectory: URL) -> StudySettings {
-        StudySettings(
-            backbone: config.backbone, preset: config.preset, seed: config.seed, threads: Parallel.threads,
-            targets: config.targets, heldOut: config.heldOut, stepsPerStage: config.training.steps,
+    func settingsRecord(base: any Backbone, baseDirectory: URL, data: StudyData) -> StudySettings {
+        var settings = StudySettings(
+            backbone: config.model == nil ? config.backbone : base.family,
+            preset: config.model == nil ? config.preset : "checkpoint", seed: config.seed, threads: Parallel.threads,
+            targets: data.targetNames, heldOut: data.heldOutNames, stepsPerStage: config.training.steps,
             batchSize: config.training.batchSize, learningRate: config.training.learningRate,
             warmupFraction: config.training.warmupFraction, weightDecay: config.training.weightDecay,
             gradientClip: config.training.gradientClip, trainExamplesPerTarget: config.trainExamplesPerTarget,
             evalExamplesPerBenchmark: config.evalExamplesPerBenchmark, maxNewTokens: config.maxNewTokens,
             probeExamples: config.probeExamples, baseModel: baseDirectory.lastPathComponent)
+        settings.model = config.model
+        return settings
     }
 
     // MARK: Files
@@ -256,9 +315,7 @@ public final class Study {
     }
 
     /// Strategy names become directory names: anything but letters, digits, '-', '_' and '.' becomes '_'.
-    func safeName(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
-    }
+    func safeName(_ name: String) -> String { safeFileName(name) }
 
     /// Creates the output directory, or checks that it holds this same study when resuming.
     func prepareOutputDirectory() throws {

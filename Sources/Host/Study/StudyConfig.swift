@@ -51,13 +51,18 @@ extension PretrainSettings {
 
 /// Every setting of a comparison. The same data, steps, schedule and seed serve every strategy.
 public struct StudyConfig: Codable, Equatable, Sendable {
+    /// A checkpoint directory (Hugging Face Qwen2/Llama, or one SkillTune saved) to study instead of
+    /// pretraining the built-in `backbone`; nil for the built-in model.
+    public var model: String?
     public var backbone: String
     public var preset: String
     public var strategies: [String]
     /// Option values per strategy name, e.g. ["lora": ["rank": "8"]].
     public var strategyOptions: [String: [String: String]]
-    /// Target skills in training order.
+    /// Target skills in training order: registered benchmark names or data files (`path[@scoring]`, the file's
+    /// stem names the stage and column).
     public var targets: [String]
+    /// Held-out benchmarks, named like `targets`.
     public var heldOut: [String]
     /// Held-out caption-style prompts for pretraining and the counting-bias probe.
     public var captionBenchmark: String
@@ -74,9 +79,6 @@ public struct StudyConfig: Codable, Equatable, Sendable {
 
     public static let studyTargets = ["species", "count", "pathology", "scene-text", "clock"]
     public static let studyHeldOut = ["diagram", "chart", "document", "infographic", "real-world", "seed", "science", "mmstar"]
-    /// Strategy names `--strategies all` runs: the study's recipes and baselines.
-    public static let allStrategies = ["full", "llm", "vision", "projector", "sa-proj", "sa-qkv", "mlp", "mlp-gate-up",
-                                       "mlp-down", "lora", "lwf", "wise-ft", "moe"]
     public static let presets = ["quick", "small"]
 
     /// The defaults for a backbone preset: `small` is the study (a comparison of every strategy in minutes),
@@ -114,7 +116,7 @@ public struct StudyConfig: Codable, Equatable, Sendable {
             throw HostError("unknown study preset '\(preset)'; presets: tiny, quick, small")
         }
         return StudyConfig(
-            backbone: backbone, preset: preset, strategies: ["sa-proj", "mlp-gate-up", "llm"], strategyOptions: [:],
+            model: nil, backbone: backbone, preset: preset, strategies: ["sa-proj", "mlp-gate-up", "llm"], strategyOptions: [:],
             targets: studyTargets, heldOut: studyHeldOut, captionBenchmark: "caption", countingBenchmark: "count",
             seed: 0, training: training, pretraining: pretraining, trainExamplesPerTarget: trainPerTarget,
             evalExamplesPerBenchmark: evalPerBenchmark, maxNewTokens: 12, probeExamples: probe)
@@ -137,5 +139,13 @@ public struct StudyConfig: Codable, Equatable, Sendable {
         if pretraining.steps < 0 { out.append("pretraining steps must be >= 0, got \(pretraining.steps)") }
         if !(training.learningRate > 0) { out.append("learning rate must be > 0, got \(training.learningRate)") }
         return out
+    }
+}
+
+extension SkillTuneRegistries {
+    /// The strategies `--strategies all` runs: every registered strategy that works with its default options
+    /// (not `components`, which needs its patterns), in registration order.
+    public var allStrategyNames: [String] {
+        strategies.namesInRegistrationOrder.filter { (try? strategy($0)) != nil }
     }
 }

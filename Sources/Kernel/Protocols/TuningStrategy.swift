@@ -56,6 +56,9 @@ public protocol TuningStrategy: AnyObject {
     func finish(_ model: any Backbone, stage: StageContext) throws
     /// Multiplier on the learning rate for one parameter (1 unless the recipe says otherwise).
     func learningRateScale(forParameter name: String) -> Float
+    /// What tuning a model with these parameters (names and shapes of the untouched base) holds in memory,
+    /// activations aside. The default (in TrainingMemory.swift) counts every parameter as trainable.
+    func memoryEstimate(parameters: [ParameterShape]) -> TrainingMemory
 }
 
 extension TuningStrategy {

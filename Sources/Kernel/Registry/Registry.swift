@@ -26,6 +26,8 @@ public final class Registry<Factory>: @unchecked Sendable {
     public let kind: String
 
     private var storage: [String: Entry] = [:]
+    /// Names in the order they were registered.
+    private var order: [String] = []
     private let lock = NSLock()
 
     public init(kind: String) {
@@ -43,6 +45,7 @@ public final class Registry<Factory>: @unchecked Sendable {
             throw RegistryError.duplicateName(kind: kind, name: name, existingSummary: existing.summary)
         }
         storage[name] = Entry(name: name, summary: summary, options: options, make: factory)
+        order.append(name)
     }
 
     /// The entry registered under `name`; an unknown name throws an error listing every registered name
@@ -74,6 +77,13 @@ public final class Registry<Factory>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return storage.keys.sorted()
+    }
+
+    /// Registered names in the order they were registered (a plugin's own order, e.g. the study's strategies).
+    public var namesInRegistrationOrder: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return order
     }
 
     /// Registered entries, sorted by name.
