@@ -27,12 +27,13 @@ public struct FuzzTarget {
 
     /// The parsers we own, in the order `skilltune fuzz all` runs them.
     public static var all: [FuzzTarget] {
-        [safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, image, commandLine, studyConfig]
+        [safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, llavaJSON, messagesJSONL, image, commandLine,
+         studyConfig]
     }
 
     /// The names of `all`, without building the targets (the command list mentions them).
-    public static let names = ["safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "image", "cli",
-                               "study-config"]
+    public static let names = ["safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "llava-json",
+                               "messages-jsonl", "image", "cli", "study-config"]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -165,6 +166,31 @@ public struct FuzzTarget {
             _ = try JSONLBenchmark(contents: Data(bytes), file: FuzzFiles.jsonlFile)
         })
 
+    // MARK: Conversation data files
+
+    static let llavaJSON = FuzzTarget(
+        name: "llava-json", summary: "LLaVA conversation JSON data files (DataFileBenchmark), images resolved beside the file",
+        dictionary: ["\"conversations\"", "\"from\"", "\"value\"", "\"human\"", "\"gpt\"", "\"system\"", "\"image\"",
+                     "\"id\"", "\"split\"", "\"answers\"", "\"messages\"", "\"prompt\"", "<image>", "\"red.ppm\"",
+                     "[\"red.ppm\",\"blue.png\"]", "\"/dev/zero\"", "\"data:image/png;base64,\"", ",", "]", "\\\""],
+        builtInSeeds: { [Array(DataFileFuzzing.llavaSeed.utf8)] },
+        mutate: { mutator, input, other in
+            mutator.chance(0.8) ? mutator.mutateJSON(input, other: other) : mutator.mutateBytes(input, other: other)
+        },
+        run: { bytes in try DataFileFuzzing.run(bytes) })
+
+    static let messagesJSONL = FuzzTarget(
+        name: "messages-jsonl", summary: "chat-messages and ShareGPT JSON Lines data files (DataFileBenchmark)",
+        dictionary: ["\"messages\"", "\"role\"", "\"content\"", "\"user\"", "\"assistant\"", "\"system\"",
+                     "\"type\"", "\"text\"", "\"image\"", "\"image_url\"", "{\"url\":\"red.ppm\"}", "\"images\"",
+                     "\"conversations\"", "\"from\"", "\"value\"", "<image>", "\"red.ppm\"", "\"http://x/y.png\"",
+                     "\"file:///dev/zero\"", "\n", "\r\n"],
+        builtInSeeds: { [Array(DataFileFuzzing.messagesSeed.utf8)] },
+        mutate: { mutator, input, other in
+            mutator.chance(0.8) ? mutator.mutateJSON(input, other: other) : mutator.mutateBytes(input, other: other)
+        },
+        run: { bytes in try DataFileFuzzing.run(bytes) })
+
     // MARK: Images
 
     static let image = FuzzTarget(
@@ -222,6 +248,33 @@ enum FuzzFiles {
     static func remove() {
         try? FileManager.default.removeItem(at: directory)
         made = false
+    }
+}
+
+enum DataFileFuzzing {
+    static let llavaSeed = #"[{"id":"a","image":"red.ppm","conversations":[{"from":"system","value":"Be brief."},"#
+        + #"{"from":"human","value":"<image>\nColor?"},{"from":"gpt","value":"red"},{"from":"human","value":"Sure?"},"#
+        + #"{"from":"gpt","value":"yes"}]},{"id":"b","answers":["4","four"],"conversations":[{"from":"human","value":"2+2?"},"#
+        + #"{"from":"gpt","value":"4"}]}]"#
+    static let messagesSeed = #"{"messages":[{"role":"user","content":[{"type":"image","image":"blue.png"},{"type":"text","text":"Shape?"}]},"#
+        + #"{"role":"assistant","content":"square"}],"split":"eval"}"# + "\n"
+        + #"{"conversations":[{"from":"human","value":"<image> Hue?"},{"from":"gpt","value":"B"}],"images":["red.ppm"]}"# + "\n"
+
+    /// Loads the bytes as a data file under every scoring (each checks answers differently), then draws and
+    /// scores examples of each that loads.
+    static func run(_ bytes: [UInt8]) throws {
+        let limits = ImageLimits(maxPixels: 1 << 16, maxSide: 1024)
+        for scoring in [DataFileBenchmark.Scoring.normalized, .multipleChoice, .numeric, .anls, .relaxed] {
+            guard let benchmark = try? DataFileBenchmark(contents: Data(bytes), file: FuzzFiles.jsonlFile, scoring: scoring,
+                                                         maxItems: 4096, imageLimits: limits) else { continue }
+            for split in [Split.train, .eval] where benchmark.availableCount(split) > 0 {
+                for example in try benchmark.examples(split, count: 3, seed: 1) {
+                    _ = benchmark.score(prediction: example.answer, example: example)
+                    _ = benchmark.score(prediction: "B 4.5%", example: example)
+                }
+            }
+        }
+        _ = try DataFileBenchmark(contents: Data(bytes), file: FuzzFiles.jsonlFile, maxItems: 4096, imageLimits: limits)
     }
 }
 
