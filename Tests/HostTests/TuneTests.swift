@@ -34,12 +34,12 @@ final class TuneTests: XCTestCase {
         return directory
     }
 
-    /// Two tiny data files and a watch file, each with explicit eval lines.
+    /// Two tiny data files and a watch file, every line with an explicit split.
     func writeData() throws -> (first: URL, second: URL, watch: URL) {
         func file(_ name: String, _ rows: [(String, String, Bool)]) throws -> URL {
             let url = scratch.appendingPathComponent(name)
             let lines = rows.map { prompt, answer, eval in
-                "{\"prompt\": \"\(prompt)\", \"answer\": \"\(answer)\"" + (eval ? ", \"split\": \"eval\"}" : "}")
+                "{\"prompt\": \"\(prompt)\", \"answer\": \"\(answer)\", \"split\": \"\(eval ? "eval" : "train")\"}"
             }
             try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
             return url
