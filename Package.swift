@@ -53,6 +53,7 @@ let package = Package(
         .executableTarget(name: "CompareRecipes", dependencies: ["Host"], path: "examples/CompareRecipes"),
         .executableTarget(name: "CustomStrategy", dependencies: ["Host", "Kernel"], path: "examples/CustomStrategy"),
         .executableTarget(name: "CountingBiasProbe", dependencies: ["Host", "Kernel"], path: "examples/CountingBiasProbe"),
+        .executableTarget(name: "TuneYourModel", dependencies: ["Host", "Kernel"], path: "examples/TuneYourModel"),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernel"], path: "Tests/KernelTests", exclude: ["Fixtures"]),
         .testTarget(name: "HFTokenizersTests", dependencies: ["HFTokenizers"], path: "Tests/HFTokenizersTests"),
@@ -67,9 +68,9 @@ let package = Package(
         .testTarget(
             name: "JSONLBenchmarkTests", dependencies: ["JSONLBenchmark", "SkillSuite", "Kernel"], path: "Tests/JSONLBenchmarkTests",
             exclude: ["Fixtures"]),
-        .testTarget(name: "ExamplesTests", dependencies: ["CompareRecipes", "CustomStrategy", "CountingBiasProbe"],
+        .testTarget(name: "ExamplesTests", dependencies: ["CompareRecipes", "CustomStrategy", "CountingBiasProbe", "TuneYourModel"],
                     path: "Tests/ExamplesTests"),
-        .testTarget(name: "HostTests", dependencies: ["Host", "Kernel", "TinyLLaVA"], path: "Tests/HostTests"),
+        .testTarget(name: "HostTests", dependencies: ["Host", "Kernel", "TinyLLaVA", "HFCausalLM", "LoRA", "Transformer"], path: "Tests/HostTests"),
         // Faults and hostile input: kills and Ctrl-C of the real `skilltune` process, fuzzing, numerical faults.
         .testTarget(name: "ReliabilityTests", dependencies: ["skilltune", "Host", "Kernel", "TinyLLaVA", "HFCausalLM", "HFTokenizers"],
                     path: "Tests/ReliabilityTests"),

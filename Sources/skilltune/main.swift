@@ -5,5 +5,5 @@ let registries = SkillTuneRegistries.builtIn()
 let tool = CommandLineTool(
     name: "skilltune",
     summary: "SkillTune: teach transformer and multimodal models new skills without forgetting, and measure which tuning recipe does it best.",
-    commands: SkillTuneCommands.all(registries))
+    commands: SkillTuneCommands.all(registries) + [SkillTuneCommands.tune(registries)])
 exit(tool.run(Array(CommandLine.arguments.dropFirst())))

@@ -67,4 +67,15 @@ final class ExamplesTests: XCTestCase {
         let rows = r.output.split(separator: "\n").filter { $0.hasPrefix("llm") || $0.hasPrefix("sa-proj") || $0.hasPrefix("mlp-gate-up") }
         XCTAssertEqual(rows.count, 9, "base, 1 and 5 iterations for three strategies:\n\(r.output)")
     }
+
+    func testTuneYourModelTunesTheShippedCheckpointAndExportsIt() throws {
+        let r = try run("TuneYourModel", ["--out", "tuned", "--steps", "20"])
+        XCTAssertEqual(r.status, 0, r.output)
+        for word in ["before", "after parity", "after sign", "facts", "exported (checkpoint)"] {
+            XCTAssertTrue(r.output.contains(word), r.output)
+        }
+        for file in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("tuned/\(file)").path), file)
+        }
+    }
 }

@@ -39,7 +39,10 @@ public final class HFCausalLM: Module, Backbone {
         }
     }
     /// Bytes of the companion files (tokenizer.json...), written again by `save(to:)`.
-    private let companionFiles: [(name: String, data: Data)]
+    let companionFiles: [(name: String, data: Data)]
+    /// The directory the model was loaded from (nil for a model made in code): `exportCheckpoint` copies its
+    /// layout, dtypes, config and tokenizer files, and the bytes of tensors that did not change.
+    public internal(set) var sourceDirectory: URL?
 
     private init(configuration: HFModelConfig, language: CausalLanguageModel, tokenizer: HFTokenizer,
                  companionFiles: [(name: String, data: Data)], endOfSequenceIDs: Set<Int32>, endOfAnswerID: Int32) {
@@ -90,7 +93,9 @@ public final class HFCausalLM: Module, Backbone {
         var generator = RandomGenerator(seed: 0)
         let language = makeLanguageModel(config, generator: &generator, randomize: false)
         try weights.load(into: language, ignoring: config.decoder.tieWordEmbeddings ? ["lm_head.weight"] : [])
-        return try assemble(config, language, tokenizer, files, tokenizerSource: tokenizerURL.path)
+        let model = try assemble(config, language, tokenizer, files, tokenizerSource: tokenizerURL.path)
+        model.sourceDirectory = directory
+        return model
     }
 
     /// A model with fresh HF-style random weights (N(0, 0.02) matrices) for `config`, seeded. Without a
@@ -278,6 +283,7 @@ public final class HFCausalLM: Module, Backbone {
                               companionFiles: companionFiles, endOfSequenceIDs: endOfSequenceIDs,
                               endOfAnswerID: plainEndOfAnswerID)
         copy.chatTemplate = chatTemplate
+        copy.sourceDirectory = sourceDirectory
         copy.setTraining(isTraining)
         return copy
     }

@@ -69,7 +69,7 @@ public enum SafeTensors {
         return bytes
     }
 
-    private static func writeData(of tensor: Tensor, as dtype: SafeTensorsDType, to out: AtomicFile.Output) throws {
+    static func writeData(of tensor: Tensor, as dtype: SafeTensorsDType, to out: AtomicFile.Output) throws {
         let count = tensor.count
         let source = tensor.data
         #if _endian(little)
