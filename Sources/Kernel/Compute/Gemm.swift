@@ -12,8 +12,8 @@ import Dispatch
 /// multiply-adds use one. Deterministic: each C element is computed by one thread with a fixed
 /// summation order over k, so results do not depend on the thread count.
 ///
-/// How it is fast (the Goto/BLIS scheme, see `GemmTask`): k is cut into blocks of at most the kernel's
-/// `depthBlock` steps; for each block, opA and opB are packed into contiguous micro-panels (packing handles
+/// How it is fast (the Goto/BLIS scheme, see `GemmTask`): k is cut into blocks of at most
+/// `GemmMicrokernel.depthBlock` steps; for each block, opA and opB are packed into contiguous micro-panels (packing handles
 /// the transposes), then a register-blocked microkernel (`GemmMicrokernel`, chosen per machine by timing)
 /// computes every 6-row x `width`-column tile of C. All four transpose variants run at about the same speed.
 /// Packing and tiles are shared between threads. Tiny and single-row products take plain loops instead
@@ -28,8 +28,8 @@ import Dispatch
 /// For speed build with `-Xswiftc -target-cpu -Xswiftc native`; the baseline x86-64 build is correct
 /// but several times slower (no FMA, 128-bit vectors).
 public enum Gemm {
-    /// Rows and columns of C handled per packing round: bounds the workspace (packed A at most 4.5 MB, packed
-    /// B 3 MB; the k block is at most 384 deep, see `GemmMicrokernel.depthBlock`).
+    /// Rows and columns of C handled per packing round: bounds the workspace (packed A at most 3 MB, packed
+    /// B 2 MB; the k block is at most 256 deep, see `GemmMicrokernel.depthBlock`).
     /// The row count is a multiple of 6, so only the last round can have a partial row tile.
     static let packedRows = 3072, packedColumns = 2048
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.

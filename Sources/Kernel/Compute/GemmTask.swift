@@ -33,7 +33,7 @@ struct GemmTask: @unchecked Sendable {
     func run() {
         let mr = GemmMicrokernel.rows, nr = kernel.width
         // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
-        let depthBlocks = (k + kernel.depthBlock - 1) / kernel.depthBlock
+        let depthBlocks = (k + GemmMicrokernel.depthBlock - 1) / GemmMicrokernel.depthBlock
         let maxDepth = (k + depthBlocks - 1) / depthBlocks
         let maxRows = min(m, Gemm.packedRows)
         let maxColumns = min(n, Gemm.packedColumns)
