@@ -30,6 +30,11 @@ public enum KernelBenchmark {
         /// shared machine this shows the per-core speed when the wall time is inflated by waiting for a core.
         public var cpuGflops: Double
         public var transA: Bool, transB: Bool
+        /// `gflops / (threads * peakGflops)`: the fraction of the FMA peak of the cores used (nil when no
+        /// peak was measured).
+        public var peakFraction: Double?
+        /// `cpuGflops / peakGflops`: the same per CPU-second (the per-core fraction on a busy machine).
+        public var cpuPeakFraction: Double?
     }
 
     /// Wall and process CPU time of one call.
@@ -38,10 +43,14 @@ public enum KernelBenchmark {
         public var cpuSeconds: Double
     }
 
-    /// Every result. Encodes as `{"gemm": [...], "<section name>": [...], ...}`.
+    /// Every result. Encodes as `{"gemm": [...], "peakGflops": x, "microkernel": "...", "<section name>":
+    /// [...], ...}`.
     public struct Result: Codable, Sendable {
-        /// The register block `Gemm.sgemm` chose (text output only).
+        /// The register block and arithmetic `Gemm.sgemm` chose, e.g. "6x64 SIMD16 FMA".
         public var microkernel: String
+        /// One core's peak in this build (`Gemm.peakGflops`: independent FMA chains on the widest vector,
+        /// or multiplies and adds when the build has no FMA), GFLOP/s; 0 when not measured.
+        public var peakGflops: Double
         public var gemm: [GemmMeasurement]
         /// Results of `additionalSections`, by section name.
         public var sections: [String: [Record]]
@@ -53,8 +62,12 @@ public enum KernelBenchmark {
             init?(intValue: Int) { nil }
         }
 
-        public init(microkernel: String, gemm: [GemmMeasurement], sections: [String: [Record]]) {
+        /// JSON keys that are not sections.
+        static let fixedKeys: Set<String> = ["gemm", "peakGflops", "microkernel"]
+
+        public init(microkernel: String, peakGflops: Double = 0, gemm: [GemmMeasurement], sections: [String: [Record]]) {
             self.microkernel = microkernel
+            self.peakGflops = peakGflops
             self.gemm = gemm
             self.sections = sections
         }
@@ -62,15 +75,18 @@ public enum KernelBenchmark {
         public func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: Key.self)
             try container.encode(gemm, forKey: Key(stringValue: "gemm"))
+            try container.encode(peakGflops, forKey: Key(stringValue: "peakGflops"))
+            try container.encode(microkernel, forKey: Key(stringValue: "microkernel"))
             for (name, records) in sections { try container.encode(records, forKey: Key(stringValue: name)) }
         }
 
         public init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: Key.self)
-            microkernel = ""
+            microkernel = try container.decodeIfPresent(String.self, forKey: Key(stringValue: "microkernel")) ?? ""
+            peakGflops = try container.decodeIfPresent(Double.self, forKey: Key(stringValue: "peakGflops")) ?? 0
             gemm = try container.decode([GemmMeasurement].self, forKey: Key(stringValue: "gemm"))
             sections = [:]
-            for key in container.allKeys where key.stringValue != "gemm" {
+            for key in container.allKeys where !Result.fixedKeys.contains(key.stringValue) {
                 sections[key.stringValue] = try container.decode([Record].self, forKey: key)
             }
         }
@@ -153,15 +169,22 @@ public enum KernelBenchmark {
             String(format: "%d thread(s): %.0f M parameters/s", Int(r["threads"] ?? 0), (r["parametersPerSecond"] ?? 0) / 1e6)
         })
 
-    /// The matmul shapes measured: squares, the transformer shapes (d_model 256, SwiGLU hidden 688,
-    /// 1024 token rows), then transposed variants.
+    /// The matmul shapes measured: squares, the transformer shapes (1024 token rows; d_model 256, SwiGLU
+    /// hidden 688: 1024 x {256, 512, 688} x {256, 688}; Qwen2-0.5B widths: k 896 with n 896, 128 (a KV
+    /// projection) and 4864 (SwiGLU), and k 4864 with n 896; the widest are left out of `quick`), then
+    /// transposed variants. `benchmarks/reference/numpy_sgemm.py` measures the same list.
     static func gemmShapes(quick: Bool) -> [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] {
         var shapes: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = []
         for size in quick ? [256, 512, 1024] : [256, 512, 1024, 2048] {
             shapes.append((size, size, size, false, false))
         }
-        for (m, n, k) in [(1024, 256, 688), (1024, 688, 256), (1024, 256, 256)] {
+        for (m, n, k) in [(1024, 256, 688), (1024, 688, 256), (1024, 256, 256), (1024, 512, 256), (1024, 512, 688),
+                          (1024, 688, 688), (1024, 896, 896), (1024, 128, 896)] {
             shapes.append((m, n, k, false, false))
+        }
+        if !quick {
+            shapes.append((1024, 4864, 896, false, false))
+            shapes.append((1024, 896, 4864, false, false))
         }
         // The three transposed variants at one transformer shape (transB: linear forward; transA:
         // weight gradients), then the weight-gradient products as training runs them (dW = dY^T X).
@@ -175,6 +198,9 @@ public enum KernelBenchmark {
 
     /// Runs every section and returns the results.
     public static func run(_ options: Options = Options()) -> Result {
+        // The peak before and after the products (the larger: the physical limit, so fractions are not
+        // flattered by a slow moment of the peak loop).
+        var peak = Gemm.peakGflops(seconds: options.quick ? 0.005 : 0.02)
         var gemm: [GemmMeasurement] = []
         for shape in gemmShapes(quick: options.quick) {
             for threads in options.threads {
@@ -182,9 +208,19 @@ public enum KernelBenchmark {
                                         transB: shape.transB, threads: threads, quick: options.quick))
             }
         }
+        peak = max(peak, Gemm.peakGflops(seconds: options.quick ? 0.005 : 0.02))
+        for index in gemm.indices {
+            gemm[index].peakFraction = fraction(gemm[index].gflops / (Double(gemm[index].threads) * peak))
+            gemm[index].cpuPeakFraction = fraction(gemm[index].cpuGflops / peak)
+        }
         var sections: [String: [Record]] = [:]
         for section in additionalSections { sections[section.name] = section.run(options) }
-        return Result(microkernel: Gemm.microkernelName, gemm: gemm, sections: sections)
+        return Result(microkernel: Gemm.microkernelName, peakGflops: (peak * 10).rounded() / 10, gemm: gemm,
+                      sections: sections)
+    }
+
+    /// A fraction rounded to 3 digits.
+    static func fraction(_ value: Double) -> Double { value.isFinite ? (value * 1000).rounded() / 1000 : 0
     }
 
     /// Times `Gemm.sgemm` on one shape.
@@ -243,11 +279,18 @@ public enum KernelBenchmark {
     /// The human-readable report.
     public static func format(_ result: Result) -> String {
         var lines = ["matmul (Gemm.sgemm, microkernel \(result.microkernel)), GFLOP/s, median; "
-                         + "\"per CPU-s\": per second of CPU time used (the per-core speed on a busy machine)"]
+                         + "\"per CPU-s\": per second of CPU time used (the per-core speed on a busy machine)",
+                     String(format: "peak of one core in this build: %.1f GFLOP/s (%@ loop); \"of peak\": GFLOP/s per "
+                            + "core used / peak, wall and per CPU-s", result.peakGflops,
+                            Gemm.microkernelName.hasSuffix("FMA") ? "FMA" : "multiply + add")]
         let threadCounts = Array(Set(result.gemm.map(\.threads))).sorted()
         var header = "  " + "shape (m x n x k)".padding(toLength: 30, withPad: " ", startingAt: 0)
         for t in threadCounts { header += "\(t) thread\(t == 1 ? "" : "s")".leftPadded(to: 11) }
         for t in threadCounts { header += "per CPU-s \(t)t".leftPadded(to: 15) }
+        if result.peakGflops > 0 {
+            for t in threadCounts { header += "of peak \(t)t".leftPadded(to: 12) }
+            for t in threadCounts { header += "CPU-s \(t)t".leftPadded(to: 10) }
+        }
         lines.append(header)
         var seen: [String] = []
         for entry in result.gemm {
@@ -264,6 +307,11 @@ public enum KernelBenchmark {
             var line = "  " + label.padding(toLength: 30, withPad: " ", startingAt: 0)
             for match in matches { line += (match.map { String(format: "%.1f", $0.gflops) } ?? "-").leftPadded(to: 11) }
             for match in matches { line += (match.map { String(format: "%.1f", $0.cpuGflops) } ?? "-").leftPadded(to: 15) }
+            if result.peakGflops > 0 {
+                func percent(_ value: Double?) -> String { value.map { String(format: "%.0f%%", $0 * 100) } ?? "-" }
+                for match in matches { line += percent(match?.peakFraction).leftPadded(to: 12) }
+                for match in matches { line += percent(match?.cpuPeakFraction).leftPadded(to: 10) }
+            }
             lines.append(line)
         }
         for section in additionalSections {

@@ -10,6 +10,8 @@ extension SkillTuneCommands {
             Warm-up, then the median of several runs per shape. Build with
             `swift build -c release -Xswiftc -target-cpu -Xswiftc native` for the real numbers.
             JSON form: {"gemm":[{"m":..,"n":..,"k":..,"threads":..,"gflops":..,"transA":..,"transB":..}], ...}
+            Also "peakGflops" (one core's FMA peak in this build, from its own loop of independent FMAs),
+            "microkernel", and per product "peakFraction" (gflops / (threads * peak)) and "cpuPeakFraction".
             """,
             options: [.flag("json", "Print JSON."), .flag("quick", "A fast smoke version (smaller shapes, fewer runs)."),
                       .value("threads", "LIST", "Thread counts to measure.", default: "1,2")]) { a in

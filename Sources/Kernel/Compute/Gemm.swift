@@ -12,24 +12,24 @@ import Dispatch
 /// multiply-adds use one. Deterministic: each C element is computed by one thread with a fixed
 /// summation order over k, so results do not depend on the thread count.
 ///
-/// How it is fast (the Goto/BLIS scheme, see `GemmTask`): k is cut into blocks of at most `depthBlock`
-/// steps; for each block, opB is packed into contiguous micro-panels (packing handles `transB`), then a
-/// register-blocked microkernel (`GemmMicrokernel`) computes every 6-row x `width`-column tile of C,
-/// reading A in place through strides (either layout). All four transpose variants run at about the same
-/// speed. Packing and tiles are shared between threads. Tiny and single-row products take plain loops
-/// instead (`GemmSimple`), where packing would not pay, and a few rows times a transposed B (decoding) take
+/// How it is fast (the Goto/BLIS scheme, see `GemmTask`): k is cut into blocks of at most
+/// `GemmMicrokernel.depthBlock` steps; for each block, opA and opB are packed into contiguous micro-panels (packing handles
+/// the transposes), then a register-blocked microkernel (`GemmMicrokernel`, chosen per machine by timing)
+/// computes every 6-row x `width`-column tile of C. All four transpose variants run at about the same speed.
+/// Packing and tiles are shared between threads. Tiny and single-row products take plain loops instead
+/// (`GemmSimple`), where packing would not pay, and a few rows times a transposed B (decoding) take
 /// row-by-row dot products split over the threads (`GemmSmallRows`).
 ///
+/// Arithmetic: every multiply-add of every path is fused (one FMA instruction, one rounding) when the build
+/// target has FMA, else a multiply then an add (`GemmArithmetic`, decided once per process). Results are
+/// bitwise the same for every kernel and thread count within a process; a native (AVX-512) and a `haswell`
+/// (AVX2) build agree with each other, the baseline build (no FMA) differs in the last bits.
+///
 /// For speed build with `-Xswiftc -target-cpu -Xswiftc native`; the baseline x86-64 build is correct
-/// but several times slower.
+/// but several times slower (no FMA, 128-bit vectors).
 public enum Gemm {
-    /// Steps of k per block (KC). Large, because every k block re-reads and re-writes the C tiles, which
-    /// for big products come from L3 or memory; a 6 x 64 x 768 step of the microkernel still keeps its
-    /// B micro-panel (192 KB) and `rowBlock` rows of A in the 1 MB L2.
-    static let depthBlock = 768
-    /// Rows of A one thread runs every B micro-panel over (MC): they stay in L2 meanwhile.
-    static let rowBlock = 192
-    /// Rows and columns of C handled per packing round: bounds the workspace (packed B: at most 6 MB).
+    /// Rows and columns of C handled per packing round: bounds the workspace (packed A at most 3 MB, packed
+    /// B 2 MB; the k block is at most 256 deep, see `GemmMicrokernel.depthBlock`).
     /// The row count is a multiple of 6, so only the last round can have a partial row tile.
     static let packedRows = 3072, packedColumns = 2048
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
@@ -72,7 +72,7 @@ public enum Gemm {
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
-        kernel: GemmMicrokernel = .selected, path: Path = .automatic
+        kernel: GemmMicrokernel = .selected, arithmetic: GemmArithmetic = .active, path: Path = .automatic
     ) {
         if k == 0 {
             scale(c: c, ldc: ldc, m: m, n: n, by: beta)
@@ -80,17 +80,17 @@ public enum Gemm {
         }
         if path == .automatic && GemmSmallRows.applies(transA: transA, transB: transB, m: m) {
             GemmSmallRows.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
-                                   c: c, ldc: ldc, threads: threads)
+                                   c: c, ldc: ldc, threads: threads, arithmetic: arithmetic)
             return
         }
         if path == .simple || (path == .automatic && prefersSimple(transA: transA, transB: transB, m: m, n: n, k: k, ldb: ldb)) {
             GemmSimple.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, arithmetic: arithmetic)
             return
         }
         let task = GemmTask(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel,
-                            threads: m * n * k < parallelProductLimit ? 1 : threads)
+                            arithmetic: arithmetic, threads: m * n * k < parallelProductLimit ? 1 : threads)
         task.run()
     }
 

@@ -5,10 +5,11 @@ import Foundation
 ///
 /// Swift has no `#if` for CPU features, so the code cannot know at compile time whether it was built for
 /// AVX-512 (`-target-cpu native` here), AVX2 or baseline SSE2, and the best register block differs
-/// between them by 3-5x (a 6 x 64 `SIMD16` block needs 24 zmm registers; on SSE2 it spills). So each
-/// candidate is timed on a small packed problem, a few milliseconds at most, and the fastest is kept.
-/// All candidates give bitwise identical results (see `GemmMicrokernel`), so the choice never changes
-/// a number, only the speed.
+/// between them by 2-3x (a 6 x 64 `SIMD16` block needs 24 zmm registers; on AVX2 it needs 48 ymm and
+/// spills). So each candidate is timed on a product shaped like the real ones (`trialShape`), a few
+/// milliseconds at most, in this process's arithmetic mode (`GemmArithmetic.active`), and the fastest is
+/// kept. All candidates give bitwise identical results within a mode (see `GemmMicrokernel`), so the choice
+/// never changes a number, only the speed.
 ///
 /// `SKILLTUNE_GEMM_KERNEL=wide|medium|narrow` forces a kernel (for measurements).
 extension GemmMicrokernel {
@@ -33,40 +34,47 @@ extension GemmMicrokernel {
         }
     }
 
-    /// Times every kernel on a 6 x 64 x 256 product (the best of several tries, to shrug off
-    /// preemption) and returns the fastest.
-    static func fastest() -> GemmMicrokernel {
-        let kc = 256, columns = 64
-        let a = UnsafeMutableRawPointer.allocate(byteCount: rows * kc * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: rows * kc)
-        let b = UnsafeMutableRawPointer.allocate(byteCount: columns * kc * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: columns * kc)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        for i in 0..<(rows * kc) { a[i] = Float(i % 7) * 0.25 }
-        for i in 0..<(columns * kc) { b[i] = Float(i % 5) * 0.5 }
+    /// The product the kernels are timed on: a slice of a transformer linear layer (96 token rows, 512
+    /// outputs, 256 inputs), run through the whole packed path on one thread, so packing, the k blocking and
+    /// reading A in place count as they do in real products. (A tiny in-cache tile favours a block that
+    /// spills on AVX2: the spills hit L1 there, but cost a third of the speed at real shapes.)
+    static let trialShape = (m: 96, n: 512, k: 256)
 
-        var best = GemmMicrokernel.narrow, bestTime = UInt64.max
-        for kernel in GemmMicrokernel.allCases {
-            var fastestTry = UInt64.max
-            for _ in 0..<7 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<8 {
-                    var j = 0
-                    while j < columns {  // the same 64 columns, in panels of the kernel's width
-                        kernel.run(kc: kc, a: GemmPanelA(start: a, rowStride: 1, stepStride: rows), b: b + j * kc, c: c + j, ldc: columns, alpha: 1, beta: 1)
-                        j += kernel.width
-                    }
-                }
-                fastestTry = min(fastestTry, DispatchTime.now().uptimeNanoseconds - start)
+    /// Times every kernel on `trialShape` (thread CPU time, best of 3 to 9 tries each, interleaved, to shrug off
+    /// preemption and other processes) and returns the widest (first in `allCases`) of those within 15% of
+    /// the fastest. About 4 milliseconds in all.
+    static func fastest() -> GemmMicrokernel {
+        let (m, n, k) = trialShape
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<(m * k) { a[i] = Float(i % 7) * 0.25 }
+        for i in 0..<(k * n) { b[i] = Float(i % 5) * 0.5 }
+        c.initialize(repeating: 0, count: m * n)
+        var times = [UInt64](repeating: .max, count: allCases.count)
+        // At least 3 rounds, then more until about 4 ms of CPU time are spent (9 rounds at most).
+        let begin = Gemm.threadNanoseconds()
+        for round in 0..<9 {
+            if round >= 3 && Gemm.threadNanoseconds() - begin > 4_000_000 { break }
+            for (index, kernel) in allCases.enumerated() {
+                let start = Gemm.threadNanoseconds()
+                Gemm.multiply(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k,
+                              beta: 0, c: c, ldc: n, threads: 1, kernel: kernel, path: .packed)
+                times[index] = min(times[index], Gemm.threadNanoseconds() - start)
             }
-            if fastestTry < bestTime { best = kernel; bestTime = fastestTry }
         }
-        return best
+        // The widest kernel within 15% of the fastest: timing noise on a busy machine can make a narrower
+        // block look a little faster, while a block too wide for the registers spills and is 1.5x+ slower.
+        let fastest = times.min()!
+        return allCases[times.indices.first { Double(times[$0]) <= 1.15 * Double(fastest) }!]
     }
 }
 
 extension Gemm {
-    /// The register block `sgemm` uses on this machine and build, e.g. "6x64 SIMD16" (for reports).
-    public static var microkernelName: String { GemmMicrokernel.selected.name }
+    /// The register block and arithmetic `sgemm` uses on this machine and build, e.g. "6x64 SIMD16 FMA" or
+    /// "6x8 SIMD4 mul+add" (for reports; see `GemmArithmetic`).
+    public static var microkernelName: String {
+        GemmMicrokernel.selected.name + (GemmArithmetic.active == .fused ? " FMA" : " mul+add")
+    }
 }

@@ -1,29 +1,30 @@
-/// Where a microkernel reads its 6 rows of opA: value (row r, step p) is at `start[r * rowStride +
-/// p * stepStride]`. A packed panel has strides (1, 6); an untransposed A is read in place with (lda, 1).
-struct GemmPanelA {
-    var start: UnsafePointer<Float>
-    var rowStride: Int
-    var stepStride: Int
-}
-
 /// The register-blocked inner kernels of `Gemm.sgemm`.
 ///
-/// A microkernel multiplies one A micro-panel (`kc` steps of `GemmMicrokernel.rows` = 6 values, one
-/// per row; see `GemmPanelA`) by one packed B micro-panel (`kc` steps of `width` values, one per
-/// column), keeping the whole 6 x `width` tile of sums in registers, then combines the sums into C:
+/// A microkernel multiplies one packed A micro-panel (`kc` steps of `GemmMicrokernel.rows` = 6 values, one
+/// per row: value (row r, step p) at `a[6 * p + r]`) by one packed B micro-panel (`kc` steps of `width`
+/// values, one per column), keeping the whole 6 x `width` tile of sums in registers, then combines the sums
+/// into C:
 ///
+///     sum[i, j] = 0;  sum[i, j] = madd(sum[i, j], A[i, p], B[p, j])  for p = 0 ..< kc, in order
 ///     C[i, j] = alpha * sum[i, j] + beta * C[i, j]     (beta == 0: C[i, j] = alpha * sum[i, j])
 ///
-/// Every variant performs, for every C element, exactly the same float operations in the same order
-/// (sum = 0; sum = sum + a * b for each step; then the combine above), so they give bitwise identical
-/// results and the variant can be chosen per machine without changing any number.
+/// where `madd(c, a, b)` is `fma(a, b, c)` or `c + a * b` by the process's `GemmArithmetic` (the combine is
+/// never fused). Every variant performs, for every C element, exactly these operations in this order, so
+/// within one arithmetic mode they give bitwise identical results and the variant can be chosen per
+/// machine without changing any number.
 ///
-/// Three register blocks exist because the best one depends on the vector registers the code was
-/// compiled for, which Swift cannot test with `#if`:
-/// - `wide`: 6 x 64, 24 `SIMD16<Float>` sums (24 of the 32 zmm registers with `-target-cpu native` on AVX-512);
-/// - `medium`: 6 x 16, 12 `SIMD8<Float>` sums (AVX2 builds: 16 ymm registers);
-/// - `narrow`: 6 x 8, 12 `SIMD4<Float>` sums (the baseline SSE2 build: 16 xmm registers).
-/// `GemmMicrokernel.selected` picks one once per process by timing them (see there).
+/// Per step of k a kernel loads its B vectors once, broadcasts each of the 6 A values once, and issues
+/// 6 x (width / lanes) multiply-adds. The register blocks, for the vector registers a build has (Swift
+/// cannot test target features with `#if`, so `GemmMicrokernel.selected` times them):
+/// - `wide`: 6 x 64, 24 `SIMD16<Float>` sums + 4 B vectors + 1 broadcast = 29 of the 32 zmm registers of
+///   AVX-512 (10 loads per 24 FMAs). (A 12 x 32 block, 2 B vectors and 12 broadcasts per step, was 1.2x
+///   faster in L1 on an Ice Lake Xeon but 15% slower in whole products: not kept.)
+/// - `medium`: 6 x 16, 12 `SIMD8<Float>` sums + 2 B + 1 broadcast = 15 of the 16 ymm registers of AVX2 (8
+///   loads per 12 FMAs). On ARM NEON a `SIMD8` is two q registers, so this is a 6 x 16 block of `SIMD4`:
+///   24 sums + 4 B + 1 = 29 of NEON's 32 q registers (not measured here: no ARM machine);
+/// - `narrow`: 6 x 8, 12 `SIMD4<Float>` sums + 2 + 1 = 15 of the 16 xmm registers of baseline SSE2.
+/// A wider block than the registers spills accumulators to the stack every step (`wide` on AVX2 needs
+/// 48 ymm), which the selection by timing avoids.
 enum GemmMicrokernel: Int, CaseIterable, Sendable {
     case wide, medium, narrow
 
@@ -39,25 +40,49 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         }
     }
 
+    /// Steps of k per block (KC), the same for every kernel: the k blocks decide the summation order (each
+    /// block's sums are added to C), so a per-kernel depth would make the kernels disagree in the last bits.
+    /// A B micro-panel (`depthBlock` x `width`) is reused across a whole row block of A panels: for `medium`
+    /// and `narrow` it stays in a 32 KB L1 (16 KB, 8 KB); for `wide` (64 KB) in L2, which feeds the 4 loads
+    /// per 24 FMAs fast enough (on an Ice Lake Xeon KC from 128 to 768 made no measurable difference for
+    /// `wide`). Each k block re-reads and re-writes the C tiles, so it is not smaller.
+    static let depthBlock = 256
+
+    /// Rows of A per row block (MC): the packed row block (`rowBlock` x `depthBlock`: 192 KB, 144 KB, 96 KB)
+    /// stays in L2 (at least 256 KB on AVX2 machines, 1 MB and more on AVX-512 ones) while every B
+    /// micro-panel passes over it. A multiple of 6.
+    var rowBlock: Int {
+        switch self {
+        case .wide: return 192
+        case .medium: return 144
+        case .narrow: return 96
+        }
+    }
+
     /// Runs the kernel on a full 6 x `width` tile of C.
     @inline(__always)
-    func run(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
-             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
-        switch self {
-        case .wide: GemmMicrokernel.kernel6x64(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
-        case .medium: GemmMicrokernel.kernel6x16(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
-        case .narrow: GemmMicrokernel.kernel6x8(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+    func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, arithmetic: GemmArithmetic) {
+        typealias F = GemmFusedMultiplyAdd
+        typealias S = GemmSeparateMultiplyAdd
+        switch (self, arithmetic) {
+        case (.wide, .fused): Self.kernel6x64(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.wide, .separate): Self.kernel6x64(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.medium, .fused): Self.kernel6x16(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.medium, .separate): Self.kernel6x16(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.narrow, .fused): Self.kernel6x8(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.narrow, .separate): Self.kernel6x8(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 
     /// Runs the kernel on the top-left `mr` x `nr` part of a tile (C edges), through a scratch tile.
     /// Partial panels are packed zero-padded, so the kernel itself always computes the full tile.
-    func runPartial(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>, mr: Int, nr: Int,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    func runPartial(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, mr: Int, nr: Int,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, arithmetic: GemmArithmetic) {
         let width = self.width
         withUnsafeTemporaryAllocation(of: Float.self, capacity: GemmMicrokernel.rows * 64) { scratch in
             let tile = scratch.baseAddress!
-            run(kc: kc, a: a, b: b, c: tile, ldc: width, alpha: 1, beta: 0)
+            run(kc: kc, a: a, b: b, c: tile, ldc: width, alpha: 1, beta: 0, arithmetic: arithmetic)
             for i in 0..<mr {
                 let crow = c + i * ldc, trow = tile + i * width
                 if beta == 0 {
@@ -91,7 +116,7 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     // MARK: - 6 x 64 with SIMD16 (AVX-512)
 
     @inline(never)
-    static func kernel6x64(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
+    static func kernel6x64<M: GemmMultiplyAdd>(_: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
         typealias V = SIMD16<Float>
         var c00 = V(), c01 = V(), c02 = V(), c03 = V()
@@ -100,26 +125,23 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         var c30 = V(), c31 = V(), c32 = V(), c33 = V()
         var c40 = V(), c41 = V(), c42 = V(), c43 = V()
         var c50 = V(), c51 = V(), c52 = V(), c53 = V()
-        // Six row pointers and one shared offset: the addresses do not form a chain of dependent adds.
-        let a0 = a.start, a1 = a0 + a.rowStride, a2 = a1 + a.rowStride
-        let a3 = a2 + a.rowStride, a4 = a3 + a.rowStride, a5 = a4 + a.rowStride, step = a.stepStride
-        var offset = 0, bp = b
+        var ap = a, bp = b
         for _ in 0..<kc {
             let b0 = load(bp, 0, as: V.self), b1 = load(bp, 16, as: V.self)
             let b2 = load(bp, 32, as: V.self), b3 = load(bp, 48, as: V.self)
-            var av = V(repeating: a0[offset])
-            c00 = c00 + av * b0; c01 = c01 + av * b1; c02 = c02 + av * b2; c03 = c03 + av * b3
-            av = V(repeating: a1[offset])
-            c10 = c10 + av * b0; c11 = c11 + av * b1; c12 = c12 + av * b2; c13 = c13 + av * b3
-            av = V(repeating: a2[offset])
-            c20 = c20 + av * b0; c21 = c21 + av * b1; c22 = c22 + av * b2; c23 = c23 + av * b3
-            av = V(repeating: a3[offset])
-            c30 = c30 + av * b0; c31 = c31 + av * b1; c32 = c32 + av * b2; c33 = c33 + av * b3
-            av = V(repeating: a4[offset])
-            c40 = c40 + av * b0; c41 = c41 + av * b1; c42 = c42 + av * b2; c43 = c43 + av * b3
-            av = V(repeating: a5[offset])
-            c50 = c50 + av * b0; c51 = c51 + av * b1; c52 = c52 + av * b2; c53 = c53 + av * b3
-            offset += step; bp += 64
+            var av = V(repeating: ap[0])
+            c00 = M.multiplyAdd(c00, av, b0); c01 = M.multiplyAdd(c01, av, b1); c02 = M.multiplyAdd(c02, av, b2); c03 = M.multiplyAdd(c03, av, b3)
+            av = V(repeating: ap[1])
+            c10 = M.multiplyAdd(c10, av, b0); c11 = M.multiplyAdd(c11, av, b1); c12 = M.multiplyAdd(c12, av, b2); c13 = M.multiplyAdd(c13, av, b3)
+            av = V(repeating: ap[2])
+            c20 = M.multiplyAdd(c20, av, b0); c21 = M.multiplyAdd(c21, av, b1); c22 = M.multiplyAdd(c22, av, b2); c23 = M.multiplyAdd(c23, av, b3)
+            av = V(repeating: ap[3])
+            c30 = M.multiplyAdd(c30, av, b0); c31 = M.multiplyAdd(c31, av, b1); c32 = M.multiplyAdd(c32, av, b2); c33 = M.multiplyAdd(c33, av, b3)
+            av = V(repeating: ap[4])
+            c40 = M.multiplyAdd(c40, av, b0); c41 = M.multiplyAdd(c41, av, b1); c42 = M.multiplyAdd(c42, av, b2); c43 = M.multiplyAdd(c43, av, b3)
+            av = V(repeating: ap[5])
+            c50 = M.multiplyAdd(c50, av, b0); c51 = M.multiplyAdd(c51, av, b1); c52 = M.multiplyAdd(c52, av, b2); c53 = M.multiplyAdd(c53, av, b3)
+            ap += 6; bp += 64
         }
         let va = V(repeating: alpha), vb = V(repeating: beta), zero = beta == 0
         var row = c
@@ -157,44 +179,41 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     // MARK: - 6 x (2 vectors): SIMD8 (AVX2) and SIMD4 (SSE2)
 
     @inline(never)
-    static func kernel6x16(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
+    static func kernel6x16<M: GemmMultiplyAdd>(_: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
-        kernel6xTwoVectors(SIMD8<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        kernel6xTwoVectors(M.self, SIMD8<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
     }
 
     @inline(never)
-    static func kernel6x8(kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
+    static func kernel6x8<M: GemmMultiplyAdd>(_: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                           c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
-        kernel6xTwoVectors(SIMD4<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        kernel6xTwoVectors(M.self, SIMD4<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
     }
 
     @inline(__always)
-    static func kernel6xTwoVectors<V: SIMD>(
-        _: V.Type, kc: Int, a: GemmPanelA, b: UnsafePointer<Float>,
+    static func kernel6xTwoVectors<M: GemmMultiplyAdd, V: SIMD>(
+        _: M.Type, _: V.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) where V.Scalar == Float {
         let w = V.scalarCount
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        // Six row pointers and one shared offset: the addresses do not form a chain of dependent adds.
-        let a0 = a.start, a1 = a0 + a.rowStride, a2 = a1 + a.rowStride
-        let a3 = a2 + a.rowStride, a4 = a3 + a.rowStride, a5 = a4 + a.rowStride, step = a.stepStride
-        var offset = 0, bp = b
+        var ap = a, bp = b
         for _ in 0..<kc {
             let b0 = load(bp, 0, as: V.self), b1 = load(bp, w, as: V.self)
-            var av = V(repeating: a0[offset])
-            c00 = c00 + av * b0; c01 = c01 + av * b1
-            av = V(repeating: a1[offset])
-            c10 = c10 + av * b0; c11 = c11 + av * b1
-            av = V(repeating: a2[offset])
-            c20 = c20 + av * b0; c21 = c21 + av * b1
-            av = V(repeating: a3[offset])
-            c30 = c30 + av * b0; c31 = c31 + av * b1
-            av = V(repeating: a4[offset])
-            c40 = c40 + av * b0; c41 = c41 + av * b1
-            av = V(repeating: a5[offset])
-            c50 = c50 + av * b0; c51 = c51 + av * b1
-            offset += step; bp += 2 * w
+            var av = V(repeating: ap[0])
+            c00 = M.multiplyAdd(c00, av, b0); c01 = M.multiplyAdd(c01, av, b1)
+            av = V(repeating: ap[1])
+            c10 = M.multiplyAdd(c10, av, b0); c11 = M.multiplyAdd(c11, av, b1)
+            av = V(repeating: ap[2])
+            c20 = M.multiplyAdd(c20, av, b0); c21 = M.multiplyAdd(c21, av, b1)
+            av = V(repeating: ap[3])
+            c30 = M.multiplyAdd(c30, av, b0); c31 = M.multiplyAdd(c31, av, b1)
+            av = V(repeating: ap[4])
+            c40 = M.multiplyAdd(c40, av, b0); c41 = M.multiplyAdd(c41, av, b1)
+            av = V(repeating: ap[5])
+            c50 = M.multiplyAdd(c50, av, b0); c51 = M.multiplyAdd(c51, av, b1)
+            ap += 6; bp += 2 * w
         }
         let va = V(repeating: alpha), vb = V(repeating: beta), zero = beta == 0
         var row = c

@@ -1,17 +1,35 @@
 /// Copies blocks of `opA(A)` and `opB(B)` into the contiguous, zero-padded micro-panels the
-/// microkernels read (see `GemmMicrokernel`). B packing handles `transB`, so the microkernels see one
-/// B layout; A is read in place through strides (`GemmPanelA`) except for partial panels.
+/// microkernels read (see `GemmMicrokernel`). Packing handles `transA` and `transB`, so the microkernels
+/// see one layout whatever the transposes.
 enum GemmPacking {
     /// Packs rows `rows` and columns `depth` of `opA(A)` into micro-panels of `GemmMicrokernel.rows` rows:
     /// panel `r` holds, for each step `p` in `depth`, the values of rows `rows.lowerBound + 6r ..< +6`
     /// at column `p`, contiguously. A last partial panel is padded with zeros.
-    /// (The microkernels read full panels of A in place; `sgemm` packs only a last partial panel.)
     static func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, depth: Range<Int>,
                       into dest: UnsafeMutablePointer<Float>) {
         let mr = GemmMicrokernel.rows
         var out = dest
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
             let live = min(mr, rows.upperBound - i0)
+            if live == mr && !transA {
+                // Six rows read side by side, interleaved.
+                let r0 = a + i0 * lda + depth.lowerBound, r1 = r0 + lda, r2 = r1 + lda
+                let r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
+                for p in 0..<depth.count {
+                    out[0] = r0[p]; out[1] = r1[p]; out[2] = r2[p]; out[3] = r3[p]; out[4] = r4[p]; out[5] = r5[p]
+                    out += mr
+                }
+                continue
+            }
+            if live == mr {
+                // opA[i, p] = a[p * lda + i]: six contiguous values per step.
+                var src = a + depth.lowerBound * lda + i0
+                for _ in 0..<depth.count {
+                    out[0] = src[0]; out[1] = src[1]; out[2] = src[2]; out[3] = src[3]; out[4] = src[4]; out[5] = src[5]
+                    out += mr; src += lda
+                }
+                continue
+            }
             for p in depth {
                 for t in 0..<mr {
                     out[t] = t >= live ? 0 : transA ? a[p * lda + i0 + t] : a[(i0 + t) * lda + p]

@@ -5,7 +5,7 @@ import Dispatch
 ///
 /// Packing would copy (and transpose) the whole weight for a handful of rows, which costs more than the
 /// product, so each C element is a dot product of two contiguous rows instead, summed exactly as
-/// `GemmSimple.dot` sums it (so results do not depend on the thread count, and one row gives the bits the
+/// `GemmSimple.dot` sums it, in the process's `GemmArithmetic` (so results do not depend on the thread count, and one row gives the bits the
 /// simple path gives), computed for two weight rows and four rows of A at a time. The columns (weight rows) are split
 /// among the threads; each weight row is read from memory once and used for all m rows of A, which stay in
 /// cache.
@@ -18,7 +18,21 @@ enum GemmSmallRows {
 
     static func multiply(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                          b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                         threads: Int) {
+                         threads: Int, arithmetic: GemmArithmetic) {
+        switch arithmetic {
+        case .fused:
+            multiply(GemmFusedMultiplyAdd.self, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                     beta: beta, c: c, ldc: ldc, threads: threads)
+        case .separate:
+            multiply(GemmSeparateMultiplyAdd.self, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                     beta: beta, c: c, ldc: ldc, threads: threads)
+        }
+    }
+
+    private static func multiply<M: GemmMultiplyAdd>(
+        _: M.Type, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    ) {
         // At least 2M multiply-adds per chunk: with few rows the product runs at memory speed (each weight
         // is used m times), and waking a thread (tens of microseconds) must be worth it. Batch-1 decoding
         // then splits only the largest products (the output head), batch 8 every large linear.
@@ -36,12 +50,12 @@ enum GemmSmallRows {
                 while i < m {
                     let rows = Swift.min(4, m - i)
                     if rows == 1 {  // a single row: plain dot products (the 4-row block would repeat it 4 times)
-                        store(GemmSimple.dot(a + i * lda, b + j * ldb, count: k), i, j)
-                        store(GemmSimple.dot(a + i * lda, b + (j + 1) * ldb, count: k), i, j + 1)
+                        store(GemmSimple.dot(M.self, a + i * lda, b + j * ldb, count: k), i, j)
+                        store(GemmSimple.dot(M.self, a + i * lda, b + (j + 1) * ldb, count: k), i, j + 1)
                         i += 1
                         continue
                     }
-                    let sums = dots(a + i * lda, lda: lda, rows: rows, b + j * ldb, ldb: ldb, count: k)
+                    let sums = dots(M.self, a + i * lda, lda: lda, rows: rows, b + j * ldb, ldb: ldb, count: k)
                     for r in 0..<rows {
                         store(sums[r], i + r, j)
                         store(sums[4 + r], i + r, j + 1)
@@ -51,7 +65,7 @@ enum GemmSmallRows {
                 j += 2
             }
             if j < columns.upperBound {
-                for i in 0..<m { store(GemmSimple.dot(a + i * lda, b + j * ldb, count: k), i, j) }
+                for i in 0..<m { store(GemmSimple.dot(M.self, a + i * lda, b + j * ldb, count: k), i, j) }
             }
         }
         if chunks == 1 {
@@ -67,7 +81,7 @@ enum GemmSmallRows {
     /// `GemmSimple.dot` sums one (16 lanes, the same reduction tree, then the tail in order), so every element
     /// has the bits the simple path gives it. Result: [A row r with B row 0 at r, with B row 1 at 4 + r].
     @inline(__always)
-    static func dots(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    static func dots<M: GemmMultiplyAdd>(_: M.Type, _ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int,
                      count: Int) -> SIMD8<Float> {
         typealias V = SIMD16<Float>
         let a0 = a, a1 = a + Swift.min(1, rows - 1) * lda
@@ -79,8 +93,10 @@ enum GemmSmallRows {
         while p + 16 <= count {
             let x0 = load(a0 + p), x1 = load(a1 + p), x2 = load(a2 + p), x3 = load(a3 + p)
             let y0 = load(b0 + p), y1 = load(b1 + p)
-            s00 = s00 + x0 * y0; s10 = s10 + x1 * y0; s20 = s20 + x2 * y0; s30 = s30 + x3 * y0
-            s01 = s01 + x0 * y1; s11 = s11 + x1 * y1; s21 = s21 + x2 * y1; s31 = s31 + x3 * y1
+            s00 = M.multiplyAdd(s00, x0, y0); s10 = M.multiplyAdd(s10, x1, y0)
+            s20 = M.multiplyAdd(s20, x2, y0); s30 = M.multiplyAdd(s30, x3, y0)
+            s01 = M.multiplyAdd(s01, x0, y1); s11 = M.multiplyAdd(s11, x1, y1)
+            s21 = M.multiplyAdd(s21, x2, y1); s31 = M.multiplyAdd(s31, x3, y1)
             p += 16
         }
         @inline(__always) func finish(_ partial: V, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
@@ -90,7 +106,7 @@ enum GemmSmallRows {
             var sum = two[0] + two[1]
             var q = p
             while q < count {
-                sum = sum + x[q] * y[q]
+                sum = M.multiplyAdd(sum, x[q], y[q])
                 q += 1
             }
             return sum

@@ -5,10 +5,12 @@ import Foundation
 ///
 /// C is processed in blocks of at most `Gemm.packedRows` x `Gemm.packedColumns`. For each such block,
 /// for each k block (in order), two phases run, each split over the threads:
-/// 1. pack: the block's columns of opB for this k block go into one shared workspace (A is mostly
-///    read in place, see `packsAllOfA`);
+/// 1. pack: the block's columns of opB and rows of opA for this k block go into one shared workspace, as the
+///    micro-panels the microkernel reads (contiguous, so each step of the kernel reads its 6 A values through
+///    one pointer: with A read in place through 6 row pointers the compiler ran out of registers and spilled
+///    accumulators on AVX2; the copy costs m k values against 2 m n k operations);
 /// 2. compute: the C tiles are cut along M or N into contiguous tile-aligned ranges, which the threads
-///    take one at a time, running the microkernel over them `Gemm.rowBlock` rows of A at a time.
+///    take one at a time, running the microkernel over them `kernel.rowBlock` rows of A at a time.
 /// Packing is shared, so a second thread adds no packing work. The phases are separate parallel regions
 /// (`Parallel.forEach`), so no thread ever waits for another inside one (no deadlock even when the
 /// chunks run one after another, as they do inline when nested in another region).
@@ -24,20 +26,16 @@ struct GemmTask: @unchecked Sendable {
     let beta: Float
     let c: UnsafeMutablePointer<Float>, ldc: Int
     let kernel: GemmMicrokernel
+    /// Fused or separate multiply-adds (`GemmArithmetic.active` outside tests).
+    let arithmetic: GemmArithmetic
     let threads: Int
-
-    /// Whether every panel of A is packed. Otherwise full 6-row panels are read in place by the
-    /// microkernel (see `GemmPanelA`), which saves the packing pass; only a last partial panel is packed
-    /// (zero-padded, so no row past m is read). A panel is re-read once per B micro-panel, so a transposed
-    /// A (each step of a panel in a different cache line) pays to pack with the narrow kernels.
-    var packsAllOfA: Bool { transA && kernel.width < 64 }
 
     func run() {
         let mr = GemmMicrokernel.rows, nr = kernel.width
         // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
-        let depthBlocks = (k + Gemm.depthBlock - 1) / Gemm.depthBlock
+        let depthBlocks = (k + GemmMicrokernel.depthBlock - 1) / GemmMicrokernel.depthBlock
         let maxDepth = (k + depthBlocks - 1) / depthBlocks
-        let maxRows = packsAllOfA ? min(m, Gemm.packedRows) : mr
+        let maxRows = min(m, Gemm.packedRows)
         let maxColumns = min(n, Gemm.packedColumns)
         GemmWorkspace.withWorkspace { workspace in
             workspace.reserve(a: (maxRows + mr - 1) / mr * mr * maxDepth, b: (maxColumns + nr - 1) / nr * nr * maxDepth)
@@ -69,19 +67,17 @@ struct GemmTask: @unchecked Sendable {
         }
     }
 
-    /// Phase 1: packs opB[depth, columns] and the packed panels of opA[rows, depth] (see `packsAllOfA`)
-    /// into the workspace.
+    /// Phase 1: packs opB[depth, columns] and opA[rows, depth] into the workspace.
     private func pack(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, workspace: GemmWorkspace) {
         let mr = GemmMicrokernel.rows, nr = kernel.width, kc = depth.count
         let panelsB = (columns.count + nr - 1) / nr
-        // Packed panels of A: all of them, or only a last partial one (into the first slot).
-        let packedRows = packsAllOfA ? rows : rows.upperBound - rows.count % mr ..< rows.upperBound
+        let packedRows = rows
         let panelsA = (packedRows.count + mr - 1) / mr
         let packedA = workspace.packedA, packedB = workspace.packedB
         // Split only when each thread gets a few microseconds of copying (a plain copy runs at about 12 G
         // values/s, a transposing one at about 3.5): starting a region on the waiting workers costs about a
         // microsecond (`WorkerPool`).
-        let copyCost = (packedRows.count * (transA ? 4 : 1) + columns.count * (transB ? 4 : 1)) * kc
+        let copyCost = (packedRows.count * 2 + columns.count * (transB ? 4 : 1)) * kc
         let chunks = max(1, min(threads, copyCost / (32 * 1024)))
         forChunks(chunks) { chunk in
             let a0 = panelsA * chunk / chunks, a1 = panelsA * (chunk + 1) / chunks
@@ -134,13 +130,13 @@ struct GemmTask: @unchecked Sendable {
         }
     }
 
-    /// Runs the microkernel over the tiles of the given packed panels, `Gemm.rowBlock` rows of A at a time
+    /// Runs the microkernel over the tiles of the given packed panels, `kernel.rowBlock` rows of A at a time
     /// so that they stay in L2 while every B panel passes over them.
     private func computeTiles(panelsA: Range<Int>, panelsB: Range<Int>, rows: Range<Int>, columns: Range<Int>,
                               depth: Range<Int>, beta: Float, packedA: UnsafePointer<Float>,
                               packedB: UnsafePointer<Float>) {
         let mr = GemmMicrokernel.rows, nr = kernel.width, kc = depth.count
-        let panelsPerRowBlock = max(1, Gemm.rowBlock / mr)
+        let panelsPerRowBlock = max(1, kernel.rowBlock / mr)
         for blockStart in stride(from: panelsA.lowerBound, to: panelsA.upperBound, by: panelsPerRowBlock) {
             let blockEnd = min(panelsA.upperBound, blockStart + panelsPerRowBlock)
             for q in panelsB {
@@ -150,16 +146,14 @@ struct GemmTask: @unchecked Sendable {
                 for r in blockStart..<blockEnd {
                     let i = rows.lowerBound + r * mr
                     let liveRows = min(mr, rows.upperBound - i)
-                    let panelA = packsAllOfA ? GemmPanelA(start: packedA + r * mr * kc, rowStride: 1, stepStride: mr)
-                        : liveRows < mr ? GemmPanelA(start: packedA, rowStride: 1, stepStride: mr)
-                        : transA ? GemmPanelA(start: a + depth.lowerBound * lda + i, rowStride: 1, stepStride: lda)
-                        : GemmPanelA(start: a + i * lda + depth.lowerBound, rowStride: lda, stepStride: 1)
+                    let panelA = packedA + r * mr * kc
                     let tile = c + i * ldc + j
                     if liveRows == mr && liveColumns == nr {
-                        kernel.run(kc: kc, a: panelA, b: panelB, c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                        kernel.run(kc: kc, a: panelA, b: panelB, c: tile, ldc: ldc, alpha: alpha, beta: beta,
+                                   arithmetic: arithmetic)
                     } else {
                         kernel.runPartial(kc: kc, a: panelA, b: panelB, mr: liveRows, nr: liveColumns,
-                                          c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                                          c: tile, ldc: ldc, alpha: alpha, beta: beta, arithmetic: arithmetic)
                     }
                 }
             }
