@@ -2,7 +2,11 @@
 interleaved, and prints a table with the speed ratios and peak memory. Builds nothing.
 
 Usage: python3 benchmarks/compare_torch.py [--skilltune .build/release/skilltune] [--strategies full,sa-proj,mlp-gate-up]
-       [--threads 1,2] [--repeats 3] [--steps 30] [--json]
+       [--threads 1,2] [--repeats 3] [--steps 30] [--warmup 5] [--shape anchor|qwen2-0.5b] [--json]
+
+--shape picks the model and data sizes both sides use: anchor (d 256, 4 layers, 4 heads, SwiGLU 688, vocabulary
+512, sequence 128, batch 8) or qwen2-0.5b (Qwen2-0.5B's widths: d 896, 14 heads / 2 KV heads, SwiGLU 4864,
+vocabulary 151936; 4 layers, sequence 256, batch 4). A qwen2-0.5b step takes seconds: use --steps 3 --warmup 1.
 
 Build SkillTune first: swift build -c release -Xswiftc -target-cpu -Xswiftc native
 Each (strategy, threads) pair is measured `--repeats` times, alternating SkillTune and PyTorch runs, and the table
@@ -20,6 +24,14 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+SHAPES = {
+    "anchor": {"hidden": 256, "layers": 4, "heads": 4, "kv-heads": 4, "intermediate": 688, "vocab": 512,
+               "seq": 128, "batch": 8},
+    "qwen2-0.5b": {"hidden": 896, "layers": 4, "heads": 14, "kv-heads": 2, "intermediate": 4864, "vocab": 151936,
+                   "seq": 256, "batch": 4},
+}
 
 
 def run_json(command):
@@ -41,17 +53,22 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--shape", default="anchor", choices=sorted(SHAPES))
     parser.add_argument("--json", action="store_true")
     a = parser.parse_args()
     strategies = a.strategies.split(",")
     thread_counts = [int(t) for t in a.threads.split(",")]
     torch_script = os.path.join(HERE, "reference", "torch_step.py")
-    print(f"load average before: {' '.join(load())}", file=sys.stderr)
+    print(f"shape {a.shape}: {SHAPES[a.shape]}; load average before: {' '.join(load())}", file=sys.stderr)
     results = {}
     for repeat in range(a.repeats):
         for threads in thread_counts:
             for strategy in strategies:
-                common = ["--threads", str(threads), "--strategy", strategy, "--steps", str(a.steps), "--json"]
+                common = ["--threads", str(threads), "--strategy", strategy, "--steps", str(a.steps),
+                          "--warmup", str(a.warmup), "--json"]
+                for key, value in SHAPES[a.shape].items():
+                    common += ["--" + key, str(value)]
                 ours = run_json([a.skilltune, "bench", "train"] + common)
                 theirs = run_json([sys.executable, torch_script] + common)
                 results.setdefault((strategy, threads), []).append((ours, theirs))

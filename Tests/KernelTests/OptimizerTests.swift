@@ -274,6 +274,28 @@ final class GradientClippingTests: XCTestCase {
         XCTAssertNil(noGrad.grad)
     }
 
+    /// Clipping inside AdamW's read (`clipFactor` + `step(gradientScale:)`) gives the bits of clipping in place.
+    func testClipFactorInsideTheStepMatchesClippingInPlaceBitForBit() {
+        for maxNorm: Float in [0.05, 1e6] {
+            var rng = TestRandom(52)
+            let p1 = [rng.tensor([70_001]), rng.tensor([33])], p2 = p1.map { Tensor(shape: $0.shape, values: $0.array, requiresGrad: true) }
+            let grads = [rng.tensor([70_001]), rng.tensor([33])]
+            let named = { (ps: [Tensor]) in ps.enumerated().map { (name: "p\($0.offset)", tensor: $0.element) } }
+            let inPlace = AdamW(parameters: named(p1), weightDecay: 0.01), fused = AdamW(parameters: named(p2), weightDecay: 0.01)
+            for step in 0..<3 {
+                for (p, g) in zip(p1, grads) { p.grad = Tensor(shape: g.shape, values: g.array.map { $0 * Float(step + 1) }) }
+                for (p, g) in zip(p2, grads) { p.grad = Tensor(shape: g.shape, values: g.array.map { $0 * Float(step + 1) }) }
+                let norm = inPlace.clipGradNorm(maxNorm: maxNorm)
+                inPlace.step(learningRate: 1e-2)
+                let (fusedNorm, scale) = fused.clipFactor(maxNorm: maxNorm)
+                XCTAssertEqual(norm, fusedNorm)
+                XCTAssertEqual(scale == 1, maxNorm > 1000)
+                fused.step(learningRate: 1e-2, gradientScale: scale)
+            }
+            for (a, b) in zip(p1, p2) { XCTAssertEqual(a.array.map(\.bitPattern), b.array.map(\.bitPattern)) }
+        }
+    }
+
     func testNonFiniteNormIsReportedAndGradientsKept() {
         let a = Tensor(shape: [3], values: [0, 0, 0], requiresGrad: true)
         a.grad = Tensor(shape: [3], values: [1, .nan, 2])

@@ -231,6 +231,15 @@ public final class HFCausalLM: Module, Backbone {
         return ModelOutput(logits: logits, targets: batch.targets)
     }
 
+    public func forwardToHead(_ batch: Batch) -> HeadInput? {
+        precondition(batch.images.allSatisfy { $0 == nil },
+                     "HFCausalLM (\(family)) is a text-only backbone; the batch has images")
+        syncLanguageModel()
+        let x = language.embed(batch.tokens, batchSize: batch.batchSize)
+        return HeadInput(hidden: language.hiddenStates(x, positions: Array(0..<x.shape[1])),
+                         headWeight: language.lmHeadWeight, targets: batch.targets)
+    }
+
     public func generate(_ requests: [GenerationRequest], maxNewTokens: Int,
                          onStep: ((_ request: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)?) -> [[Int32]] {
         precondition(requests.allSatisfy { $0.image == nil },

@@ -128,6 +128,13 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
         return ModelOutput(logits: unembed(h), targets: targets)
     }
 
+    public func forwardToHead(_ batch: Batch) -> HeadInput? {
+        let (x, targets) = inputEmbeddings(tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize,
+                                           length: batch.sequenceLength, lengths: batch.lengths, images: batch.images)
+        return HeadInput(hidden: hiddenStates(x, positions: Array(0..<x.shape[1])), headWeight: lmHeadWeight,
+                         targets: targets)
+    }
+
     public func generate(_ requests: [GenerationRequest], maxNewTokens: Int,
                          onStep: ((Int, UnsafeBufferPointer<Float>) -> Void)?) -> [[Int32]] {
         let prompts: [Tensor] = Autograd.withNoGrad {

@@ -32,7 +32,27 @@ public enum TrainBenchmark {
         public var strategyOptions: [String: String] = [:]
         public var warmupSteps = 5
         public var timedSteps = 30
+        /// Compute the head's logits for every position and then the cross-entropy (the path before
+        /// `linearCrossEntropy`), to measure what fusing the head with the loss saves.
+        public var unfusedHead = false
         public init() {}
+
+        /// The named shapes `--shape` takes: `anchor` (the defaults above) and `qwen2-0.5b` (Qwen2-0.5B's widths:
+        /// hidden 896, 14 heads / 2 KV heads, SwiGLU 4864, vocabulary 151936; 4 layers, sequence 256, batch 4).
+        public static let shapes = ["anchor", "qwen2-0.5b"]
+
+        /// The options of a named shape (nil for an unknown name); threads, strategy and steps keep their defaults.
+        public static func shape(_ name: String) -> Options? {
+            var o = Options()
+            switch name {
+            case "anchor": return o
+            case "qwen2-0.5b":
+                (o.hiddenSize, o.layers, o.heads, o.kvHeads, o.intermediateSize) = (896, 4, 14, 2, 4864)
+                (o.vocabularySize, o.sequenceLength, o.batchSize) = (151_936, 256, 4)
+                return o
+            default: return nil
+            }
+        }
     }
 
     /// The measurement. The first three keys are a stable interface for scripts.
@@ -84,8 +104,9 @@ public enum TrainBenchmark {
         let settings = TrainingSettings(steps: steps, batchSize: o.batchSize, learningRate: 1e-4)
         var completed: [UInt64] = [], completedCPU: [Double] = []
         var trainable = 0
+        let trained: any TuningStrategy = o.unfusedHead ? UnfusedHeadStrategy(strategy) : strategy
         _ = try StageTrainer.run(
-            model: model, strategy: strategy, stage: StageContext(index: 1, name: "bench", totalSteps: steps, seed: 1),
+            model: model, strategy: trained, stage: StageContext(index: 1, name: "bench", totalSteps: steps, seed: 1),
             settings: settings, batch: { step in
                 if step == 0 { trainable = model.parameterCounts.trainable }
                 return batch
@@ -101,6 +122,21 @@ public enum TrainBenchmark {
         return Result(msPerStep: median, tokensPerS: Double(count) / (median / 1e3), threads: o.threads,
                       strategy: o.strategy, peakRssMb: peakResidentMegabytes(), trainableParams: trainable,
                       bestMsPerStep: times[0], cpuMsPerStep: medianOf(cpuTimes))
+    }
+
+    /// A strategy whose loss is the unfused `answerCrossEntropy` (logits of every position, then the loss).
+    final class UnfusedHeadStrategy: TuningStrategy {
+        let base: any TuningStrategy
+        init(_ base: any TuningStrategy) { self.base = base }
+        var name: String { base.name }
+        var options: [StrategyOption] { base.options }
+        func installModules(_ model: any Backbone, stage: StageContext) throws { try base.installModules(model, stage: stage) }
+        func prepare(_ model: any Backbone, stage: StageContext) throws { try base.prepare(model, stage: stage) }
+        func loss(_ model: any Backbone, batch: Batch, stage: StageContext) -> Tensor {
+            answerCrossEntropy(model, batch, fuseHead: false)
+        }
+        func finish(_ model: any Backbone, stage: StageContext) throws { try base.finish(model, stage: stage) }
+        func learningRateScale(forParameter name: String) -> Float { base.learningRateScale(forParameter: name) }
     }
 
     static func medianOf(_ values: [Double]) -> Double {
@@ -148,42 +184,53 @@ public enum TrainBenchmark {
     public static func command(_ registries: SkillTuneRegistries) -> Command {
         Command(
             name: "bench train", summary: "Time a training step of a small Llama-style decoder (compare with PyTorch).",
-            usage: "[--hidden N] [--layers N] [--heads N] [--kv-heads N] [--intermediate N] [--vocab N] [--seq N] [--batch N] [--threads N] [--strategy NAME] [--json]",
+            usage: "[--shape anchor|qwen2-0.5b] [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--intermediate N] [--vocab N] [--seq N] [--batch N] [--threads N] [--strategy NAME] [--json]",
             discussion: """
                 A text-only decoder of the given size (RMSNorm, RoPE, SwiGLU, untied head, no biases) with random
                 weights and random token ids, trained with the study's step (forward, next-token cross-entropy,
                 backward, gradient clipping, AdamW) on the strategy's trainable set, made by the strategy registry.
+                --shape qwen2-0.5b takes Qwen2-0.5B's widths (hidden 896, 14 heads / 2 KV heads, SwiGLU 4864,
+                vocabulary 151936) with 4 layers, sequence 256, batch 4; explicit size options override the shape's.
+                The loss fuses the head with the cross-entropy (linearCrossEntropy); --unfused-head computes every
+                position's logits first, as before.
                 5 warm-up steps, then the median of 30. JSON form (stable keys first):
                 {"ms_per_step":..,"tokens_per_s":..,"threads":..,"strategy":..,"peak_rss_mb":..,"trainable_params":..}
                 benchmarks/reference/torch_step.py times the same step in PyTorch; benchmarks/compare_torch.sh runs
                 both. Build with `swift build -c release -Xswiftc -target-cpu -Xswiftc native` for the real numbers.
                 """,
             options: [
-                .value("hidden", "N", "d_model.", default: "256"),
-                .value("layers", "N", "Decoder layers.", default: "4"),
-                .value("heads", "N", "Attention heads.", default: "4"),
-                .value("kv-heads", "N", "Key/value heads.", default: "4"),
-                .value("intermediate", "N", "SwiGLU hidden size.", default: "688"),
-                .value("vocab", "N", "Vocabulary size (>= 259).", default: "512"),
-                .value("seq", "N", "Sequence length.", default: "128"),
-                .value("batch", "N", "Batch size.", default: "8"),
+                .value("shape", "NAME", "Sizes to start from: anchor or qwen2-0.5b.", default: "anchor"),
+                .value("hidden", "N", "d_model (anchor 256).", default: nil),
+                .value("layers", "N", "Decoder layers (anchor 4).", default: nil),
+                .value("heads", "N", "Attention heads (anchor 4).", default: nil),
+                .value("kv-heads", "N", "Key/value heads (anchor 4).", default: nil),
+                .value("intermediate", "N", "SwiGLU hidden size (anchor 688).", default: nil),
+                .value("vocab", "N", "Vocabulary size, >= 259 (anchor 512).", default: nil),
+                .value("seq", "N", "Sequence length (anchor 128).", default: nil),
+                .value("batch", "N", "Batch size (anchor 8).", default: nil),
                 .value("threads", "N", "Kernel threads.", default: "2"),
                 .value("strategy", "NAME", "A registered strategy (full, sa-proj, mlp-gate-up, lora, ...).", default: "full"),
                 .value("option", "KEY=VALUE", "A strategy option, e.g. rank=16 (repeatable).", repeatable: true),
                 .value("warmup", "N", "Untimed steps first.", default: "5"),
                 .value("steps", "N", "Timed steps.", default: "30"),
+                .flag("unfused-head", "Logits of every position, then the loss (the path before the fused head)."),
                 .flag("json", "Print one JSON object."),
             ]
         ) { a in
-            var o = Options()
-            o.hiddenSize = try a.int("hidden", in: 2...65_536)!
-            o.layers = try a.int("layers", in: 1...1024)!
-            o.heads = try a.int("heads", in: 1...1024)!
-            o.kvHeads = try a.int("kv-heads", in: 1...1024)!
-            o.intermediateSize = try a.int("intermediate", in: 1...1_000_000)!
-            o.vocabularySize = try a.int("vocab", in: 259...10_000_000)!
-            o.sequenceLength = try a.int("seq", in: 1...100_000)!
-            o.batchSize = try a.int("batch", in: 1...100_000)!
+            let shape = try a.required("shape")
+            guard var o = Options.shape(shape) else {
+                throw UsageError("option '--shape' must be one of \(Options.shapes.joined(separator: ", ")), got '\(shape)'",
+                                 command: a.command)
+            }
+            o.hiddenSize = try a.int("hidden", in: 2...65_536) ?? o.hiddenSize
+            o.layers = try a.int("layers", in: 1...1024) ?? o.layers
+            o.heads = try a.int("heads", in: 1...1024) ?? o.heads
+            o.kvHeads = try a.int("kv-heads", in: 1...1024) ?? o.kvHeads
+            o.intermediateSize = try a.int("intermediate", in: 1...1_000_000) ?? o.intermediateSize
+            o.vocabularySize = try a.int("vocab", in: 259...10_000_000) ?? o.vocabularySize
+            o.sequenceLength = try a.int("seq", in: 1...100_000) ?? o.sequenceLength
+            o.batchSize = try a.int("batch", in: 1...100_000) ?? o.batchSize
+            o.unfusedHead = a.flag("unfused-head")
             o.threads = try a.int("threads", in: 1...1024)!
             o.warmupSteps = try a.int("warmup", in: 1...100_000)!
             o.timedSteps = try a.int("steps", in: 1...100_000)!

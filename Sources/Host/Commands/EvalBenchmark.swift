@@ -9,7 +9,22 @@ import Transformer
 /// with random weights (SmolLM2-135M's shape as a Qwen2 by default) and times a prefill forward pass and
 /// greedy generation with the KV cache at a few batch sizes; then the same generation for the study's
 /// built-in tiny-llava model.
+///
+/// `--generation-only` measures what `benchmarks/reference/hf_generate.py` measures with `transformers`' greedy
+/// `generate`, for comparison: batch-1 prefill (the first new token from a prompt: one forward pass over the
+/// prompt, the head on the last position, the argmax) and batch-1 decode per token, medians of the repeats.
 public enum EvalBenchmark {
+    /// The named configs `--config` takes besides a config.json path.
+    public static let configs = ["qwen2-135m", "smollm2-135m", "qwen2-0.5b"]
+
+    /// Qwen2-0.5B's shape (24 layers, hidden 896, 14 heads / 2 KV heads, SwiGLU 4864, vocabulary 151936, q/k/v
+    /// biases, tied embeddings, rope_theta 1e6): for speed measurements with random weights.
+    public static let qwen2_05B = HFModelConfig(
+        modelType: "qwen2",
+        decoder: DecoderConfig(vocabularySize: 151_936, hiddenSize: 896, intermediateSize: 4864, layers: 24, heads: 14,
+                               kvHeads: 2, ropeTheta: 1_000_000, rmsNormEps: 1e-6, attentionBias: true,
+                               tieWordEmbeddings: true, maxPositions: 32_768))
+
     public struct Options {
         /// "qwen2-135m" (SmolLM2-135M's shape with Qwen2's q/k/v biases), "smollm2-135m" or a config.json path.
         public var config = "qwen2-135m"
@@ -23,17 +38,91 @@ public enum EvalBenchmark {
         public var repeats = 3
         /// Also save the model to a temporary directory and time loading it back.
         public var timeLoading = false
+        /// Kernel threads (nil: `Parallel.threads` as it is, i.e. SKILLTUNE_THREADS or the core count).
+        public var threads: Int?
         public init() {}
+    }
+
+    /// Batch-1 generation speed, as `benchmarks/reference/hf_generate.py` measures it.
+    public struct GenerationResult: Sendable {
+        public var promptTokens: Int
+        public var newTokens: Int
+        public var threads: Int
+        /// Median time to the first new token (prefill), milliseconds, and the fastest.
+        public var prefillMs: Double
+        public var bestPrefillMs: Double
+        /// (median time for 1 + newTokens tokens - median prefill) / newTokens, milliseconds, and from the fastest runs.
+        public var decodeMsPerToken: Double
+        public var bestDecodeMsPerToken: Double
+        /// The same difference in process CPU time (all threads), milliseconds.
+        public var cpuDecodeMsPerToken: Double
+        public var parameters: Int
+        public var peakRssMb: Double
+
+        /// One JSON object with hf_generate.py's keys.
+        public var json: String {
+            String(format: "{\"prefill_ms\":%.3f,\"prefill_tokens_per_s\":%.1f,\"decode_ms_per_token\":%.3f,"
+                   + "\"decode_tokens_per_s\":%.2f,\"threads\":%d,\"prompt_tokens\":%d,\"new_tokens\":%d,"
+                   + "\"best_prefill_ms\":%.3f,\"best_decode_ms_per_token\":%.3f,\"peak_rss_mb\":%.1f,"
+                   + "\"parameters\":%d,\"cpu_decode_ms_per_token\":%.3f}",
+                   prefillMs, Double(promptTokens) / prefillMs * 1e3, decodeMsPerToken, 1e3 / decodeMsPerToken, threads,
+                   promptTokens, newTokens, bestPrefillMs, bestDecodeMsPerToken, peakRssMb, parameters,
+                   cpuDecodeMsPerToken)
+        }
+    }
+
+    /// The model of `options.config` with random weights (seed 1), in evaluation mode.
+    static func makeModel(_ config: String) throws -> HFCausalLM {
+        let model: HFCausalLM
+        switch config {
+        case "qwen2-135m":
+            model = try HFCausalLM.create(config: HFModelConfig(modelType: "qwen2", decoder: HFModelConfig.smolLM2_135M.decoder), seed: 1)
+        case "qwen2-0.5b": model = try HFCausalLM.create(config: qwen2_05B, seed: 1)
+        default: model = try HFCausalLM.factory.create(config, 1, []) as! HFCausalLM
+        }
+        model.setTraining(false)
+        return model
+    }
+
+    /// Batch-1 prefill and decode of `options.config` (prompt `promptTokens` random ids, `newTokens` new ones).
+    public static func generation(_ options: Options) throws -> GenerationResult {
+        let previousThreads = Parallel.threads
+        if let threads = options.threads { Parallel.threads = threads }
+        defer { Parallel.threads = previousThreads }
+        let model = try makeModel(options.config)
+        let language = model.language, d = language.config.hiddenSize
+        var random = RandomGenerator(seed: 7)
+        let ids = (0..<options.promptTokens).map { _ in Int32(random.int(below: language.config.vocabularySize)) }
+        let prompt = Autograd.withNoGrad { language.embed(ids, batchSize: 1).reshaped([ids.count, d]) }
+        func run(_ n: Int) -> (wall: Double, cpu: Double) {
+            let start = DispatchTime.now().uptimeNanoseconds, cpu = TrainBenchmark.processCPUSeconds()
+            let out = language.generateGreedy([prompt], maxNewTokens: n, endOfSequence: [], batchSize: 1)
+            precondition(out[0].count == n, "bench eval: generated \(out[0].count) tokens, expected \(n)")
+            return (seconds(since: start), TrainBenchmark.processCPUSeconds() - cpu)
+        }
+        _ = run(1)
+        let prefill = (0..<max(1, options.repeats)).map { _ in run(1) }
+        _ = run(1 + options.newTokens)
+        let full = (0..<max(1, options.repeats)).map { _ in run(1 + options.newTokens) }
+        let median = { (v: [Double]) in TrainBenchmark.medianOf(v) }
+        let prefillS = median(prefill.map(\.wall)), m = Double(options.newTokens)
+        return GenerationResult(
+            promptTokens: options.promptTokens, newTokens: options.newTokens, threads: Parallel.threads,
+            prefillMs: prefillS * 1e3, bestPrefillMs: prefill.map(\.wall).min()! * 1e3,
+            decodeMsPerToken: (median(full.map(\.wall)) - prefillS) / m * 1e3,
+            bestDecodeMsPerToken: (full.map(\.wall).min()! - prefill.map(\.wall).min()!) / m * 1e3,
+            cpuDecodeMsPerToken: (median(full.map(\.cpu)) - median(prefill.map(\.cpu))) / m * 1e3,
+            parameters: model.parameterCounts.total, peakRssMb: TrainBenchmark.peakResidentMegabytes())
     }
 
     /// Runs the measurements and returns the report, one line per measurement.
     public static func report(_ options: Options) throws -> String {
+        let previousThreads = Parallel.threads
+        if let threads = options.threads { Parallel.threads = threads }
+        defer { Parallel.threads = previousThreads }
         let started = DispatchTime.now().uptimeNanoseconds
-        let model = options.config == "qwen2-135m"
-            ? try HFCausalLM.create(config: HFModelConfig(modelType: "qwen2", decoder: HFModelConfig.smolLM2_135M.decoder), seed: 1)
-            : try HFCausalLM.factory.create(options.config, 1, []) as! HFCausalLM
+        let model = try makeModel(options.config)
         let createSeconds = seconds(since: started)
-        model.setTraining(false)
         let d = model.configuration.decoder
         let parameters = model.parameterCounts.total
         var lines = [String(format: "eval benchmark: %@ (%@, %.1fM parameters, random weights, made in %.1f s), %d threads",
@@ -117,20 +206,27 @@ public enum EvalBenchmark {
     public static func command(output: @escaping (String) -> Void = { print($0) }) -> Command {
         Command(
             name: "bench eval", summary: "Time greedy generation (batch and single) of a 135M-class Qwen2 and of tiny-llava.",
-            usage: "[--config NAME|FILE] [--tiny-llava PRESET|none] [--prompt-tokens N] [--new-tokens N] [--batch-sizes LIST] [--repeats N] [--load]",
+            usage: "[--config NAME|FILE] [--tiny-llava PRESET|none] [--prompt-tokens N] [--new-tokens N] [--batch-sizes LIST] [--repeats N] [--threads N] [--load] [--generation-only [--json]]",
             discussion: """
                 Builds the models with random weights (nothing is downloaded) and prints tokens/s for a prefill
                 forward pass and for greedy generation with the KV cache, then greedy generation of the built-in
-                tiny-llava model. Set SKILLTUNE_THREADS to change the thread count.
+                tiny-llava model. --threads (or SKILLTUNE_THREADS) sets the thread count.
+                --generation-only measures batch-1 prefill (prompt -> first new token) and decode per token of
+                --config only, medians of --repeats, as benchmarks/reference/hf_generate.py does with transformers
+                (benchmarks/compare_generate.py runs both); --json prints one object with that script's keys.
+                --config qwen2-0.5b is Qwen2-0.5B's shape (24 layers, 494M parameters, ~2 GB of float32).
                 """,
             options: [
-                .value("config", "NAME|FILE", "qwen2-135m, smollm2-135m or a Qwen2/Llama config.json.", default: "qwen2-135m"),
+                .value("config", "NAME|FILE", "qwen2-135m, smollm2-135m, qwen2-0.5b or a Qwen2/Llama config.json.", default: "qwen2-135m"),
                 .value("tiny-llava", "PRESET", "tiny-llava preset to measure too (none: skip).", default: "small"),
                 .value("prompt-tokens", "N", "Prefill length.", default: "128"),
                 .value("new-tokens", "N", "Tokens generated per request.", default: "32"),
                 .value("batch-sizes", "LIST", "Generation batch sizes.", default: "1,8"),
                 .value("repeats", "N", "Timed runs per measurement (the best is shown).", default: "3"),
                 .flag("load", "Also time saving the model and loading it back (writes a temporary checkpoint)."),
+                .value("threads", "N", "Kernel threads (default: SKILLTUNE_THREADS or the core count).", default: nil),
+                .flag("generation-only", "Only batch-1 prefill and decode of --config (compare with hf_generate.py)."),
+                .flag("json", "With --generation-only: one JSON object."),
             ]
         ) { arguments in
             var options = Options()
@@ -141,12 +237,24 @@ public enum EvalBenchmark {
             options.newTokens = try arguments.int("new-tokens", in: 2...100_000)!
             options.repeats = try arguments.int("repeats", in: 1...1000)!
             options.timeLoading = arguments.flag("load")
+            options.threads = try arguments.int("threads", in: 1...1024)
             options.batchSizes = try (arguments.list("batch-sizes") ?? []).map { item in
                 guard let b = Int(item), b >= 1 else {
                     throw UsageError("option '--batch-sizes': '\(item)' is not a batch size (whole number >= 1)",
                                      command: arguments.command)
                 }
                 return b
+            }
+            if arguments.flag("generation-only") {
+                let result = try generation(options)
+                output(arguments.flag("json") ? result.json : String(
+                    format: "bench eval: %@, %d threads: prefill %d tokens %.1f ms (%.1f tokens/s), decode %.2f ms/token "
+                        + "(%.2f tokens/s, CPU %.2f ms), best %.1f / %.2f ms, peak RSS %.0f MB",
+                    options.config, result.threads, result.promptTokens, result.prefillMs,
+                    Double(result.promptTokens) / result.prefillMs * 1e3, result.decodeMsPerToken,
+                    1e3 / result.decodeMsPerToken, result.cpuDecodeMsPerToken, result.bestPrefillMs,
+                    result.bestDecodeMsPerToken, result.peakRssMb))
+                return
             }
             output(try report(options))
         }

@@ -124,7 +124,12 @@ public final class AdamW {
 
     /// Applies one update with base learning rate `learningRate` to every trainable parameter that has a
     /// gradient. Gradients are left in place; call `zeroGrad()` before the next backward pass.
-    public func step(learningRate: Double) {
+    ///
+    /// `gradientScale` multiplies each gradient element as the update reads it (the clipping factor from
+    /// `clipFactor(maxNorm:)`): the same bits as scaling the gradients in place first (`clipGradNorm`), without
+    /// a pass that reads and writes every gradient. The gradients themselves are left unscaled.
+    public func step(learningRate: Double, gradientScale: Float = 1) {
+        precondition(gradientScale.isFinite, "AdamW.step: gradientScale must be finite, got \(gradientScale)")
         precondition(learningRate >= 0 && learningRate.isFinite,
                      "AdamW.step: learning rate must be finite and >= 0, got \(learningRate)")
         for slot in slots {
@@ -132,12 +137,12 @@ public final class AdamW {
             precondition(grad.count == slot.tensor.count,
                          "AdamW.step: gradient of '\(slot.name)' has shape \(grad.shape), parameter \(slot.tensor.shape)")
             slot.step += 1
-            update(slot, gradient: grad.data, learningRate: learningRate * slot.learningRateScale)
+            update(slot, gradient: grad.data, scale: gradientScale, learningRate: learningRate * slot.learningRateScale)
         }
     }
 
     /// The fused per-parameter update: one pass over parameter, gradient and both moments.
-    private func update(_ slot: Slot, gradient: UnsafeMutablePointer<Float>, learningRate lr: Double) {
+    private func update(_ slot: Slot, gradient: UnsafeMutablePointer<Float>, scale: Float, learningRate lr: Double) {
         let t = Double(slot.step)
         // Scalars as torch computes them in Python (Double), each rounded to Float once by the kernels.
         // Without weight decay the factor is exactly 1 and multiplying by it changes no bit, which keeps the
@@ -163,8 +168,9 @@ public final class AdamW {
             let decayV = V(repeating: decayFactor), mwV = V(repeating: momentumWeight)
             let b2V = V(repeating: beta2f), swV = V(repeating: squareWeight)
             let bcV = V(repeating: biasCorrection2Sqrt), epsV = V(repeating: eps), stepV = V(repeating: negativeStepSize)
+            let scaleV = V(repeating: scale)  // x * 1 is x: no branch for the unclipped case
             while i + V.scalarCount <= range.upperBound {
-                let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+                let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) * scaleV
                 let pOld = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
                 let mOld = UnsafeRawPointer(m + i).loadUnaligned(as: V.self)
                 let vOld = UnsafeRawPointer(v + i).loadUnaligned(as: V.self)
@@ -178,7 +184,7 @@ public final class AdamW {
                 i += V.scalarCount
             }
             for i in i..<range.upperBound {
-                let gi = g[i]
+                let gi = g[i] * scale
                 let pi = p[i] * decayFactor
                 let mi = m[i] + momentumWeight * (gi - m[i])
                 let vi = v[i] * beta2f + squareWeight * gi * gi
@@ -193,6 +199,17 @@ public final class AdamW {
     /// Drops the gradients of the trainable parameters (torch's `zero_grad(set_to_none=True)`).
     public func zeroGrad() {
         for slot in slots { slot.tensor.zeroGrad() }
+    }
+
+    /// The global L2 norm of the trainable parameters' gradients and the factor `clipGradNorm(maxNorm:)` would
+    /// multiply them by (1 when it would not clip, or when the norm is not finite), without touching them: give
+    /// the factor to `step(learningRate:gradientScale:)`.
+    public func clipFactor(maxNorm: Float) -> (norm: Float, scale: Float) {
+        precondition(maxNorm > 0 && maxNorm.isFinite, "AdamW.clipFactor: maxNorm must be finite and > 0, got \(maxNorm)")
+        let norm = globalGradientNorm(slots.compactMap(\.tensor.grad))
+        guard norm.isFinite else { return (Float(norm), 1) }
+        let coefficient = Double(maxNorm) / (norm + 1e-6)  // as clipGradNorm and torch compute it
+        return (Float(norm), coefficient < 1 ? Float(coefficient) : 1)
     }
 
     /// Clips the global L2 norm of the trainable parameters' gradients; see `clipGradNorm(_:maxNorm:)`.

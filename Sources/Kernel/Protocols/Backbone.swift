@@ -39,6 +39,11 @@ public protocol Backbone: Module {
     /// Applies the output head (lm_head) to hidden states [..., hiddenSize] -> [..., vocabularySize].
     func unembed(_ hidden: Tensor) -> Tensor
 
+    /// `forward` stopped before its head: the final hidden states of every position and the head's weight,
+    /// for losses that fuse the head into themselves (`linearCrossEntropy` computes only the logits it needs,
+    /// a chunk at a time). nil (the default) when the head is not one bias-free linear map.
+    func forwardToHead(_ batch: Batch) -> HeadInput?
+
     /// Writes a checkpoint directory (config.json, model.safetensors, tokenizer file).
     func save(to directory: URL) throws
 
@@ -48,6 +53,8 @@ public protocol Backbone: Module {
 
 extension Backbone {
     public func forward(_ batch: Batch) -> ModelOutput { forward(batch, observer: nil) }
+
+    public func forwardToHead(_ batch: Batch) -> HeadInput? { nil }
 
     public func encodeConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
         guard system != nil || !history.isEmpty else { return encodePrompt(prompt, hasImage: hasImage) }
@@ -76,6 +83,23 @@ extension Backbone {
 
     public func generate(_ requests: [GenerationRequest], maxNewTokens: Int) -> [[Int32]] {
         generate(requests, maxNewTokens: maxNewTokens, onStep: nil)
+    }
+}
+
+/// What a backbone's forward pass feeds its output head: `forward(batch).logits` is
+/// `linear(hidden, headWeight)` (up to the GEMM's rounding of a row, which does not depend on the other rows).
+public struct HeadInput {
+    /// [batchSize, positions, hiddenSize].
+    public var hidden: Tensor
+    /// [vocabularySize, hiddenSize]: `lm_head.weight`, or the embedding matrix when tied.
+    public var headWeight: Tensor
+    /// [batchSize * positions] labels, `Batch.ignoreIndex` where no loss is taken (as `ModelOutput.targets`).
+    public var targets: [Int32]
+
+    public init(hidden: Tensor, headWeight: Tensor, targets: [Int32]) {
+        self.hidden = hidden
+        self.headWeight = headWeight
+        self.targets = targets
     }
 }
 

@@ -73,13 +73,18 @@ public enum StageTrainer {
             let loss = strategy.loss(model, batch: batch(step), stage: stage)
             let value = loss.item
             var fault: String?
+            // The clipping factor is applied as AdamW reads the gradients (the bits of clipGradNorm's in-place scaling).
+            var gradientScale: Float = 1
             if !value.isFinite {
                 fault = "the loss is \(value)"
             } else {
                 loss.backward()
-                let norm = settings.gradientClip > 0
-                    ? optimizer.clipGradNorm(maxNorm: Float(settings.gradientClip))
-                    : Float(globalGradientNorm(optimizer.trainableParameters.map(\.tensor)))
+                let norm: Float
+                if settings.gradientClip > 0 {
+                    (norm, gradientScale) = optimizer.clipFactor(maxNorm: Float(settings.gradientClip))
+                } else {
+                    norm = Float(globalGradientNorm(optimizer.trainableParameters.compactMap(\.tensor.grad)))
+                }
                 if !norm.isFinite { fault = "the gradient norm is \(norm)" }
             }
             if let fault {
@@ -92,7 +97,7 @@ public enum StageTrainer {
                 continue
             }
             let lr = schedule!.learningRate(atStep: step)  // update number `step` from 0, as HF schedules count
-            optimizer.step(learningRate: lr)
+            optimizer.step(learningRate: lr, gradientScale: gradientScale)
             optimizer.zeroGrad()
             losses.append(value)
             onStep?(step + 1, value, lr)
@@ -113,22 +118,35 @@ public enum AnswerLossWeighting: String, Codable, Sendable {
 }
 
 /// Next-token cross-entropy on the answer tokens of `batch` (the study's loss with the default `.perToken`).
-public func answerCrossEntropy(_ model: any Backbone, _ batch: Batch, weighting: AnswerLossWeighting = .perToken) -> Tensor {
+///
+/// When the backbone exposes its head (`forwardToHead`) and `fuseHead` is true, the head and the loss run as one
+/// op (`linearCrossEntropy`): only the answer positions' logits are computed, a chunk of rows at a time, so a
+/// large vocabulary costs neither the [positions, vocabulary] logits nor their gradient. The loss and the
+/// gradients are those of `crossEntropy(forward(batch).logits)` (see `linearCrossEntropy` for the rounding).
+public func answerCrossEntropy(_ model: any Backbone, _ batch: Batch, weighting: AnswerLossWeighting = .perToken,
+                               fuseHead: Bool = true) -> Tensor {
+    if fuseHead, let head = model.forwardToHead(batch) {
+        let weights = answerRowWeights(head.targets, rows: head.hidden.shape[0], weighting: weighting)
+        return linearCrossEntropy(head.hidden, weight: head.headWeight, targets: head.targets, rowWeights: weights)
+    }
     let out = model.forward(batch)
     let logits = out.logits.reshaped([-1, model.vocabularySize])
-    let rows = out.logits.shape[0]
-    guard weighting == .perExample, rows > 0, out.targets.count % rows == 0 else {
-        return crossEntropy(logits, targets: out.targets)
-    }
-    // The backbone's targets are one right-padded row per example: weigh each kept token 1 / (its row's kept tokens).
-    let length = out.targets.count / rows
-    var weights = [Float](repeating: 0, count: out.targets.count)
+    let weights = answerRowWeights(out.targets, rows: out.logits.shape[0], weighting: weighting)
+    return crossEntropy(logits, targets: out.targets, rowWeights: weights)
+}
+
+/// The row weights of `.perExample` (nil for `.perToken`): the backbone's targets are one right-padded row per
+/// example; each kept token weighs 1 / (its row's kept tokens).
+private func answerRowWeights(_ targets: [Int32], rows: Int, weighting: AnswerLossWeighting) -> [Float]? {
+    guard weighting == .perExample, rows > 0, targets.count % rows == 0 else { return nil }
+    let length = targets.count / rows
+    var weights = [Float](repeating: 0, count: targets.count)
     for row in 0..<rows {
         let range = row * length..<(row + 1) * length
-        let kept = out.targets[range].filter { $0 != Batch.ignoreIndex }.count
-        for i in range where out.targets[i] != Batch.ignoreIndex { weights[i] = 1 / Float(kept) }
+        let kept = targets[range].filter { $0 != Batch.ignoreIndex }.count
+        for i in range where targets[i] != Batch.ignoreIndex { weights[i] = 1 / Float(kept) }
     }
-    return crossEntropy(logits, targets: out.targets, rowWeights: weights)
+    return weights
 }
 
 extension TuningStrategy {
