@@ -26,9 +26,11 @@ final class TuneTests: XCTestCase {
 
     /// A fresh random Qwen2 (byte-level tokenizer, untied head) saved in Float32 under `scratch/name`.
     func makeCheckpoint(_ name: String = "base", tied: Bool = false) throws -> URL {
-        let config = HFModelConfig(modelType: "qwen2", decoder: DecoderConfig(
-            vocabularySize: 260, hiddenSize: 32, intermediateSize: 48, layers: 2, heads: 4, kvHeads: 2,
-            tieWordEmbeddings: tied, maxPositions: 256))
+        let config = HFModelConfig(
+            modelType: "qwen2",
+            decoder: DecoderConfig(
+                vocabularySize: 260, hiddenSize: 32, intermediateSize: 48, layers: 2, heads: 4, kvHeads: 2,
+                tieWordEmbeddings: tied, maxPositions: 256))
         let directory = scratch.appendingPathComponent(name)
         try HFCausalLM.create(config: config, seed: 3).save(to: directory)
         return directory
@@ -46,24 +48,29 @@ final class TuneTests: XCTestCase {
         }
         let parity = try file("parity.jsonl", (0..<20).map { ("Is \($0) odd?", $0 % 2 == 1 ? "yes" : "no", $0 >= 16) })
         let sign = try file("sign.jsonl", (1..<21).map { ("Is -\($0) below zero?", "yes", $0 >= 17) })
-        let watch = try file("facts.jsonl", [("Sky?", "blue", true), ("Grass?", "green", true), ("Snow?", "white", false)])
+        let watch = try file(
+            "facts.jsonl", [("Sky?", "blue", true), ("Grass?", "green", true), ("Snow?", "white", false)])
         return (parity, sign, watch)
     }
 
-    func tuningRun(_ model: any Backbone, strategy: String, options: [String: String] = [:], steps: Int = 4,
-                   data: [URL]? = nil) throws -> TuningRun {
+    func tuningRun(
+        _ model: any Backbone, strategy: String, options: [String: String] = [:], steps: Int = 4,
+        data: [URL]? = nil
+    ) throws -> TuningRun {
         let files = try writeData()
         let stages = try registries.tuningData((data ?? [files.first, files.second]).map(\.path))
-        return try TuningRun(model: model, strategy: registries.tuningStrategy(strategy, options: options), data: stages,
-                             watch: [registries.benchmark(reference: files.watch.path, role: .heldOut)],
-                             settings: TuningSettings(steps: steps, batchSize: 4, learningRate: 1e-2, maxNewTokens: 4))
+        return try TuningRun(
+            model: model, strategy: registries.tuningStrategy(strategy, options: options), data: stages,
+            watch: [registries.benchmark(reference: files.watch.path, role: .heldOut)],
+            settings: TuningSettings(steps: steps, batchSize: 4, learningRate: 1e-2, maxNewTokens: 4))
     }
 
     func logits(_ model: any Backbone, _ ids: [Int32] = [5, 70, 101, 33, 250, 9, 12]) -> [Float] {
         model.setTraining(false)
         let t = ids.count
         return Autograd.withNoGrad {
-            let out = model.forward(Batch(tokens: ids, targets: ids, lengths: [t], batchSize: 1, sequenceLength: t)).logits
+            let out = model.forward(Batch(tokens: ids, targets: ids, lengths: [t], batchSize: 1, sequenceLength: t))
+                .logits
             return Array(UnsafeBufferPointer(start: out.data, count: out.count))
         }
     }
@@ -96,15 +103,17 @@ final class TuneTests: XCTestCase {
         let export = try run.export(to: out)
         XCTAssertEqual(export.format, .checkpoint)
         XCTAssertEqual(export.files, ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"])
-        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("config.json")),
-                       try Data(contentsOf: input.appendingPathComponent("config.json")), "config.json unchanged")
+        XCTAssertEqual(
+            try Data(contentsOf: out.appendingPathComponent("config.json")),
+            try Data(contentsOf: input.appendingPathComponent("config.json")), "config.json unchanged")
         let reloaded = try HFCausalLM.load(directory: out)
         XCTAssertEqual(logits(reloaded), logits(model), "F32 in, F32 out: the tuned model's exact values")
 
         let before = try SafeTensorsFile(url: input.appendingPathComponent("model.safetensors"))
         let after = try SafeTensorsFile(url: out.appendingPathComponent("model.safetensors"))
         XCTAssertEqual(after.tensorNames.sorted(), before.tensorNames.sorted())
-        var frozen = 0, tuned = 0
+        var frozen = 0
+        var tuned = 0
         for name in before.tensorNames {
             let same = try rawBytes(before, name) == rawBytes(after, name)
             if name.contains(".self_attn.") && name.hasSuffix(".weight") {
@@ -144,8 +153,9 @@ final class TuneTests: XCTestCase {
         let out = scratch.appendingPathComponent("bf16")
         try run.export(to: out)
         for name in ["config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"] {
-            XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent(name)),
-                           try Data(contentsOf: input.appendingPathComponent(name)), name)
+            XCTAssertEqual(
+                try Data(contentsOf: out.appendingPathComponent(name)),
+                try Data(contentsOf: input.appendingPathComponent(name)), name)
         }
         let before = try SafeTensorsFile(url: input.appendingPathComponent("model.safetensors"))
         let after = try SafeTensorsFile(url: out.appendingPathComponent("model.safetensors"))
@@ -160,7 +170,8 @@ final class TuneTests: XCTestCase {
         for (name, tensor) in model.namedParameters() {
             let back = try XCTUnwrap(reloaded[name])
             for i in stride(from: 0, to: tensor.count, by: 7) {
-                let rounded = Float16Conversion.float(fromBFloat16Bits: Float16Conversion.bfloat16Bits(from: tensor.data[i]))
+                let rounded = Float16Conversion.float(
+                    fromBFloat16Bits: Float16Conversion.bfloat16Bits(from: tensor.data[i]))
                 XCTAssertEqual(back.data[i].bitPattern, rounded.bitPattern, name)
             }
         }
@@ -171,8 +182,12 @@ final class TuneTests: XCTestCase {
         // An F16 input: the untuned model exported as float16.
         let base = try HFCausalLM.load(directory: input)
         let half = scratch.appendingPathComponent("half")
-        try AtomicDirectory.write(to: half) { try base.exportCheckpoint(to: $0, options: CheckpointExportOptions(dtype: .float16)) }
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: half.appendingPathComponent("config.json"))) as? [String: Any]
+        try AtomicDirectory.write(to: half) {
+            try base.exportCheckpoint(to: $0, options: CheckpointExportOptions(dtype: .float16))
+        }
+        let config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: half.appendingPathComponent("config.json")))
+            as? [String: Any]
         XCTAssertEqual(config?["dtype"] as? String, "float16")
         let model = try HFCausalLM.load(directory: half)
         let run = try tuningRun(model, strategy: "mlp-gate-up", steps: 3)
@@ -188,7 +203,9 @@ final class TuneTests: XCTestCase {
         // --dtype f32 from the F16 input: every value widened exactly, config says float32.
         let wide = scratch.appendingPathComponent("wide")
         try run.export(to: wide, options: CheckpointExportOptions(dtype: .float32))
-        let wideConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: wide.appendingPathComponent("config.json"))) as? [String: Any]
+        let wideConfig =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: wide.appendingPathComponent("config.json")))
+            as? [String: Any]
         XCTAssertEqual(wideConfig?["dtype"] as? String, "float32")
         XCTAssertEqual(logits(try HFCausalLM.load(directory: wide)), logits(model))
     }
@@ -204,7 +221,9 @@ final class TuneTests: XCTestCase {
         XCTAssertGreaterThan(shards.count, 2)
         XCTAssertEqual(shards.first, "model-00001-of-\(String(format: "%05d", shards.count)).safetensors")
         XCTAssertFalse(export.files.contains("model.safetensors"))
-        let index = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("model.safetensors.index.json"))) as? [String: Any])
+        let index = try XCTUnwrap(
+            JSONSerialization.jsonObject(
+                with: Data(contentsOf: out.appendingPathComponent("model.safetensors.index.json"))) as? [String: Any])
         let map = try XCTUnwrap(index["weight_map"] as? [String: String])
         let total = try XCTUnwrap((index["metadata"] as? [String: Any])?["total_size"] as? Int)
         XCTAssertEqual(Set(map.keys), Set(model.namedParameters().map(\.name)))
@@ -230,7 +249,8 @@ final class TuneTests: XCTestCase {
         let input = try makeCheckpoint()
         let model = try HFCausalLM.load(directory: input)
         let run = try tuningRun(model, strategy: "lora", options: ["rank": "4"], steps: 3)
-        XCTAssertEqual(run.strategy.options.first { $0.name == "merge" }?.value, "false", "one adapter through every stage")
+        XCTAssertEqual(
+            run.strategy.options.first { $0.name == "merge" }?.value, "false", "one adapter through every stage")
         try run.run()
         let tuned = logits(model)
         let out = scratch.appendingPathComponent("adapter")
@@ -257,11 +277,14 @@ final class TuneTests: XCTestCase {
         XCTAssertThrowsError(try registries.tuningStrategy("sa-porj")) { error in
             XCTAssertTrue("\(error)".contains("sa-proj"), "\(error)")
         }
-        XCTAssertThrowsError(try registries.tuningData([scratch.appendingPathComponent("missing.jsonl").path])) { error in
+        XCTAssertThrowsError(try registries.tuningData([scratch.appendingPathComponent("missing.jsonl").path])) {
+            error in
             XCTAssertTrue("\(error)".contains("missing.jsonl: data file not found"), "\(error)")
         }
         let files = try writeData()
-        XCTAssertThrowsError(try registries.tuningData([files.first.path, files.second.path], evalData: [files.watch.path])) { error in
+        XCTAssertThrowsError(
+            try registries.tuningData([files.first.path, files.second.path], evalData: [files.watch.path])
+        ) { error in
             XCTAssertTrue("\(error)".contains("one --eval-data per --data"), "\(error)")
         }
         let input = try makeCheckpoint()
@@ -271,9 +294,13 @@ final class TuneTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("unexpected keys"), "\(error)")
         }
         let plain = try tuningRun(try HFCausalLM.load(directory: input), strategy: "sa-proj", steps: 1)
-        XCTAssertThrowsError(try plain.checkExportable(merge: true)) { XCTAssertTrue("\($0)".contains("--merge applies"), "\($0)") }
+        XCTAssertThrowsError(try plain.checkExportable(merge: true)) {
+            XCTAssertTrue("\($0)".contains("--merge applies"), "\($0)")
+        }
         let folded = try tuningRun(try HFCausalLM.load(directory: input), strategy: "lora", options: ["merge": "true"])
-        XCTAssertThrowsError(try folded.checkExportable()) { XCTAssertTrue("\($0)".contains("lora.merge=false"), "\($0)") }
+        XCTAssertThrowsError(try folded.checkExportable()) {
+            XCTAssertTrue("\($0)".contains("lora.merge=false"), "\($0)")
+        }
         XCTAssertEqual(try folded.checkExportable(merge: true), .checkpoint)
 
         // An existing OUT is refused unless replacing; replacing swaps in a complete directory.
@@ -292,10 +319,11 @@ final class TuneTests: XCTestCase {
     func testAFailedExportLeavesNoDirectory() throws {
         let out = scratch.appendingPathComponent("never")
         struct Stop: Error {}
-        XCTAssertThrowsError(try AtomicDirectory.write(to: out) { directory in
-            try Data("half".utf8).write(to: directory.appendingPathComponent("config.json"))
-            throw Stop()
-        })
+        XCTAssertThrowsError(
+            try AtomicDirectory.write(to: out) { directory in
+                try Data("half".utf8).write(to: directory.appendingPathComponent("config.json"))
+                throw Stop()
+            })
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path), [])
     }

@@ -12,7 +12,9 @@ import Kernel
 
 let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("data")
-var out = "tuned-tiny-qwen2", steps = 150, strategyName = "sa-proj"
+var out = "tuned-tiny-qwen2"
+var steps = 150
+var strategyName = "sa-proj"
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard let value = arguments.popFirst() else { fatalError("\(flag) needs a value") }
@@ -31,8 +33,10 @@ do {
     let run = try TuningRun(
         model: model,
         strategy: registries.tuningStrategy(strategyName),
-        data: registries.tuningData([data.appendingPathComponent("parity.jsonl").path,
-                                     data.appendingPathComponent("sign.jsonl").path]),
+        data: registries.tuningData([
+            data.appendingPathComponent("parity.jsonl").path,
+            data.appendingPathComponent("sign.jsonl").path,
+        ]),
         watch: [registries.benchmark(reference: data.appendingPathComponent("facts.jsonl").path, role: .heldOut)],
         settings: TuningSettings(steps: steps, batchSize: 8, learningRate: 3e-3, seed: 0),
         modelReference: checkpoint)
@@ -42,8 +46,10 @@ do {
     let result = try run.run()
     print(result.table(), terminator: "")
     for stage in result.stages {
-        print(String(format: "stage %@: %d train examples, loss %.3f -> %.3f", stage.name, stage.trainExamples,
-                     (stage.losses.first ?? nil) ?? .nan, (stage.losses.last ?? nil) ?? .nan))
+        print(
+            String(
+                format: "stage %@: %d train examples, loss %.3f -> %.3f", stage.name, stage.trainExamples,
+                (stage.losses.first ?? nil) ?? .nan, (stage.losses.last ?? nil) ?? .nan))
     }
     let export = try run.export(to: URL(fileURLWithPath: out), replacing: true)
     print("exported (\(export.format.rawValue)) to \(export.path): \(export.files.joined(separator: ", "))")

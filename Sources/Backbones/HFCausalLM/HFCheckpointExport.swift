@@ -33,8 +33,9 @@ extension HFCausalLM: CheckpointExporting {
 
     public func exportCheckpoint(to directory: URL, options: CheckpointExportOptions) throws {
         if let dtype = options.dtype, !dtype.isWritable {
-            throw HFCheckpointError(file: directory.path, key: nil,
-                                    message: "cannot export weights as \(dtype.rawValue); choose F32, BF16 or F16")
+            throw HFCheckpointError(
+                file: directory.path, key: nil,
+                message: "cannot export weights as \(dtype.rawValue); choose F32, BF16 or F16")
         }
         let parameters = namedParameters()
         let source = try sourceDirectory.map { try HFCheckpointWeights(directory: $0) }
@@ -56,10 +57,13 @@ extension HFCausalLM: CheckpointExporting {
                 entries.append(try SafeTensorsEntry(copying: name, from: source.entries[name]!.file))
             }
         } else {
-            entries = parameters.map { SafeTensorsEntry(name: $0.name, tensor: $0.tensor, dtype: options.dtype ?? .float32) }
+            entries = parameters.map {
+                SafeTensorsEntry(name: $0.name, tensor: $0.tensor, dtype: options.dtype ?? .float32)
+            }
         }
-        try SafeTensors.writeSharded(entries: entries, metadata: ["format": "pt"], to: directory,
-                                     maxShardBytes: options.maxShardBytes)
+        try SafeTensors.writeSharded(
+            entries: entries, metadata: ["format": "pt"], to: directory,
+            maxShardBytes: options.maxShardBytes)
         try AtomicFile.write(try exportedConfig(options), to: directory.appendingPathComponent("config.json"))
         if let sourceDirectory {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: sourceDirectory.path)) ?? []
@@ -71,7 +75,9 @@ extension HFCausalLM: CheckpointExporting {
                 try AtomicFile.write(data, to: directory.appendingPathComponent(name))
             }
         } else {
-            for (name, data) in companionFiles { try AtomicFile.write(data, to: directory.appendingPathComponent(name)) }
+            for (name, data) in companionFiles {
+                try AtomicFile.write(data, to: directory.appendingPathComponent(name))
+            }
         }
     }
 
@@ -82,7 +88,8 @@ extension HFCausalLM: CheckpointExporting {
         if !extra.isEmpty {
             throw HFCheckpointError(
                 file: source.sourceName, key: extra[0],
-                message: "the tuned model has \(extra.count) parameter(s) the \(configuration.modelType) checkpoint has no "
+                message:
+                    "the tuned model has \(extra.count) parameter(s) the \(configuration.modelType) checkpoint has no "
                     + "place for (\(extra.prefix(4).joined(separator: ", "))\(extra.count > 4 ? ", ..." : "")): a strategy "
                     + "added modules; transformers would report them as unexpected keys")
         }
@@ -92,8 +99,9 @@ extension HFCausalLM: CheckpointExporting {
                 && !(configuration.decoder.tieWordEmbeddings && name == "lm_head.weight")
         }.sorted()
         if let first = missing.first {
-            throw HFCheckpointError(file: source.sourceName, key: first,
-                                    message: "the tuned model no longer has '\(first)' (\(missing.count) tensor(s) of the input are gone)")
+            throw HFCheckpointError(
+                file: source.sourceName, key: first,
+                message: "the tuned model no longer has '\(first)' (\(missing.count) tensor(s) of the input are gone)")
         }
     }
 
@@ -137,7 +145,8 @@ extension HFCausalLM: CheckpointExporting {
         if !keys.isEmpty && keys.allSatisfy({ object[$0] as? String == dtypeName }) { return data }
         if keys.isEmpty { object["torch_dtype"] = dtypeName }
         for key in keys { object[key] = dtypeName }
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             + Data("\n".utf8)
     }
 }

@@ -59,11 +59,14 @@ public struct TuningResult: Codable, Equatable, Sendable {
         let stageHeaders = stages.map { "after \($0.name)" }
         let columnWidth = max(8, (stageHeaders.map(\.count).max() ?? 0) + 2)
         func cell(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
-        var out = "benchmark".padding(toLength: width, withPad: " ", startingAt: 0) + "role  " + cell("before", 8)
+        var out =
+            "benchmark".padding(toLength: width, withPad: " ", startingAt: 0) + "role  " + cell("before", 8)
             + stageHeaders.map { cell($0, columnWidth) }.joined() + cell("change", 9) + "\n"
         for row in accuracy {
-            out += row.benchmark.padding(toLength: width, withPad: " ", startingAt: 0)
-                + row.role.padding(toLength: 6, withPad: " ", startingAt: 0) + cell(String(format: "%.1f", row.before), 8)
+            out +=
+                row.benchmark.padding(toLength: width, withPad: " ", startingAt: 0)
+                + row.role.padding(toLength: 6, withPad: " ", startingAt: 0)
+                + cell(String(format: "%.1f", row.before), 8)
                 + row.afterStage.map { cell(String(format: "%.1f", $0), columnWidth) }.joined()
                 + cell(String(format: "%+.1f", row.change), 9) + "\n"
         }

@@ -34,19 +34,24 @@ public final class TuningRun {
     /// The model's parameter names before any strategy touched it: an export must have exactly these.
     let baseParameterNames: [String]
 
-    public init(model: any Backbone, strategy: any TuningStrategy, data: [TuningData], watch: [any Benchmark] = [],
-                settings: TuningSettings = TuningSettings(), modelReference: String? = nil) throws {
+    public init(
+        model: any Backbone, strategy: any TuningStrategy, data: [TuningData], watch: [any Benchmark] = [],
+        settings: TuningSettings = TuningSettings(), modelReference: String? = nil
+    ) throws {
         guard !data.isEmpty else { throw HostError("no data to tune on: give at least one data file (--data FILE)") }
         let problems = settings.problems()
         guard problems.isEmpty else { throw HostError("bad settings: " + problems.joined(separator: "; ")) }
         var seen = Set<String>()
         for name in data.map(\.name) + watch.map(\.name) where !seen.insert(name).inserted {
-            throw HostError("'\(name)' is named twice among the data and watch benchmarks; each row of the accuracy table needs its own name (rename one file)")
+            throw HostError(
+                "'\(name)' is named twice among the data and watch benchmarks; each row of the accuracy table needs its own name (rename one file)"
+            )
         }
         if !model.acceptsImages {
             for b in data.map(\.train) + data.compactMap(\.eval) + watch {
                 if let first = try Self.examplesOf(b).first(where: { $0.image != nil }) {
-                    throw HostError("\(b.name): example \(first.id) has an image, but \(model.family) is a text-only model")
+                    throw HostError(
+                        "\(b.name): example \(first.id) has an image, but \(model.family) is a text-only model")
                 }
             }
         }
@@ -76,7 +81,9 @@ public final class TuningRun {
     }
 
     func drawExamples() throws -> Examples {
-        let seed = settings.seed, trainCount = settings.trainExamples, evalCount = settings.evalExamples
+        let seed = settings.seed
+        let trainCount = settings.trainExamples
+        let evalCount = settings.evalExamples
         var train: [[Example]] = []
         var columns: [(String, String, [Example], any Benchmark)] = []
         for d in data {
@@ -84,21 +91,28 @@ public final class TuningRun {
             if d.eval != nil { examples += try d.train.examples(.eval, count: trainCount, seed: seed) }
             examples = Array(examples.prefix(trainCount))
             guard !examples.isEmpty else {
-                throw HostError("\(d.reference): no train examples (every line is in the eval split; remove some \"split\": \"eval\" fields, or give the eval lines as --eval-data)")
+                throw HostError(
+                    "\(d.reference): no train examples (every line is in the eval split; remove some \"split\": \"eval\" fields, or give the eval lines as --eval-data)"
+                )
             }
             train.append(examples)
             let scorer = d.eval ?? d.train
             var eval = try scorer.examples(.eval, count: evalCount, seed: seed)
-            if let explicit = d.eval { eval = Array((eval + (try explicit.examples(.train, count: evalCount, seed: seed))).prefix(evalCount)) }
+            if let explicit = d.eval {
+                eval = Array((eval + (try explicit.examples(.train, count: evalCount, seed: seed))).prefix(evalCount))
+            }
             guard !eval.isEmpty else {
-                throw HostError("\(d.evalReference ?? d.reference): no eval examples (lines without a \"split\" go to eval one in five, by a hash; add lines, mark some \"split\": \"eval\", or give --eval-data FILE)")
+                throw HostError(
+                    "\(d.evalReference ?? d.reference): no eval examples (lines without a \"split\" go to eval one in five, by a hash; add lines, mark some \"split\": \"eval\", or give --eval-data FILE)"
+                )
             }
             columns.append((d.name, "data", eval, scorer))
         }
         // A watch benchmark is never trained on: every example of it counts (eval split first).
         for w in watch {
-            let eval = Array((try w.examples(.eval, count: evalCount, seed: seed)
-                + w.examples(.train, count: evalCount, seed: seed)).prefix(evalCount))
+            let eval = Array(
+                (try w.examples(.eval, count: evalCount, seed: seed)
+                    + w.examples(.train, count: evalCount, seed: seed)).prefix(evalCount))
             guard !eval.isEmpty else { throw HostError("\(w.name): the watch benchmark has no examples") }
             columns.append((w.name, "watch", eval, w))
         }
@@ -111,8 +125,11 @@ public final class TuningRun {
         var out: [Double] = []
         for (i, column) in examples.columns.enumerated() {
             try Interruption.check("the evaluation \(label) on \(column.name)")
-            out.append(Evaluator.evaluate(model, on: column.benchmark, examples: column.examples,
-                                          maxNewTokens: settings.maxNewTokens).accuracy)
+            out.append(
+                Evaluator.evaluate(
+                    model, on: column.benchmark, examples: column.examples,
+                    maxNewTokens: settings.maxNewTokens
+                ).accuracy)
             progress.update(i + 1)
         }
         return out
@@ -129,41 +146,47 @@ public final class TuningRun {
         for k in 1...data.count {
             let name = data[k - 1].name
             let stageStart = Date()
-            var schedule = BatchSchedule(examples: examples.train[k - 1], batchSize: settings.training.batchSize,
-                                         generator: RandomGenerator(seed: settings.seed).fork("tune.stage.\(k).\(name)"))
+            var schedule = BatchSchedule(
+                examples: examples.train[k - 1], batchSize: settings.training.batchSize,
+                generator: RandomGenerator(seed: settings.seed).fork("tune.stage.\(k).\(name)"))
             let progress = Progress("\(strategy.name) \(k)/\(data.count) \(name)", total: settings.training.steps)
             var counts = (trainable: 0, total: 0)
             var recent: [Float] = []
-            let report = try StageTrainer.run(model: model, strategy: strategy, stage: context(k), settings: settings.training,
-                                              batch: { step in
-                if step == 0 { counts = self.model.parameterCounts }
-                return makeBatch(self.model, schedule.next())
-            }) { step, loss, _ in
+            let report = try StageTrainer.run(
+                model: model, strategy: strategy, stage: context(k), settings: settings.training,
+                batch: { step in
+                    if step == 0 { counts = self.model.parameterCounts }
+                    return makeBatch(self.model, schedule.next())
+                }
+            ) { step, loss, _ in
                 recent.append(loss)
                 if recent.count > 20 { recent.removeFirst() }
                 progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
             }
             accuracy.append(try evaluate(examples, label: "after \(name)"))
             let finite = report.losses.filter(\.isFinite).map(Double.init)
-            stages.append(TuningResult.Stage(
-                name: name, trainExamples: examples.train[k - 1].count,
-                losses: report.losses.map { $0.isFinite ? Double($0) : nil },
-                meanLoss: finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count),
-                trainableParameters: counts.trainable, totalParameters: counts.total,
-                seconds: Date().timeIntervalSince(stageStart)))
+            stages.append(
+                TuningResult.Stage(
+                    name: name, trainExamples: examples.train[k - 1].count,
+                    losses: report.losses.map { $0.isFinite ? Double($0) : nil },
+                    meanLoss: finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count),
+                    trainableParameters: counts.trainable, totalParameters: counts.total,
+                    seconds: Date().timeIntervalSince(stageStart)))
         }
         let rows = examples.columns.enumerated().map { i, column in
-            TuningResult.Row(benchmark: column.name, role: column.role, evalExamples: column.examples.count,
-                             before: accuracy[0][i], after: accuracy.last![i], change: accuracy.last![i] - accuracy[0][i],
-                             afterStage: accuracy.dropFirst().map { $0[i] })
+            TuningResult.Row(
+                benchmark: column.name, role: column.role, evalExamples: column.examples.count,
+                before: accuracy[0][i], after: accuracy.last![i], change: accuracy.last![i] - accuracy[0][i],
+                afterStage: accuracy.dropFirst().map { $0[i] })
         }
         let record = TuningResult.Record(
             model: modelReference, family: model.family, strategy: strategy.name,
             options: Dictionary(uniqueKeysWithValues: strategy.options.map { ($0.name, $0.value) }),
             data: data.map(\.reference), evalData: data.map(\.evalReference), watch: watch.map(\.name),
             settings: settings, threads: Parallel.threads)
-        let result = TuningResult(tool: "skilltune \(SkillTuneHost.version)", settings: record, stages: stages,
-                                  accuracy: rows, export: nil, seconds: Date().timeIntervalSince(started))
+        let result = TuningResult(
+            tool: "skilltune \(SkillTuneHost.version)", settings: record, stages: stages,
+            accuracy: rows, export: nil, seconds: Date().timeIntervalSince(started))
         self.result = result
         return result
     }

@@ -15,8 +15,10 @@ public struct TuningSettings: Codable, Equatable, Sendable {
     /// Longest greedy answer at evaluation, in tokens.
     public var maxNewTokens: Int
 
-    public init(steps: Int = 100, batchSize: Int = 8, learningRate: Double = 1e-4, seed: UInt64 = 0,
-                trainExamples: Int = 10_000, evalExamples: Int = 200, maxNewTokens: Int = 16) {
+    public init(
+        steps: Int = 100, batchSize: Int = 8, learningRate: Double = 1e-4, seed: UInt64 = 0,
+        trainExamples: Int = 10_000, evalExamples: Int = 200, maxNewTokens: Int = 16
+    ) {
         training = TrainingSettings(steps: steps, batchSize: batchSize, learningRate: learningRate)
         self.seed = seed
         self.trainExamples = trainExamples
@@ -27,8 +29,10 @@ public struct TuningSettings: Codable, Equatable, Sendable {
     /// Every setting out of range, as "name must be ..." phrases (empty when all are fine).
     public func problems() -> [String] {
         var out: [String] = []
-        for (name, value) in [("steps", training.steps), ("batch size", training.batchSize), ("train examples", trainExamples),
-                              ("eval examples", evalExamples), ("max new tokens", maxNewTokens)] where value < 1 {
+        for (name, value) in [
+            ("steps", training.steps), ("batch size", training.batchSize), ("train examples", trainExamples),
+            ("eval examples", evalExamples), ("max new tokens", maxNewTokens),
+        ] where value < 1 {
             out.append("\(name) must be at least 1, got \(value)")
         }
         if !(training.learningRate > 0 && training.learningRate.isFinite) {
@@ -48,7 +52,9 @@ public struct TuningData {
     public var reference: String
     public var evalReference: String?
 
-    public init(train: any Benchmark, eval: (any Benchmark)? = nil, reference: String? = nil, evalReference: String? = nil) {
+    public init(
+        train: any Benchmark, eval: (any Benchmark)? = nil, reference: String? = nil, evalReference: String? = nil
+    ) {
         self.train = train
         self.eval = eval
         self.reference = reference ?? train.name
@@ -64,13 +70,16 @@ extension SkillTuneRegistries {
     /// (`evalData` is empty, or as long as `data`).
     public func tuningData(_ data: [String], evalData: [String] = []) throws -> [TuningData] {
         guard evalData.isEmpty || evalData.count == data.count else {
-            throw HostError("\(evalData.count) eval file(s) for \(data.count) data file(s): give one --eval-data per --data, in the same order, or none")
+            throw HostError(
+                "\(evalData.count) eval file(s) for \(data.count) data file(s): give one --eval-data per --data, in the same order, or none"
+            )
         }
         return try data.enumerated().map { i, reference in
             let eval = evalData.isEmpty ? nil : evalData[i]
-            return TuningData(train: try benchmark(reference: reference, role: .target),
-                              eval: try eval.map { try benchmark(reference: $0, role: .target) },
-                              reference: reference, evalReference: eval)
+            return TuningData(
+                train: try benchmark(reference: reference, role: .target),
+                eval: try eval.map { try benchmark(reference: $0, role: .target) },
+                reference: reference, evalReference: eval)
         }
     }
 

@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes a whole directory all-or-nothing: the files go into a temporary sibling
@@ -32,14 +33,16 @@ public enum AtomicDirectory {
         do {
             try fm.createDirectory(at: parent, withIntermediateDirectories: true)
         } catch {
-            throw FileIOError(path: parent.path, operation: "create the directory", code: 0, detail: error.localizedDescription)
+            throw FileIOError(
+                path: parent.path, operation: "create the directory", code: 0, detail: error.localizedDescription)
         }
         let temporary = sibling(of: target, tag: "tmp")
         do {
             try fm.createDirectory(at: temporary, withIntermediateDirectories: false)
         } catch {
-            throw FileIOError(path: temporary.path, operation: "create a temporary directory", code: 0,
-                              detail: error.localizedDescription)
+            throw FileIOError(
+                path: temporary.path, operation: "create a temporary directory", code: 0,
+                detail: error.localizedDescription)
         }
         var done = false
         defer { if !done { try? fm.removeItem(at: temporary) } }
@@ -70,7 +73,8 @@ public enum AtomicDirectory {
     static func sibling(of url: URL, tag: String) -> URL {
         var generator = SystemRandomNumberGenerator()
         let suffix = String(generator.next() as UInt32, radix: 16)
-        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(tag)-\(getpid())-\(suffix)")
+        return url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(tag)-\(getpid())-\(suffix)")
     }
 
     private static func syncDirectory(_ path: String) {

@@ -31,12 +31,15 @@ public struct SafeTensorsEntry {
     /// The tensor `name` of an open file, its bytes copied unchanged (its own dtype).
     public init(copying name: String, from file: SafeTensorsFile) throws {
         guard let info = file.info(named: name) else {
-            throw SafeTensorsError(file: file.url.lastPathComponent, tensor: name,
-                                   problem: .tensorNotFound(available: file.tensorInfos.count))
+            throw SafeTensorsError(
+                file: file.url.lastPathComponent, tensor: name,
+                problem: .tensorNotFound(available: file.tensorInfos.count))
         }
-        self.init(name: name, dtype: info.dtype, shape: info.shape, source: .bytes(count: info.byteCount) { sink in
-            try file.withRawBytes(ofTensorNamed: name) { try sink($0) }
-        })
+        self.init(
+            name: name, dtype: info.dtype, shape: info.shape,
+            source: .bytes(count: info.byteCount) { sink in
+                try file.withRawBytes(ofTensorNamed: name) { try sink($0) }
+            })
     }
 
     /// Bytes of the data.
@@ -69,22 +72,29 @@ extension SafeTensors {
         let file = url.lastPathComponent
         var seen = Set<String>()
         for entry in entries {
-            guard entry.dtype.isWritable || { if case .bytes = entry.source { return true } else { return false } }() else {
-                throw SafeTensorsError(file: file, problem: .unsupportedDType(
-                    entry.dtype.rawValue, reason: "the writer narrows Float32 to F32, F16 or BF16 only"))
+            guard entry.dtype.isWritable || { if case .bytes = entry.source { return true } else { return false } }()
+            else {
+                throw SafeTensorsError(
+                    file: file,
+                    problem: .unsupportedDType(
+                        entry.dtype.rawValue, reason: "the writer narrows Float32 to F32, F16 or BF16 only"))
             }
             if entry.name == "__metadata__" {
-                throw SafeTensorsError(file: file, tensor: entry.name, problem: .invalidTensorName(
-                    reason: "'__metadata__' is reserved for the metadata entry"))
+                throw SafeTensorsError(
+                    file: file, tensor: entry.name,
+                    problem: .invalidTensorName(
+                        reason: "'__metadata__' is reserved for the metadata entry"))
             }
             if !seen.insert(entry.name).inserted {
                 throw SafeTensorsError(file: file, tensor: entry.name, problem: .duplicateTensorName)
             }
             let elements = entry.shape.reduce(1, *)
             guard entry.shape.allSatisfy({ $0 >= 0 }), elements * entry.dtype.byteSize == entry.byteCount else {
-                throw SafeTensorsError(file: file, tensor: entry.name, problem: .byteCountMismatch(
-                    begin: 0, end: entry.byteCount, shape: entry.shape, dtype: entry.dtype.rawValue,
-                    needed: elements * entry.dtype.byteSize))
+                throw SafeTensorsError(
+                    file: file, tensor: entry.name,
+                    problem: .byteCountMismatch(
+                        begin: 0, end: entry.byteCount, shape: entry.shape, dtype: entry.dtype.rawValue,
+                        needed: elements * entry.dtype.byteSize))
             }
         }
         let ordered = entries.sorted {
@@ -100,8 +110,9 @@ extension SafeTensors {
         var offset = 0
         for entry in ordered {
             let end = offset + entry.byteCount
-            header.append(JSONString.literal(entry.name) + ":{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":["
-                          + entry.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}")
+            header.append(
+                JSONString.literal(entry.name) + ":{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":["
+                    + entry.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var bytes = Array(("{" + header.joined(separator: ",") + "}").utf8)
@@ -125,7 +136,8 @@ extension SafeTensors {
     /// Returns the groups of entry indices.
     public static func shardPlan(byteCounts: [Int], maxShardBytes: Int) -> [[Int]] {
         var shards: [[Int]] = []
-        var current: [Int] = [], size = 0
+        var current: [Int] = []
+        var size = 0
         for (i, bytes) in byteCounts.enumerated() {
             if bytes > maxShardBytes {
                 shards.append([i])
@@ -148,28 +160,35 @@ extension SafeTensors {
     /// (`{"metadata": {"total_size": bytes}, "weight_map": {name: shard}}`), the index written last. Every file
     /// is written atomically; each shard carries `metadata`.
     @discardableResult
-    public static func writeSharded(entries: [SafeTensorsEntry], metadata: [String: String] = [:], to directory: URL,
-                                    baseName: String = "model", maxShardBytes: Int = defaultMaxShardBytes) throws -> SafeTensorsShardIndex {
+    public static func writeSharded(
+        entries: [SafeTensorsEntry], metadata: [String: String] = [:], to directory: URL,
+        baseName: String = "model", maxShardBytes: Int = defaultMaxShardBytes
+    ) throws -> SafeTensorsShardIndex {
         precondition(maxShardBytes > 0, "SafeTensors.writeSharded: maxShardBytes must be > 0")
         let plan = shardPlan(byteCounts: entries.map(\.byteCount), maxShardBytes: maxShardBytes)
         let total = entries.reduce(0) { $0 + $1.byteCount }
         if plan.count == 1 {
             let name = baseName + ".safetensors"
             try write(entries: entries, metadata: metadata, to: directory.appendingPathComponent(name))
-            return SafeTensorsShardIndex(files: [name], weightMap: Dictionary(uniqueKeysWithValues: entries.map { ($0.name, name) }),
-                                         totalSize: total)
+            return SafeTensorsShardIndex(
+                files: [name], weightMap: Dictionary(uniqueKeysWithValues: entries.map { ($0.name, name) }),
+                totalSize: total)
         }
         func pad(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
-        var files: [String] = [], map: [String: String] = [:]
+        var files: [String] = []
+        var map: [String: String] = [:]
         for (k, group) in plan.enumerated() {
             let name = "\(baseName)-\(pad(k + 1))-of-\(pad(plan.count)).safetensors"
-            try write(entries: group.map { entries[$0] }, metadata: metadata, to: directory.appendingPathComponent(name))
+            try write(
+                entries: group.map { entries[$0] }, metadata: metadata, to: directory.appendingPathComponent(name))
             files.append(name)
             for i in group { map[entries[i].name] = name }
         }
         let index: [String: Any] = ["metadata": ["total_size": total], "weight_map": map]
-        let json = try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try AtomicFile.write(json + Data("\n".utf8), to: directory.appendingPathComponent(baseName + ".safetensors.index.json"))
+        let json = try JSONSerialization.data(
+            withJSONObject: index, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try AtomicFile.write(
+            json + Data("\n".utf8), to: directory.appendingPathComponent(baseName + ".safetensors.index.json"))
         return SafeTensorsShardIndex(files: files, weightMap: map, totalSize: total)
     }
 }
