@@ -45,9 +45,12 @@ let package = Package(
         .target(name: "WiSEFT", dependencies: ["Kernel", "ComponentTuning"], path: "Sources/Strategies/WiSEFT"),
         .target(name: "MoE", dependencies: ["Kernel", "Transformer"], path: "Sources/Strategies/MoE"),
 
-        // The host: registries, the study runner, probes, reports, the command line.
+        // The host: the library a user embeds (registries, the study runner, probes, results, reports, tuning runs).
         .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark", "LoRA", "ComponentTuning", "LwF", "WiSEFT", "MoE"], path: "Sources/Host"),
-        .executableTarget(name: "skilltune", dependencies: ["Host"], path: "Sources/skilltune"),
+        // The command-line tool: its argument framework, commands, speed benchmarks and fuzzing. An embedding
+        // package links Host only.
+        .target(name: "SkillTuneCLI", dependencies: ["Host", "Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "HFTokenizers", "SkillSuite", "JSONLBenchmark", "LoRA"], path: "Sources/SkillTuneCLI"),
+        .executableTarget(name: "skilltune", dependencies: ["SkillTuneCLI"], path: "Sources/skilltune"),
 
         // Examples: programs that use only the public API, each run end to end by ExamplesTests.
         .executableTarget(name: "CompareRecipes", dependencies: ["Host"], path: "examples/CompareRecipes"),
@@ -70,9 +73,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "ExamplesTests", dependencies: ["CompareRecipes", "CustomStrategy", "CountingBiasProbe", "TuneYourModel"],
                     path: "Tests/ExamplesTests"),
-        .testTarget(name: "HostTests", dependencies: ["Host", "Kernel", "TinyLLaVA", "HFCausalLM", "LoRA", "Transformer"], path: "Tests/HostTests"),
+        .testTarget(name: "HostTests", dependencies: ["Host", "SkillTuneCLI", "Kernel", "TinyLLaVA", "HFCausalLM", "LoRA", "Transformer"], path: "Tests/HostTests"),
         // Faults and hostile input: kills and Ctrl-C of the real `skilltune` process, fuzzing, numerical faults.
-        .testTarget(name: "ReliabilityTests", dependencies: ["skilltune", "Host", "Kernel", "TinyLLaVA", "HFCausalLM", "HFTokenizers"],
+        .testTarget(name: "ReliabilityTests", dependencies: ["skilltune", "SkillTuneCLI", "Host", "Kernel", "TinyLLaVA", "HFCausalLM", "HFTokenizers"],
                     path: "Tests/ReliabilityTests"),
     ],
     swiftLanguageModes: [.v5]

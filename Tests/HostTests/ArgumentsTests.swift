@@ -1,5 +1,6 @@
 import XCTest
 import Host
+import SkillTuneCLI
 
 final class ArgumentsTests: XCTestCase {
     let options: [OptionSpec] = [

@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import SkillTuneCLI
 import JSONLBenchmark
 import Kernel
 import XCTest

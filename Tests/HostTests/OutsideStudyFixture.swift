@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import SkillTuneCLI
 import Kernel
 
 /// A study on an outside model and outside data: the qwen2-tiny Hugging Face fixture copied into a scratch

@@ -2,6 +2,7 @@ import XCTest
 import Kernel
 import TinyLLaVA
 import Host
+import SkillTuneCLI
 
 final class ProbeTests: XCTestCase {
     func testNumberTokensAcrossTokenizerStyles() {

@@ -1,5 +1,6 @@
 import XCTest
 import Host
+import SkillTuneCLI
 
 final class ProgressTests: XCTestCase {
     func testPlainModePrintsFinalLineWithCountAndDetail() {

@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import SkillTuneCLI
 import XCTest
 
 final class ReportTests: XCTestCase {

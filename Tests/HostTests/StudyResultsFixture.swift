@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import SkillTuneCLI
 import Kernel
 
 /// Hand-built study results with numbers shaped like the paper's: llm learns most and forgets most, sa-proj

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Kernel
 import Host
+import SkillTuneCLI
 
 /// The whole study at the `tiny` preset: every stage, evaluation, probes, result files, resume.
 final class StudyTests: XCTestCase {

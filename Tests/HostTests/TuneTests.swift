@@ -1,6 +1,7 @@
 import Foundation
 import HFCausalLM
 import Host
+import SkillTuneCLI
 import Kernel
 import LoRA
 import Transformer

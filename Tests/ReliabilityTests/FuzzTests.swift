@@ -3,7 +3,8 @@ import Foundation
 import Kernel
 import TinyLLaVA
 import HFTokenizers
-@testable import Host
+import Host
+@testable import SkillTuneCLI
 
 /// A short seeded pass of `skilltune fuzz` over every parser (the long runs are `skilltune fuzz all
 /// --inputs 1000000`), and every input that once crashed a parser, kept under fuzz/regressions/PARSER/.

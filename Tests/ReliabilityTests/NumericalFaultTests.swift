@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Kernel
 import Host
+import SkillTuneCLI
 
 /// A strategy whose loss turns NaN (or infinite) at a chosen stage and step.
 final class PoisonedLoss: TuningStrategy {

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Kernel
 import Host
+import SkillTuneCLI
 import TinyLLaVA
 import HFCausalLM
 

@@ -198,7 +198,7 @@ extension SkillTuneCommands {
 /// The command set of the `skilltune` tool.
 public enum SkillTuneCommands {
     public static func all(_ registries: SkillTuneRegistries) -> [Command] {
-        [compare(registries), run(registries), pretrain(registries), eval(registries), list(registries), show(registries),
+        [compare(registries), run(registries), tune(registries), pretrain(registries), eval(registries), list(registries), show(registries),
          probeCountingBias(registries), probeLayerShift(registries)] + ModelCommands.all(registries: registries)
             + [benchKernels(), EvalBenchmark.command(), benchNNOps(), TrainBenchmark.command(registries), FuzzCommand.command()]
     }
