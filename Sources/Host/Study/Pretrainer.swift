@@ -44,8 +44,9 @@ public enum Pretrainer {
         }
         let key = Key(backbone: config.backbone, preset: config.preset, seed: config.seed, pretraining: config.pretraining,
                       heldOut: config.heldOut, caption: config.captionBenchmark, targets: config.targets,
-                      vocabulary: vocabulary, version: 4)  // 2: fan-in vision init, pretraining lr 5e-4; 3: descriptions, task layouts;
-                      // 4: focused descriptions, per-example loss, tied small head, real-world layout and sides
+                      vocabulary: vocabulary, version: 5)  // 2: fan-in vision init, pretraining lr 5e-4; 3: descriptions, task layouts;
+                      // 4: focused descriptions, per-example loss, tied small head, real-world layout and sides;
+                      // 5: GEMM k blocks of 256 and FMA where the build has it, the fused lm_head + loss
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = (try? encoder.encode(key)) ?? Data()
