@@ -1,3 +1,4 @@
+import Host
 import Dispatch
 import Foundation
 import Kernel

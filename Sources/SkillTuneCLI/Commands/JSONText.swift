@@ -1,3 +1,4 @@
+import Host
 import Kernel
 /// Compact JSON text for command output, with keys in the order the command contract gives them
 /// (`{"shape":...,"logits":...}`), which `JSONSerialization` does not keep.

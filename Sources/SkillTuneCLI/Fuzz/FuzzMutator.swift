@@ -1,3 +1,4 @@
+import Host
 import Kernel
 
 /// Seeded mutations of byte strings for `skilltune fuzz`: bit flips, byte insertions and deletions, copies
