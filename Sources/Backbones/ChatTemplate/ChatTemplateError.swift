@@ -52,7 +52,8 @@ public struct RenderLimits: Sendable, Equatable {
     public var maxOutputLength: Int
     /// Loop iterations over the whole render, counting every `for` body run.
     public var maxLoopIterations: Int
-    /// Expression and statement evaluations over the whole render.
+    /// Work over the whole render: expression and statement evaluations, plus the size of the strings and
+    /// collections they build (see `Renderer.charge`). The real templates use a few thousand per conversation.
     public var maxSteps: Int
     /// Nested macro calls.
     public var maxCallDepth: Int
@@ -61,7 +62,7 @@ public struct RenderLimits: Sendable, Equatable {
     /// Items in one list or range a template builds.
     public var maxCollectionCount: Int
 
-    public init(maxOutputLength: Int = 8_000_000, maxLoopIterations: Int = 1_000_000, maxSteps: Int = 20_000_000,
+    public init(maxOutputLength: Int = 8_000_000, maxLoopIterations: Int = 1_000_000, maxSteps: Int = 5_000_000,
                 maxCallDepth: Int = 64, maxParseDepth: Int = 100, maxCollectionCount: Int = 1_000_000) {
         self.maxOutputLength = maxOutputLength
         self.maxLoopIterations = maxLoopIterations

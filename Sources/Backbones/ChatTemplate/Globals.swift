@@ -66,8 +66,10 @@ enum Globals {
 /// extra positional arguments are `varargs`, extra keyword arguments `kwargs`, a call block's body `caller`.
 enum Macro {
     static func make(name: String, parameters: MacroParameters, body: [Statement], renderer: Renderer) -> Callable {
-        let base = renderer.topScopes
         return Callable(name) { arguments, renderer in
+            // Like Jinja2, a macro sees the template's top-level names as they are when it is called (itself and
+            // macros defined after it included), not the caller's loop variables.
+            let base = renderer.topScopes
             var scope: [String: Value] = [:]
             var extra = arguments.positional
             for (i, parameter) in parameters.names.enumerated() {

@@ -12,8 +12,11 @@ struct Parser {
     private let limits: RenderLimits
     private var position = 0
     private var depth = 0
-    /// Inside an if-body or conditional expression, where unknown filters are not checked (Jinja2's soft frame).
+    /// Inside an if tag or conditional expression, where unknown filters are not checked (Jinja2's soft frame).
     private var softDepth = 0
+    /// Unknown filters and tests outside soft frames, reported when the whole template has parsed (a conditional
+    /// expression's value is only known to be soft once its `if` is seen).
+    private var unknownNames: [(message: String, location: SourceLocation)] = []
 
     init(tokens: [Token], lexer: Lexer, limits: RenderLimits) {
         self.tokens = tokens
@@ -98,6 +101,7 @@ struct Parser {
     mutating func parseTemplate() throws -> [Statement] {
         let (body, end) = try parseStatements(until: [])
         if let end { throw error("unexpected '\(end)' (no block is open)") }
+        if let first = unknownNames.first { throw error(first.message, at: first.location) }
         return body
     }
 
@@ -171,9 +175,9 @@ struct Parser {
 
     private mutating func parseIf(at location: SourceLocation) throws -> Statement {
         var branches: [(Expression, [Statement])] = []
-        var test = try parseTuple()
         softDepth += 1
         defer { softDepth -= 1 }
+        var test = try parseTuple()
         while true {
             try expectBlockEnd()
             let (body, end) = try parseStatements(until: ["elif", "else", "endif"])
@@ -304,8 +308,10 @@ struct Parser {
     mutating func parseExpression() throws -> Expression {
         try nest()
         defer { depth -= 1 }
+        let mark = unknownNames.count
         let value = try parseOr()
         guard skipName("if") else { return value }
+        unknownNames.removeSubrange(mark...)
         softDepth += 1
         defer { softDepth -= 1 }
         let test = try parseOr()
@@ -533,8 +539,8 @@ struct Parser {
         return (args, kwargs)
     }
 
-    private func checkKnown(_ name: String, in known: Set<String>, kind: String, at location: SourceLocation) throws {
-        if softDepth == 0 && !known.contains(name) { throw error("No \(kind) named '\(name)'.", at: location) }
+    private mutating func checkKnown(_ name: String, in known: Set<String>, kind: String, at location: SourceLocation) throws {
+        if softDepth == 0 && !known.contains(name) { unknownNames.append(("No \(kind) named '\(name)'.", location)) }
     }
 
     private mutating func parseFilterExpression(_ start: Expression) throws -> Expression {

@@ -33,6 +33,10 @@ final class Renderer {
 
     enum Flow { case normal, breakLoop, continueLoop }
 
+    /// The `loop` variable's attributes (then `previtem` and `nextitem` when there are such items).
+    private static let loopKeys = ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0",
+                                   "cycle"]
+
     /// Renders `body` and returns the output.
     func render(_ body: [Statement]) throws -> String {
         do {
@@ -49,8 +53,9 @@ final class Renderer {
 
     func step() throws { try charge(1) }
 
-    /// Counts `units` of work against `maxSteps`: one per evaluation, plus one per 64 characters of every string
-    /// built and one per 16 items of every collection walked, so a template cannot hang by building huge values.
+    /// Counts `units` of work against `maxSteps`: one per evaluation, plus one per 16 bytes of every string built
+    /// and one per 4 items of every collection walked, so a template cannot hang by building or scanning huge
+    /// values.
     func charge(_ units: Int) throws {
         steps += units
         if steps > limits.maxSteps {
@@ -59,22 +64,26 @@ final class Renderer {
     }
 
     func checkLength(_ count: Int, _ what: String) throws {
-        try charge(count >> 6)
+        try charge(count >> 4)
         if count > limits.maxOutputLength {
             throw RenderFailure("\(what) would exceed \(limits.maxOutputLength) characters (RenderLimits.maxOutputLength)")
         }
     }
 
     func checkCount(_ count: Int, _ what: String) throws {
-        try charge(count >> 4)
+        try charge(count >> 2)
         if count > limits.maxCollectionCount {
             throw RenderFailure("\(what) would have more than \(limits.maxCollectionCount) items (RenderLimits.maxCollectionCount)")
         }
     }
 
     private func write(_ text: String) throws {
-        outputLength += text.utf8.count
-        try checkLength(outputLength, "the rendered text")
+        let count = text.utf8.count
+        outputLength += count
+        try charge(count >> 4)
+        if outputLength > limits.maxOutputLength {
+            throw RenderFailure("the rendered text would exceed \(limits.maxOutputLength) characters (RenderLimits.maxOutputLength)")
+        }
         output += text
     }
 
@@ -234,22 +243,16 @@ final class Renderer {
             if loopIterations > limits.maxLoopIterations {
                 throw RenderFailure("the template ran more than \(limits.maxLoopIterations) loop iterations (RenderLimits.maxLoopIterations)")
             }
-            var loop = OrderedDict()
-            loop["index"] = .int(index + 1)
-            loop["index0"] = .int(index)
-            loop["revindex"] = .int(count - index)
-            loop["revindex0"] = .int(count - index - 1)
-            loop["first"] = .bool(index == 0)
-            loop["last"] = .bool(index == count - 1)
-            loop["length"] = .int(count)
-            loop["depth"] = .int(1)
-            loop["depth0"] = .int(0)
-            if index > 0 { loop["previtem"] = items[index - 1] }
-            if index + 1 < count { loop["nextitem"] = items[index + 1] }
-            loop["cycle"] = .callable(Callable("loop.cycle") { arguments, _ in
-                guard !arguments.positional.isEmpty else { throw RenderFailure("no items for cycling given") }
-                return arguments.positional[index % arguments.positional.count]
-            })
+            var keys = Self.loopKeys
+            var values: [Value] = [.int(index + 1), .int(index), .int(count - index), .int(count - index - 1),
+                                   .bool(index == 0), .bool(index == count - 1), .int(count), .int(1), .int(0),
+                                   .callable(Callable("loop.cycle") { arguments, _ in
+                                       guard !arguments.positional.isEmpty else { throw RenderFailure("no items for cycling given") }
+                                       return arguments.positional[index % arguments.positional.count]
+                                   })]
+            if index > 0 { keys.append("previtem"); values.append(items[index - 1]) }
+            if index + 1 < count { keys.append("nextitem"); values.append(items[index + 1]) }
+            let loop = OrderedDict(distinctKeys: keys, values: values)
             let flow = try withScope(["loop": .dict(loop)]) { () -> Flow in
                 try assign(target, item)
                 return try run(body)

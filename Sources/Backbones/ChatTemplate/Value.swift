@@ -100,6 +100,12 @@ public struct OrderedDict {
         for (k, v) in pairs { self[k] = v }
     }
 
+    /// Keys known to be distinct, in order (no equality checks).
+    init(distinctKeys: [String], values: [Value]) {
+        keys = distinctKeys.map { .string($0) }
+        self.values = values
+    }
+
     public var isEmpty: Bool { keys.isEmpty }
     public var count: Int { keys.count }
 

@@ -27,11 +27,12 @@ public struct FuzzTarget {
 
     /// The parsers we own, in the order `skilltune fuzz all` runs them.
     public static var all: [FuzzTarget] {
-        [safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, image, commandLine]
+        [safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, image, commandLine, chatTemplate]
     }
 
     /// The names of `all`, without building the targets (the command list mentions them).
-    public static let names = ["safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "image", "cli"]
+    public static let names = ["safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "image", "cli",
+                               "chat-template"]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
