@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SkillSuite", targets: ["SkillSuite"]),
         .library(name: "JSONLBenchmark", targets: ["JSONLBenchmark"]),
         .library(name: "HFCausalLM", targets: ["HFCausalLM"]),
+        .library(name: "ChatTemplate", targets: ["ChatTemplate"]),
         .library(name: "ComponentTuning", targets: ["ComponentTuning"]),
         .library(name: "LoRA", targets: ["LoRA"]),
         .library(name: "LwF", targets: ["LwF"]),
@@ -31,7 +32,8 @@ let package = Package(
         .target(name: "HFTokenizers", dependencies: ["Kernel"], path: "Sources/Backbones/Tokenizers"),
         .target(name: "Transformer", dependencies: ["Kernel"], path: "Sources/Backbones/Transformer"),
         .target(name: "TinyLLaVA", dependencies: ["Kernel", "Transformer"], path: "Sources/Backbones/TinyLLaVA"),
-        .target(name: "HFCausalLM", dependencies: ["Kernel", "Transformer", "HFTokenizers"],
+        .target(name: "ChatTemplate", dependencies: ["Kernel"], path: "Sources/Backbones/ChatTemplate"),
+        .target(name: "HFCausalLM", dependencies: ["Kernel", "Transformer", "HFTokenizers", "ChatTemplate"],
                 path: "Sources/Backbones/HFCausalLM"),
 
         // Benchmarks: the procedural skill suite and users' own JSON Lines data.
@@ -46,10 +48,10 @@ let package = Package(
         .target(name: "MoE", dependencies: ["Kernel", "Transformer"], path: "Sources/Strategies/MoE"),
 
         // The host: the library a user embeds (registries, the study runner, probes, results, reports, tuning runs).
-        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "SkillSuite", "JSONLBenchmark", "LoRA", "ComponentTuning", "LwF", "WiSEFT", "MoE"], path: "Sources/Host"),
+        .target(name: "Host", dependencies: ["Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "ChatTemplate", "SkillSuite", "JSONLBenchmark", "LoRA", "ComponentTuning", "LwF", "WiSEFT", "MoE"], path: "Sources/Host"),
         // The command-line tool: its argument framework, commands, speed benchmarks and fuzzing. An embedding
         // package links Host only.
-        .target(name: "SkillTuneCLI", dependencies: ["Host", "Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "HFTokenizers", "SkillSuite", "JSONLBenchmark", "LoRA"], path: "Sources/SkillTuneCLI"),
+        .target(name: "SkillTuneCLI", dependencies: ["Host", "Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "HFTokenizers", "ChatTemplate", "SkillSuite", "JSONLBenchmark", "LoRA"], path: "Sources/SkillTuneCLI"),
         .executableTarget(name: "skilltune", dependencies: ["SkillTuneCLI"], path: "Sources/skilltune"),
 
         // Examples: programs that use only the public API, each run end to end by ExamplesTests.
@@ -67,6 +69,8 @@ let package = Package(
                     path: "Tests/StrategiesTests"),
         .testTarget(name: "HFCausalLMTests", dependencies: ["HFCausalLM", "Transformer", "HFTokenizers", "Kernel"],
                     path: "Tests/HFCausalLMTests"),
+        .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "Kernel"], path: "Tests/ChatTemplateTests",
+                    exclude: ["Fixtures"]),
         .testTarget(name: "SkillSuiteTests", dependencies: ["SkillSuite", "Kernel"], path: "Tests/SkillSuiteTests"),
         .testTarget(
             name: "JSONLBenchmarkTests", dependencies: ["JSONLBenchmark", "SkillSuite", "Kernel"], path: "Tests/JSONLBenchmarkTests",

@@ -1,3 +1,4 @@
+import ChatTemplate
 import Foundation
 import HFTokenizers
 import Kernel
@@ -13,10 +14,10 @@ import Transformer
 ///
 /// Text only: `encodePrompt(_, hasImage: true)`, a batch row with an image, or a generation request with an
 /// image stop with a precondition failure. A study runner must not give image benchmarks to this backbone.
-public final class HFCausalLM: Module, Backbone {
+public final class HFCausalLM: Module, Backbone, ChatTemplating {
     /// The files beside the weights that `save(to:)` copies when the model was loaded with them.
     public static let companionFileNames = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                                            "generation_config.json"]
+                                            "generation_config.json", "chat_template.jinja", "chat_template.json"]
 
     public let configuration: HFModelConfig
     /// The decoder that does the work (it shares its `model` and `lm_head` modules with this object).
@@ -28,15 +29,28 @@ public final class HFCausalLM: Module, Backbone {
     /// The end-of-answer token without the chat template: tokenizer_config.json's `eos_token`, else
     /// config.json's first `eos_token_id`, else the tokenizer's smallest end-of-sequence id.
     public let plainEndOfAnswerID: Int32
-    /// Whether the tokenizer has `<|im_start|>` and `<|im_end|>`, which the chat template needs.
-    public let supportsChatTemplate: Bool
-    /// Wrap prompts in the Qwen chat template (`<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n`)
-    /// and end answers with `<|im_end|>`. Off by default. Only for tokenizers with those tokens.
-    public var chatTemplate = false {
+    /// The checkpoint's chat template (chat_template.jinja, chat_template.json or tokenizer_config.json), or
+    /// the ChatML default when it has none and the tokenizer has `<|im_start|>` and `<|im_end|>`; nil otherwise.
+    public let template: ChatTemplate?
+    /// The special tokens the template sees (`bos_token`, `eos_token`, ...), from tokenizer_config.json.
+    public let templateSpecialTokens: [String: String]
+    /// The token that ends an assistant turn in the template (`<|im_end|>`, Llama 3's `<|eot_id|>`, Gemma's
+    /// `<end_of_turn>`), found by rendering a one-turn conversation; nil without a template or when the template
+    /// writes no special token after the answer.
+    public let endOfTurnID: Int32?
+    /// The time `strftime_now` formats in templates (Llama 3.2 writes today's date); nil means now.
+    public var chatTemplateDate: Date?
+    /// Render prompts, conversations and answers with the chat template. Off by default; only with a template.
+    public var useChatTemplate = false {
         didSet {
-            precondition(!chatTemplate || supportsChatTemplate,
-                         "HFCausalLM: the chat template needs <|im_start|> and <|im_end|> in the tokenizer")
+            precondition(!useChatTemplate || supportsChatTemplate,
+                         "HFCausalLM: this model has no chat template and its tokenizer has no <|im_start|>/<|im_end|>")
         }
+    }
+    /// The name this property had before chat templates were read from the checkpoint: `useChatTemplate`.
+    public var chatTemplate: Bool {
+        get { useChatTemplate }
+        set { useChatTemplate = newValue }
     }
     /// Bytes of the companion files (tokenizer.json...), written again by `save(to:)`.
     let companionFiles: [(name: String, data: Data)]
@@ -45,14 +59,17 @@ public final class HFCausalLM: Module, Backbone {
     public internal(set) var sourceDirectory: URL?
 
     private init(configuration: HFModelConfig, language: CausalLanguageModel, tokenizer: HFTokenizer,
-                 companionFiles: [(name: String, data: Data)], endOfSequenceIDs: Set<Int32>, endOfAnswerID: Int32) {
+                 companionFiles: [(name: String, data: Data)], endOfSequenceIDs: Set<Int32>, endOfAnswerID: Int32,
+                 chat: HFChatSetup) {
         self.configuration = configuration
         self.language = language
         hfTokenizer = tokenizer
         self.companionFiles = companionFiles
         self.endOfSequenceIDs = endOfSequenceIDs
         plainEndOfAnswerID = endOfAnswerID
-        supportsChatTemplate = tokenizer.tokenID("<|im_start|>") != nil && tokenizer.tokenID("<|im_end|>") != nil
+        template = chat.template
+        templateSpecialTokens = chat.specialTokens
+        endOfTurnID = chat.endOfTurnID
         super.init()
         for (key, module) in language.children { registerChild(key, module) }
     }
@@ -192,8 +209,9 @@ public final class HFCausalLM: Module, Backbone {
                 message: "no end-of-sequence token: set eos_token in tokenizer_config.json or eos_token_id in config.json")
         }
         let eos = tokenizer.endOfSequenceIDs.union(config.endOfSequenceIDs).union([endOfAnswer]).filter { Int($0) < vocab }
+        let chat = try HFChatSetup(files: files, tokenizer: tokenizer, vocabularySize: vocab)
         return HFCausalLM(configuration: config, language: language, tokenizer: tokenizer, companionFiles: files,
-                          endOfSequenceIDs: eos, endOfAnswerID: endOfAnswer)
+                          endOfSequenceIDs: eos, endOfAnswerID: endOfAnswer, chat: chat)
     }
 
     // MARK: Backbone
@@ -205,17 +223,33 @@ public final class HFCausalLM: Module, Backbone {
     public var vocabularySize: Int { configuration.decoder.vocabularySize }
     public var acceptsImages: Bool { false }
 
-    /// The end-of-answer token: `<|im_end|>` with the chat template, else `plainEndOfAnswerID`.
+    /// The end-of-answer token: the template's end-of-turn token with the chat template on (when it has one),
+    /// else `plainEndOfAnswerID`.
     public var endOfAnswerID: Int32 {
-        chatTemplate ? hfTokenizer.tokenID("<|im_end|>")! : plainEndOfAnswerID
+        useChatTemplate ? endOfTurnID ?? plainEndOfAnswerID : plainEndOfAnswerID
     }
 
-    /// The prompt as given (no special tokens added), or wrapped in the Qwen chat template when `chatTemplate`
-    /// is on. Text only: `hasImage` must be false.
+    /// The prompt as given (no special tokens added), or with the chat template on, `[user: text]` rendered with
+    /// the generation prompt. Text only: `hasImage` must be false.
     public func encodePrompt(_ text: String, hasImage: Bool) -> [Int32] {
         precondition(!hasImage, "HFCausalLM (\(family)) is a text-only backbone; it cannot take an image")
-        guard chatTemplate else { return hfTokenizer.encode(text) }
-        return hfTokenizer.encode("<|im_start|>user\n\(text)<|im_end|>\n<|im_start|>assistant\n")
+        guard useChatTemplate else { return hfTokenizer.encode(text) }
+        return hfTokenizer.encode(renderOrStop([ChatMessage(role: "user", content: text)]))
+    }
+
+    /// With the chat template on, the whole conversation (system message, earlier turns, then `prompt`)
+    /// rendered with the generation prompt; otherwise the plain default.
+    public func encodeConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
+        guard useChatTemplate else {
+            return encodePlainConversation(system: system, history: history, prompt: prompt, hasImage: hasImage)
+        }
+        precondition(!hasImage, "HFCausalLM (\(family)) is a text-only backbone; it cannot take an image")
+        var messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+        for turn in history {
+            messages += [ChatMessage(role: "user", content: turn.user), ChatMessage(role: "assistant", content: turn.assistant)]
+        }
+        messages.append(ChatMessage(role: "user", content: prompt))
+        return hfTokenizer.encode(renderOrStop(messages))
     }
 
     /// The answer's tokens followed by `endOfAnswerID`.
@@ -249,8 +283,7 @@ public final class HFCausalLM: Module, Backbone {
         let prompts = Autograd.withNoGrad {
             requests.map { language.embed($0.tokens, batchSize: 1).reshaped([$0.tokens.count, d]) }
         }
-        return language.generateGreedy(prompts, maxNewTokens: maxNewTokens, endOfSequence: endOfSequenceIDs,
-                                       onStep: onStep)
+        return language.generateGreedy(prompts, maxNewTokens: maxNewTokens, endOfSequence: stopIDs, onStep: onStep)
     }
 
     public func unembed(_ hidden: Tensor) -> Tensor {
@@ -290,8 +323,10 @@ public final class HFCausalLM: Module, Backbone {
         }
         let copy = HFCausalLM(configuration: configuration, language: fresh, tokenizer: hfTokenizer,
                               companionFiles: companionFiles, endOfSequenceIDs: endOfSequenceIDs,
-                              endOfAnswerID: plainEndOfAnswerID)
-        copy.chatTemplate = chatTemplate
+                              endOfAnswerID: plainEndOfAnswerID,
+                              chat: HFChatSetup(template: template, specialTokens: templateSpecialTokens, endOfTurnID: endOfTurnID))
+        copy.useChatTemplate = useChatTemplate
+        copy.chatTemplateDate = chatTemplateDate
         copy.sourceDirectory = sourceDirectory
         copy.setTraining(isTraining)
         return copy

@@ -57,6 +57,12 @@ extension Backbone {
     public func forwardToHead(_ batch: Batch) -> HeadInput? { nil }
 
     public func encodeConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
+        encodePlainConversation(system: system, history: history, prompt: prompt, hasImage: hasImage)
+    }
+
+    /// The default conversation encoding: the system message and earlier turns as plain lines before the prompt,
+    /// through `encodePrompt`. Backbones with a chat template use it when the template is off.
+    public func encodePlainConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
         guard system != nil || !history.isEmpty else { return encodePrompt(prompt, hasImage: hasImage) }
         var lines: [String] = system.map { [$0] } ?? []
         for turn in history { lines += [turn.user, turn.assistant] }

@@ -102,14 +102,16 @@ public enum ModelCommands {
             usage: "--model DIR --prompt STR [--max-new-tokens N] [--chat] [--json]",
             discussion: """
                 Greedy decoding with a KV cache, stopping after an end-of-sequence token or N new tokens.
-                The prompt is encoded as given (no special tokens added); --chat wraps it in the Qwen chat
-                template (<|im_start|>user ... <|im_start|>assistant). Prints the new text (special tokens kept),
+                The prompt is encoded as given (no special tokens added); --chat renders it as a user message with
+                the model's chat template and the generation prompt (the checkpoint's chat_template, or ChatML
+                <|im_start|>user ... <|im_start|>assistant for Qwen tokenizers without one), and generation also
+                stops at the template's end-of-turn token. Prints the new text (special tokens kept),
                 or with --json {"ids":[new token ids],"text":"..."}.
                 """,
             options: [
                 modelOption, .value("prompt", "STR", "The text to continue."),
                 .value("max-new-tokens", "N", "Most tokens to generate.", default: "32"),
-                .flag("chat", "Wrap the prompt in the Qwen chat template."),
+                .flag("chat", "Render the prompt with the model's chat template."),
                 .flag("json", "Print {\"ids\":[...],\"text\":\"...\"} instead of the text."),
             ]
         ) { arguments in
@@ -118,12 +120,14 @@ public enum ModelCommands {
             let backbone = try registries.backbone(reference: try arguments.required("model"))
             let ids: [Int32]
             if arguments.flag("chat") {
-                guard let hf = backbone as? HFCausalLM, hf.supportsChatTemplate else {
-                    throw UsageError("--chat: this model's tokenizer has no <|im_start|>/<|im_end|> tokens for the "
-                                     + "chat template", command: arguments.command)
+                guard let chat = backbone as? ChatTemplating, chat.supportsChatTemplate else {
+                    throw UsageError("--chat: this model has no chat template (no chat_template in tokenizer_config.json, "
+                                     + "chat_template.jinja or chat_template.json) and its tokenizer has no "
+                                     + "<|im_start|>/<|im_end|> tokens for the ChatML default", command: arguments.command)
                 }
-                hf.chatTemplate = true
-                ids = hf.encodePrompt(prompt, hasImage: false)
+                _ = try chat.renderChat([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
+                chat.useChatTemplate = true
+                ids = backbone.encodePrompt(prompt, hasImage: false)
             } else {
                 ids = backbone.tokenizer.encode(prompt)
             }

@@ -201,6 +201,7 @@ public enum SkillTuneCommands {
     public static func all(_ registries: SkillTuneRegistries) -> [Command] {
         [compare(registries), run(registries), tune(registries), pretrain(registries), eval(registries), list(registries), show(registries),
          probeCountingBias(registries), probeLayerShift(registries)] + ModelCommands.all(registries: registries)
+            + [ChatTemplateCommand.command()]
             + [benchKernels(), EvalBenchmark.command(), benchNNOps(), TrainBenchmark.command(registries), FuzzCommand.command()]
     }
 }

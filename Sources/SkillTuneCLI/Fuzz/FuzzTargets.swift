@@ -29,12 +29,12 @@ public struct FuzzTarget {
     /// The parsers we own, in the order `skilltune fuzz all` runs them.
     public static var all: [FuzzTarget] {
         [safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, llavaJSON, messagesJSONL, image, commandLine,
-         studyConfig]
+         studyConfig, chatTemplate]
     }
 
     /// The names of `all`, without building the targets (the command list mentions them).
     public static let names = ["safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "llava-json",
-                               "messages-jsonl", "image", "cli", "study-config"]
+                               "messages-jsonl", "image", "cli", "study-config", "chat-template"]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
