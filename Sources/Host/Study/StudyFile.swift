@@ -73,7 +73,7 @@ public enum StudyFile {
     }
 
     /// A file reference made absolute against `directory` (a registered benchmark name is left alone).
-    static func resolveReference(_ reference: String, in directory: URL) -> String {
+    public static func resolveReference(_ reference: String, in directory: URL) -> String {
         let (path, scoring) = BenchmarkReference.split(reference)
         guard BenchmarkReference.looksLikeFile(path) else { return reference }
         return resolve(path, in: directory) + (scoring.map { "@" + $0 } ?? "")
