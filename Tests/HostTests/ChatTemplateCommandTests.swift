@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import SkillTuneCLI
 import XCTest
 
 /// `skilltune chat-template` renders a messages file with a checkpoint's template, matching transformers
