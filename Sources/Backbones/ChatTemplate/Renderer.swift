@@ -63,18 +63,20 @@ final class Renderer {
         }
     }
 
+    /// The size bound is checked before the work is charged, so a value too big to build is refused by the
+    /// bound it breaks.
     func checkLength(_ count: Int, _ what: String) throws {
-        try charge(count >> 4)
         if count > limits.maxOutputLength {
             throw RenderFailure("\(what) would exceed \(limits.maxOutputLength) characters (RenderLimits.maxOutputLength)")
         }
+        try charge(count >> 4)
     }
 
     func checkCount(_ count: Int, _ what: String) throws {
-        try charge(count >> 2)
         if count > limits.maxCollectionCount {
             throw RenderFailure("\(what) would have more than \(limits.maxCollectionCount) items (RenderLimits.maxCollectionCount)")
         }
+        try charge(count >> 2)
     }
 
     private func write(_ text: String) throws {
