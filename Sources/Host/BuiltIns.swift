@@ -29,19 +29,23 @@ extension SkillTuneRegistries {
     static func registerBuiltInBackbones(_ r: SkillTuneRegistries) throws {
         try r.backbones.register(
             name: "tiny-llava",
-            summary: "built-in LLaVA-style model: ViT -> mlp2x_gelu projector -> Qwen2-style decoder (presets \(TinyLLaVAConfig.presetNames.joined(separator: ", ")))",
+            summary:
+                "built-in LLaVA-style model: ViT -> mlp2x_gelu projector -> Qwen2-style decoder (presets \(TinyLLaVAConfig.presetNames.joined(separator: ", ")))",
             factory: BackboneFactory(
                 presets: TinyLLaVAConfig.presetNames,
                 create: { preset, seed, vocabulary in
-                    try TinyLLaVA(preset: preset, vocabulary: vocabulary.isEmpty ? SkillSuite.vocabulary : vocabulary, seed: seed)
+                    try TinyLLaVA(
+                        preset: preset, vocabulary: vocabulary.isEmpty ? SkillSuite.vocabulary : vocabulary, seed: seed)
                 },
                 load: { try TinyLLaVA.load(from: $0) },
                 recognizes: { TinyLLaVA.recognizes($0) }))
         try r.backbones.register(
-            name: "qwen2", summary: "Hugging Face Qwen2 checkpoints (config.json, safetensors, tokenizer.json); text only",
+            name: "qwen2",
+            summary: "Hugging Face Qwen2 checkpoints (config.json, safetensors, tokenizer.json); text only",
             factory: HFCausalLM.factory)
         try r.backbones.register(
-            name: "llama", summary: "Hugging Face Llama checkpoints (config.json, safetensors, tokenizer.json); text only",
+            name: "llama",
+            summary: "Hugging Face Llama checkpoints (config.json, safetensors, tokenizer.json); text only",
             factory: HFCausalLM.factory)
     }
 

@@ -42,26 +42,35 @@ public final class SkillTuneRegistries {
                 throw HostError("backbone '\(name)' has no presets; give a checkpoint directory")
             }
             guard factory.presets.contains(preset) || FileManager.default.fileExists(atPath: preset) else {
-                throw HostError("backbone '\(name)' has no preset '\(preset)'; presets: \(factory.presets.joined(separator: ", "))")
+                throw HostError(
+                    "backbone '\(name)' has no preset '\(preset)'; presets: \(factory.presets.joined(separator: ", "))")
             }
             return try factory.create(preset, 0, [])
         }
-        throw HostError("no model '\(reference)': not a directory, and not a backbone name (\(backbones.names.joined(separator: ", ")), optionally with :preset)")
+        throw HostError(
+            "no model '\(reference)': not a directory, and not a backbone name (\(backbones.names.joined(separator: ", ")), optionally with :preset)"
+        )
     }
 
     /// Loads a checkpoint directory with whichever registered family recognizes it.
     public func loadBackbone(directory: URL) throws -> any Backbone {
         guard FileManager.default.fileExists(atPath: directory.path) else {
-            throw HostError("\(directory.path): no such directory (expected a model checkpoint directory or a preset name such as \(backbones.names.joined(separator: ", ")))")
+            throw HostError(
+                "\(directory.path): no such directory (expected a model checkpoint directory or a preset name such as \(backbones.names.joined(separator: ", ")))"
+            )
         }
         let config = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: config.path) else {
-            throw HostError("\(config.path): file not found ('\(directory.path)' is not a model directory: a checkpoint has config.json, model.safetensors and a tokenizer file)")
+            throw HostError(
+                "\(config.path): file not found ('\(directory.path)' is not a model directory: a checkpoint has config.json, model.safetensors and a tokenizer file)"
+            )
         }
         for entry in backbones.entries where entry.make.recognizes(directory) {
             return try entry.make.load(directory)
         }
-        throw HostError("\(directory.path): not a checkpoint any backbone recognizes (config.json model_type should be one of: \(backbones.names.joined(separator: ", ")))")
+        throw HostError(
+            "\(directory.path): not a checkpoint any backbone recognizes (config.json model_type should be one of: \(backbones.names.joined(separator: ", ")))"
+        )
     }
 }
 

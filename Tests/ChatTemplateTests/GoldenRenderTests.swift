@@ -4,14 +4,17 @@ import XCTest
 
 /// Fixtures/golden_*.json were rendered by transformers 5.24 (`apply_chat_template`, see make_golden_renders.py).
 enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures")
 
     static func json(_ name: String) throws -> Value {
         try ValueJSON.parse(try Data(contentsOf: directory.appendingPathComponent(name)), source: name)
     }
 
     static func template(_ name: String) throws -> String {
-        try String(contentsOf: directory.appendingPathComponent("templates").appendingPathComponent(name + ".jinja"), encoding: .utf8)
+        try String(
+            contentsOf: directory.appendingPathComponent("templates").appendingPathComponent(name + ".jinja"),
+            encoding: .utf8)
     }
 
     /// The time make_golden_renders.py pins strftime_now to: 2024-09-05 14:30 local time.
@@ -52,14 +55,18 @@ final class GoldenRenderTests: XCTestCase {
             let template = try templates[name] ?? ChatTemplate(try Fixtures.template(name), name: name + ".jinja")
             templates[name] = template
             var special: [String: String] = [:]
-            if case .dict(let d)? = item["special_tokens"] { for pair in d.pairs { special[pair.key.text!] = pair.value.text! } }
+            if case .dict(let d)? = item["special_tokens"] {
+                for pair in d.pairs { special[pair.key.text!] = pair.value.text! }
+            }
             var extra: [String: Value] = [:]
             if case .dict(let d)? = item["kwargs"] { for pair in d.pairs { extra[pair.key.text!] = pair.value } }
-            let label = "\(name) / \(item["conversation"]!.text!) / generation prompt \(item["add_generation_prompt"]!.truthy)"
+            let label =
+                "\(name) / \(item["conversation"]!.text!) / generation prompt \(item["add_generation_prompt"]!.truthy)"
             do {
-                let text = try template.apply(messages: item["messages"]!.items, tools: item["tools"]?.items,
-                                              addGenerationPrompt: item["add_generation_prompt"]!.truthy,
-                                              specialTokens: special, extra: extra, now: Fixtures.now)
+                let text = try template.apply(
+                    messages: item["messages"]!.items, tools: item["tools"]?.items,
+                    addGenerationPrompt: item["add_generation_prompt"]!.truthy,
+                    specialTokens: special, extra: extra, now: Fixtures.now)
                 XCTAssertEqual(text, item["text"]?.text, label)
             } catch let error as ChatTemplateError {
                 XCTAssertEqual(error.message, item["error"]?.text, "\(label): \(error)")
@@ -67,9 +74,13 @@ final class GoldenRenderTests: XCTestCase {
             }
             checked.insert(name)
         }
-        XCTAssertEqual(checked, ["qwen2.5-instruct", "llama-3.1-instruct", "llama-3.2-instruct", "smollm2-instruct",
-                                 "mistral-instruct-v0.3", "phi-3-mini-instruct", "gemma-2-it", "llava-1.5-hf",
-                                 "llava-onevision-qwen2"])
+        XCTAssertEqual(
+            checked,
+            [
+                "qwen2.5-instruct", "llama-3.1-instruct", "llama-3.2-instruct", "smollm2-instruct",
+                "mistral-instruct-v0.3", "phi-3-mini-instruct", "gemma-2-it", "llava-1.5-hf",
+                "llava-onevision-qwen2",
+            ])
     }
 
     /// One Jinja feature per snippet (filters, tests, loops, scoping, whitespace control, number printing...),
@@ -85,7 +96,9 @@ final class GoldenRenderTests: XCTestCase {
                 let template = try ChatTemplate(item["template"]!.text!, name: name)
                 let text = try template.render(context: context, now: Fixtures.now)
                 XCTAssertEqual(text, item["text"]?.text, name)
-                XCTAssertNil(item["error"], "\(name): transformers raised \(item["error"]!.text!), we rendered \(text.debugDescription)")
+                XCTAssertNil(
+                    item["error"],
+                    "\(name): transformers raised \(item["error"]!.text!), we rendered \(text.debugDescription)")
             } catch let error as ChatTemplateError {
                 guard let expected = item["error"]?.text else {
                     XCTFail("\(name): \(error)")

@@ -4,7 +4,8 @@ import XCTest
 
 /// Syntax and render errors name the template, the line and the column; bounds stop hostile templates quickly.
 final class TemplateErrorTests: XCTestCase {
-    private func parseError(_ source: String, file: StaticString = #filePath, line: UInt = #line) -> ChatTemplateError? {
+    private func parseError(_ source: String, file: StaticString = #filePath, line: UInt = #line) -> ChatTemplateError?
+    {
         do {
             _ = try ChatTemplate(source, name: "t.jinja")
             XCTFail("parsed: \(source)", file: file, line: line)
@@ -16,8 +17,10 @@ final class TemplateErrorTests: XCTestCase {
         return nil
     }
 
-    private func renderError(_ source: String, limits: RenderLimits = .standard, context: [String: Value] = [:],
-                             file: StaticString = #filePath, line: UInt = #line) -> ChatTemplateError? {
+    private func renderError(
+        _ source: String, limits: RenderLimits = .standard, context: [String: Value] = [:],
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> ChatTemplateError? {
         do {
             let text = try ChatTemplate(source, name: "t.jinja", limits: limits).render(context: context)
             XCTFail("rendered \(text.prefix(80).debugDescription)", file: file, line: line)
@@ -67,8 +70,9 @@ final class TemplateErrorTests: XCTestCase {
     func testRaiseExceptionCarriesTheTemplatesMessage() throws {
         let template = try ChatTemplate(try Fixtures.template("gemma-2-it"), name: "gemma-2-it.jinja")
         do {
-            _ = try template.apply(messages: [ChatTemplate.message("system", "Be brief."), ChatTemplate.message("user", "Hi")],
-                                   addGenerationPrompt: true, specialTokens: ["bos_token": "<bos>"])
+            _ = try template.apply(
+                messages: [ChatTemplate.message("system", "Be brief."), ChatTemplate.message("user", "Hi")],
+                addGenerationPrompt: true, specialTokens: ["bos_token": "<bos>"])
             XCTFail("Gemma 2 has no system role")
         } catch let error as ChatTemplateError {
             XCTAssertTrue(error.isRaisedByTemplate)
@@ -80,10 +84,12 @@ final class TemplateErrorTests: XCTestCase {
 
     func testUndefinedValues() throws {
         // Printing an undefined value gives "", reading from it is an error naming it.
-        XCTAssertEqual(try ChatTemplate("[{{ missing }}][{{ d.nope }}]").render(context: ["d": .dict(OrderedDict())]), "[][]")
+        XCTAssertEqual(
+            try ChatTemplate("[{{ missing }}][{{ d.nope }}]").render(context: ["d": .dict(OrderedDict())]), "[][]")
         XCTAssertEqual(try XCTUnwrap(renderError("{{ missing.name }}")).message, "'missing' is undefined")
-        XCTAssertEqual(try XCTUnwrap(renderError("{{ d.a.b }}", context: ["d": .dict(OrderedDict())])).message,
-                       "'dict object' has no attribute 'a'")
+        XCTAssertEqual(
+            try XCTUnwrap(renderError("{{ d.a.b }}", context: ["d": .dict(OrderedDict())])).message,
+            "'dict object' has no attribute 'a'")
         XCTAssertEqual(try XCTUnwrap(renderError("{{ missing + 1 }}")).message, "'missing' is undefined")
         XCTAssertTrue(try XCTUnwrap(renderError("{{ 'a' + 1 }}")).message.contains("unsupported operand"))
     }
@@ -106,8 +112,9 @@ final class TemplateErrorTests: XCTestCase {
         try assertFast {
             let error = try XCTUnwrap(renderError("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"))
             XCTAssertTrue(error.message.contains("maxCallDepth"), error.message)
-            let mutual = try XCTUnwrap(renderError(
-                "{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}{{ a() }}{% endmacro %}{{ a() }}"))
+            let mutual = try XCTUnwrap(
+                renderError(
+                    "{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}{{ a() }}{% endmacro %}{{ a() }}"))
             XCTAssertTrue(mutual.message.contains("nested deeper"), mutual.message)
         }
     }
@@ -115,11 +122,15 @@ final class TemplateErrorTests: XCTestCase {
     func testHugeOutputStops() throws {
         let limits = RenderLimits(maxOutputLength: 100_000)
         try assertFast {
-            let loops = try XCTUnwrap(renderError(
-                "{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxx{% endfor %}{% endfor %}", limits: limits))
+            let loops = try XCTUnwrap(
+                renderError(
+                    "{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxx{% endfor %}{% endfor %}",
+                    limits: limits))
             XCTAssertTrue(loops.message.contains("maxOutputLength"), loops.message)
-            let doubling = try XCTUnwrap(renderError(
-                "{% set ns = namespace(s='ab') %}{% for i in range(200) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", limits: limits))
+            let doubling = try XCTUnwrap(
+                renderError(
+                    "{% set ns = namespace(s='ab') %}{% for i in range(200) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                    limits: limits))
             XCTAssertTrue(doubling.message.contains("maxOutputLength"), doubling.message)
             let repeated = try XCTUnwrap(renderError("{{ 'a' * 1000000000000 }}", limits: limits))
             XCTAssertTrue(repeated.message.contains("maxOutputLength"), repeated.message)
@@ -131,23 +142,29 @@ final class TemplateErrorTests: XCTestCase {
     func testEndlessLoopsStop() throws {
         let limits = RenderLimits(maxLoopIterations: 50_000)
         try assertFast {
-            let nested = try XCTUnwrap(renderError(
-                "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}{% endfor %}{% endfor %}{% endfor %}",
-                limits: limits))
+            let nested = try XCTUnwrap(
+                renderError(
+                    "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}{% endfor %}{% endfor %}{% endfor %}",
+                    limits: limits))
             XCTAssertTrue(nested.message.contains("maxLoopIterations"), nested.message)
             // Work without output or loops (membership tests on a big list) is bounded by maxSteps.
-            let busy = try XCTUnwrap(renderError(
-                "{% set xs = range(100000) | list %}{% for i in range(40000) %}{% if -1 in xs %}{% endif %}{% endfor %}",
-                limits: RenderLimits(maxSteps: 1_000_000)))
+            let busy = try XCTUnwrap(
+                renderError(
+                    "{% set xs = range(100000) | list %}{% for i in range(40000) %}{% if -1 in xs %}{% endif %}{% endfor %}",
+                    limits: RenderLimits(maxSteps: 1_000_000)))
             XCTAssertTrue(busy.message.contains("maxSteps"), busy.message)
         }
     }
 
     func testDeepNestingIsRefusedWhenParsing() throws {
         try assertFast {
-            let parens = try XCTUnwrap(parseError("{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}"))
+            let parens = try XCTUnwrap(
+                parseError(
+                    "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}"))
             XCTAssertTrue(parens.message.contains("nests deeper"), parens.message)
-            let blocks = try XCTUnwrap(parseError(String(repeating: "{% if true %}", count: 5000) + String(repeating: "{% endif %}", count: 5000)))
+            let blocks = try XCTUnwrap(
+                parseError(
+                    String(repeating: "{% if true %}", count: 5000) + String(repeating: "{% endif %}", count: 5000)))
             XCTAssertTrue(blocks.message.contains("nests deeper"), blocks.message)
             let nots = try XCTUnwrap(parseError("{{ " + String(repeating: "not ", count: 5000) + "x }}"))
             XCTAssertTrue(nots.message.contains("nests deeper"), nots.message)

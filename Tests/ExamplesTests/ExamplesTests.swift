@@ -1,14 +1,16 @@
-import XCTest
 import Foundation
+import XCTest
 
 /// Runs each example program end to end at the quick preset, as a user would, and checks what it prints.
 final class ExamplesTests: XCTestCase {
     /// One cache for all examples, so the quick base model is pretrained once.
-    static let cache = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-examples-cache-\(getpid())")
+    static let cache = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "skilltune-examples-cache-\(getpid())")
     var scratch: URL!
 
     override func setUp() {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-example-\(UUID().uuidString)")
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "skilltune-example-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     }
 
@@ -19,10 +21,12 @@ final class ExamplesTests: XCTestCase {
     /// The directory holding the built products (the test bundle sits beside them).
     var products: URL {
         #if os(macOS)
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { return bundle.bundleURL.deletingLastPathComponent() }
-        fatalError("no test bundle")
+            for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+                return bundle.bundleURL.deletingLastPathComponent()
+            }
+            fatalError("no test bundle")
         #else
-        return Bundle.main.bundleURL
+            return Bundle.main.bundleURL
         #endif
     }
 
@@ -34,7 +38,8 @@ final class ExamplesTests: XCTestCase {
         var environment = ProcessInfo.processInfo.environment
         environment["SKILLTUNE_CACHE"] = ExamplesTests.cache.path
         process.environment = environment
-        let pipe = Pipe(), errors = Pipe()
+        let pipe = Pipe()
+        let errors = Pipe()
         process.standardOutput = pipe
         process.standardError = errors
         try process.run()
@@ -45,7 +50,8 @@ final class ExamplesTests: XCTestCase {
     }
 
     func testCompareRecipes() throws {
-        let r = try run("CompareRecipes", ["--preset", "quick", "--out", "cmp", "--strategies", "sa-proj,mlp-gate-up,llm"])
+        let r = try run(
+            "CompareRecipes", ["--preset", "quick", "--out", "cmp", "--strategies", "sa-proj,mlp-gate-up,llm"])
         XCTAssertEqual(r.status, 0, r.output)
         for name in ["sa-proj", "mlp-gate-up", "llm"] { XCTAssertTrue(r.output.contains(name), r.output) }
         XCTAssertTrue(r.output.contains("points learned per point forgotten"), r.output)
@@ -64,7 +70,9 @@ final class ExamplesTests: XCTestCase {
     func testCountingBiasProbeCurves() throws {
         let r = try run("CountingBiasProbe", ["--preset", "quick", "--iterations", "1,5"])
         XCTAssertEqual(r.status, 0, r.output)
-        let rows = r.output.split(separator: "\n").filter { $0.hasPrefix("llm") || $0.hasPrefix("sa-proj") || $0.hasPrefix("mlp-gate-up") }
+        let rows = r.output.split(separator: "\n").filter {
+            $0.hasPrefix("llm") || $0.hasPrefix("sa-proj") || $0.hasPrefix("mlp-gate-up")
+        }
         XCTAssertEqual(rows.count, 9, "base, 1 and 5 iterations for three strategies:\n\(r.output)")
     }
 
@@ -75,7 +83,8 @@ final class ExamplesTests: XCTestCase {
             XCTAssertTrue(r.output.contains(word), r.output)
         }
         for file in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("tuned/\(file)").path), file)
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: scratch.appendingPathComponent("tuned/\(file)").path), file)
         }
     }
 }

@@ -8,14 +8,23 @@ import XCTest
 /// naming the file and the key.
 final class HFCausalLMErrorTests: XCTestCase {
     /// Loads `directory` expecting an error whose description contains every one of `parts`.
-    func expectError(_ directory: URL, _ parts: [String], memoryLimit: UInt64? = nil,
-                     file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try {
-            if let memoryLimit { _ = try HFCausalLM.load(directory: directory, memoryLimit: memoryLimit) }
-            else { _ = try HFCausalLM.load(directory: directory) }
-        }(), file: file, line: line) { error in
+    func expectError(
+        _ directory: URL, _ parts: [String], memoryLimit: UInt64? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertThrowsError(
+            try {
+                if let memoryLimit {
+                    _ = try HFCausalLM.load(directory: directory, memoryLimit: memoryLimit)
+                } else {
+                    _ = try HFCausalLM.load(directory: directory)
+                }
+            }(), file: file, line: line
+        ) { error in
             let message = "\(error)"
-            for part in parts { XCTAssertTrue(message.contains(part), "'\(part)' not in: \(message)", file: file, line: line) }
+            for part in parts {
+                XCTAssertTrue(message.contains(part), "'\(part)' not in: \(message)", file: file, line: line)
+            }
         }
     }
 
@@ -44,34 +53,44 @@ final class HFCausalLMErrorTests: XCTestCase {
     }
 
     func testConfigFieldsOfTheWrongType() throws {
-        expectError(try editedConfig { $0["hidden_size"] = "64" },
-                    ["config.json: hidden_size should be an integer, found the string \"64\""])
-        expectError(try editedConfig { $0["tie_word_embeddings"] = 1 },
-                    ["config.json: tie_word_embeddings should be true or false, found the number 1"])
-        expectError(try editedConfig { $0["num_attention_heads"] = true },
-                    ["config.json: num_attention_heads should be an integer, found true"])
-        expectError(try editedConfig { $0["rope_theta"] = "big" },
-                    ["config.json: rope_theta should be a number"])
+        expectError(
+            try editedConfig { $0["hidden_size"] = "64" },
+            ["config.json: hidden_size should be an integer, found the string \"64\""])
+        expectError(
+            try editedConfig { $0["tie_word_embeddings"] = 1 },
+            ["config.json: tie_word_embeddings should be true or false, found the number 1"])
+        expectError(
+            try editedConfig { $0["num_attention_heads"] = true },
+            ["config.json: num_attention_heads should be an integer, found true"])
+        expectError(
+            try editedConfig { $0["rope_theta"] = "big" },
+            ["config.json: rope_theta should be a number"])
         expectError(try editedConfig { $0["vocab_size"] = nil }, ["config.json: missing vocab_size"])
-        expectError(try editedConfig { $0["num_key_value_heads"] = 3 },
-                    ["config.json: num_attention_heads (4) must be a multiple of num_key_value_heads (3)"])
+        expectError(
+            try editedConfig { $0["num_key_value_heads"] = 3 },
+            ["config.json: num_attention_heads (4) must be a multiple of num_key_value_heads (3)"])
         let notJSON = try HFFixtures.copy("llama-tiny", self)
         try Data("{\"model_type\": ".utf8).write(to: notJSON.appendingPathComponent("config.json"))
         expectError(notJSON, ["config.json: not valid JSON"])
     }
 
     func testUnsupportedArchitectures() throws {
-        expectError(try editedConfig { $0["model_type"] = "mistral" },
-                    ["config.json: model_type is \"mistral\"; supported: qwen2, llama"])
-        expectError(try editedConfig { $0["hidden_act"] = "gelu" }, ["config.json: hidden_act is \"gelu\"; supported: silu"])
+        expectError(
+            try editedConfig { $0["model_type"] = "mistral" },
+            ["config.json: model_type is \"mistral\"; supported: qwen2, llama"])
+        expectError(
+            try editedConfig { $0["hidden_act"] = "gelu" }, ["config.json: hidden_act is \"gelu\"; supported: silu"])
         expectError(try editedConfig { $0["mlp_bias"] = true }, ["config.json: mlp_bias is true"])
-        expectError(try editedConfig("llama-tiny-bf16-sharded") {
-            $0["rope_parameters"] = ["rope_theta": 10000.0, "rope_type": "llama3", "factor": 8.0]
-        }, ["config.json: rope_parameters.rope_type is \"llama3\"; only \"default\""])
-        expectError(try editedConfig { $0["rope_scaling"] = ["type": "linear", "factor": 2.0] },
-                    ["config.json: rope_scaling.type is \"linear\""])
-        expectError(try editedConfig("qwen2-tiny") { $0["use_sliding_window"] = true },
-                    ["config.json: use_sliding_window is true"])
+        expectError(
+            try editedConfig("llama-tiny-bf16-sharded") {
+                $0["rope_parameters"] = ["rope_theta": 10000.0, "rope_type": "llama3", "factor": 8.0]
+            }, ["config.json: rope_parameters.rope_type is \"llama3\"; only \"default\""])
+        expectError(
+            try editedConfig { $0["rope_scaling"] = ["type": "linear", "factor": 2.0] },
+            ["config.json: rope_scaling.type is \"linear\""])
+        expectError(
+            try editedConfig("qwen2-tiny") { $0["use_sliding_window"] = true },
+            ["config.json: use_sliding_window is true"])
         // rope_scaling null and rope_type "default" are fine.
         XCTAssertNoThrow(try HFCausalLM.load(directory: try editedConfig { $0["rope_scaling"] = NSNull() }))
     }
@@ -83,11 +102,14 @@ final class HFCausalLMErrorTests: XCTestCase {
 
         let wrongShape = try HFFixtures.copy("qwen2-tiny", self)
         try HFFixtures.editWeights(wrongShape) { $0["model.layers.0.self_attn.k_proj.bias"] = Tensor(zeros: [16]) }
-        expectError(wrongShape, ["model.safetensors: tensor 'model.layers.0.self_attn.k_proj.bias' has shape [16], expected [32]"])
+        expectError(
+            wrongShape,
+            ["model.safetensors: tensor 'model.layers.0.self_attn.k_proj.bias' has shape [16], expected [32]"])
 
         let unexpected = try HFFixtures.copy("llama-tiny", self)
         try HFFixtures.editWeights(unexpected) { $0["model.layers.0.self_attn.o_proj.bias"] = Tensor(zeros: [64]) }
-        expectError(unexpected, ["model.safetensors: tensor 'model.layers.0.self_attn.o_proj.bias' matches no parameter"])
+        expectError(
+            unexpected, ["model.safetensors: tensor 'model.layers.0.self_attn.o_proj.bias' matches no parameter"])
 
         // Known harmless extras are ignored, and so is a copy of the tied head.
         let harmless = try HFFixtures.copy("llama-tiny", self)
@@ -122,9 +144,11 @@ final class HFCausalLMErrorTests: XCTestCase {
 
     func testCheckpointsLargerThanMemoryAreRefusedBeforeLoading() throws {
         // llama-tiny holds 113 000 floats = 452 kB as Float32.
-        expectError(HFFixtures.directory("llama-tiny"), ["refusing to load", "model.safetensors"], memoryLimit: 100_000)
-        expectError(HFFixtures.directory("llama-tiny-bf16-sharded"), ["refusing to load", "model.safetensors.index.json"],
-                    memoryLimit: 100_000)
+        expectError(
+            HFFixtures.directory("llama-tiny"), ["refusing to load", "model.safetensors"], memoryLimit: 100_000)
+        expectError(
+            HFFixtures.directory("llama-tiny-bf16-sharded"), ["refusing to load", "model.safetensors.index.json"],
+            memoryLimit: 100_000)
         XCTAssertNoThrow(try HFCausalLM.load(directory: HFFixtures.directory("llama-tiny"), memoryLimit: 1_000_000))
     }
 

@@ -10,7 +10,9 @@ final class HFCausalLMGoldenTests: XCTestCase {
 
     func logits(_ model: HFCausalLM, _ ids: [Int32]) -> Tensor {
         Autograd.withNoGrad {
-            model.forward(Batch(tokens: ids, targets: ids, lengths: [ids.count], batchSize: 1, sequenceLength: ids.count)).logits
+            model.forward(
+                Batch(tokens: ids, targets: ids, lengths: [ids.count], batchSize: 1, sequenceLength: ids.count)
+            ).logits
         }
     }
 
@@ -36,14 +38,17 @@ final class HFCausalLMGoldenTests: XCTestCase {
             XCTAssertEqual(out.shape, [1, prompt.ids.count, model.vocabularySize])
             let worst = maxDifference(out, prompt.logits)
             XCTAssertLessThanOrEqual(worst, Self.tolerance, "\(name): logits of \(prompt.text.debugDescription)")
-            let generated = model.generate([GenerationRequest(tokens: prompt.ids)],
-                                           maxNewTokens: prompt.greedy.max_new_tokens)
-            XCTAssertEqual(generated[0], prompt.greedy.new_ids, "\(name): greedy continuation of \(prompt.text.debugDescription)")
+            let generated = model.generate(
+                [GenerationRequest(tokens: prompt.ids)],
+                maxNewTokens: prompt.greedy.max_new_tokens)
+            XCTAssertEqual(
+                generated[0], prompt.greedy.new_ids, "\(name): greedy continuation of \(prompt.text.debugDescription)")
             XCTAssertEqual(model.tokenizer.decode(generated[0]), prompt.greedy.text)
         }
         // All prompts at once: left-padded batched generation gives the same continuations.
-        let batched = model.generate(reference.prompts.map { GenerationRequest(tokens: $0.ids) },
-                                     maxNewTokens: reference.prompts[0].greedy.max_new_tokens)
+        let batched = model.generate(
+            reference.prompts.map { GenerationRequest(tokens: $0.ids) },
+            maxNewTokens: reference.prompts[0].greedy.max_new_tokens)
         XCTAssertEqual(batched, reference.prompts.map(\.greedy.new_ids), "\(name): batched generation")
     }
 
@@ -115,11 +120,14 @@ final class HFCausalLMGoldenTests: XCTestCase {
     }
 
     func testRandomModelFromConfigSavesLoadsAndCopies() throws {
-        let config = HFModelConfig(modelType: "llama", decoder: .init(
-            vocabularySize: 300, hiddenSize: 32, intermediateSize: 48, layers: 2, heads: 4, kvHeads: 2,
-            attentionBias: true, tieWordEmbeddings: false))
+        let config = HFModelConfig(
+            modelType: "llama",
+            decoder: .init(
+                vocabularySize: 300, hiddenSize: 32, intermediateSize: 48, layers: 2, heads: 4, kvHeads: 2,
+                attentionBias: true, tieWordEmbeddings: false))
         let model = try HFCausalLM.create(config: config, seed: 5)
-        XCTAssertNotNil(model.parameter(named: "model.layers.1.self_attn.o_proj.bias"), "Llama attention_bias covers o_proj")
+        XCTAssertNotNil(
+            model.parameter(named: "model.layers.1.self_attn.o_proj.bias"), "Llama attention_bias covers o_proj")
         let text = "héllo <|im_end|>"
         XCTAssertEqual(model.tokenizer.decode(model.tokenizer.encode(text)), text)
         let ids = model.encodePrompt("abc", hasImage: false)

@@ -37,16 +37,24 @@ final class HFChatTemplateTests: XCTestCase {
         XCTAssertEqual(qwen.encodePrompt("What is 2 + 3?", hasImage: false), qwen.tokenizer.encode("What is 2 + 3?"))
         qwen.useChatTemplate = true
         XCTAssertEqual(qwen.encodePrompt("What is 2 + 3?", hasImage: false), qwen.tokenizer.encode(try golden("user")))
-        XCTAssertEqual(qwen.encodeConversation(system: "You are a terse calculator.", history: [], prompt: "What is 2 + 3?",
-                                               hasImage: false),
-                       qwen.tokenizer.encode(try golden("system_user")))
-        XCTAssertEqual(qwen.encodeConversation(system: "Answer in one word.",
-                                               history: [ChatTurn(user: "Capital of France?", assistant: "Paris.")],
-                                               prompt: "  And of Japan, \"quoted\" — 日本?  ", hasImage: false),
-                       qwen.tokenizer.encode(try golden("multi_turn")))
-        XCTAssertEqual(try qwen.renderChat([ChatMessage(role: "user", content: "Name a colour."),
-                                            ChatMessage(role: "assistant", content: "Teal.")], addGenerationPrompt: false),
-                       try golden("one_turn", generationPrompt: false))
+        XCTAssertEqual(
+            qwen.encodeConversation(
+                system: "You are a terse calculator.", history: [], prompt: "What is 2 + 3?",
+                hasImage: false),
+            qwen.tokenizer.encode(try golden("system_user")))
+        XCTAssertEqual(
+            qwen.encodeConversation(
+                system: "Answer in one word.",
+                history: [ChatTurn(user: "Capital of France?", assistant: "Paris.")],
+                prompt: "  And of Japan, \"quoted\" — 日本?  ", hasImage: false),
+            qwen.tokenizer.encode(try golden("multi_turn")))
+        XCTAssertEqual(
+            try qwen.renderChat(
+                [
+                    ChatMessage(role: "user", content: "Name a colour."),
+                    ChatMessage(role: "assistant", content: "Teal."),
+                ], addGenerationPrompt: false),
+            try golden("one_turn", generationPrompt: false))
         // The copy renders the same way.
         let copy = qwen.copyModel()
         XCTAssertTrue(copy.useChatTemplate)
@@ -63,8 +71,9 @@ final class HFChatTemplateTests: XCTestCase {
         XCTAssertEqual(qwen.encodeAnswer("Teal."), qwen.tokenizer.encode("Teal.") + [imEnd])
         let prompt = qwen.encodePrompt("Name a colour.", hasImage: false)
         // The one-turn render is prompt + answer + "<|im_end|>\n": the answer tokens are what the loss covers.
-        XCTAssertEqual(prompt + qwen.encodeAnswer("Teal.") + qwen.tokenizer.encode("\n"),
-                       qwen.tokenizer.encode(try golden("one_turn", generationPrompt: false)))
+        XCTAssertEqual(
+            prompt + qwen.encodeAnswer("Teal.") + qwen.tokenizer.encode("\n"),
+            qwen.tokenizer.encode(try golden("one_turn", generationPrompt: false)))
         qwen.useChatTemplate = false
         XCTAssertEqual(qwen.encodeAnswer("Teal.").last, qwen.plainEndOfAnswerID)
     }
@@ -73,8 +82,11 @@ final class HFChatTemplateTests: XCTestCase {
     /// on, generation stops at it; off, it does not. The model is edited so that it always predicts that token.
     func testGenerationStopsAtTheEndOfTurnToken() throws {
         let directory = try HFFixtures.copy("qwen2-tiny", self)
-        try Data("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}<|im_start|>\n{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}".utf8)
-            .write(to: directory.appendingPathComponent("chat_template.jinja"))
+        try Data(
+            "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}<|im_start|>\n{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}"
+                .utf8
+        )
+        .write(to: directory.appendingPathComponent("chat_template.jinja"))
         let model = try HFCausalLM.load(directory: directory)
         let turnEnd = try XCTUnwrap(model.hfTokenizer.tokenID("<|im_start|>"))
         XCTAssertEqual(model.endOfTurnID, turnEnd)
@@ -103,7 +115,9 @@ final class HFChatTemplateTests: XCTestCase {
         XCTAssertEqual(model.tokenizer.decode(prompt), "user: Hi<|im_start|>\nassistant: ")
         XCTAssertEqual(model.generate([GenerationRequest(tokens: prompt)], maxNewTokens: 5)[0], [turnEnd])
         model.useChatTemplate = false
-        XCTAssertEqual(model.generate([GenerationRequest(tokens: prompt)], maxNewTokens: 5)[0], Array(repeating: turnEnd, count: 5))
+        XCTAssertEqual(
+            model.generate([GenerationRequest(tokens: prompt)], maxNewTokens: 5)[0], Array(repeating: turnEnd, count: 5)
+        )
     }
 
     /// Without a chat_template the Qwen tokenizer gets the ChatML default (the `--chat` contract); a Llama
@@ -111,11 +125,13 @@ final class HFChatTemplateTests: XCTestCase {
     func testChatMLDefaultAndNoTemplate() throws {
         let qwen = try HFCausalLM.load(directory: HFFixtures.directory("qwen2-tiny"))
         XCTAssertTrue(qwen.supportsChatTemplate)
-        XCTAssertEqual(try qwen.renderChat([ChatMessage(role: "user", content: "Hi")], addGenerationPrompt: true),
-                       "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+        XCTAssertEqual(
+            try qwen.renderChat([ChatMessage(role: "user", content: "Hi")], addGenerationPrompt: true),
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
         let llama = try HFCausalLM.load(directory: HFFixtures.directory("llama-tiny"))
         XCTAssertFalse(llama.supportsChatTemplate)
-        XCTAssertThrowsError(try llama.renderChat([ChatMessage(role: "user", content: "Hi")], addGenerationPrompt: true))
+        XCTAssertThrowsError(
+            try llama.renderChat([ChatMessage(role: "user", content: "Hi")], addGenerationPrompt: true))
     }
 
     func testATemplateThatDoesNotParseIsALoadError() throws {

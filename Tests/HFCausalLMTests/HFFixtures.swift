@@ -14,8 +14,9 @@ enum HFFixtures {
 
     /// reference.json, read with JSONDecoder (JSONSerialization drops some U+FEFF characters).
     static func reference(_ name: String) throws -> ModelReference {
-        try JSONDecoder().decode(ModelReference.self,
-                                 from: Data(contentsOf: directory(name).appendingPathComponent("reference.json")))
+        try JSONDecoder().decode(
+            ModelReference.self,
+            from: Data(contentsOf: directory(name).appendingPathComponent("reference.json")))
     }
 
     /// A fresh temporary directory, removed when the test ends.
@@ -32,8 +33,9 @@ enum HFFixtures {
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
         for file in try FileManager.default.contentsOfDirectory(atPath: directory(name).path)
         where !file.hasSuffix("reference.json") {
-            try FileManager.default.copyItem(at: directory(name).appendingPathComponent(file),
-                                             to: target.appendingPathComponent(file))
+            try FileManager.default.copyItem(
+                at: directory(name).appendingPathComponent(file),
+                to: target.appendingPathComponent(file))
         }
         return target
     }

@@ -119,9 +119,12 @@ final class HFTokenizerErrorTests: XCTestCase {
 
     func testUnknownPreTokenizerType() {
         var json = minimalFile()
-        json["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [
-            ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true], ["type": "Metaspace"],
-        ]]
+        json["pre_tokenizer"] = [
+            "type": "Sequence",
+            "pretokenizers": [
+                ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true], ["type": "Metaspace"],
+            ],
+        ]
         assertError(
             json,
             #"dir/tokenizer.json: pre_tokenizer.pretokenizers[1].type is "Metaspace"; "#
@@ -136,10 +139,13 @@ final class HFTokenizerErrorTests: XCTestCase {
 
     func testInvalidSplitRegex() {
         var json = minimalFile()
-        json["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [
-            ["type": "Split", "pattern": ["Regex": "(unclosed"], "behavior": "Isolated", "invert": false],
-            ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false],
-        ]]
+        json["pre_tokenizer"] = [
+            "type": "Sequence",
+            "pretokenizers": [
+                ["type": "Split", "pattern": ["Regex": "(unclosed"], "behavior": "Isolated", "invert": false],
+                ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false],
+            ],
+        ]
         assertError(
             json,
             "dir/tokenizer.json: pre_tokenizer.pretokenizers[0].pattern.Regex is not a valid regular expression: "
@@ -148,10 +154,13 @@ final class HFTokenizerErrorTests: XCTestCase {
 
     func testUnsupportedSplitBehavior() {
         var json = minimalFile()
-        json["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [
-            ["type": "Split", "pattern": ["String": " "], "behavior": "Sideways", "invert": false],
-            ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false],
-        ]]
+        json["pre_tokenizer"] = [
+            "type": "Sequence",
+            "pretokenizers": [
+                ["type": "Split", "pattern": ["String": " "], "behavior": "Sideways", "invert": false],
+                ["type": "ByteLevel", "add_prefix_space": false, "use_regex": false],
+            ],
+        ]
         assertError(
             json,
             #"dir/tokenizer.json: pre_tokenizer.pretokenizers[0].behavior is "Sideways"; "#
@@ -189,7 +198,8 @@ final class HFTokenizerErrorTests: XCTestCase {
         let directory = try FixtureFiles.temporaryDirectory(self)
         XCTAssertThrowsError(try HFTokenizer(directory: directory)) { error in
             let message = "\(error)"
-            XCTAssertTrue(message.hasPrefix(directory.appendingPathComponent("tokenizer.json").path + ": cannot read"), message)
+            XCTAssertTrue(
+                message.hasPrefix(directory.appendingPathComponent("tokenizer.json").path + ": cannot read"), message)
         }
     }
 

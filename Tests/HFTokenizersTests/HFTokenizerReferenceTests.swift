@@ -48,8 +48,9 @@ final class HFTokenizerReferenceTests: XCTestCase {
         for (id, text) in reference.token_texts.enumerated() where tokenizer.tokenText(Int32(id)) != text {
             mismatches += 1
             if mismatches <= 5 {
-                XCTFail("\(name) tokenText(\(id)) = \(tokenizer.tokenText(Int32(id)).debugDescription), "
-                    + "expected \(text.debugDescription)", file: file, line: line)
+                XCTFail(
+                    "\(name) tokenText(\(id)) = \(tokenizer.tokenText(Int32(id)).debugDescription), "
+                        + "expected \(text.debugDescription)", file: file, line: line)
             }
         }
         XCTAssertEqual(mismatches, 0, "\(name): tokenText mismatches", file: file, line: line)
@@ -67,8 +68,10 @@ final class HFTokenizerReferenceTests: XCTestCase {
 
     /// The two fixtures hold the two merge formats, so both are exercised above; make sure that stays true.
     func testFixturesCoverBothMergeFormats() throws {
-        let pairs = try FixtureFiles.jsonObject(FixtureFiles.directory("qwen2-tiny").appendingPathComponent("tokenizer.json"))
-        let strings = try FixtureFiles.jsonObject(FixtureFiles.directory("llama-tiny").appendingPathComponent("tokenizer.json"))
+        let pairs = try FixtureFiles.jsonObject(
+            FixtureFiles.directory("qwen2-tiny").appendingPathComponent("tokenizer.json"))
+        let strings = try FixtureFiles.jsonObject(
+            FixtureFiles.directory("llama-tiny").appendingPathComponent("tokenizer.json"))
         let pairMerges = try XCTUnwrap((pairs["model"] as? [String: Any])?["merges"] as? [Any])
         let stringMerges = try XCTUnwrap((strings["model"] as? [String: Any])?["merges"] as? [Any])
         XCTAssertTrue(pairMerges.first is [Any], "qwen2-tiny merges should be [a, b] pairs")
@@ -93,7 +96,9 @@ final class HFTokenizerReferenceTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(recorded.variants.count, 8)
         for (variant, patch) in zip(recorded.variants, patches) {
             var patched = base
-            for key in ["pre_tokenizer", "normalizer", "added_tokens"] where patch[key] != nil { patched[key] = patch[key] }
+            for key in ["pre_tokenizer", "normalizer", "added_tokens"] where patch[key] != nil {
+                patched[key] = patch[key]
+            }
             if let modelPatch = patch["model"] as? [String: Any] {
                 var model = try XCTUnwrap(patched["model"] as? [String: Any])
                 for (key, value) in modelPatch { model[key] = value }
@@ -102,7 +107,8 @@ final class HFTokenizerReferenceTests: XCTestCase {
             let tokenizer = try HFTokenizer(
                 json: try JSONSerialization.data(withJSONObject: patched), fileName: variant.name)
             for entry in variant.encodings {
-                XCTAssertEqual(tokenizer.encode(entry.text), entry.ids, "\(variant.name): \(entry.text.debugDescription)")
+                XCTAssertEqual(
+                    tokenizer.encode(entry.text), entry.ids, "\(variant.name): \(entry.text.debugDescription)")
             }
         }
     }

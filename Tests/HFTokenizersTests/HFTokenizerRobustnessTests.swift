@@ -29,7 +29,9 @@ final class HFTokenizerRobustnessTests: XCTestCase {
         ]
         var state = seed
         func next() -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
             return Int(state >> 33)
         }
         return (0..<count).map { _ in (0..<(next() % 24)).map { _ in alphabet[next() % alphabet.count] }.joined() }
@@ -67,11 +69,15 @@ final class HFTokenizerRobustnessTests: XCTestCase {
     /// About 10 KB of English-like text with many distinct words (most of them new to the word cache), encoded
     /// by a fresh tokenizer (cold cache), then again (warm).
     func testEncodingTenKilobytesIsFast() throws {
-        let syllables = ["the", "qu", "ick", "br", "own", "fox", "ju", "mps", "ov", "er", "la", "zy", "com", "mit",
-                         "tee", "re", "port", "due", "in", "march", "she", "did", "n't", "think", "ar", "rive"]
-        var state: UInt64 = 0x9E3779B97F4A7C15
+        let syllables = [
+            "the", "qu", "ick", "br", "own", "fox", "ju", "mps", "ov", "er", "la", "zy", "com", "mit",
+            "tee", "re", "port", "due", "in", "march", "she", "did", "n't", "think", "ar", "rive",
+        ]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ n: Int) -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
             return Int(state >> 33) % n
         }
         var text = ""
@@ -89,8 +95,10 @@ final class HFTokenizerRobustnessTests: XCTestCase {
             _ = tokenizer.encode(text)
             let warm = Date().timeIntervalSince(warmStart)
             XCTAssertEqual(tokenizer.decode(ids), text)
-            print(String(format: "%@: encoded %d bytes into %d tokens in %.1f ms cold, %.1f ms warm",
-                         name, text.utf8.count, ids.count, cold * 1000, warm * 1000))
+            print(
+                String(
+                    format: "%@: encoded %d bytes into %d tokens in %.1f ms cold, %.1f ms warm",
+                    name, text.utf8.count, ids.count, cold * 1000, warm * 1000))
             // Generous bound for a loaded shared machine; the target is well under 50 ms.
             XCTAssertLessThan(cold, 0.5)
         }

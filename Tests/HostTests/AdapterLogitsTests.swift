@@ -1,7 +1,7 @@
 import Foundation
 import Host
-import SkillTuneCLI
 import Kernel
+import SkillTuneCLI
 import XCTest
 
 /// `skilltune logits --adapter`: a LoRA adapter that PEFT saved (Tests/Fixtures/peft) gives PEFT's logits.
@@ -24,29 +24,40 @@ final class AdapterLogitsTests: XCTestCase {
     func run(_ arguments: [String]) throws -> String {
         var printed = ""
         let command = ModelCommands.logits(registries: SkillTuneRegistries.builtIn()) { printed += $0 }
-        try command.run(ParsedArguments(command: command.name, arguments: arguments, options: command.options,
-                                        maxPositionals: command.maxPositionals))
+        try command.run(
+            ParsedArguments(
+                command: command.name, arguments: arguments, options: command.options,
+                maxPositionals: command.maxPositionals))
         return printed
     }
 
     func testLogitsWithAPEFTAdapterMatchPEFT() throws {
         let model = Self.fixtures.appendingPathComponent("hf/qwen2-tiny").path
         let adapter = Self.fixtures.appendingPathComponent("peft/qwen2-tiny-lora").path
-        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: Self.fixtures
-            .appendingPathComponent("peft/qwen2-tiny-lora-reference.json")))
+        let reference = try JSONDecoder().decode(
+            Reference.self,
+            from: Data(
+                contentsOf: Self.fixtures
+                    .appendingPathComponent("peft/qwen2-tiny-lora-reference.json")))
         for prompt in reference.prompts {
             let ids = prompt.ids.map(String.init).joined(separator: ",")
-            let out = try JSONDecoder().decode(Logits.self, from: Data(try run(["--model", model, "--token-ids", ids, "--adapter", adapter]).utf8))
+            let out = try JSONDecoder().decode(
+                Logits.self, from: Data(try run(["--model", model, "--token-ids", ids, "--adapter", adapter]).utf8))
             XCTAssertEqual(out.shape, [prompt.ids.count, 605])
             let worst = zip(out.logits.joined(), prompt.logits.joined()).map { Swift.abs($0 - $1) }.max()!
             XCTAssertLessThan(worst, 1e-4)
-            let plain = try JSONDecoder().decode(Logits.self, from: Data(try run(["--model", model, "--token-ids", ids]).utf8))
-            XCTAssertGreaterThan(zip(plain.logits.joined(), prompt.logits.joined()).map { Swift.abs($0 - $1) }.max()!, 1,
-                                 "without --adapter the logits are the base model's")
+            let plain = try JSONDecoder().decode(
+                Logits.self, from: Data(try run(["--model", model, "--token-ids", ids]).utf8))
+            XCTAssertGreaterThan(
+                zip(plain.logits.joined(), prompt.logits.joined()).map { Swift.abs($0 - $1) }.max()!, 1,
+                "without --adapter the logits are the base model's")
         }
-        XCTAssertThrowsError(try run(["--model", model, "--token-ids", "1", "--adapter", "/no/such/adapter"])) { error in
-            XCTAssertEqual("\(error)", "LoRA adapter /no/such/adapter: adapter_config.json is missing "
-                           + "(a PEFT LoRA adapter has adapter_config.json and adapter_model.safetensors)")
+        XCTAssertThrowsError(try run(["--model", model, "--token-ids", "1", "--adapter", "/no/such/adapter"])) {
+            error in
+            XCTAssertEqual(
+                "\(error)",
+                "LoRA adapter /no/such/adapter: adapter_config.json is missing "
+                    + "(a PEFT LoRA adapter has adapter_config.json and adapter_model.safetensors)")
         }
     }
 }

@@ -1,6 +1,6 @@
-import XCTest
 import Host
 import SkillTuneCLI
+import XCTest
 
 final class ArgumentsTests: XCTestCase {
     let options: [OptionSpec] = [
@@ -9,8 +9,12 @@ final class ArgumentsTests: XCTestCase {
     ]
 
     func testParsesValuesFlagsAndDefaults() throws {
-        let p = try ParsedArguments(command: "compare", arguments: ["--seed", "7", "--json", "--out=runs/a",
-                                                                    "--strategies", "full, sa-proj,,lora"], options: options)
+        let p = try ParsedArguments(
+            command: "compare",
+            arguments: [
+                "--seed", "7", "--json", "--out=runs/a",
+                "--strategies", "full, sa-proj,,lora",
+            ], options: options)
         XCTAssertEqual(try p.int("seed"), 7)
         XCTAssertTrue(p.flag("json"))
         XCTAssertEqual(p.string("out"), "runs/a")
@@ -22,7 +26,8 @@ final class ArgumentsTests: XCTestCase {
     }
 
     func testUnknownOptionSuggestsTheClosestAndListsValidOnes() {
-        XCTAssertThrowsError(try ParsedArguments(command: "compare", arguments: ["--sed", "1"], options: options)) { e in
+        XCTAssertThrowsError(try ParsedArguments(command: "compare", arguments: ["--sed", "1"], options: options)) {
+            e in
             let m = "\(e)"
             XCTAssertTrue(m.contains("unknown option '--sed'; did you mean '--seed'?"), m)
             XCTAssertTrue(m.contains("valid options: --json, --out, --rate, --seed, --strategies"), m)
@@ -34,24 +39,33 @@ final class ArgumentsTests: XCTestCase {
             XCTAssertEqual("\($0)", "option '--seed' needs a value (N)")
         }
         let p = try ParsedArguments(command: "c", arguments: ["--seed", "x1", "--rate", "nan"], options: options)
-        XCTAssertThrowsError(try p.int("seed")) { XCTAssertEqual("\($0)", "option '--seed' expects a whole number, got 'x1'") }
-        XCTAssertThrowsError(try p.double("rate")) { XCTAssertEqual("\($0)", "option '--rate' expects a finite number, got 'nan'") }
-        XCTAssertThrowsError(try ParsedArguments(command: "c", arguments: ["--seed", "1", "--seed", "2"], options: options))
+        XCTAssertThrowsError(try p.int("seed")) {
+            XCTAssertEqual("\($0)", "option '--seed' expects a whole number, got 'x1'")
+        }
+        XCTAssertThrowsError(try p.double("rate")) {
+            XCTAssertEqual("\($0)", "option '--rate' expects a finite number, got 'nan'")
+        }
+        XCTAssertThrowsError(
+            try ParsedArguments(command: "c", arguments: ["--seed", "1", "--seed", "2"], options: options))
         XCTAssertThrowsError(try ParsedArguments(command: "c", arguments: ["stray"], options: options)) {
             XCTAssertTrue("\($0)".contains("unexpected argument 'stray'"))
         }
         let r = try ParsedArguments(command: "c", arguments: ["--seed", "-5"], options: options)
-        XCTAssertThrowsError(try r.int("seed", in: 0...100)) { XCTAssertEqual("\($0)", "option '--seed' must be in 0...100, got -5") }
+        XCTAssertThrowsError(try r.int("seed", in: 0...100)) {
+            XCTAssertEqual("\($0)", "option '--seed' must be in 0...100, got -5")
+        }
     }
 
     func testToolDispatchesMultiWordCommandsAndReportsUsageErrors() {
         var ran: [String] = []
-        let tool = CommandLineTool(name: "t", summary: "test", commands: [
-            Command(name: "probe", summary: "p", options: []) { _ in ran.append("probe") },
-            Command(name: "probe layer-shift", summary: "ls", options: [.flag("json", "j")]) { a in
-                ran.append("ls \(a.flag("json"))")
-            },
-        ])
+        let tool = CommandLineTool(
+            name: "t", summary: "test",
+            commands: [
+                Command(name: "probe", summary: "p", options: []) { _ in ran.append("probe") },
+                Command(name: "probe layer-shift", summary: "ls", options: [.flag("json", "j")]) { a in
+                    ran.append("ls \(a.flag("json"))")
+                },
+            ])
         XCTAssertEqual(tool.run(["probe", "layer-shift", "--json"]), 0)
         XCTAssertEqual(tool.run(["probe"]), 0)
         XCTAssertEqual(ran, ["ls true", "probe"])
@@ -61,13 +75,16 @@ final class ArgumentsTests: XCTestCase {
     }
 
     func testGroupWordListsItsCommands() {
-        let tool = CommandLineTool(name: "t", summary: "test", commands: [
-            Command(name: "bench kernels", summary: "k", options: []) { _ in },
-            Command(name: "bench train", summary: "tr", options: []) { _ in },
-        ])
-        XCTAssertEqual(tool.groupHelp("bench", tool.commands),
-                       "USAGE: t bench <command> [options]\n\nCOMMANDS:\n  bench kernels    k\n  bench train      tr\n\n"
-                       + "See 't bench <command> --help' for a command's options.\n")
+        let tool = CommandLineTool(
+            name: "t", summary: "test",
+            commands: [
+                Command(name: "bench kernels", summary: "k", options: []) { _ in },
+                Command(name: "bench train", summary: "tr", options: []) { _ in },
+            ])
+        XCTAssertEqual(
+            tool.groupHelp("bench", tool.commands),
+            "USAGE: t bench <command> [options]\n\nCOMMANDS:\n  bench kernels    k\n  bench train      tr\n\n"
+                + "See 't bench <command> --help' for a command's options.\n")
         XCTAssertEqual(tool.run(["bench", "--help"]), 0)
         XCTAssertEqual(tool.run(["bench"]), 0)
         XCTAssertEqual(tool.run(["bench", "bogus"]), 2)

@@ -1,8 +1,8 @@
 import Foundation
 import Host
-import SkillTuneCLI
 import JSONLBenchmark
 import Kernel
+import SkillTuneCLI
 import XCTest
 
 /// `registries.benchmark(reference:role:evalFile:)`: registered names, data files of every format with

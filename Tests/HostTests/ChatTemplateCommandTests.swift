@@ -12,40 +12,49 @@ final class ChatTemplateCommandTests: XCTestCase {
     private func run(_ arguments: [String]) throws -> String {
         var printed = ""
         let command = ChatTemplateCommand.command { printed += $0 }
-        try command.run(ParsedArguments(command: command.name, arguments: arguments, options: command.options,
-                                        maxPositionals: command.maxPositionals))
+        try command.run(
+            ParsedArguments(
+                command: command.name, arguments: arguments, options: command.options,
+                maxPositionals: command.maxPositionals))
         return printed
     }
 
     private func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("chat-template-command-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "chat-template-command-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
     }
 
-    private func goldenCase(_ template: String, _ conversation: String, generationPrompt: Bool = true) throws -> [String: Any] {
+    private func goldenCase(_ template: String, _ conversation: String, generationPrompt: Bool = true) throws
+        -> [String: Any]
+    {
         let data = try Data(contentsOf: Self.chatFixtures.appendingPathComponent("golden_renders.json"))
         let cases = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
-        return try XCTUnwrap(cases.first {
-            $0["template"] as? String == template && $0["conversation"] as? String == conversation
-                && $0["add_generation_prompt"] as? Bool == generationPrompt
-        })
+        return try XCTUnwrap(
+            cases.first {
+                $0["template"] as? String == template && $0["conversation"] as? String == conversation
+                    && $0["add_generation_prompt"] as? Bool == generationPrompt
+            })
     }
 
     /// A checkpoint directory whose tokenizer_config.json carries `template` and its special tokens.
     private func checkpoint(_ template: String, special: [String: Any]) throws -> URL {
         let directory = try temporaryDirectory()
-        let source = try String(contentsOf: Self.chatFixtures.appendingPathComponent("templates/\(template).jinja"), encoding: .utf8)
+        let source = try String(
+            contentsOf: Self.chatFixtures.appendingPathComponent("templates/\(template).jinja"), encoding: .utf8)
         var config = special
         config["chat_template"] = source
-        try JSONSerialization.data(withJSONObject: config).write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        try JSONSerialization.data(withJSONObject: config).write(
+            to: directory.appendingPathComponent("tokenizer_config.json"))
         return directory
     }
 
     func testRendersLikeTransformersWithToolsAndExtraVariables() throws {
         let golden = try goldenCase("llama-3.1-instruct", "kwargs_tools_in_system")
-        let model = try checkpoint("llama-3.1-instruct", special: try XCTUnwrap(golden["special_tokens"] as? [String: Any]))
+        let model = try checkpoint(
+            "llama-3.1-instruct", special: try XCTUnwrap(golden["special_tokens"] as? [String: Any]))
         // The tools and extra variables go in the messages file, in the order transformers saw them.
         let messages = Self.chatFixtures.appendingPathComponent("messages_llama-3.1_tools.json")
         let out = try run(["--model", model.path, "--messages", messages.path, "--add-generation-prompt", "--json"])
@@ -56,7 +65,8 @@ final class ChatTemplateCommandTests: XCTestCase {
 
     func testPlainArrayWithoutGenerationPrompt() throws {
         let golden = try goldenCase("smollm2-instruct", "multi_turn_no_system", generationPrompt: false)
-        let model = try checkpoint("smollm2-instruct", special: try XCTUnwrap(golden["special_tokens"] as? [String: Any]))
+        let model = try checkpoint(
+            "smollm2-instruct", special: try XCTUnwrap(golden["special_tokens"] as? [String: Any]))
         let messages = try temporaryDirectory().appendingPathComponent("chat.json")
         try JSONSerialization.data(withJSONObject: golden["messages"]!).write(to: messages)
         XCTAssertEqual(try run(["--model", model.path, "--messages", messages.path]), golden["text"] as? String)
@@ -70,7 +80,8 @@ final class ChatTemplateCommandTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("has no chat template"), "\($0)")
         }
         let gemma = try checkpoint("gemma-2-it", special: ["bos_token": "<bos>"])
-        try Data(#"[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]"#.utf8).write(to: messages)
+        try Data(#"[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]"#.utf8).write(
+            to: messages)
         XCTAssertThrowsError(try run(["--model", gemma.path, "--messages", messages.path])) {
             XCTAssertTrue("\($0)".contains("System role not supported"), "\($0)")
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Host
-import SkillTuneCLI
 import Kernel
+import SkillTuneCLI
 import XCTest
 
 /// `skilltune eval`: the split and description options, and the exact-words scoring of descriptions.
@@ -10,35 +10,45 @@ final class EvalCommandTests: XCTestCase {
 
     func run(_ arguments: [String]) throws {
         let command = try XCTUnwrap(SkillTuneCommands.all(registries).first { $0.name == "eval" })
-        try command.run(ParsedArguments(command: command.name, arguments: arguments, options: command.options,
-                                        maxPositionals: command.maxPositionals))
+        try command.run(
+            ParsedArguments(
+                command: command.name, arguments: arguments, options: command.options,
+                maxPositionals: command.maxPositionals))
     }
 
     func testDescriptionsAreScoredByTheirWordsInOrder() {
-        let example = Example(id: "x", prompt: "<image>\nDescribe the square.", answer: "the red square at the top left.", image: nil)
+        let example = Example(
+            id: "x", prompt: "<image>\nDescribe the square.", answer: "the red square at the top left.", image: nil)
         XCTAssertEqual(Evaluator.sameWords("the red square at the top left.", example), 1)
-        XCTAssertEqual(Evaluator.sameWords("The red square at the top left .", example), 1, "case and punctuation spacing aside")
+        XCTAssertEqual(
+            Evaluator.sameWords("The red square at the top left .", example), 1, "case and punctuation spacing aside")
         XCTAssertEqual(Evaluator.sameWords("the red square at the top right.", example), 0)
         XCTAssertEqual(Evaluator.sameWords("the red square at the top", example), 0, "a cut-off description is wrong")
         XCTAssertEqual(Evaluator.sameWords("", example), 0)
     }
 
     func testTrainSplitAndDescriptionsRunAndABadSplitIsAClearError() throws {
-        try run(["--model", "tiny-llava:tiny", "--benchmarks", "seed,count", "--examples", "2", "--split", "train",
-                 "--descriptions", "--json"])
+        try run([
+            "--model", "tiny-llava:tiny", "--benchmarks", "seed,count", "--examples", "2", "--split", "train",
+            "--descriptions", "--json",
+        ])
         try run(["--model", "tiny-llava:tiny", "--benchmarks", "chart", "--examples", "2", "--split", "eval", "--json"])
-        XCTAssertThrowsError(try run(["--model", "tiny-llava:tiny", "--benchmarks", "seed", "--split", "test"])) { error in
+        XCTAssertThrowsError(try run(["--model", "tiny-llava:tiny", "--benchmarks", "seed", "--split", "test"])) {
+            error in
             XCTAssertTrue("\(error)".contains("--split: expected eval or train, got 'test'"), "\(error)")
         }
     }
 
     func testDataFilesAndSampleLogs() throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-eval-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "skilltune-eval-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let data = try OutsideStudyFixture.data(in: scratch)
         let logs = scratch.appendingPathComponent("logs")
-        try run(["--model", OutsideStudyFixture.qwen2.path, "--benchmarks", data.arith + "@numeric," + data.facts,
-                 "--examples", "3", "--log-samples", logs.path, "--json"])
+        try run([
+            "--model", OutsideStudyFixture.qwen2.path, "--benchmarks", data.arith + "@numeric," + data.facts,
+            "--examples", "3", "--log-samples", logs.path, "--json",
+        ])
         let arith = try SampleLog.read(logs.appendingPathComponent("arith.jsonl"))
         XCTAssertEqual(arith.count, 3)
         let model = try registries.loadBackbone(directory: OutsideStudyFixture.qwen2)
@@ -47,6 +57,7 @@ final class EvalCommandTests: XCTestCase {
         let outcome = Evaluator.evaluate(model, on: benchmark, examples: examples, maxNewTokens: 12)
         XCTAssertEqual(arith, SampleLog.records(examples, outcome))
         XCTAssertEqual(arith.map(\.reference), examples.map(\.answer))
-        XCTAssertEqual(try SampleLog.read(logs.appendingPathComponent("facts.jsonl")).map(\.reference), ["blue", "blue", "blue"])
+        XCTAssertEqual(
+            try SampleLog.read(logs.appendingPathComponent("facts.jsonl")).map(\.reference), ["blue", "blue", "blue"])
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Host
-import SkillTuneCLI
 import Kernel
+import SkillTuneCLI
 import XCTest
 
 /// `tokenize`, `logits` and `generate` run in-process on the Hugging Face fixtures (Tests/Fixtures/hf), their
@@ -38,21 +38,32 @@ final class ModelCommandsTests: XCTestCase {
     func model(_ name: String) -> String { Self.fixtures.appendingPathComponent(name).path }
 
     func reference(_ name: String) throws -> Reference {
-        try JSONDecoder().decode(Reference.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent(name)
-            .appendingPathComponent("reference.json")))
+        try JSONDecoder().decode(
+            Reference.self,
+            from: Data(
+                contentsOf: Self.fixtures.appendingPathComponent(name)
+                    .appendingPathComponent("reference.json")))
     }
 
     /// Runs one command on `arguments` and returns what it printed.
     let registries = SkillTuneRegistries.builtIn()
-    func tokenizeCommand(_ o: @escaping (String) -> Void) -> Command { ModelCommands.tokenize(registries: registries, output: o) }
-    func logitsCommand(_ o: @escaping (String) -> Void) -> Command { ModelCommands.logits(registries: registries, output: o) }
-    func generateCommand(_ o: @escaping (String) -> Void) -> Command { ModelCommands.generate(registries: registries, output: o) }
+    func tokenizeCommand(_ o: @escaping (String) -> Void) -> Command {
+        ModelCommands.tokenize(registries: registries, output: o)
+    }
+    func logitsCommand(_ o: @escaping (String) -> Void) -> Command {
+        ModelCommands.logits(registries: registries, output: o)
+    }
+    func generateCommand(_ o: @escaping (String) -> Void) -> Command {
+        ModelCommands.generate(registries: registries, output: o)
+    }
 
     func run(_ make: (@escaping (String) -> Void) -> Command, _ arguments: [String]) throws -> String {
         var printed = ""
         let command = make { printed += $0 }
-        try command.run(ParsedArguments(command: command.name, arguments: arguments, options: command.options,
-                                        maxPositionals: command.maxPositionals))
+        try command.run(
+            ParsedArguments(
+                command: command.name, arguments: arguments, options: command.options,
+                maxPositionals: command.maxPositionals))
         return printed
     }
 
@@ -87,8 +98,11 @@ final class ModelCommandsTests: XCTestCase {
             // The printed numbers read back to exactly the model's Float32 logits.
             let backbone = try registries.backbone(reference: model(name))
             let logits = Autograd.withNoGrad {
-                backbone.forward(Batch(tokens: prompt.ids, targets: prompt.ids, lengths: [prompt.ids.count],
-                                       batchSize: 1, sequenceLength: prompt.ids.count)).logits
+                backbone.forward(
+                    Batch(
+                        tokens: prompt.ids, targets: prompt.ids, lengths: [prompt.ids.count],
+                        batchSize: 1, sequenceLength: prompt.ids.count)
+                ).logits
             }
             XCTAssertEqual(parsed.logits.flatMap { $0 }, logits.array, name)
         }
@@ -97,14 +111,22 @@ final class ModelCommandsTests: XCTestCase {
     func testGenerateMatchesTheReferenceContinuations() throws {
         for name in ["qwen2-tiny", "llama-tiny", "llama-tiny-bf16-sharded"] {
             for prompt in try reference(name).prompts {
-                let out = try run(generateCommand, ["--model", model(name), "--prompt", prompt.text,
-                                                           "--max-new-tokens", "\(prompt.greedy.max_new_tokens)", "--json"])
+                let out = try run(
+                    generateCommand,
+                    [
+                        "--model", model(name), "--prompt", prompt.text,
+                        "--max-new-tokens", "\(prompt.greedy.max_new_tokens)", "--json",
+                    ])
                 let parsed = try decode(Generation.self, out)
                 XCTAssertEqual(parsed.ids, prompt.greedy.new_ids, "\(name): \(prompt.text.debugDescription)")
                 XCTAssertEqual(parsed.text, prompt.greedy.text)
                 XCTAssertTrue(out.hasPrefix("{\"ids\":["), out)
-                let plain = try run(generateCommand, ["--model", model(name), "--prompt", prompt.text,
-                                                             "--max-new-tokens", "\(prompt.greedy.max_new_tokens)"])
+                let plain = try run(
+                    generateCommand,
+                    [
+                        "--model", model(name), "--prompt", prompt.text,
+                        "--max-new-tokens", "\(prompt.greedy.max_new_tokens)",
+                    ])
                 XCTAssertEqual(plain, prompt.greedy.text)
             }
         }
@@ -113,8 +135,12 @@ final class ModelCommandsTests: XCTestCase {
     func testChatWrapsThePromptInTheQwenTemplate() throws {
         // The third qwen prompt is the template around "Hi", written out.
         let templated = try reference("qwen2-tiny").prompts[2]
-        let out = try run(generateCommand, ["--model", model("qwen2-tiny"), "--prompt", "Hi", "--chat",
-                                                   "--max-new-tokens", "10", "--json"])
+        let out = try run(
+            generateCommand,
+            [
+                "--model", model("qwen2-tiny"), "--prompt", "Hi", "--chat",
+                "--max-new-tokens", "10", "--json",
+            ])
         XCTAssertEqual(try decode(Generation.self, out).ids, templated.greedy.new_ids)
         XCTAssertThrowsError(try run(generateCommand, ["--model", model("llama-tiny"), "--prompt", "Hi", "--chat"])) {
             XCTAssertTrue("\($0)".contains("no <|im_start|>/<|im_end|> tokens"), "\($0)")
@@ -124,13 +150,17 @@ final class ModelCommandsTests: XCTestCase {
     func testDefaultMaxNewTokensIs32() throws {
         let out = try run(generateCommand, ["--model", model("llama-tiny"), "--prompt", "Hello", "--json"])
         XCTAssertLessThanOrEqual(try decode(Generation.self, out).ids.count, 32)
-        XCTAssertEqual(ModelCommands.generate(registries: registries).options.first { $0.name == "max-new-tokens" }?.defaultValue, "32")
+        XCTAssertEqual(
+            ModelCommands.generate(registries: registries).options.first { $0.name == "max-new-tokens" }?.defaultValue,
+            "32")
     }
 
     func testBadArgumentsAreClearErrors() throws {
         let llama = model("llama-tiny")
-        func expect(_ make: (@escaping (String) -> Void) -> Command, _ arguments: [String], _ message: String,
-                    line: UInt = #line) {
+        func expect(
+            _ make: (@escaping (String) -> Void) -> Command, _ arguments: [String], _ message: String,
+            line: UInt = #line
+        ) {
             XCTAssertThrowsError(try run(make, arguments), line: line) { error in
                 XCTAssertTrue("\(error)".contains(message), "'\(message)' not in: \(error)", line: line)
             }
@@ -141,15 +171,19 @@ final class ModelCommandsTests: XCTestCase {
         expect(logitsCommand, ["--model", llama, "--token-ids", "1,x"], "'x' is not a token id")
         expect(logitsCommand, ["--model", llama, "--token-ids", "1,-2"], "'-2' is not a token id")
         expect(logitsCommand, ["--model", llama, "--token-ids", ""], "option '--token-ids' is empty")
-        expect(logitsCommand, ["--model", llama, "--token-ids", "5,602"],
-               "token id 602 (item 2 of --token-ids) is out of range: the model has 602 ids (0...601)")
-        expect(logitsCommand, ["--model", "/no/such/dir", "--token-ids", "1"], "no model '/no/such/dir': not a directory")
+        expect(
+            logitsCommand, ["--model", llama, "--token-ids", "5,602"],
+            "token id 602 (item 2 of --token-ids) is out of range: the model has 602 ids (0...601)")
+        expect(
+            logitsCommand, ["--model", "/no/such/dir", "--token-ids", "1"], "no model '/no/such/dir': not a directory")
         expect(tokenizeCommand, ["--model", Self.fixtures.path, "--text", "a"], "config.json: file not found")
         expect(generateCommand, ["--model", llama, "--prompt", ""], "the prompt encodes to no tokens")
-        expect(generateCommand, ["--model", llama, "--prompt", "a", "--max-new-tokens", "x"],
-               "option '--max-new-tokens' expects a whole number")
+        expect(
+            generateCommand, ["--model", llama, "--prompt", "a", "--max-new-tokens", "x"],
+            "option '--max-new-tokens' expects a whole number")
         // Usage errors exit with 2, failures while running with 1.
-        let tool = CommandLineTool(name: "skilltune", summary: "", commands: ModelCommands.all(registries: registries) { _ in })
+        let tool = CommandLineTool(
+            name: "skilltune", summary: "", commands: ModelCommands.all(registries: registries) { _ in })
         XCTAssertEqual(tool.run(["logits", "--model", llama, "--token-ids", "1,x"]), 2)
         XCTAssertEqual(tool.run(["tokenize", "--model", "/no/such/dir", "--text", "a"]), 1)
         XCTAssertEqual(tool.run(["tokenize", "--model", llama, "--text", "a"]), 0)

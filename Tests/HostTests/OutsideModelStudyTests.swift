@@ -1,7 +1,7 @@
 import Foundation
 import Host
-import SkillTuneCLI
 import Kernel
+import SkillTuneCLI
 import XCTest
 
 /// The study on a Hugging Face checkpoint (`StudyConfig.model`) with data files as benchmarks: no pretraining,

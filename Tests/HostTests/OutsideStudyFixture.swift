@@ -1,7 +1,7 @@
 import Foundation
 import Host
-import SkillTuneCLI
 import Kernel
+import SkillTuneCLI
 
 /// A study on an outside model and outside data: the qwen2-tiny Hugging Face fixture copied into a scratch
 /// directory, and small JSON Lines data files written there.

@@ -1,6 +1,6 @@
-import XCTest
 import Host
 import SkillTuneCLI
+import XCTest
 
 final class ProgressTests: XCTestCase {
     func testPlainModePrintsFinalLineWithCountAndDetail() {

@@ -1,7 +1,7 @@
 import Foundation
-import XCTest
 import Host
 import SkillTuneCLI
+import XCTest
 
 /// Writes sample reports from the fixture for looking at in a browser, only when asked:
 /// `SKILLTUNE_REPORT_SAMPLES=/tmp/report swift test -c release --filter ReportSampleWriter`.

@@ -4,8 +4,10 @@ import SkillTuneCLI
 import XCTest
 
 final class ReportTests: XCTestCase {
-    static let studyNames = ["full", "llm", "vision", "projector", "sa-proj", "sa-qkv", "mlp", "mlp-gate-up",
-                             "mlp-down", "lora", "lwf", "wise-ft", "moe"]
+    static let studyNames = [
+        "full", "llm", "vision", "projector", "sa-proj", "sa-qkv", "mlp", "mlp-gate-up",
+        "mlp-down", "lora", "lwf", "wise-ft", "moe",
+    ]
 
     /// The fixture variants the tests render (also written out by `ReportSampleWriter` for a browser).
     static func samples() -> [(String, StudyResults)] {
@@ -19,8 +21,10 @@ final class ReportTests: XCTestCase {
             noProbes.strategies[i].layerShift = []
         }
         // Awkward but possible: long names, a recipe that unlearns and gains held-out accuracy, no layer shift.
-        var odd = StudyResultsFixture.results(strategies: ["llm", "a-very-long-custom-strategy-name-registered-by-a-user",
-                                                           "sa-proj"])
+        var odd = StudyResultsFixture.results(strategies: [
+            "llm", "a-very-long-custom-strategy-name-registered-by-a-user",
+            "sa-proj",
+        ])
         odd.benchmarks[7].name = "a-held-out-benchmark-with-a-rather-long-name"
         odd.strategies[2].metrics.learning = -3.2
         odd.strategies[2].metrics.heldOutForgettingFinal = 1.4
@@ -28,8 +32,10 @@ final class ReportTests: XCTestCase {
             odd.strategies[2].layerShift[i].attention = [0, 0, 0, 0, 0, 0]
             odd.strategies[2].layerShift[i].mlp = [0, 0, 0, 0, 0, 0]
         }
-        return [("report", StudyResultsFixture.results()), ("many", many), ("single-strategy", single),
-                ("single-stage-no-probes", noProbes), ("odd", odd)]
+        return [
+            ("report", StudyResultsFixture.results()), ("many", many), ("single-strategy", single),
+            ("single-stage-no-probes", noProbes), ("odd", odd),
+        ]
     }
 
     // MARK: CSV
@@ -61,7 +67,8 @@ final class ReportTests: XCTestCase {
     }
 
     func testCSVIsDeterministic() {
-        XCTAssertEqual(ResultsCSV.render(StudyResultsFixture.results()), ResultsCSV.render(StudyResultsFixture.results()))
+        XCTAssertEqual(
+            ResultsCSV.render(StudyResultsFixture.results()), ResultsCSV.render(StudyResultsFixture.results()))
     }
 
     // MARK: HTML
@@ -70,9 +77,11 @@ final class ReportTests: XCTestCase {
         let html = HTMLReport.render(StudyResultsFixture.results())
         // llm: gains 40, 45, 30, 25, 60 -> +40.0; held-out -23 at the end, -21 worst.
         // mlp-gate-up: +36.6 / -2.1; sa-proj: +30.6 / -0.6.
-        for value in ["+40.0", "\u{2212}23.0", "+36.6", "\u{2212}2.1", "+30.6", "\u{2212}0.6", "1.05M", "8.5%",
-                      "9.88M", "80%", "tiny-llava", "species \u{2192} count \u{2192} pathology \u{2192} text \u{2192} clock",
-                      "5e-4", "12 min 34 s"] {
+        for value in [
+            "+40.0", "\u{2212}23.0", "+36.6", "\u{2212}2.1", "+30.6", "\u{2212}0.6", "1.05M", "8.5%",
+            "9.88M", "80%", "tiny-llava", "species \u{2192} count \u{2192} pathology \u{2192} text \u{2192} clock",
+            "5e-4", "12 min 34 s",
+        ] {
             XCTAssertTrue(html.contains(value), "missing \(value)")
         }
         let table = html.components(separatedBy: "<tbody>")[1].components(separatedBy: "</tbody>")[0]
@@ -140,8 +149,10 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(oneStage.components(separatedBy: "<svg ").count - 1, 4)
 
         var allFailed = StudyResultsFixture.results(strategies: [])
-        allFailed.strategies = [StudyResultsFixture.failed("a", index: 0, measuredStages: 2),
-                                StudyResultsFixture.failed("b", index: 1, measuredStages: 0)]
+        allFailed.strategies = [
+            StudyResultsFixture.failed("a", index: 0, measuredStages: 2),
+            StudyResultsFixture.failed("b", index: 1, measuredStages: 0),
+        ]
         let failed = HTMLReport.render(allFailed)
         XCTAssertTrue(failed.contains("No strategy completed, so there are no final numbers to compare."))
         XCTAssertTrue(failed.contains("(measured through: nothing)"))

@@ -1,7 +1,7 @@
 import Foundation
 import Host
-import SkillTuneCLI
 import Kernel
+import SkillTuneCLI
 import XCTest
 
 /// Study files (`compare --config`): partial files over a preset's defaults, errors that name the field,

@@ -1,8 +1,8 @@
-import XCTest
 import Foundation
-import Kernel
 import Host
+import Kernel
 import SkillTuneCLI
+import XCTest
 
 /// The whole study at the `tiny` preset: every stage, evaluation, probes, result files, resume.
 final class StudyTests: XCTestCase {
@@ -25,7 +25,9 @@ final class StudyTests: XCTestCase {
 
     func study(_ c: StudyConfig, out: String, resume: Bool = false) -> Study {
         setenv("SKILLTUNE_CACHE", scratch.appendingPathComponent("cache").path, 1)
-        let s = Study(config: c, registries: SkillTuneRegistries.builtIn(), outputDirectory: scratch.appendingPathComponent(out), resume: resume)
+        let s = Study(
+            config: c, registries: SkillTuneRegistries.builtIn(), outputDirectory: scratch.appendingPathComponent(out),
+            resume: resume)
         s.log = { _ in }
         return s
     }
@@ -82,7 +84,9 @@ final class StudyTests: XCTestCase {
         try FileManager.default.removeItem(at: cut.appendingPathComponent("checkpoints/mlp-gate-up/stage-2"))
         try FileManager.default.removeItem(at: cut.appendingPathComponent("checkpoints/lwf/stage-2"))
         try FileManager.default.removeItem(at: cut.appendingPathComponent("results.json"))
-        XCTAssertThrowsError(try study(c, out: "cut").run()) { XCTAssertTrue("\($0)".contains("pass --resume"), "\($0)") }
+        XCTAssertThrowsError(try study(c, out: "cut").run()) {
+            XCTAssertTrue("\($0)".contains("pass --resume"), "\($0)")
+        }
         try study(c, out: "cut", resume: true).run()
         XCTAssertEqual(try deterministicPart("whole"), try deterministicPart("cut"))
         // Same seed and threads, two separate runs: the same bytes.
@@ -99,7 +103,9 @@ final class StudyTests: XCTestCase {
         }
         var bad = try config()
         bad.strategies = ["sa_proj"]
-        XCTAssertThrowsError(try study(bad, out: "b").run()) { XCTAssertTrue("\($0)".contains("Did you mean \"sa-proj\""), "\($0)") }
+        XCTAssertThrowsError(try study(bad, out: "b").run()) {
+            XCTAssertTrue("\($0)".contains("Did you mean \"sa-proj\""), "\($0)")
+        }
         bad = try config()
         bad.targets = ["count", "clocks"]
         XCTAssertThrowsError(try study(bad, out: "b2").run()) { XCTAssertTrue("\($0)".contains("clocks"), "\($0)") }

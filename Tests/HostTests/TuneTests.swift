@@ -1,9 +1,9 @@
 import Foundation
 import HFCausalLM
 import Host
-import SkillTuneCLI
 import Kernel
 import LoRA
+import SkillTuneCLI
 import Transformer
 import XCTest
 

@@ -64,18 +64,23 @@ final class JSONLBenchmarkTests: XCTestCase {
         XCTAssertEqual(normalized.score(prediction: "  an APPLE ", example: e), 1)
         XCTAssertEqual(normalized.score(prediction: "apples", example: e), 0)
 
-        let numeric = try JSONLBenchmark(file: try write("{\"prompt\": \"q\", \"answer\": 3.5}\n", "n.jsonl"), scoring: .numeric)
+        let numeric = try JSONLBenchmark(
+            file: try write("{\"prompt\": \"q\", \"answer\": 3.5}\n", "n.jsonl"), scoring: .numeric)
         let n = Example(id: "n", prompt: "q", answer: "3.5")
         for (p, s) in [("3.5", 1.0), ("about 3.50 kg", 1), ("3.6", 0), ("three", 0), ("", 0), ("none", 0)] {
             XCTAssertEqual(numeric.score(prediction: p, example: n), s, p)
         }
         XCTAssertEqual(numeric.score(prediction: "seven", example: Example(id: "n", prompt: "q", answer: "7")), 1)
 
-        let mcText = "{\"prompt\": \"Which is a fruit? A. rock B. apple\", \"answer\": \"B\", \"options\": [\"rock\", \"apple\"], \"id\": \"m1\"}\n"
+        let mcText =
+            "{\"prompt\": \"Which is a fruit? A. rock B. apple\", \"answer\": \"B\", \"options\": [\"rock\", \"apple\"], \"id\": \"m1\"}\n"
             + "{\"prompt\": \"Pick\", \"answer\": \"(c)\", \"id\": \"m2\"}\n"
         let mc = try JSONLBenchmark(file: try write(mcText, "mc.jsonl"), scoring: .multipleChoice)
-        let m1 = Example(id: "m1", prompt: "", answer: "B"), m2 = Example(id: "m2", prompt: "", answer: "(c)")
-        for (p, s) in [("B", 1.0), ("b.", 1), ("(B) apple", 1), ("apple", 1), ("an apple", 1), ("A", 0), ("rock", 0), ("", 0)] {
+        let m1 = Example(id: "m1", prompt: "", answer: "B")
+        let m2 = Example(id: "m2", prompt: "", answer: "(c)")
+        for (p, s) in [
+            ("B", 1.0), ("b.", 1), ("(B) apple", 1), ("apple", 1), ("an apple", 1), ("A", 0), ("rock", 0), ("", 0),
+        ] {
             XCTAssertEqual(mc.score(prediction: p, example: m1), s, p)
         }
         XCTAssertEqual(mc.score(prediction: "C", example: m2), 1)
@@ -107,24 +112,37 @@ final class JSONLBenchmarkTests: XCTestCase {
         XCTAssertThrowsError(try JSONLBenchmark(file: try write("\n  \n", "empty.jsonl"))) { error in
             XCTAssertTrue("\(error)".contains("no examples"), "\(error)")
         }
-        XCTAssertThrowsError(try JSONLBenchmark(file: try write("{\"prompt\":\"q\",\"answer\":\"a\"}", "big.jsonl"), maxFileBytes: 10)) { error in
+        XCTAssertThrowsError(
+            try JSONLBenchmark(file: try write("{\"prompt\":\"q\",\"answer\":\"a\"}", "big.jsonl"), maxFileBytes: 10)
+        ) { error in
             XCTAssertTrue("\(error)".contains("larger than the limit"), "\(error)")
         }
-        let duplicate = "{\"prompt\":\"q\",\"answer\":\"a\",\"id\":\"x\"}\n{\"prompt\":\"r\",\"answer\":\"b\",\"id\":\"x\"}\n"
+        let duplicate =
+            "{\"prompt\":\"q\",\"answer\":\"a\",\"id\":\"x\"}\n{\"prompt\":\"r\",\"answer\":\"b\",\"id\":\"x\"}\n"
         XCTAssertThrowsError(try JSONLBenchmark(file: try write(duplicate, "dup.jsonl"))) { error in
             XCTAssertTrue("\(error)".contains("line 2: id \"x\" is already used on line 1"), "\(error)")
         }
-        XCTAssertThrowsError(try JSONLBenchmark(file: try write("{\"prompt\":\"q\",\"answer\":\"maybe\"}", "mc.jsonl"), scoring: .multipleChoice)) { error in
+        XCTAssertThrowsError(
+            try JSONLBenchmark(
+                file: try write("{\"prompt\":\"q\",\"answer\":\"maybe\"}", "mc.jsonl"), scoring: .multipleChoice)
+        ) { error in
             XCTAssertTrue("\(error)".contains("line 1: multiple-choice answer \"maybe\""), "\(error)")
         }
-        XCTAssertThrowsError(try JSONLBenchmark(file: try write("{\"prompt\":\"q\",\"answer\":\"lots\"}", "num.jsonl"), scoring: .numeric)) { error in
+        XCTAssertThrowsError(
+            try JSONLBenchmark(
+                file: try write("{\"prompt\":\"q\",\"answer\":\"lots\"}", "num.jsonl"), scoring: .numeric)
+        ) { error in
             XCTAssertTrue("\(error)".contains("has no number"), "\(error)")
         }
-        XCTAssertThrowsError(try JSONLBenchmark(file: try write("{\"prompt\":\"q\",\"answer\":\"C\",\"options\":[\"a\",\"b\"]}", "opt.jsonl"),
-                                                scoring: .multipleChoice)) { error in
+        XCTAssertThrowsError(
+            try JSONLBenchmark(
+                file: try write("{\"prompt\":\"q\",\"answer\":\"C\",\"options\":[\"a\",\"b\"]}", "opt.jsonl"),
+                scoring: .multipleChoice)
+        ) { error in
             XCTAssertTrue("\(error)".contains("beyond the 2 options"), "\(error)")
         }
-        let crlf = try JSONLBenchmark(file: try write("{\"prompt\":\"q\",\"answer\":\"a\",\"split\":\"eval\"}\r\n", "crlf.jsonl"))
+        let crlf = try JSONLBenchmark(
+            file: try write("{\"prompt\":\"q\",\"answer\":\"a\",\"split\":\"eval\"}\r\n", "crlf.jsonl"))
         XCTAssertEqual(crlf.availableCount(.eval), 1)
     }
 

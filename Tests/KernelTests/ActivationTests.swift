@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 final class ActivationTests: XCTestCase {
     static func sigmoidReference(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
@@ -19,7 +19,8 @@ final class ActivationTests: XCTestCase {
     ]
 
     func testForwardMatchesReferenceOverWideRange() {
-        let values: [Float] = stride(from: -12.0, through: 12.0, by: 0.0373).map { Float($0) } + [0, -0.0, 1e-6, -1e-6, 40, -40]
+        let values: [Float] =
+            stride(from: -12.0, through: 12.0, by: 0.0373).map { Float($0) } + [0, -0.0, 1e-6, -1e-6, 40, -40]
         let x = Tensor(shape: [values.count], values: values)
         for (name, op, reference) in activations {
             assertClose(op(x).array, values.map { Float(reference(Double($0))) }, tolerance: 1e-6, name)
@@ -28,7 +29,8 @@ final class ActivationTests: XCTestCase {
 
     func testGELUMatchesPyTorchNumbers() {
         let x = Tensor(shape: [2], values: [1.0, -0.5])
-        let exact = gelu(x).array, approximate = gelu(x, approximation: .tanh).array
+        let exact = gelu(x).array
+        let approximate = gelu(x, approximation: .tanh).array
         XCTAssertEqual(exact[0], 0.8413447, accuracy: 1e-6)
         XCTAssertEqual(exact[1], -0.15426877, accuracy: 1e-6)
         XCTAssertEqual(approximate[0], 0.8411920, accuracy: 1e-6)
@@ -63,7 +65,8 @@ final class ActivationTests: XCTestCase {
 
     func testSwiGLUForwardAndFusedBackward() {
         var rng = TestRandom(52)
-        let gate = rng.tensor([3, 8], scale: 3), up = rng.tensor([3, 8], scale: 2)
+        let gate = rng.tensor([3, 8], scale: 3)
+        let up = rng.tensor([3, 8], scale: 2)
         let expected = (0..<gate.count).map { i -> Float in
             let g = Double(gate.data[i])
             return Float(g * ActivationTests.sigmoidReference(g) * Double(up.data[i]))
@@ -91,7 +94,8 @@ final class ActivationTests: XCTestCase {
         XCTAssertEqual(Array(y.array[0..<1000]), head)
         y.sum().backward()
         for i in stride(from: 0, to: x.count, by: 997) {
-            let v = Double(x.data[i]), s = ActivationTests.sigmoidReference(v)
+            let v = Double(x.data[i])
+            let s = ActivationTests.sigmoidReference(v)
             XCTAssertEqual(Double(x.grad!.data[i]), s * (1 + v * (1 - s)), accuracy: 1e-6)
         }
     }
@@ -114,7 +118,9 @@ final class DropoutTests: XCTestCase {
         let x = rng.tensor([n], requiresGrad: false)
         for i in 0..<n where x.data[i] == 0 { x.data[i] = 0.5 }
         let p: Float = 0.3
-        var g1 = RandomGenerator(seed: 9), g2 = RandomGenerator(seed: 9), g3 = RandomGenerator(seed: 10)
+        var g1 = RandomGenerator(seed: 9)
+        var g2 = RandomGenerator(seed: 9)
+        var g3 = RandomGenerator(seed: 10)
         let a = dropout(x, probability: p, generator: &g1, training: true)
         let b = dropout(x, probability: p, generator: &g2, training: true)
         let c = dropout(x, probability: p, generator: &g3, training: true)

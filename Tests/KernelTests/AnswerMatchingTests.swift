@@ -1,10 +1,11 @@
-import XCTest
 import Kernel
+import XCTest
 
 final class AnswerMatchingTests: XCTestCase {
     func testWordSplitRule() {
-        XCTAssertEqual(WordText.words(in: "<image>\nHow many Circles are there?"),
-                       ["<image>", "how", "many", "circles", "are", "there", "?"])
+        XCTAssertEqual(
+            WordText.words(in: "<image>\nHow many Circles are there?"),
+            ["<image>", "how", "many", "circles", "are", "there", "?"])
         XCTAssertEqual(WordText.words(in: "07:45"), ["0", "7", ":", "4", "5"])
         XCTAssertEqual(WordText.words(in: "There are 12 squares."), ["there", "are", "1", "2", "squares", "."])
         XCTAssertEqual(WordText.words(in: "(A-Z) K7"), ["(", "a", "-", "z", ")", "k", "7"])
@@ -13,18 +14,23 @@ final class AnswerMatchingTests: XCTestCase {
     }
 
     func testJoinUndoesSplitUpToCaseAndSpacing() {
-        for (text, canonical) in [("There are 12 squares.", "there are 12 squares."), ("07:45", "07:45"),
-                                  ("What is it? A. red B. blue", "what is it? a. red b. blue"),
-                                  ("Which species (A-Z) is this?", "which species (a-z) is this?"),
-                                  ("3.5 kg", "3.5 kg"), ("a red circle, a blue square and a star.", "a red circle, a blue square and a star.")] {
+        for (text, canonical) in [
+            ("There are 12 squares.", "there are 12 squares."), ("07:45", "07:45"),
+            ("What is it? A. red B. blue", "what is it? a. red b. blue"),
+            ("Which species (A-Z) is this?", "which species (a-z) is this?"),
+            ("3.5 kg", "3.5 kg"),
+            ("a red circle, a blue square and a star.", "a red circle, a blue square and a star."),
+        ] {
             XCTAssertEqual(WordText.canonical(text), canonical)
             XCTAssertEqual(WordText.words(in: WordText.canonical(text)), WordText.words(in: text))
         }
     }
 
     func testChoiceLetter() {
-        for (p, e) in [("B", "B"), ("b.", "B"), ("(c)", "C"), ("D) blue", "D"), ("A. red", "A"), ("Answer: C", "C"),
-                       ("answer is d", "D"), ("option b", "B"), ("  a  ", "A")] {
+        for (p, e) in [
+            ("B", "B"), ("b.", "B"), ("(c)", "C"), ("D) blue", "D"), ("A. red", "A"), ("Answer: C", "C"),
+            ("answer is d", "D"), ("option b", "B"), ("  a  ", "A"),
+        ] {
             XCTAssertEqual(AnswerMatching.choiceLetter(in: p), Character(e), p)
         }
         for p in ["", "a red circle", "b blue", "AB", "(c", "7", "?", "the answer"] {
@@ -33,9 +39,11 @@ final class AnswerMatchingTests: XCTestCase {
     }
 
     func testIntegerReadsDigitsAndNumberWords() {
-        for (p, e) in [("There are 12 circles.", 12), ("1 2", 12), ("twelve", 12), ("There are twenty-one.", 21),
-                       ("one hundred and five", 105), ("There are no circles.", 0), ("zero", 0), ("7", 7),
-                       ("two thousand three hundred", 2300), ("none", 0)] {
+        for (p, e) in [
+            ("There are 12 circles.", 12), ("1 2", 12), ("twelve", 12), ("There are twenty-one.", 21),
+            ("one hundred and five", 105), ("There are no circles.", 0), ("zero", 0), ("7", 7),
+            ("two thousand three hundred", 2300), ("none", 0),
+        ] {
             XCTAssertEqual(AnswerMatching.integer(in: p), e, p)
         }
         for p in ["", "many", "There are circles.", "1234567890123456789"] {

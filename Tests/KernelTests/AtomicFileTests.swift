@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 /// A failed write never damages what was there before and leaves no temporary files behind.
 final class AtomicFileTests: XCTestCase {
@@ -31,10 +31,12 @@ final class AtomicFileTests: XCTestCase {
     func testBodyThrowingMidwayKeepsThePreviousFile() throws {
         let url = directory.appendingPathComponent("results.json")
         try AtomicFile.write("previous", to: url)
-        XCTAssertThrowsError(try AtomicFile.write(to: url) { out in
-            try out.write(Data(repeating: 1, count: 3_000_000))   // some of it already reached the disk
-            throw Interrupted()
-        }) { error in XCTAssertTrue(error is Interrupted) }
+        XCTAssertThrowsError(
+            try AtomicFile.write(to: url) { out in
+                try out.write(Data(repeating: 1, count: 3_000_000))  // some of it already reached the disk
+                throw Interrupted()
+            }
+        ) { error in XCTAssertTrue(error is Interrupted) }
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "previous")
         XCTAssertEqual(try contents(), ["results.json"])
     }
@@ -43,7 +45,8 @@ final class AtomicFileTests: XCTestCase {
         let url = directory.appendingPathComponent("model.safetensors")
         try SafeTensors.write([("w", Tensor(shape: [2], values: [1, 2]))], metadata: ["v": "1"], to: url)
         let before = try Data(contentsOf: url)
-        XCTAssertThrowsError(try SafeTensors.write([("ok", Tensor(zeros: [3])), ("__metadata__", Tensor(zeros: [1]))], to: url))
+        XCTAssertThrowsError(
+            try SafeTensors.write([("ok", Tensor(zeros: [3])), ("__metadata__", Tensor(zeros: [1]))], to: url))
         XCTAssertEqual(try Data(contentsOf: url), before)
         XCTAssertEqual(try SafeTensorsFile(url: url).metadata, ["v": "1"])
         XCTAssertEqual(try contents(), ["model.safetensors"])

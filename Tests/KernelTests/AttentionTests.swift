@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 /// One attention problem: sizes, masking and its random inputs.
 struct AttentionCase {
@@ -16,7 +16,8 @@ struct AttentionCase {
     /// Naive per-head scores, softmax and weighted sum in Double; heads h uses kv head h / (hq / hkv).
     func reference(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> [Double] {
         let (qa, ka, va) = (q.array, k.array, v.array)
-        let off = offset ?? (s - t), scale = 1 / Double(dh).squareRoot()
+        let off = offset ?? (s - t)
+        let scale = 1 / Double(dh).squareRoot()
         var out = [Double](repeating: 0, count: q.count)
         for bi in 0..<b {
             for h in 0..<hq {
@@ -28,15 +29,19 @@ struct AttentionCase {
                     let scores = keys.map { j -> Double in
                         var dot = 0.0
                         for d in 0..<dh {
-                            dot += Double(qa[((bi * t + i) * hq + h) * dh + d]) * Double(ka[((bi * s + j) * hkv + kvh) * dh + d])
+                            dot +=
+                                Double(qa[((bi * t + i) * hq + h) * dh + d])
+                                * Double(ka[((bi * s + j) * hkv + kvh) * dh + d])
                         }
                         return dot * scale
                     }
                     let m = scores.max()!
-                    let e = scores.map { Foundation.exp($0 - m) }, total = e.reduce(0, +)
+                    let e = scores.map { Foundation.exp($0 - m) }
+                    let total = e.reduce(0, +)
                     for (n, j) in keys.enumerated() {
                         for d in 0..<dh {
-                            out[((bi * t + i) * hq + h) * dh + d] += e[n] / total * Double(va[((bi * s + j) * hkv + kvh) * dh + d])
+                            out[((bi * t + i) * hq + h) * dh + d] +=
+                                e[n] / total * Double(va[((bi * s + j) * hkv + kvh) * dh + d])
                         }
                     }
                 }
@@ -55,12 +60,12 @@ final class AttentionTests: XCTestCase {
         var padded = AttentionCase(b: 2, t: 4, s: 6, hq: 2, hkv: 1, dh: 8)
         padded.mask = [false, false, false, true, true, true, true, true, true, true, true, false]
         return [
-            AttentionCase(),                                               // GQA 4:2, causal, T == S
-            AttentionCase(b: 1, t: 3, s: 7, hq: 2, hkv: 2, dh: 16),        // queries at the end of longer keys
+            AttentionCase(),  // GQA 4:2, causal, T == S
+            AttentionCase(b: 1, t: 3, s: 7, hq: 2, hkv: 2, dh: 16),  // queries at the end of longer keys
             AttentionCase(b: 2, t: 5, s: 3, hq: 3, hkv: 1, dh: 52, causal: false),  // 32 + 16 + 4 head dims
             AttentionCase(b: 1, t: 6, s: 6, hq: 4, hkv: 1, dh: 48, causal: true, offset: 0),
-            AttentionCase(b: 1, t: 37, s: 37, hq: 2, hkv: 2, dh: 32),      // several column blocks
-            padded,                                                        // padding, first query sees nothing
+            AttentionCase(b: 1, t: 37, s: 37, hq: 2, hkv: 2, dh: 32),  // several column blocks
+            padded,  // padding, first query sees nothing
         ]
     }
 
@@ -68,7 +73,8 @@ final class AttentionTests: XCTestCase {
         var rng = TestRandom(51)
         for (n, c) in cases.enumerated() {
             let (q, k, v) = c.inputs(&rng)
-            let y = c.run(q, k, v).array, expected = c.reference(q, k, v)
+            let y = c.run(q, k, v).array
+            let expected = c.reference(q, k, v)
             XCTAssertEqual(y.count, expected.count)
             for i in 0..<y.count {
                 XCTAssertEqual(Double(y[i]), expected[i], accuracy: 2e-6, "case \(n) at \(i)")
@@ -90,7 +96,8 @@ final class AttentionTests: XCTestCase {
     func testBackwardIntoSharedAndExistingGradients() {
         var rng = TestRandom(54)
         for causal in [true, false] {
-            let q = rng.tensor([2, 9, 2, 20], scale: 0.7), k = rng.tensor([2, 9, 2, 20], scale: 0.7)
+            let q = rng.tensor([2, 9, 2, 20], scale: 0.7)
+            let k = rng.tensor([2, 9, 2, 20], scale: 0.7)
             let r = GradientCheck.check([q, k]) { x in
                 attention(x[0], x[1], x[1], causal: causal) * x[0] + x[1]
             }
@@ -140,8 +147,10 @@ final class AttentionTests: XCTestCase {
             for step in steps {
                 XCTAssertEqual(cache.length, step.lowerBound)
                 for layer in 0..<layers {
-                    let y = cache.attend(layer: layer, query: tokens(qs[layer], step), newKeys: tokens(ks[layer], step),
-                                         newValues: tokens(vs[layer], step)).array
+                    let y = cache.attend(
+                        layer: layer, query: tokens(qs[layer], step), newKeys: tokens(ks[layer], step),
+                        newValues: tokens(vs[layer], step)
+                    ).array
                     let expected = tokens(Tensor(shape: qs[layer].shape, values: full[layer]), step).array
                     for i in 0..<y.count {
                         XCTAssertEqual(y[i], expected[i], accuracy: 1e-5, "layer \(layer) step \(step) at \(i)")
@@ -156,19 +165,24 @@ final class AttentionTests: XCTestCase {
         var rng = TestRandom(56)
         let (b, t, hq, hkv, dh) = (2, 5, 2, 1, 8)
         let q = rng.tensor([b, t, hq, dh], requiresGrad: false)
-        let k = rng.tensor([b, t, hkv, dh], requiresGrad: false), v = rng.tensor([b, t, hkv, dh], requiresGrad: false)
+        let k = rng.tensor([b, t, hkv, dh], requiresGrad: false)
+        let v = rng.tensor([b, t, hkv, dh], requiresGrad: false)
         let valid = [false, false, true, true, true, true, true, true, true, true]
         let full = attention(q, k, v, causal: true, keyMask: valid).array
         let cache = KVCache(layers: 1, batchSize: b, capacity: 8, kvHeads: hkv, headDim: dh)
         cache.setKeyValidity(Array(valid[0..<3]) + Array(valid[5..<8]), from: 0)
-        let prompt = cache.attend(layer: 0, query: tokens(q, 0..<3), newKeys: tokens(k, 0..<3), newValues: tokens(v, 0..<3))
+        let prompt = cache.attend(
+            layer: 0, query: tokens(q, 0..<3), newKeys: tokens(k, 0..<3), newValues: tokens(v, 0..<3))
         var outputs = [prompt]
         for i in 3..<t {
-            outputs.append(cache.attend(layer: 0, query: tokens(q, i..<(i + 1)), newKeys: tokens(k, i..<(i + 1)),
-                                        newValues: tokens(v, i..<(i + 1))))
+            outputs.append(
+                cache.attend(
+                    layer: 0, query: tokens(q, i..<(i + 1)), newKeys: tokens(k, i..<(i + 1)),
+                    newValues: tokens(v, i..<(i + 1))))
         }
         for (n, step) in [0..<3, 3..<4, 4..<5].enumerated() {
-            let expected = tokens(Tensor(shape: q.shape, values: full), step).array, y = outputs[n].array
+            let expected = tokens(Tensor(shape: q.shape, values: full), step).array
+            let y = outputs[n].array
             for i in 0..<y.count { XCTAssertEqual(y[i], expected[i], accuracy: 1e-5, "step \(step) at \(i)") }
         }
     }

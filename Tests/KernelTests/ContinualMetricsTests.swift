@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 final class ContinualMetricsTests: XCTestCase {
     typealias Target = ContinualMetrics.Target
@@ -24,7 +24,9 @@ final class ContinualMetricsTests: XCTestCase {
         let m = try ContinualMetrics(
             accuracies: [[10, 20, 30, 50, 60], [40, 22, 30, 44, 58], [35, 50, 31, 46, 60], [30, 45, 70, 40, 54]],
             benchmarks: ["A", "B", "C", "H1", "H2"],
-            targets: [Target(benchmark: "A", stage: 1), Target(benchmark: "B", stage: 2), Target(benchmark: "C", stage: 3)],
+            targets: [
+                Target(benchmark: "A", stage: 1), Target(benchmark: "B", stage: 2), Target(benchmark: "C", stage: 3),
+            ],
             heldOut: ["H1", "H2"])
         XCTAssertEqual(m.stageCount, 3)
         XCTAssertEqual(m.learning, 100.0 / 3, accuracy: 1e-12)
@@ -59,7 +61,9 @@ final class ContinualMetricsTests: XCTestCase {
         let m = try ContinualMetrics(
             accuracies: [[0, 10, 20, 80], [50, 10, 20, 60], [30, 60, 22, 78], [45, 55, 20, 70], [40, 58, 80, 79]],
             benchmarks: ["T1", "T2", "T3", "H"],
-            targets: [Target(benchmark: "T1", stage: 1), Target(benchmark: "T2", stage: 2), Target(benchmark: "T3", stage: 4)],
+            targets: [
+                Target(benchmark: "T1", stage: 1), Target(benchmark: "T2", stage: 2), Target(benchmark: "T3", stage: 4),
+            ],
             heldOut: ["H"])
         XCTAssertEqual(m.learning, 160.0 / 3, accuracy: 1e-12)
         XCTAssertEqual(m.heldOutChangePerStage, [0, -20, -2, -10, -1])
@@ -97,27 +101,37 @@ final class ContinualMetricsTests: XCTestCase {
 
     func testShapeAndListErrors() {
         let targets = [Target(benchmark: "A", stage: 1)]
-        func error(_ accuracies: [[Double]], _ benchmarks: [String] = ["A", "H"],
-                   targets: [Target] = targets, heldOut: [String] = ["H"]) -> String {
+        func error(
+            _ accuracies: [[Double]], _ benchmarks: [String] = ["A", "H"],
+            targets: [Target] = targets, heldOut: [String] = ["H"]
+        ) -> String {
             do {
-                _ = try ContinualMetrics(accuracies: accuracies, benchmarks: benchmarks, targets: targets, heldOut: heldOut)
+                _ = try ContinualMetrics(
+                    accuracies: accuracies, benchmarks: benchmarks, targets: targets, heldOut: heldOut)
                 return "no error"
             } catch { return "\(error)" }
         }
-        XCTAssertEqual(error([[1, 2]]),
-                       "accuracy matrix has 1 row(s); expected stage 0 (the base model) and at least one tuning stage")
-        XCTAssertEqual(error([[1, 2], [1, 2, 3]]),
-                       "accuracy matrix row for stage 1 has 3 value(s); expected 2, one per benchmark")
+        XCTAssertEqual(
+            error([[1, 2]]),
+            "accuracy matrix has 1 row(s); expected stage 0 (the base model) and at least one tuning stage")
+        XCTAssertEqual(
+            error([[1, 2], [1, 2, 3]]),
+            "accuracy matrix row for stage 1 has 3 value(s); expected 2, one per benchmark")
         XCTAssertEqual(error([[1, 2], [.nan, 2]]), "accuracy of \"A\" at stage 1 is nan; expected a finite number")
-        XCTAssertEqual(error([[1, 2], [1, 2]], ["A", "A"]), "benchmark \"A\" names two columns of the accuracy matrix")
+        XCTAssertEqual(
+            error([[1, 2], [1, 2]], ["A", "A"]), "benchmark \"A\" names two columns of the accuracy matrix")
         XCTAssertEqual(error([[1, 2], [1, 2]], targets: []), "no target benchmarks given; expected at least one")
-        XCTAssertEqual(error([[1, 2], [1, 2]], heldOut: ["Q"]),
-                       "held-out benchmark \"Q\" is not a column of the accuracy matrix (columns: A, H)")
-        XCTAssertEqual(error([[1, 2], [1, 2]], heldOut: ["A"]),
-                       "benchmark \"A\" is listed as target and again as held-out; expected once")
-        XCTAssertEqual(error([[1, 2], [1, 2]], targets: [Target(benchmark: "A", stage: 0)]),
-                       "target \"A\" is tuned at stage 0; expected a stage in 1...1 (stage 0 is the base model)")
-        XCTAssertEqual(error([[1, 2], [1, 2]], targets: [Target(benchmark: "A", stage: 2)]),
-                       "target \"A\" is tuned at stage 2; expected a stage in 1...1 (stage 0 is the base model)")
+        XCTAssertEqual(
+            error([[1, 2], [1, 2]], heldOut: ["Q"]),
+            "held-out benchmark \"Q\" is not a column of the accuracy matrix (columns: A, H)")
+        XCTAssertEqual(
+            error([[1, 2], [1, 2]], heldOut: ["A"]),
+            "benchmark \"A\" is listed as target and again as held-out; expected once")
+        XCTAssertEqual(
+            error([[1, 2], [1, 2]], targets: [Target(benchmark: "A", stage: 0)]),
+            "target \"A\" is tuned at stage 0; expected a stage in 1...1 (stage 0 is the base model)")
+        XCTAssertEqual(
+            error([[1, 2], [1, 2]], targets: [Target(benchmark: "A", stage: 2)]),
+            "target \"A\" is tuned at stage 2; expected a stage in 1...1 (stage 0 is the base model)")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 /// Naive NumPy broadcasting by explicit index arithmetic, in Double: the reference for binary ops.
 func referenceBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Double, Double) -> Double) -> (shape: [Int], values: [Float]) {
@@ -11,7 +11,11 @@ func referenceBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Double, Double) -> Doubl
     let count = shape.reduce(1, *)
     var values = [Float](repeating: 0, count: count)
     for flat in 0..<count {
-        var rest = flat, ia = 0, ib = 0, sa = 1, sb = 1
+        var rest = flat
+        var ia = 0
+        var ib = 0
+        var sa = 1
+        var sb = 1
         for d in stride(from: rank - 1, through: 0, by: -1) {
             let i = rest % shape[d]
             rest /= shape[d]
@@ -25,8 +29,10 @@ func referenceBroadcast(_ a: Tensor, _ b: Tensor, _ f: (Double, Double) -> Doubl
     return (shape, values)
 }
 
-func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Float, _ message: String = "",
-                 file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ actual: [Float], _ expected: [Float], tolerance: Float, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.count, expected.count, "count \(message)", file: file, line: line)
     for i in 0..<min(actual.count, expected.count) {
         let scale = max(1, abs(expected[i]))
@@ -55,7 +61,10 @@ final class ElementwiseTests: XCTestCase {
     /// Values in [0.5, 1.5] with a random sign: safe divisors.
     func awayFromZero(_ shape: [Int], _ rng: inout TestRandom) -> Tensor {
         let t = rng.tensor(shape)
-        for i in 0..<t.count { let v = t.data[i]; t.data[i] = (v < 0 ? -1 : 1) * (0.5 + abs(v)) }
+        for i in 0..<t.count {
+            let v = t.data[i]
+            t.data[i] = (v < 0 ? -1 : 1) * (0.5 + abs(v))
+        }
         return t
     }
 
@@ -63,7 +72,8 @@ final class ElementwiseTests: XCTestCase {
         var rng = TestRandom(21)
         for (sa, sb) in shapePairs {
             for (name, op, reference, safeDivisor) in binaryOps {
-                let a = rng.tensor(sa), b = safeDivisor ? awayFromZero(sb, &rng) : rng.tensor(sb)
+                let a = rng.tensor(sa)
+                let b = safeDivisor ? awayFromZero(sb, &rng) : rng.tensor(sb)
                 let y = op(a, b)
                 let expected = referenceBroadcast(a, b, reference)
                 XCTAssertEqual(y.shape, expected.shape, "\(sa) \(name) \(sb)")
@@ -76,7 +86,8 @@ final class ElementwiseTests: XCTestCase {
         var rng = TestRandom(22)
         for (sa, sb) in shapePairs {
             for (name, op, _, safeDivisor) in binaryOps {
-                let a = rng.tensor(sa), b = safeDivisor ? awayFromZero(sb, &rng) : rng.tensor(sb)
+                let a = rng.tensor(sa)
+                let b = safeDivisor ? awayFromZero(sb, &rng) : rng.tensor(sb)
                 let r = GradientCheck.check([a, b]) { op($0[0], $0[1]) }
                 XCTAssertTrue(r.passed, "\(sa) \(name) \(sb): \(r)")
             }
@@ -120,8 +131,10 @@ final class ElementwiseTests: XCTestCase {
             ("pow1.5", { pow($0, 1.5) }, { Foundation.pow($0, 1.5) }, { 1.25 + 0.75 * $0 }),
             ("pow-1", { pow($0, -1) }, { 1 / $0 }, { 1.25 + 0.75 * $0 }),
             ("abs", { abs($0) }, { Swift.abs($0) }, { ($0 < 0 ? -0.1 : 0.1) + $0 }),
-            ("clamp", { clamp($0, min: -0.5, max: 0.5) }, { min(max($0, -0.5), 0.5) },
-             { v in Swift.abs(Swift.abs(v) - 0.5) < 0.05 ? v * 0.5 : v }),
+            (
+                "clamp", { clamp($0, min: -0.5, max: 0.5) }, { min(max($0, -0.5), 0.5) },
+                { v in Swift.abs(Swift.abs(v) - 0.5) < 0.05 ? v * 0.5 : v }
+            ),
         ]
         for (name, op, reference, transform) in cases {
             let x = rng.tensor([3, 7])
@@ -134,7 +147,8 @@ final class ElementwiseTests: XCTestCase {
 
     func testFrozenOperandGetsNoGradient() {
         var rng = TestRandom(26)
-        let x = rng.tensor([4, 3]), bias = rng.tensor([3], requiresGrad: false)
+        let x = rng.tensor([4, 3])
+        let bias = rng.tensor([3], requiresGrad: false)
         (x * bias + bias).sum().backward()
         XCTAssertNil(bias.grad)
         XCTAssertNotNil(x.grad)
@@ -146,11 +160,16 @@ final class ElementwiseTests: XCTestCase {
     /// Sizes above the parallel threshold: same-shape and bias-row fast paths, forward and gradients.
     func testLargeTensorsMatchReference() {
         var rng = TestRandom(27)
-        let rows = 300, width = 256
-        let x = rng.tensor([rows, width]), y = rng.tensor([rows, width]), bias = rng.tensor([width])
+        let rows = 300
+        let width = 256
+        let x = rng.tensor([rows, width])
+        let y = rng.tensor([rows, width])
+        let bias = rng.tensor([width])
         let sum = x * y + bias
         var expected = [Float](repeating: 0, count: rows * width)
-        for i in 0..<rows * width { expected[i] = Float(Double(x.data[i]) * Double(y.data[i]) + Double(bias.data[i % width])) }
+        for i in 0..<rows * width {
+            expected[i] = Float(Double(x.data[i]) * Double(y.data[i]) + Double(bias.data[i % width]))
+        }
         assertClose(sum.array, expected, tolerance: 1e-6, "x * y + bias")
         sum.sum().backward()
         var biasGrad = [Double](repeating: 0, count: width)
@@ -161,7 +180,10 @@ final class ElementwiseTests: XCTestCase {
     }
 
     func testFastMathAgainstLibm() {
-        var maxExp = 0.0, maxSigmoid = 0.0, maxTanh = 0.0, maxErf = 0.0
+        var maxExp = 0.0
+        var maxSigmoid = 0.0
+        var maxTanh = 0.0
+        var maxErf = 0.0
         var x: Float = -30
         while x < 30 {
             let e = Foundation.exp(Double(x))

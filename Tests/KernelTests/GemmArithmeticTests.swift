@@ -6,14 +6,17 @@ import XCTest
 final class GemmArithmeticTests: XCTestCase {
     /// C = alpha * sum + beta * C0 with sum = madd(... madd(0, a0, b0) ..., a_k-1, b_k-1), in Float, one
     /// element at a time: the microkernel contract for one k block.
-    func scalarReference(_ a: [Float], _ b: [Float], _ c0: [Float], m: Int, n: Int, k: Int, alpha: Float, beta: Float,
-                         arithmetic: GemmArithmetic) -> [Float] {
+    func scalarReference(
+        _ a: [Float], _ b: [Float], _ c0: [Float], m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+        arithmetic: GemmArithmetic
+    ) -> [Float] {
         var c = c0
         for i in 0..<m {
             for j in 0..<n {
                 var sum: Float = 0
                 for p in 0..<k {
-                    let x = a[i * k + p], y = b[p * n + j]
+                    let x = a[i * k + p]
+                    let y = b[p * n + j]
                     sum = arithmetic == .fused ? sum.addingProduct(x, y) : sum + x * y
                 }
                 c[i * n + j] = beta == 0 ? alpha * sum : beta * c0[i * n + j] + alpha * sum
@@ -27,7 +30,8 @@ final class GemmArithmeticTests: XCTestCase {
     func testEveryKernelGivesTheFormulaBitsInBothModes() {
         var rng = TestRandom(77)
         let (m, n, k) = (13, 150, 200)
-        let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(k * n)).map { _ in rng.next() }
+        let a = (0..<(m * k)).map { _ in rng.next() }
+        let b = (0..<(k * n)).map { _ in rng.next() }
         let c0 = (0..<(m * n)).map { _ in rng.next() }
         var byMode: [GemmArithmetic: [Float]] = [:]
         for arithmetic in GemmArithmetic.allCases {
@@ -36,22 +40,27 @@ final class GemmArithmeticTests: XCTestCase {
             for (kernel, name) in GemmTesting.microkernelNames.enumerated() {
                 for threads in [1, 2] {
                     var c = c0
-                    GemmTesting.multiply(transA: false, transB: false, m: m, n: n, k: k, alpha: 0.75, a: a, lda: k,
-                                         b: b, ldb: n, beta: 0.5, c: &c, ldc: n, threads: threads, microkernel: kernel,
-                                         path: .packed, arithmetic: arithmetic)
+                    GemmTesting.multiply(
+                        transA: false, transB: false, m: m, n: n, k: k, alpha: 0.75, a: a, lda: k,
+                        b: b, ldb: n, beta: 0.5, c: &c, ldc: n, threads: threads, microkernel: kernel,
+                        path: .packed, arithmetic: arithmetic)
                     XCTAssertTrue(c == expected, "\(name) \(arithmetic) \(threads) threads differs from the formula")
                 }
             }
         }
-        XCTAssertNotEqual(byMode[.fused], byMode[.separate], "fused and separate multiply-adds should round differently")
+        XCTAssertNotEqual(
+            byMode[.fused], byMode[.separate], "fused and separate multiply-adds should round differently")
     }
 
     /// Several k blocks, every transpose, edge tiles: all kernels and thread counts agree bitwise in each mode.
     func testKernelsAgreeBitwiseInEachModeAcrossTransposesAndBlocks() {
         var rng = TestRandom(78)
-        for (m, n, k, transA, transB) in [(19, 70, 800, false, false), (25, 65, 391, true, false),
-                                          (7, 129, 513, false, true), (31, 33, 385, true, true)] {
-            let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(k * n)).map { _ in rng.next() }
+        for (m, n, k, transA, transB) in [
+            (19, 70, 800, false, false), (25, 65, 391, true, false),
+            (7, 129, 513, false, true), (31, 33, 385, true, true),
+        ] {
+            let a = (0..<(m * k)).map { _ in rng.next() }
+            let b = (0..<(k * n)).map { _ in rng.next() }
             let c0 = (0..<(m * n)).map { _ in rng.next() }
             let product = referenceMatmul(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
             for arithmetic in GemmArithmetic.allCases {
@@ -59,10 +68,12 @@ final class GemmArithmeticTests: XCTestCase {
                 for (kernel, name) in GemmTesting.microkernelNames.enumerated() {
                     for threads in [1, 3] {
                         var c = c0
-                        GemmTesting.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: -0.5, a: a,
-                                             lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 1, c: &c, ldc: n,
-                                             threads: threads, microkernel: kernel, path: .packed, arithmetic: arithmetic)
-                        let label = "\(name) \(arithmetic) \(threads) threads m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)"
+                        GemmTesting.multiply(
+                            transA: transA, transB: transB, m: m, n: n, k: k, alpha: -0.5, a: a,
+                            lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 1, c: &c, ldc: n,
+                            threads: threads, microkernel: kernel, path: .packed, arithmetic: arithmetic)
+                        let label =
+                            "\(name) \(arithmetic) \(threads) threads m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)"
                         if let first {
                             XCTAssertTrue(c == first, "\(label) differs from the first kernel")
                         } else {

@@ -1,17 +1,23 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// `Gemm.sgemm` against a naive Double reference, around every tile and block edge of the packed path.
 final class GemmTests: XCTestCase {
     /// Runs sgemm on random operands stored with padded strides and checks C (including the padding,
     /// which must stay untouched) against `alpha * reference + beta * C0`; also forces the packed path
     /// with each microkernel, so tile edges are covered whatever kernel this machine selects.
-    func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float = 1, beta: Float = 0,
-               pad: Int = 0, threads: Int? = nil, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
+    func check(
+        m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float = 1, beta: Float = 0,
+        pad: Int = 0, threads: Int? = nil, seed: UInt64, file: StaticString = #filePath, line: UInt = #line
+    ) {
         var rng = TestRandom(seed)
-        let aRows = transA ? k : m, aCols = transA ? m : k
-        let bRows = transB ? n : k, bCols = transB ? k : n
-        let lda = aCols + pad, ldb = bCols + pad, ldc = n + pad
+        let aRows = transA ? k : m
+        let aCols = transA ? m : k
+        let bRows = transB ? n : k
+        let bCols = transB ? k : n
+        let lda = aCols + pad
+        let ldb = bCols + pad
+        let ldc = n + pad
         let aStored = (0..<(aRows * lda)).map { _ in rng.next() }
         let bStored = (0..<(bRows * ldb)).map { _ in rng.next() }
         let c0 = (0..<(m * ldc)).map { _ in rng.next() }
@@ -20,20 +26,26 @@ final class GemmTests: XCTestCase {
         let product = referenceMatmul(aDense, bDense, m: m, n: n, k: k, transA: transA, transB: transB)
 
         // The public entry, the simple path, then the packed path with every microkernel.
-        var variants: [(String, Int?, GemmTesting.Path)] = [("sgemm", nil, .simple),
-                                                             ("simple", GemmTesting.selectedMicrokernel, .simple)]
-        for (index, name) in GemmTesting.microkernelNames.enumerated() { variants.append(("packed \(name)", index, .packed)) }
+        var variants: [(String, Int?, GemmTesting.Path)] = [
+            ("sgemm", nil, .simple),
+            ("simple", GemmTesting.selectedMicrokernel, .simple),
+        ]
+        for (index, name) in GemmTesting.microkernelNames.enumerated() {
+            variants.append(("packed \(name)", index, .packed))
+        }
         if !transA && transB { variants.append(("small rows", GemmTesting.selectedMicrokernel, .smallRows)) }
         let tolerance = 2e-5 * Float(k).squareRoot() * max(1, abs(alpha)) + 1e-5
         for (label, kernel, path) in variants {
             var c = c0
             if let kernel {
-                GemmTesting.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
-                                     b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads ?? 1,
-                                     microkernel: kernel, path: path)
+                GemmTesting.multiply(
+                    transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
+                    b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads ?? 1,
+                    microkernel: kernel, path: path)
             } else {
-                Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
-                           b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
+                Gemm.sgemm(
+                    transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: aStored, lda: lda,
+                    b: bStored, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
             }
             var failures = 0
             for i in 0..<m {
@@ -43,8 +55,10 @@ final class GemmTests: XCTestCase {
                     if !(abs(c[index] - expected) <= tolerance) {
                         failures += 1
                         if failures <= 3 {
-                            XCTFail("\(label) m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) alpha=\(alpha) beta=\(beta) "
-                                    + "pad=\(pad): C[\(i), \(j)] = \(c[index]), expected \(expected)", file: file, line: line)
+                            XCTFail(
+                                "\(label) m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) alpha=\(alpha) beta=\(beta) "
+                                    + "pad=\(pad): C[\(i), \(j)] = \(c[index]), expected \(expected)", file: file,
+                                line: line)
                         }
                     }
                 }
@@ -62,8 +76,10 @@ final class GemmTests: XCTestCase {
                         check(m: m, n: n, k: k, transA: transA, transB: transB, seed: seed)
                     }
                 }
-                for (m, n, k) in [(7, 127, 40), (25, 65, 383), (25, 64, 384), (13, 129, 385), (97, 130, 769),
-                                  (6, 64, 1), (1, 200, 300), (200, 1, 300), (7, 2100, 3), (7, 4100, 3), (4100, 7, 3)] {
+                for (m, n, k) in [
+                    (7, 127, 40), (25, 65, 383), (25, 64, 384), (13, 129, 385), (97, 130, 769),
+                    (6, 64, 1), (1, 200, 300), (200, 1, 300), (7, 2100, 3), (7, 4100, 3), (4100, 7, 3),
+                ] {
                     seed += 1
                     check(m: m, n: n, k: k, transA: transA, transB: transB, seed: seed)
                 }
@@ -79,8 +95,9 @@ final class GemmTests: XCTestCase {
                     for pad in [0, 3] {
                         for (m, n, k) in [(5, 9, 7), (31, 70, 50), (100, 67, 400)] {
                             seed += 1
-                            check(m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
-                                  pad: pad, seed: seed)
+                            check(
+                                m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
+                                pad: pad, seed: seed)
                         }
                     }
                 }
@@ -90,7 +107,8 @@ final class GemmTests: XCTestCase {
 
     func testBetaZeroIgnoresNaNInC() {
         for (m, n, k) in [(3, 4, 5), (50, 70, 40)] {
-            let a = [Float](repeating: 1, count: m * k), b = [Float](repeating: 2, count: k * n)
+            let a = [Float](repeating: 1, count: m * k)
+            let b = [Float](repeating: 2, count: k * n)
             var c = [Float](repeating: .nan, count: m * n)
             Gemm.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n)
             XCTAssertEqual(c, [Float](repeating: Float(2 * k), count: m * n), "m=\(m) n=\(n) k=\(k)")
@@ -98,7 +116,8 @@ final class GemmTests: XCTestCase {
     }
 
     func testZeroDepthScalesC() {
-        let a: [Float] = [], b: [Float] = []
+        let a: [Float] = []
+        let b: [Float] = []
         var c: [Float] = [1, 2, 3, 4]
         Gemm.sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, a: a, lda: 0, b: b, ldb: 2, beta: 0.5, c: &c, ldc: 2)
         XCTAssertEqual(c, [0.5, 1, 1.5, 2])
@@ -109,22 +128,28 @@ final class GemmTests: XCTestCase {
     /// Results must not depend on the thread count (splits along M and along N) nor on the microkernel.
     func testBitwiseIdenticalAcrossThreadCounts() {
         var rng = TestRandom(900)
-        for (m, n, k, transA, transB) in [(301, 130, 390, false, false), (70, 333, 200, true, false),
-                                          (130, 129, 777, false, true), (64, 700, 100, true, true)] {
-            let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(k * n)).map { _ in rng.next() }
+        for (m, n, k, transA, transB) in [
+            (301, 130, 390, false, false), (70, 333, 200, true, false),
+            (130, 129, 777, false, true), (64, 700, 100, true, true),
+        ] {
+            let a = (0..<(m * k)).map { _ in rng.next() }
+            let b = (0..<(k * n)).map { _ in rng.next() }
             let c0 = (0..<(m * n)).map { _ in rng.next() }
             var results: [(String, [Float])] = []
             for (kernel, name) in GemmTesting.microkernelNames.enumerated() {
                 for threads in [1, 2, 3] {
                     var c = c0
-                    GemmTesting.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.75, a: a,
-                                         lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n,
-                                         threads: threads, microkernel: kernel, path: .packed)
+                    GemmTesting.multiply(
+                        transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.75, a: a,
+                        lda: transA ? m : k, b: b, ldb: transB ? k : n, beta: 0.5, c: &c, ldc: n,
+                        threads: threads, microkernel: kernel, path: .packed)
                     results.append(("\(name), \(threads) threads", c))
                 }
             }
             for (label, c) in results.dropFirst() {
-                XCTAssertTrue(c == results[0].1, "\(label) differs from \(results[0].0): m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)")
+                XCTAssertTrue(
+                    c == results[0].1,
+                    "\(label) differs from \(results[0].0): m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)")
             }
         }
     }
@@ -150,21 +175,27 @@ final class GemmTests: XCTestCase {
     /// the same bits as the simple path's dot products.
     func testSmallRowsBitwiseAcrossThreadCountsAndEqualToSimple() {
         var rng = TestRandom(902)
-        for (m, n, k) in [(1, 700, 300), (3, 9, 17), (8, 513, 129), (16, 300, 64), (5, 1, 40), (1, 9000, 300), (8, 4100, 129), (16, 2100, 300)] {
-            let a = (0..<(m * k)).map { _ in rng.next() }, b = (0..<(n * k)).map { _ in rng.next() }
+        for (m, n, k) in [
+            (1, 700, 300), (3, 9, 17), (8, 513, 129), (16, 300, 64), (5, 1, 40), (1, 9000, 300), (8, 4100, 129),
+            (16, 2100, 300),
+        ] {
+            let a = (0..<(m * k)).map { _ in rng.next() }
+            let b = (0..<(n * k)).map { _ in rng.next() }
             var results: [[Float]] = []
             for threads in [1, 2, 3] {
                 var c = [Float](repeating: .nan, count: m * n)
-                GemmTesting.multiply(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
-                                     c: &c, ldc: n, threads: threads, microkernel: GemmTesting.selectedMicrokernel,
-                                     path: .smallRows)
+                GemmTesting.multiply(
+                    transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
+                    c: &c, ldc: n, threads: threads, microkernel: GemmTesting.selectedMicrokernel,
+                    path: .smallRows)
                 results.append(c)
             }
             XCTAssertEqual(results[0], results[1], "m=\(m) n=\(n) k=\(k)")
             XCTAssertEqual(results[0], results[2], "m=\(m) n=\(n) k=\(k)")
             var simple = [Float](repeating: 0, count: m * n)
-            GemmTesting.multiply(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
-                                 c: &simple, ldc: n, threads: 1, microkernel: GemmTesting.selectedMicrokernel, path: .simple)
+            GemmTesting.multiply(
+                transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
+                c: &simple, ldc: n, threads: 1, microkernel: GemmTesting.selectedMicrokernel, path: .simple)
             XCTAssertEqual(simple, results[0], "m=\(m) n=\(n) k=\(k)")
         }
     }

@@ -1,5 +1,5 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// Backward passes write a gradient that does not exist yet and add into one that does
 /// (`Tensor.gradStorageForUpdate`), and a reshape hands its gradient buffer to its input
@@ -8,13 +8,17 @@ import Kernel
 final class GradientUpdateTests: XCTestCase {
     func testTensorsUsedSeveralTimesAccumulateEveryUse() {
         var rng = TestRandom(41)
-        let x = rng.tensor([2, 3, 8]), w1 = rng.tensor([6, 8]), w2 = rng.tensor([6, 8])
+        let x = rng.tensor([2, 3, 8])
+        let w1 = rng.tensor([6, 8])
+        let w2 = rng.tensor([6, 8])
         let weight = rng.tensor([8], scale: 0.5)
         let result = GradientCheck.check([x, w1, w2, weight]) { t in
             let (x, w1, w2, weight) = (t[0], t[1], t[2], t[3])
             let n = rmsNorm(x, weight: weight)
-            let gate = linear(n, w1), up = linear(n, w2), again = linear(x, w1)  // x, n and w1 used twice
-            let h = swiglu(gate, up) + again * gate                                 // gate used twice
+            let gate = linear(n, w1)
+            let up = linear(n, w2)
+            let again = linear(x, w1)  // x, n and w1 used twice
+            let h = swiglu(gate, up) + again * gate  // gate used twice
             let q = applyRotary(h.reshaped([6, 6]).reshaped([2, 3, 1, 6]) * 1, positions: [0, 1, 2], theta: 100)
             return sigmoid(q.reshaped([6, 6])) + matmul(h.reshaped([6, 6]), w2).sum() * 0.1
         }
@@ -34,7 +38,8 @@ final class GradientUpdateTests: XCTestCase {
 
     func testSecondBackwardAddsToExistingGradients() {
         var rng = TestRandom(43)
-        let x = rng.tensor([3, 4]), w = rng.tensor([2, 4])
+        let x = rng.tensor([3, 4])
+        let w = rng.tensor([2, 4])
         func loss() -> Tensor { (silu(linear(x, w)).reshaped([6]) * 2).sum() }
         loss().backward()
         let once = (x.grad!.array, w.grad!.array)
@@ -45,7 +50,9 @@ final class GradientUpdateTests: XCTestCase {
 
     func testBroadcastOperandGradientIsSummedNotOverwritten() {
         var rng = TestRandom(44)
-        let x = rng.tensor([3, 5]), bias = rng.tensor([5]), scale = rng.tensor([1])
+        let x = rng.tensor([3, 5])
+        let bias = rng.tensor([5])
+        let scale = rng.tensor([1])
         let result = GradientCheck.check([x, bias, scale]) { t in (t[0] + t[1]) * t[2] - t[1] }
         XCTAssertTrue(result.passed, "\(result)")
     }

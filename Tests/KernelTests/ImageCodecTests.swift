@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 /// The pixel formulas of Fixtures/make_png_fixtures.py (RGB after compositing alpha over white).
 private func fixturePixel(_ x: Int, _ y: Int, kind: String) -> [UInt8] {
@@ -22,7 +22,8 @@ private func fixtureURL(_ name: String) -> URL {
 
 private func testImage(width: Int, height: Int, seed: UInt64) -> Image {
     var rng = RandomGenerator(seed: seed)
-    return Image(width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8(rng.int(below: 256)) })
+    return Image(
+        width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8(rng.int(below: 256)) })
 }
 
 final class ImageCodecTests: XCTestCase {
@@ -32,8 +33,12 @@ final class ImageCodecTests: XCTestCase {
         XCTAssertEqual(Checksum.adler32([UInt8]()), 1)
         // Long input exercises the periodic modulo.
         let long = [UInt8](repeating: 255, count: 100_000)
-        var a: UInt64 = 1, b: UInt64 = 0
-        for byte in long { a = (a + UInt64(byte)) % 65521; b = (b + a) % 65521 }
+        var a: UInt64 = 1
+        var b: UInt64 = 0
+        for byte in long {
+            a = (a + UInt64(byte)) % 65521
+            b = (b + a) % 65521
+        }
         XCTAssertEqual(Checksum.adler32(long), UInt32(b << 16 | a))
     }
 
@@ -59,15 +64,18 @@ final class ImageCodecTests: XCTestCase {
     }
 
     func testPythonCompressedFixturesDecodeToExpectedPixels() throws {
-        for (name, w, h, kind) in [("rgb_filters_dynamic.png", 40, 30, "rgb"), ("rgba_small_fixed.png", 5, 4, "rgba"),
-                                   ("gray_filters.png", 9, 7, "gray"), ("rgb_stored.png", 3, 2, "rgb")] {
+        for (name, w, h, kind) in [
+            ("rgb_filters_dynamic.png", 40, 30, "rgb"), ("rgba_small_fixed.png", 5, 4, "rgba"),
+            ("gray_filters.png", 9, 7, "gray"), ("rgb_stored.png", 3, 2, "rgb"),
+        ] {
             let image = try ImageFile.read(fixtureURL(name))
             XCTAssertEqual(image.width, w, name)
             XCTAssertEqual(image.height, h, name)
             for y in 0..<h {
                 for x in 0..<w {
                     let i = (y * w + x) * 3
-                    XCTAssertEqual(Array(image.pixels[i..<(i + 3)]), fixturePixel(x, y, kind: kind), "\(name) at \(x),\(y)")
+                    XCTAssertEqual(
+                        Array(image.pixels[i..<(i + 3)]), fixturePixel(x, y, kind: kind), "\(name) at \(x),\(y)")
                 }
             }
         }
@@ -90,17 +98,22 @@ final class ImageCodecTests: XCTestCase {
     }
 
     /// Each malformed input gives an ImageCodecError naming the file and containing `expected`.
-    private func assertRejects(_ bytes: [UInt8], _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertThrowsError(try ImageFile.decode(bytes, file: "bad.img", limits: ImageLimits(maxPixels: 1 << 20)),
-                             file: file, line: line) { error in
+    private func assertRejects(_ bytes: [UInt8], _ expected: String, file: StaticString = #filePath, line: UInt = #line)
+    {
+        XCTAssertThrowsError(
+            try ImageFile.decode(bytes, file: "bad.img", limits: ImageLimits(maxPixels: 1 << 20)),
+            file: file, line: line
+        ) { error in
             guard let e = error as? ImageCodecError else { return XCTFail("\(error)", file: file, line: line) }
             XCTAssertEqual(e.file, "bad.img", file: file, line: line)
             XCTAssertTrue(e.reason.contains(expected), "'\(e.reason)' lacks '\(expected)'", file: file, line: line)
         }
     }
 
-    private func png(width: UInt32, height: UInt32, depth: UInt8 = 8, colour: UInt8 = 2, interlace: UInt8 = 0,
-                     idat: [UInt8]) -> [UInt8] {
+    private func png(
+        width: UInt32, height: UInt32, depth: UInt8 = 8, colour: UInt8 = 2, interlace: UInt8 = 0,
+        idat: [UInt8]
+    ) -> [UInt8] {
         var header = [UInt8]()
         PNG.appendBigEndian(width, to: &header)
         PNG.appendBigEndian(height, to: &header)
@@ -156,8 +169,12 @@ final class ImageCodecTests: XCTestCase {
     func testMutatedInputsNeverCrash() {
         // A small seeded mutation pass: every outcome must be an image or an ImageCodecError.
         var rng = RandomGenerator(seed: 42)
-        var seeds: [[UInt8]] = [PNG.encode(testImage(width: 6, height: 5, seed: 2)), PPM.encode(testImage(width: 3, height: 3, seed: 4))]
-        if let fixture = FileManager.default.contents(atPath: fixtureURL("rgb_filters_dynamic.png").path) { seeds.append([UInt8](fixture)) }
+        var seeds: [[UInt8]] = [
+            PNG.encode(testImage(width: 6, height: 5, seed: 2)), PPM.encode(testImage(width: 3, height: 3, seed: 4)),
+        ]
+        if let fixture = FileManager.default.contents(atPath: fixtureURL("rgb_filters_dynamic.png").path) {
+            seeds.append([UInt8](fixture))
+        }
         for i in 0..<600 {
             var bytes = seeds[i % seeds.count]
             for _ in 0..<(1 + rng.int(below: 4)) {

@@ -7,7 +7,8 @@ import XCTest
 final class LinearCrossEntropyTests: XCTestCase {
     func testGradientsMatchFiniteDifferencesAcrossChunksAndIgnoredRows() {
         var rng = TestRandom(71)
-        let hidden = rng.tensor([2, 5, 8], scale: 1), weight = rng.tensor([29, 8], scale: 0.5)
+        let hidden = rng.tensor([2, 5, 8], scale: 1)
+        let weight = rng.tensor([29, 8], scale: 0.5)
         let targets: [Int32] = [3, -100, 0, 28, 7, -100, -100, 11, 5, 2]
         // 3 logit rows per chunk: the 7 kept rows (not consecutive) make 3 chunks.
         let check = GradientCheck.check([hidden, weight]) {
@@ -15,8 +16,9 @@ final class LinearCrossEntropyTests: XCTestCase {
         }
         XCTAssertTrue(check.passed, "\(check)")
         let weighted = GradientCheck.check([hidden, weight]) {
-            linearCrossEntropy($0[0], weight: $0[1], targets: targets,
-                               rowWeights: [0.5, 3, 1, 0.25, 2, 0, 1, 1, 0.75, 1.5], chunkElements: 2 * 29)
+            linearCrossEntropy(
+                $0[0], weight: $0[1], targets: targets,
+                rowWeights: [0.5, 3, 1, 0.25, 2, 0, 1, 1, 0.75, 1.5], chunkElements: 2 * 29)
         }
         XCTAssertTrue(weighted.passed, "\(weighted)")
     }
@@ -27,7 +29,8 @@ final class LinearCrossEntropyTests: XCTestCase {
         for (chunkRows, trainsWeight) in [(1000, true), (2, true), (3, false)] {
             var rng = TestRandom(72)
             let (n, d, v) = (9, 16, 53)
-            let h1 = rng.tensor([n, d], scale: 1), w1 = rng.tensor([v, d], scale: 0.3, requiresGrad: trainsWeight)
+            let h1 = rng.tensor([n, d], scale: 1)
+            let w1 = rng.tensor([v, d], scale: 0.3, requiresGrad: trainsWeight)
             let h2 = Tensor(shape: h1.shape, values: h1.array, requiresGrad: true)
             let w2 = Tensor(shape: w1.shape, values: w1.array, requiresGrad: trainsWeight)
             let targets: [Int32] = [4, -100, 52, 0, 9, -100, 30, 1, 17]
@@ -36,10 +39,13 @@ final class LinearCrossEntropyTests: XCTestCase {
             XCTAssertEqual(unfused.item.bitPattern, fused.item.bitPattern, "chunk rows \(chunkRows)")
             unfused.backward()
             fused.backward()
-            XCTAssertEqual(h1.grad!.array.map(\.bitPattern), h2.grad!.array.map(\.bitPattern), "chunk rows \(chunkRows)")
+            XCTAssertEqual(
+                h1.grad!.array.map(\.bitPattern), h2.grad!.array.map(\.bitPattern), "chunk rows \(chunkRows)")
             XCTAssertTrue(h2.grad!.array[d..<2 * d].allSatisfy { $0 == 0 }, "an ignored row's gradient is 0")
             if trainsWeight {
-                for (a, b) in zip(w1.grad!.array, w2.grad!.array) { XCTAssertEqual(a, b, accuracy: 1e-6 + 1e-5 * abs(a)) }
+                for (a, b) in zip(w1.grad!.array, w2.grad!.array) {
+                    XCTAssertEqual(a, b, accuracy: 1e-6 + 1e-5 * abs(a))
+                }
             } else {
                 XCTAssertNil(w2.grad)
             }
@@ -49,7 +55,8 @@ final class LinearCrossEntropyTests: XCTestCase {
     /// Every row kept: the chunks read the hidden states in place and the gradient buffer is handed over.
     func testEveryRowKeptAndAccumulatingIntoExistingGradients() {
         var rng = TestRandom(73)
-        let hidden = rng.tensor([3, 4, 6], scale: 1), weight = rng.tensor([300, 6], scale: 0.4)
+        let hidden = rng.tensor([3, 4, 6], scale: 1)
+        let weight = rng.tensor([300, 6], scale: 0.4)
         let targets = (0..<12).map { Int32(($0 * 37) % 300) }
         let once = linearCrossEntropy(hidden, weight: weight, targets: targets, chunkElements: 5 * 300)
         once.backward()
@@ -63,7 +70,8 @@ final class LinearCrossEntropyTests: XCTestCase {
 
     func testEveryTargetIgnoredGivesZeroAndNoGradient() {
         var rng = TestRandom(74)
-        let hidden = rng.tensor([2, 4]), weight = rng.tensor([7, 4])
+        let hidden = rng.tensor([2, 4])
+        let weight = rng.tensor([7, 4])
         let loss = linearCrossEntropy(hidden, weight: weight, targets: [-100, -100])
         XCTAssertEqual(loss.item, 0)
         loss.backward()
@@ -73,7 +81,8 @@ final class LinearCrossEntropyTests: XCTestCase {
 
     func testNoGradientWorkWithoutRecording() {
         var rng = TestRandom(75)
-        let hidden = rng.tensor([3, 4]), weight = rng.tensor([11, 4])
+        let hidden = rng.tensor([3, 4])
+        let weight = rng.tensor([11, 4])
         let targets: [Int32] = [1, 10, -100]
         let recorded = linearCrossEntropy(hidden, weight: weight, targets: targets).item
         let plain = Autograd.withNoGrad { linearCrossEntropy(hidden, weight: weight, targets: targets) }

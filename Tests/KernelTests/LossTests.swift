@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 final class LossTests: XCTestCase {
     /// log-softmax of one row in Double.
@@ -17,7 +17,8 @@ final class LossTests: XCTestCase {
         let logits = rng.tensor([n, v], scale: 4, requiresGrad: false)
         let targets: [Int32] = [3, -100, 0, 36, -100, 12]
         let loss = crossEntropy(logits, targets: targets).item
-        var total = 0.0, count = 0
+        var total = 0.0
+        var count = 0
         for r in 0..<n where targets[r] != -100 {
             total -= referenceLogSoftmax(Array(logits.array[r * v..<(r + 1) * v]))[Int(targets[r])]
             count += 1
@@ -53,7 +54,8 @@ final class LossTests: XCTestCase {
         let targets: [Int32] = [3, -100, 0, 18, 7, 12]
         let weights: [Float] = [0.5, 9, 0.25, 0.25, 0, 1.5]  // the ignored row's weight must not count
         let loss = crossEntropy(logits, targets: targets, rowWeights: weights).item
-        var total = 0.0, weightSum = 0.0
+        var total = 0.0
+        var weightSum = 0.0
         for r in 0..<n where targets[r] != -100 {
             total -= Double(weights[r]) * referenceLogSoftmax(Array(logits.array[r * v..<(r + 1) * v]))[Int(targets[r])]
             weightSum += Double(weights[r])
@@ -65,9 +67,11 @@ final class LossTests: XCTestCase {
 
     func testUnitRowWeightsGiveTheUnweightedLossAndGradientBitForBit() {
         var rng = TestRandom(66)
-        let a = rng.tensor([5, 23], scale: 3), b = Tensor(shape: a.shape, values: a.array, requiresGrad: true)
+        let a = rng.tensor([5, 23], scale: 3)
+        let b = Tensor(shape: a.shape, values: a.array, requiresGrad: true)
         let targets: [Int32] = [1, -100, 22, 4, 0]
-        let plain = crossEntropy(a, targets: targets), weighted = crossEntropy(b, targets: targets, rowWeights: [1, 1, 1, 1, 1])
+        let plain = crossEntropy(a, targets: targets)
+        let weighted = crossEntropy(b, targets: targets, rowWeights: [1, 1, 1, 1, 1])
         XCTAssertEqual(plain.item.bitPattern, weighted.item.bitPattern)
         plain.backward()
         weighted.backward()
@@ -88,8 +92,10 @@ final class LossTests: XCTestCase {
             for j in 0..<v { total += Foundation.exp(lt[j]) * (lt[j] - ls[j]) }
         }
         XCTAssertEqual(Double(loss), total / 3, accuracy: 1e-6)
-        let byTargets = klDivergence(student: student, teacher: teacher, temperature: Float(temperature),
-                                     targets: [1, -100, 2, 3, -100]).item
+        let byTargets = klDivergence(
+            student: student, teacher: teacher, temperature: Float(temperature),
+            targets: [1, -100, 2, 3, -100]
+        ).item
         XCTAssertEqual(byTargets, loss)
     }
 
@@ -105,7 +111,8 @@ final class LossTests: XCTestCase {
 
     func testKLDivergenceBackwardReachesOnlyTheStudent() {
         var rng = TestRandom(66)
-        let student = rng.tensor([2, 3, 19], scale: 2), teacher = rng.tensor([2, 3, 19], scale: 2)
+        let student = rng.tensor([2, 3, 19], scale: 2)
+        let teacher = rng.tensor([2, 3, 19], scale: 2)
         let mask = [true, true, false, true, true, true]
         teacher.requiresGrad = false
         let r = GradientCheck.check([student]) {

@@ -1,12 +1,14 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// A deterministic source of test values (kept local so these tests depend on nothing but the ops).
 struct TestRandom {
     var state: UInt64
-    init(_ seed: UInt64) { state = seed &* 0x9E3779B97F4A7C15 | 1 }
+    init(_ seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
     mutating func next() -> Float {
-        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
         return Float(state >> 40) / Float(1 << 24) * 2 - 1
     }
     mutating func tensor(_ shape: [Int], scale: Float = 1, requiresGrad: Bool = true) -> Tensor {
@@ -42,11 +44,13 @@ final class MatMulTests: XCTestCase {
                     let b = rng.tensor([k * n], requiresGrad: false).array
                     let expected = referenceMatmul(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
                     var c = [Float](repeating: 0, count: m * n)
-                    Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                               a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n, c: &c, ldc: n)
+                    Gemm.sgemm(
+                        transA: transA, transB: transB, m: m, n: n, k: k,
+                        a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n, c: &c, ldc: n)
                     for i in 0..<(m * n) {
-                        XCTAssertEqual(c[i], expected[i], accuracy: 1e-4 * Float(k).squareRoot() + 1e-5,
-                                       "m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) at \(i)")
+                        XCTAssertEqual(
+                            c[i], expected[i], accuracy: 1e-4 * Float(k).squareRoot() + 1e-5,
+                            "m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) at \(i)")
                     }
                 }
             }
@@ -77,14 +81,17 @@ final class MatMulTests: XCTestCase {
 
     func testLinearBackward() {
         var rng = TestRandom(13)
-        let x = rng.tensor([2, 3, 6]), w = rng.tensor([4, 6]), bias = rng.tensor([4])
+        let x = rng.tensor([2, 3, 6])
+        let w = rng.tensor([4, 6])
+        let bias = rng.tensor([4])
         let r = GradientCheck.check([x, w, bias]) { linear($0[0], $0[1], bias: $0[2]) }
         XCTAssertTrue(r.passed, "\(r)")
     }
 
     func testFrozenWeightGetsNoGradient() {
         var rng = TestRandom(14)
-        let x = rng.tensor([4, 6]), w = rng.tensor([3, 6], requiresGrad: false)
+        let x = rng.tensor([4, 6])
+        let w = rng.tensor([3, 6], requiresGrad: false)
         linear(x, w).sum().backward()
         XCTAssertNil(w.grad, "a frozen weight must not receive a gradient")
         XCTAssertNotNil(x.grad)
@@ -92,7 +99,8 @@ final class MatMulTests: XCTestCase {
 
     func testNoGradModeRecordsNothing() {
         var rng = TestRandom(15)
-        let x = rng.tensor([2, 3]), w = rng.tensor([4, 3])
+        let x = rng.tensor([2, 3])
+        let w = rng.tensor([4, 3])
         let y = Autograd.withNoGrad { linear(x, w) }
         XCTAssertFalse(y.requiresGrad)
         XCTAssertTrue(y.isLeaf)

@@ -1,5 +1,5 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// A two-layer toy tree shaped like a decoder: model.layers.{0,1}.mlp.{up_proj,down_proj}.
 private final class ToyMLP: Module, UnaryLayer {
@@ -29,18 +29,23 @@ private final class ToyModel: Module {
 
 /// A replacement that doubles the wrapped layer's output, to test replacement by path.
 private final class Doubler: Module, UnaryLayer {
-    init(_ inner: Module) { super.init(); registerChild("inner", inner) }
+    init(_ inner: Module) {
+        super.init()
+        registerChild("inner", inner)
+    }
     func callAsFunction(_ x: Tensor) -> Tensor { x }
 }
 
 final class ModuleTests: XCTestCase {
     func testHuggingFaceStyleNamesInRegistrationOrder() {
         let m = ToyModel(seed: 1)
-        XCTAssertEqual(m.namedParameters().map(\.name), [
-            "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight",
-            "model.layers.0.mlp.down_proj.bias", "model.layers.1.mlp.up_proj.weight",
-            "model.layers.1.mlp.down_proj.weight", "model.layers.1.mlp.down_proj.bias",
-        ])
+        XCTAssertEqual(
+            m.namedParameters().map(\.name),
+            [
+                "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight",
+                "model.layers.0.mlp.down_proj.bias", "model.layers.1.mlp.up_proj.weight",
+                "model.layers.1.mlp.down_proj.weight", "model.layers.1.mlp.down_proj.bias",
+            ])
         XCTAssertEqual(m.parameterCounts.total, 2 * (12 + 12 + 3))
     }
 
@@ -66,13 +71,16 @@ final class ModuleTests: XCTestCase {
     }
 
     func testLoadChecksNamesAndShapes() throws {
-        let a = ToyModel(seed: 1), b = ToyModel(seed: 2)
+        let a = ToyModel(seed: 1)
+        let b = ToyModel(seed: 2)
         try b.load(a.parameterSnapshot())
         for ((_, x), (_, y)) in zip(a.namedParameters(), b.namedParameters()) { XCTAssertEqual(x.array, y.array) }
         var snapshot = a.parameterSnapshot()
         snapshot["model.layers.0.mlp.up_proj.weight"] = Tensor(zeros: [2, 2])
         XCTAssertThrowsError(try b.load(snapshot, source: "x.safetensors")) { error in
-            XCTAssertEqual("\(error)", "x.safetensors: tensor 'model.layers.0.mlp.up_proj.weight' has shape [2, 2], expected [4, 3]")
+            XCTAssertEqual(
+                "\(error)",
+                "x.safetensors: tensor 'model.layers.0.mlp.up_proj.weight' has shape [2, 2], expected [4, 3]")
         }
         snapshot = a.parameterSnapshot()
         snapshot.removeValue(forKey: "model.layers.1.mlp.down_proj.bias")

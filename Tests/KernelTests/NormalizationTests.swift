@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 final class NormalizationTests: XCTestCase {
     /// HF RMSNorm in Double: w * x / sqrt(mean(x^2) + eps).
@@ -43,7 +43,8 @@ final class NormalizationTests: XCTestCase {
     func testRMSNormBackward() {
         var rng = TestRandom(32)
         for d in [6, 37] {
-            let x = rng.tensor([2, 3, d]), w = rng.tensor([d])
+            let x = rng.tensor([2, 3, d])
+            let w = rng.tensor([d])
             let r = GradientCheck.check([x, w]) { rmsNorm($0[0], weight: $0[1], eps: 1e-5) }
             XCTAssertTrue(r.passed, "D=\(d): \(r)")
         }
@@ -51,7 +52,8 @@ final class NormalizationTests: XCTestCase {
 
     func testRMSNormFrozenWeightGetsNoGradient() {
         var rng = TestRandom(33)
-        let x = rng.tensor([4, 8]), w = rng.tensor([8], requiresGrad: false)
+        let x = rng.tensor([4, 8])
+        let w = rng.tensor([8], requiresGrad: false)
         rmsNorm(x, weight: w).sum().backward()
         XCTAssertNil(w.grad)
         XCTAssertNotNil(x.grad)
@@ -61,7 +63,8 @@ final class NormalizationTests: XCTestCase {
         var rng = TestRandom(34)
         for d in [1, 8, 37, 256] {
             let x = rng.tensor([5, d], scale: 3, requiresGrad: false)
-            let w = rng.tensor([d], requiresGrad: false), b = rng.tensor([d], requiresGrad: false)
+            let w = rng.tensor([d], requiresGrad: false)
+            let b = rng.tensor([d], requiresGrad: false)
             for bias in [b, nil] {
                 let y = layerNorm(x, weight: w, bias: bias, eps: 1e-5).array
                 let expected = referenceLayerNorm(x.array, w.array, bias?.array, eps: 1e-5)
@@ -73,7 +76,9 @@ final class NormalizationTests: XCTestCase {
     func testLayerNormBackward() {
         var rng = TestRandom(35)
         for d in [6, 37] {
-            let x = rng.tensor([2, 3, d]), w = rng.tensor([d]), b = rng.tensor([d])
+            let x = rng.tensor([2, 3, d])
+            let w = rng.tensor([d])
+            let b = rng.tensor([d])
             let r = GradientCheck.check([x, w, b]) { layerNorm($0[0], weight: $0[1], bias: $0[2]) }
             XCTAssertTrue(r.passed, "D=\(d): \(r)")
             let noBias = GradientCheck.check([x, w]) { layerNorm($0[0], weight: $0[1], bias: nil) }
@@ -83,7 +88,9 @@ final class NormalizationTests: XCTestCase {
 
     func testLayerNormFrozenParametersGetNoGradient() {
         var rng = TestRandom(36)
-        let x = rng.tensor([4, 8]), w = rng.tensor([8], requiresGrad: false), b = rng.tensor([8], requiresGrad: false)
+        let x = rng.tensor([4, 8])
+        let w = rng.tensor([8], requiresGrad: false)
+        let b = rng.tensor([8], requiresGrad: false)
         layerNorm(x, weight: w, bias: b).sum().backward()
         XCTAssertNil(w.grad)
         XCTAssertNil(b.grad)
@@ -92,9 +99,11 @@ final class NormalizationTests: XCTestCase {
 
     func testRMSNormGradientsDoNotDependOnThreadCount() {
         var rng = TestRandom(37)
-        let x = rng.tensor([64, 48]), w = rng.tensor([48])
+        let x = rng.tensor([64, 48])
+        let w = rng.tensor([48])
         func run() -> [[Float]] {
-            x.zeroGrad(); w.zeroGrad()
+            x.zeroGrad()
+            w.zeroGrad()
             let y = rmsNorm(x, weight: w)
             y.backward(seed: Tensor(filled: 0.25, shape: y.shape))
             return [y.array, x.grad!.array, w.grad!.array]

@@ -1,5 +1,5 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// Textbook AdamW in Double, written from the formulas (not torch's operation order): the independent
 /// reference for `AdamW`.
@@ -8,7 +8,10 @@ struct ReferenceAdamW {
     var m: [Double] = [], v: [Double] = [], t = 0
 
     mutating func step(_ p: inout [Double], grad g: [Double], lr: Double) {
-        if m.isEmpty { m = [Double](repeating: 0, count: p.count); v = m }
+        if m.isEmpty {
+            m = [Double](repeating: 0, count: p.count)
+            v = m
+        }
         t += 1
         for i in 0..<p.count {
             m[i] = beta1 * m[i] + (1 - beta1) * g[i]
@@ -23,8 +26,10 @@ struct ReferenceAdamW {
 
 private func floats(_ bits: [UInt32]) -> [Float] { bits.map { Float(bitPattern: $0) } }
 
-private func assertClose(_ actual: [Float], _ expected: [Double], accuracy: Double, _ label: String,
-                         file: StaticString = #filePath, line: UInt = #line) {
+private func assertClose(
+    _ actual: [Float], _ expected: [Double], accuracy: Double, _ label: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.count, expected.count, label, file: file, line: line)
     for (i, (a, e)) in zip(actual, expected).enumerated() {
         XCTAssertEqual(Double(a), e, accuracy: accuracy, "\(label)[\(i)]", file: file, line: line)
@@ -34,8 +39,10 @@ private func assertClose(_ actual: [Float], _ expected: [Double], accuracy: Doub
 final class AdamWTests: XCTestCase {
     func testMatchesDoubleReferenceOverThreeSteps() {
         let initial: [Float] = [0.5, -1.25, 2.0, 0.0, 3e-3, -0.75]
-        let grads: [[Float]] = [[0.3, -0.2, 1.5, 0.0, -4e-4, 0.9], [-0.1, 0.25, 1.0, 0.5, 2e-4, -0.6],
-                                [0.05, -0.3, -2.0, 0.5, 1e-3, 0.4]]
+        let grads: [[Float]] = [
+            [0.3, -0.2, 1.5, 0.0, -4e-4, 0.9], [-0.1, 0.25, 1.0, 0.5, 2e-4, -0.6],
+            [0.05, -0.3, -2.0, 0.5, 1e-3, 0.4],
+        ]
         let lrs = [1e-2, 3e-2, 5e-3]
         let w = Tensor(shape: [2, 3], values: initial, requiresGrad: true)
         let optimizer = AdamW(parameters: [("w", w)], weightDecay: 0.1)
@@ -67,33 +74,43 @@ final class AdamWTests: XCTestCase {
     func testAdamWMatchesTorchFixture() {
         let w = Tensor(shape: [6], values: [0.5, -1.25, 2.0, 0.0, 3.0e-3, -0.75], requiresGrad: true)
         let b = Tensor(shape: [2], values: [0.1, -0.2], requiresGrad: true)
-        let gradsW: [[Float]] = [[0.3, -0.2, 1.5, 0.0, -4.0e-4, 0.9], [-0.1, 0.25, 1.0, 0.5, 2.0e-4, -0.6],
-                                 [0.05, -0.3, -2.0, 0.5, 1.0e-3, 0.4]]
+        let gradsW: [[Float]] = [
+            [0.3, -0.2, 1.5, 0.0, -4.0e-4, 0.9], [-0.1, 0.25, 1.0, 0.5, 2.0e-4, -0.6],
+            [0.05, -0.3, -2.0, 0.5, 1.0e-3, 0.4],
+        ]
         let gradsB: [[Float]] = [[1.0, -0.5], [0.75, 0.0], [-0.25, 2.0]]
         let lrs = [1e-2, 3e-2, 5e-3]
         let torchW: [[UInt32]] = [
-            [0x3efa9fbf, 0xbf9e8f5c, 0x3ffe76c9, 0x00000000, 0x3c54f051, 0xbf425e35],
-            [0x3ef3b98b, 0xbf9eb58f, 0x3ff9f976, 0xbcb6e109, 0x3cab9a56, 0xbf42e512],
-            [0x3ef290a5, 0xbf9e68af, 0x3ff9d4fd, 0xbcd9f342, 0x3c971163, 0xbf43371c]]
-        let torchB: [[UInt32]] = [[0x3dc49ba6, 0xbe48b43a], [0x3dac75d2, 0xbe407868], [0x3da9ec5a, 0xbe417b8c]]
+            [0x3efa_9fbf, 0xbf9e_8f5c, 0x3ffe_76c9, 0x0000_0000, 0x3c54_f051, 0xbf42_5e35],
+            [0x3ef3_b98b, 0xbf9e_b58f, 0x3ff9_f976, 0xbcb6_e109, 0x3cab_9a56, 0xbf42_e512],
+            [0x3ef2_90a5, 0xbf9e_68af, 0x3ff9_d4fd, 0xbcd9_f342, 0x3c97_1163, 0xbf43_371c],
+        ]
+        let torchB: [[UInt32]] = [
+            [0x3dc4_9ba6, 0xbe48_b43a], [0x3dac_75d2, 0xbe40_7868], [0x3da9_ec5a, 0xbe41_7b8c],
+        ]
         let torchExpAvgSq: [[UInt32]] = [
-            [0x38bcbe63, 0x3827c5ad, 0x3b1374bc, 0x00000000, 0x2f2febff, 0x3a54562e],
-            [0x38d186c8, 0x38d6dfcc, 0x3b54d834, 0x3983126f, 0x2f5bb9f6, 0x3a993f82],
-            [0x38d68f52, 0x3949b396, 0x3bed634a, 0x3a0301a8, 0x30a4e097, 0x3aae10fd]]
-        let optimizer = AdamW(parameters: [("w", w), ("b", b)], weightDecay: 0.1,
-                              learningRateScale: { $0 == "b" ? 0.4 : 1 },
-                              excludeFromWeightDecay: { $0 == "b" })
+            [0x38bc_be63, 0x3827_c5ad, 0x3b13_74bc, 0x0000_0000, 0x2f2f_ebff, 0x3a54_562e],
+            [0x38d1_86c8, 0x38d6_dfcc, 0x3b54_d834, 0x3983_126f, 0x2f5b_b9f6, 0x3a99_3f82],
+            [0x38d6_8f52, 0x3949_b396, 0x3bed_634a, 0x3a03_01a8, 0x30a4_e097, 0x3aae_10fd],
+        ]
+        let optimizer = AdamW(
+            parameters: [("w", w), ("b", b)], weightDecay: 0.1,
+            learningRateScale: { $0 == "b" ? 0.4 : 1 },
+            excludeFromWeightDecay: { $0 == "b" })
         for step in 0..<3 {
             w.grad = Tensor(shape: [6], values: gradsW[step])
             b.grad = Tensor(shape: [2], values: gradsB[step])
             optimizer.step(learningRate: lrs[step])
             let v = optimizer.stateTensors().first { $0.name == "w.exp_avg_sq" }!.tensor.array
-            for (actual, expected, label) in [(w.array, floats(torchW[step]), "w"), (b.array, floats(torchB[step]), "b"),
-                                              (v, floats(torchExpAvgSq[step]), "w.exp_avg_sq")] {
+            for (actual, expected, label) in [
+                (w.array, floats(torchW[step]), "w"), (b.array, floats(torchB[step]), "b"),
+                (v, floats(torchExpAvgSq[step]), "w.exp_avg_sq"),
+            ] {
                 for i in 0..<actual.count {
                     // 46 of these 48 values match torch bitwise; the other two differ by 1 ulp (torch uses FMA).
-                    XCTAssertEqual(actual[i], expected[i], accuracy: 2 * expected[i].ulp + 1e-30,
-                                   "\(label)[\(i)] after step \(step + 1)")
+                    XCTAssertEqual(
+                        actual[i], expected[i], accuracy: 2 * expected[i].ulp + 1e-30,
+                        "\(label)[\(i)] after step \(step + 1)")
                 }
             }
         }
@@ -123,8 +140,9 @@ final class AdamWTests: XCTestCase {
         let optimizer = AdamW(parameters: [("frozen", frozen), ("trainable", trainable)], weightDecay: 0.1)
         XCTAssertEqual(optimizer.trainableNames, ["trainable"])
         XCTAssertNil(optimizer.stepCount(of: "frozen"))
-        XCTAssertEqual(optimizer.stateTensors().map(\.name),
-                       ["trainable.exp_avg", "trainable.exp_avg_sq", "trainable.step"])
+        XCTAssertEqual(
+            optimizer.stateTensors().map(\.name),
+            ["trainable.exp_avg", "trainable.exp_avg_sq", "trainable.step"])
         trainable.grad = Tensor(shape: [3], values: [1, -1, 1])
         optimizer.step(learningRate: 0.1)
         optimizer.zeroGrad()
@@ -157,8 +175,14 @@ final class AdamWTests: XCTestCase {
         let firstOptimizer = AdamW(parameters: first, weightDecay: 0.01)
         run(firstOptimizer, first, steps: 0..<3)
         let saved = firstOptimizer.stateTensors()
-        let resumed = first.map { (name: $0.name, tensor: Tensor(shape: $0.tensor.shape, values: $0.tensor.array,
-                                                                 requiresGrad: true)) }
+        let resumed = first.map {
+            (
+                name: $0.name,
+                tensor: Tensor(
+                    shape: $0.tensor.shape, values: $0.tensor.array,
+                    requiresGrad: true)
+            )
+        }
         let resumedOptimizer = AdamW(parameters: resumed, weightDecay: 0.01)
         try resumedOptimizer.loadState(saved)
         XCTAssertEqual(resumedOptimizer.stepCount(of: "p2"), 3)
@@ -177,7 +201,8 @@ final class AdamWTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("missing 'p.step'"), "\($0)")
         }
         let wrongShape: [(name: String, tensor: Tensor)] = [
-            ("p.exp_avg", Tensor(zeros: [3])), ("p.exp_avg_sq", Tensor(zeros: [2])), ("p.step", Tensor(scalar: 1))]
+            ("p.exp_avg", Tensor(zeros: [3])), ("p.exp_avg_sq", Tensor(zeros: [2])), ("p.step", Tensor(scalar: 1)),
+        ]
         XCTAssertThrowsError(try optimizer.loadState(wrongShape)) {
             XCTAssertTrue("\($0)".contains("'p.exp_avg' has shape [3], expected [2]"), "\($0)")
         }
@@ -199,8 +224,9 @@ final class AdamWTests: XCTestCase {
         for threads in [1, 2] {
             Parallel.threads = threads
             let p = Tensor(shape: [70_001], values: start, requiresGrad: true)
-            let optimizer = AdamW(parameters: [("vision_tower.w", p)], weightDecay: 0.1,
-                                  learningRateScale: { $0.hasPrefix("vision_tower.") ? 0.4 : 1 })
+            let optimizer = AdamW(
+                parameters: [("vision_tower.w", p)], weightDecay: 0.1,
+                learningRateScale: { $0.hasPrefix("vision_tower.") ? 0.4 : 1 })
             for _ in 0..<2 {
                 p.grad = Tensor(shape: [70_001], values: grad)
                 optimizer.step(learningRate: 5e-3)
@@ -222,16 +248,16 @@ final class LearningRateScheduleTests: XCTestCase {
         // 103 steps, 3% warmup: ceil(103 * 0.03) = ceil(3.09) = 4 warmup steps, then 99 cosine steps.
         let s = LearningRateSchedule.cosineWithWarmup(peak: 1e-3, totalSteps: 103, warmupFraction: 0.03)
         XCTAssertEqual(s.warmupSteps, 4)
-        XCTAssertEqual(s.learningRate(atStep: 0), 0)                      // HF: the first update uses 0
+        XCTAssertEqual(s.learningRate(atStep: 0), 0)  // HF: the first update uses 0
         XCTAssertEqual(s.learningRate(atStep: 1), 1e-3 / 4, accuracy: 1e-18)
         XCTAssertEqual(s.learningRate(atStep: 3), 3e-3 / 4, accuracy: 1e-18)
-        XCTAssertEqual(s.learningRate(atStep: 4), 1e-3, accuracy: 1e-18)   // end of warmup: the peak
+        XCTAssertEqual(s.learningRate(atStep: 4), 1e-3, accuracy: 1e-18)  // end of warmup: the peak
         // Middle of the cosine: progress (53.5 - 4) / 99 = 0.5 sits between steps 53 and 54; use an even span.
         let even = LearningRateSchedule.cosineWithWarmup(peak: 1e-3, totalSteps: 104, warmupSteps: 4)
         XCTAssertEqual(even.learningRate(atStep: 54), 5e-4, accuracy: 1e-15)  // 0.5 * (1 + cos(pi/2))
         // A quarter in: 0.5 * (1 + cos(pi/4)) = 0.853553...
         XCTAssertEqual(even.learningRate(atStep: 29), 1e-3 * 0.5 * (1 + 0.5.squareRoot()), accuracy: 1e-15)
-        XCTAssertEqual(even.learningRate(atStep: 104), 0, accuracy: 1e-18)    // the end
+        XCTAssertEqual(even.learningRate(atStep: 104), 0, accuracy: 1e-18)  // the end
         XCTAssertEqual(even.learningRate(atStep: 103), 1e-3 * 0.5 * (1 + cos(Double.pi * 99 / 100)), accuracy: 1e-18)
         XCTAssertEqual(even.learningRate(atStep: 500), 0, accuracy: 1e-18, "past the end stays at the end")
         XCTAssertEqual(LearningRateSchedule.warmupSteps(totalSteps: 100, fraction: 0.03), 3)
@@ -240,9 +266,9 @@ final class LearningRateScheduleTests: XCTestCase {
 
     func testCosineWithMinimumAndConstant() {
         let s = LearningRateSchedule.cosineWithWarmup(peak: 1e-3, totalSteps: 12, warmupSteps: 2, minimum: 1e-4)
-        XCTAssertEqual(s.learningRate(atStep: 1), 5e-4, accuracy: 1e-18)       // warmup ramps from 0, not min
+        XCTAssertEqual(s.learningRate(atStep: 1), 5e-4, accuracy: 1e-18)  // warmup ramps from 0, not min
         XCTAssertEqual(s.learningRate(atStep: 2), 1e-3, accuracy: 1e-18)
-        XCTAssertEqual(s.learningRate(atStep: 7), 5.5e-4, accuracy: 1e-15)     // (peak + min) / 2
+        XCTAssertEqual(s.learningRate(atStep: 7), 5.5e-4, accuracy: 1e-15)  // (peak + min) / 2
         XCTAssertEqual(s.learningRate(atStep: 12), 1e-4, accuracy: 1e-15)
         let c = LearningRateSchedule.constant(2e-5)
         XCTAssertEqual(c.learningRate(atStep: 0), 2e-5)
@@ -278,13 +304,19 @@ final class GradientClippingTests: XCTestCase {
     func testClipFactorInsideTheStepMatchesClippingInPlaceBitForBit() {
         for maxNorm: Float in [0.05, 1e6] {
             var rng = TestRandom(52)
-            let p1 = [rng.tensor([70_001]), rng.tensor([33])], p2 = p1.map { Tensor(shape: $0.shape, values: $0.array, requiresGrad: true) }
+            let p1 = [rng.tensor([70_001]), rng.tensor([33])]
+            let p2 = p1.map { Tensor(shape: $0.shape, values: $0.array, requiresGrad: true) }
             let grads = [rng.tensor([70_001]), rng.tensor([33])]
             let named = { (ps: [Tensor]) in ps.enumerated().map { (name: "p\($0.offset)", tensor: $0.element) } }
-            let inPlace = AdamW(parameters: named(p1), weightDecay: 0.01), fused = AdamW(parameters: named(p2), weightDecay: 0.01)
+            let inPlace = AdamW(parameters: named(p1), weightDecay: 0.01)
+            let fused = AdamW(parameters: named(p2), weightDecay: 0.01)
             for step in 0..<3 {
-                for (p, g) in zip(p1, grads) { p.grad = Tensor(shape: g.shape, values: g.array.map { $0 * Float(step + 1) }) }
-                for (p, g) in zip(p2, grads) { p.grad = Tensor(shape: g.shape, values: g.array.map { $0 * Float(step + 1) }) }
+                for (p, g) in zip(p1, grads) {
+                    p.grad = Tensor(shape: g.shape, values: g.array.map { $0 * Float(step + 1) })
+                }
+                for (p, g) in zip(p2, grads) {
+                    p.grad = Tensor(shape: g.shape, values: g.array.map { $0 * Float(step + 1) })
+                }
                 let norm = inPlace.clipGradNorm(maxNorm: maxNorm)
                 inPlace.step(learningRate: 1e-2)
                 let (fusedNorm, scale) = fused.clipFactor(maxNorm: maxNorm)

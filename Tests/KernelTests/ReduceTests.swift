@@ -1,9 +1,11 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// Naive reduction over one axis in Double: [outer, n, inner] -> [outer, inner].
 func referenceReduce(_ x: Tensor, axis: Int, _ combine: ([Double]) -> Double) -> [Float] {
-    let outer = x.shape[..<axis].reduce(1, *), n = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *)
+    let outer = x.shape[..<axis].reduce(1, *)
+    let n = x.shape[axis]
+    let inner = x.shape[(axis + 1)...].reduce(1, *)
     var out = [Float]()
     for o in 0..<outer {
         for i in 0..<inner {
@@ -18,17 +20,22 @@ final class ReduceTests: XCTestCase {
         var rng = TestRandom(31)
         let x = rng.tensor([3, 4, 5])
         for axis in 0..<3 {
-            var kept = x.shape; kept[axis] = 1
-            var dropped = x.shape; dropped.remove(at: axis)
+            var kept = x.shape
+            kept[axis] = 1
+            var dropped = x.shape
+            dropped.remove(at: axis)
             XCTAssertEqual(x.sum(axis: axis).shape, dropped)
             XCTAssertEqual(x.sum(axis: axis, keepingDimension: true).shape, kept)
-            assertClose(x.sum(axis: axis).array, referenceReduce(x, axis: axis) { $0.reduce(0, +) }, tolerance: 1e-6,
-                        "sum axis \(axis)")
-            assertClose(x.mean(axis: axis, keepingDimension: true).array,
-                        referenceReduce(x, axis: axis) { $0.reduce(0, +) / Double($0.count) }, tolerance: 1e-6,
-                        "mean axis \(axis)")
-            assertClose(x.max(axis: axis).array, referenceReduce(x, axis: axis) { $0.max()! }, tolerance: 0,
-                        "max axis \(axis)")
+            assertClose(
+                x.sum(axis: axis).array, referenceReduce(x, axis: axis) { $0.reduce(0, +) }, tolerance: 1e-6,
+                "sum axis \(axis)")
+            assertClose(
+                x.mean(axis: axis, keepingDimension: true).array,
+                referenceReduce(x, axis: axis) { $0.reduce(0, +) / Double($0.count) }, tolerance: 1e-6,
+                "mean axis \(axis)")
+            assertClose(
+                x.max(axis: axis).array, referenceReduce(x, axis: axis) { $0.max()! }, tolerance: 0,
+                "max axis \(axis)")
         }
         XCTAssertEqual(x.sum(axis: -1).array, x.sum(axis: 2).array)
         XCTAssertEqual(x.mean().item, Float(x.array.reduce(0.0) { $0 + Double($1) } / 60), accuracy: 1e-7)
@@ -45,8 +52,9 @@ final class ReduceTests: XCTestCase {
                 XCTAssertTrue(m.passed, "mean axis \(axis): \(m)")
             }
             // Values 0.05 apart, so a step of 0.01 never moves the argmax.
-            let distinct = Tensor(shape: [3, 4, 5], values: (0..<60).map { Float(($0 * 37) % 60) * 0.05 - 1.5 },
-                                  requiresGrad: true)
+            let distinct = Tensor(
+                shape: [3, 4, 5], values: (0..<60).map { Float(($0 * 37) % 60) * 0.05 - 1.5 },
+                requiresGrad: true)
             let mx = GradientCheck.check([distinct]) { $0[0].max(axis: axis) }
             XCTAssertTrue(mx.passed, "max axis \(axis): \(mx)")
         }
@@ -65,7 +73,8 @@ final class ReduceTests: XCTestCase {
     func testLargeReductionIsDeterministicAndAccurate() {
         var rng = TestRandom(34)
         let x = rng.tensor([64, 1024], requiresGrad: false)
-        let a = x.sum(axis: 1).array, b = x.sum(axis: 1).array
+        let a = x.sum(axis: 1).array
+        let b = x.sum(axis: 1).array
         XCTAssertEqual(a, b)
         assertClose(a, referenceReduce(x, axis: 1) { $0.reduce(0, +) }, tolerance: 1e-6, "rows")
         assertClose(x.sum(axis: 0).array, referenceReduce(x, axis: 0) { $0.reduce(0, +) }, tolerance: 1e-6, "columns")

@@ -1,6 +1,6 @@
 import Dispatch
-import XCTest
 import Kernel
+import XCTest
 
 final class RegistryTests: XCTestCase {
     typealias Maker = (Int) -> String
@@ -30,10 +30,13 @@ final class RegistryTests: XCTestCase {
     func testDuplicateNameIsAClearError() throws {
         let registry = try makeRegistry()
         XCTAssertThrowsError(try registry.register(name: "lora", summary: "my lora") { _ in "" }) { error in
-            XCTAssertEqual(error as? RegistryError,
-                           .duplicateName(kind: "strategy", name: "lora", existingSummary: "low-rank adapters"))
-            XCTAssertEqual("\(error)", "a strategy named \"lora\" is already registered (low-rank adapters); "
-                           + "register yours under another name")
+            XCTAssertEqual(
+                error as? RegistryError,
+                .duplicateName(kind: "strategy", name: "lora", existingSummary: "low-rank adapters"))
+            XCTAssertEqual(
+                "\(error)",
+                "a strategy named \"lora\" is already registered (low-rank adapters); "
+                    + "register yours under another name")
         }
         XCTAssertEqual(try registry.make("lora")(1), "lora 1", "the first registration stays")
     }
@@ -41,15 +44,19 @@ final class RegistryTests: XCTestCase {
     func testUnknownNameListsNamesAndSuggestsTheClosest() throws {
         let registry = try makeRegistry()
         XCTAssertThrowsError(try registry.make("sa_proj")) { error in
-            XCTAssertEqual("\(error)", "unknown strategy \"sa_proj\". Did you mean \"sa-proj\"? "
-                           + "Registered: full, lora, mlp-gate-up, sa-proj.")
+            XCTAssertEqual(
+                "\(error)",
+                "unknown strategy \"sa_proj\". Did you mean \"sa-proj\"? "
+                    + "Registered: full, lora, mlp-gate-up, sa-proj.")
         }
-        XCTAssertThrowsError(try registry.entry(named: "lroa")) { error in   // a transposition is one edit
-            XCTAssertEqual(error as? RegistryError, .unknownName(
-                kind: "strategy", name: "lroa", registered: ["full", "lora", "mlp-gate-up", "sa-proj"],
-                suggestion: "lora"))
+        XCTAssertThrowsError(try registry.entry(named: "lroa")) { error in  // a transposition is one edit
+            XCTAssertEqual(
+                error as? RegistryError,
+                .unknownName(
+                    kind: "strategy", name: "lroa", registered: ["full", "lora", "mlp-gate-up", "sa-proj"],
+                    suggestion: "lora"))
         }
-        XCTAssertThrowsError(try registry.entry(named: "LoRA")) { error in   // case-insensitive suggestion
+        XCTAssertThrowsError(try registry.entry(named: "LoRA")) { error in  // case-insensitive suggestion
             XCTAssertTrue("\(error)".contains("Did you mean \"lora\"?"), "\(error)")
         }
         XCTAssertThrowsError(try registry.entry(named: "wise-ft")) { error in  // nothing close: no suggestion

@@ -1,11 +1,12 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 final class RotaryTests: XCTestCase {
     /// rotate_half RoPE in Double on [B, T, H, Dh], positions per token (count T) or per row (count B * T).
     func referenceRotary(_ x: [Float], shape: [Int], positions: [Int], theta: Double) -> [Double] {
-        let (b, t, h, dh) = (shape[0], shape[1], shape[2], shape[3]), half = dh / 2
+        let (b, t, h, dh) = (shape[0], shape[1], shape[2], shape[3])
+        let half = dh / 2
         var out = [Double](repeating: 0, count: x.count)
         for bi in 0..<b {
             for ti in 0..<t {
@@ -14,7 +15,8 @@ final class RotaryTests: XCTestCase {
                     let base = ((bi * t + ti) * h + hi) * dh
                     for i in 0..<half {
                         let angle = p * Foundation.pow(theta, -2 * Double(i) / Double(dh))
-                        let x1 = Double(x[base + i]), x2 = Double(x[base + i + half])
+                        let x1 = Double(x[base + i])
+                        let x2 = Double(x[base + i + half])
                         out[base + i] = x1 * Foundation.cos(angle) - x2 * Foundation.sin(angle)
                         out[base + i + half] = x2 * Foundation.cos(angle) + x1 * Foundation.sin(angle)
                     }
@@ -39,7 +41,9 @@ final class RotaryTests: XCTestCase {
         for positions in [[0, 5, 47], [3, 4, 5, 0, 1, 2]] {
             let y = applyRotary(x, positions: positions, theta: 10000).array
             let expected = referenceRotary(x.array, shape: shape, positions: positions, theta: 10000)
-            for i in 0..<y.count { XCTAssertEqual(Double(y[i]), expected[i], accuracy: 2e-5, "positions \(positions) at \(i)") }
+            for i in 0..<y.count {
+                XCTAssertEqual(Double(y[i]), expected[i], accuracy: 2e-5, "positions \(positions) at \(i)")
+            }
         }
     }
 

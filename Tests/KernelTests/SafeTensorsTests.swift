@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 /// The values `make_safetensors_fixture.py` recorded next to the files the reference library wrote.
 struct SafeTensorsFixture: Decodable {
@@ -51,11 +51,13 @@ final class SafeTensorsTests: XCTestCase {
 
     func testReadsReferenceFixtureValueByValue() throws {
         let fixture = try SafeTensorsFixture.load()
-        let file = try SafeTensorsFile(url: SafeTensorsFixture.directory.appendingPathComponent("reference.safetensors"))
+        let file = try SafeTensorsFile(
+            url: SafeTensorsFixture.directory.appendingPathComponent("reference.safetensors"))
         XCTAssertEqual(file.metadata, fixture.metadata)
         XCTAssertEqual(Set(file.tensorNames), Set(fixture.tensors.keys))
-        XCTAssertEqual(file.tensorInfos.map(\.dataOffsets.lowerBound), file.tensorInfos.map(\.dataOffsets.lowerBound).sorted(),
-                       "tensorInfos are in file order")
+        XCTAssertEqual(
+            file.tensorInfos.map(\.dataOffsets.lowerBound), file.tensorInfos.map(\.dataOffsets.lowerBound).sorted(),
+            "tensorInfos are in file order")
         for (name, expected) in fixture.tensors {
             let info = try XCTUnwrap(file.info(named: name))
             XCTAssertEqual(info.dtype.rawValue, expected.dtype, name)
@@ -68,8 +70,10 @@ final class SafeTensorsTests: XCTestCase {
             XCTAssertEqual(tensor.count, expected.float32_bits.count, name)
             for (i, bits) in expected.float32_bits.enumerated() {
                 let want = Float(bitPattern: bits)
-                XCTAssertTrue(sameFloat(tensor.data[i], want),
-                              "\(name)[\(i)]: got \(tensor.data[i]) (\(String(tensor.data[i].bitPattern, radix: 16))), want \(want) (\(String(bits, radix: 16)))")
+                XCTAssertTrue(
+                    sameFloat(tensor.data[i], want),
+                    "\(name)[\(i)]: got \(tensor.data[i]) (\(String(tensor.data[i].bitPattern, radix: 16))), want \(want) (\(String(bits, radix: 16)))"
+                )
             }
         }
         // The bulk loaders agree with tensor(named:).
@@ -95,7 +99,8 @@ final class SafeTensorsTests: XCTestCase {
             (name, Tensor(shape: source.shape, values: source.float32_bits.map { Float(bitPattern: $0) }))
         }
         for (suffix, dtype) in [("f32", SafeTensorsDType.float32), ("f16", .float16), ("bf16", .bfloat16)] {
-            let expected = try Data(contentsOf: SafeTensorsFixture.directory.appendingPathComponent("writer_\(suffix).safetensors"))
+            let expected = try Data(
+                contentsOf: SafeTensorsFixture.directory.appendingPathComponent("writer_\(suffix).safetensors"))
             let url = directory.appendingPathComponent("ours_\(suffix).safetensors")
             try SafeTensors.write(tensors, metadata: fixture.writer_metadata, as: dtype, to: url)
             let written = try Data(contentsOf: url)
@@ -104,8 +109,9 @@ final class SafeTensorsTests: XCTestCase {
                 XCTFail("\(suffix): first differing byte at \(first.offset)")
             }
             // The dictionary form writes the same file.
-            try SafeTensors.write(Dictionary(uniqueKeysWithValues: tensors), metadata: fixture.writer_metadata,
-                                  as: dtype, to: url)
+            try SafeTensors.write(
+                Dictionary(uniqueKeysWithValues: tensors), metadata: fixture.writer_metadata,
+                as: dtype, to: url)
             XCTAssertEqual(try Data(contentsOf: url), expected, suffix)
         }
     }
@@ -124,16 +130,19 @@ final class SafeTensorsTests: XCTestCase {
         ]
         tensors[1].1.data[3] = .infinity
         tensors[1].1.data[4] = -0.0
-        tensors[1].1.data[5] = Float(bitPattern: 0x0000_03E7)   // a Float32 subnormal
+        tensors[1].1.data[5] = Float(bitPattern: 0x0000_03E7)  // a Float32 subnormal
         tensors[1].1.data[6] = .nan
-        let metadata = ["format": "pt", "": "empty key", "quote\"back\\slash": "line\nbreak\u{1}", "unicode": "\u{1F600} caf\u{E9}"]
+        let metadata = [
+            "format": "pt", "": "empty key", "quote\"back\\slash": "line\nbreak\u{1}", "unicode": "\u{1F600} caf\u{E9}",
+        ]
         for dtype in [SafeTensorsDType.float32, .float16, .bfloat16] {
             let url = directory.appendingPathComponent("round-\(dtype.rawValue).safetensors")
             try SafeTensors.write(tensors, metadata: metadata, as: dtype, to: url)
             let file = try SafeTensorsFile(url: url)
             XCTAssertEqual(file.metadata, metadata)
-            XCTAssertEqual(file.tensorNames, tensors.map(\.0).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) },
-                           "written sorted by name")
+            XCTAssertEqual(
+                file.tensorNames, tensors.map(\.0).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) },
+                "written sorted by name")
             let raw = try Data(contentsOf: url)
             let headerLength = raw.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             XCTAssertEqual(headerLength % 8, 0, "header padded to a multiple of 8")
@@ -147,8 +156,10 @@ final class SafeTensorsTests: XCTestCase {
                     let x = original.data[i]
                     let want: Float
                     switch dtype {
-                    case .float16: want = Float16Conversion.float(fromFloat16Bits: Float16Conversion.float16Bits(from: x))
-                    case .bfloat16: want = Float16Conversion.float(fromBFloat16Bits: Float16Conversion.bfloat16Bits(from: x))
+                    case .float16:
+                        want = Float16Conversion.float(fromFloat16Bits: Float16Conversion.float16Bits(from: x))
+                    case .bfloat16:
+                        want = Float16Conversion.float(fromBFloat16Bits: Float16Conversion.bfloat16Bits(from: x))
                     default: want = x
                     }
                     if !sameFloat(read.data[i], want) {
@@ -176,7 +187,8 @@ final class SafeTensorsTests: XCTestCase {
     /// Prints where a Swift-written file was left so `check_swift_written_safetensors.py` can read it.
     /// Set SKILLTUNE_SAFETENSORS_EXPORT to a directory to keep the files.
     func testWritesFilesForThePythonCheck() throws {
-        let target = ProcessInfo.processInfo.environment["SKILLTUNE_SAFETENSORS_EXPORT"].map { URL(fileURLWithPath: $0) }
+        let target =
+            ProcessInfo.processInfo.environment["SKILLTUNE_SAFETENSORS_EXPORT"].map { URL(fileURLWithPath: $0) }
             ?? directory!
         for dtype in [SafeTensorsDType.float32, .float16, .bfloat16] {
             let url = target.appendingPathComponent("swift_written_\(dtype.rawValue).safetensors")
@@ -188,8 +200,10 @@ final class SafeTensorsTests: XCTestCase {
     /// Tensors whose values `check_swift_written_safetensors.py` recomputes: element j of tensor i is
     /// (j - 5) * 0.125 * (i + 1), exact in F16 and BF16.
     static func pythonCheckTensors() -> [(String, Tensor)] {
-        let shapes: [(String, [Int])] = [("layers.0.weight", [4, 3]), ("layers.1.bias", [5]), ("scalar", []),
-                                         ("empty", [0, 4]), ("d\u{E9}j\u{E0} vu", [2, 2, 2])]
+        let shapes: [(String, [Int])] = [
+            ("layers.0.weight", [4, 3]), ("layers.1.bias", [5]), ("scalar", []),
+            ("empty", [0, 4]), ("d\u{E9}j\u{E0} vu", [2, 2, 2]),
+        ]
         return shapes.enumerated().map { i, entry in
             let n = Tensor.elementCount(entry.1)
             return (entry.0, Tensor(shape: entry.1, values: (0..<n).map { j in Float(j - 5) * 0.125 * Float(i + 1) }))
@@ -202,13 +216,19 @@ final class SafeTensorsTests: XCTestCase {
 
     func testMissingTensorAndUnconvertibleDTypeAreClearErrors() throws {
         let url = directory.appendingPathComponent("f8.safetensors")
-        try Data(SafeTensorsBadFiles.bytes(header: #"{"q":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}}"#,
-                                           data: [1, 2])).write(to: url)
+        try Data(
+            SafeTensorsBadFiles.bytes(
+                header: #"{"q":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}}"#,
+                data: [1, 2])
+        ).write(to: url)
         let file = try SafeTensorsFile(url: url)
         XCTAssertEqual(file.info(named: "q")?.dtype, .float8E4M3)
         XCTAssertThrowsError(try file.tensor(named: "q")) { error in
-            XCTAssertEqual(error as? SafeTensorsError, SafeTensorsError(
-                file: "f8.safetensors", tensor: "q", problem: .unsupportedDType("F8_E4M3", reason: "no conversion to Float32")))
+            XCTAssertEqual(
+                error as? SafeTensorsError,
+                SafeTensorsError(
+                    file: "f8.safetensors", tensor: "q",
+                    problem: .unsupportedDType("F8_E4M3", reason: "no conversion to Float32")))
         }
         XCTAssertThrowsError(try file.tensor(named: "nope")) { error in
             XCTAssertEqual("\(error)", "f8.safetensors: tensor 'nope': no such tensor (the file has 1 tensor)")
@@ -219,11 +239,14 @@ final class SafeTensorsTests: XCTestCase {
         let url = directory.appendingPathComponent("w.safetensors")
         let t = Tensor(zeros: [2])
         XCTAssertThrowsError(try SafeTensors.write([("__metadata__", t)], to: url)) { error in
-            XCTAssertEqual((error as? SafeTensorsError)?.problem,
-                           .invalidTensorName(reason: "'__metadata__' is reserved for the metadata entry"))
+            XCTAssertEqual(
+                (error as? SafeTensorsError)?.problem,
+                .invalidTensorName(reason: "'__metadata__' is reserved for the metadata entry"))
         }
         XCTAssertThrowsError(try SafeTensors.write([("a", t), ("a", t)], to: url)) { error in
-            XCTAssertEqual(error as? SafeTensorsError, SafeTensorsError(file: "w.safetensors", tensor: "a", problem: .duplicateTensorName))
+            XCTAssertEqual(
+                error as? SafeTensorsError,
+                SafeTensorsError(file: "w.safetensors", tensor: "a", problem: .duplicateTensorName))
         }
         XCTAssertThrowsError(try SafeTensors.write([("a", t)], as: .int64, to: url)) { error in
             XCTAssertEqual("\(error)", "w.safetensors: dtype I64 is not supported: the writer stores F32, F16 or BF16")

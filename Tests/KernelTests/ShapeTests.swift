@@ -1,5 +1,5 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// Naive permutation by index arithmetic: out[i_0, ..., i_r] = x[j] where j's axis order[k] index is i_k.
 func referencePermute(_ x: Tensor, _ order: [Int]) -> [Float] {
@@ -9,7 +9,8 @@ func referencePermute(_ x: Tensor, _ order: [Int]) -> [Float] {
     let count = x.count
     var out = [Float](repeating: 0, count: count)
     for flat in 0..<count {
-        var rest = flat, source = 0
+        var rest = flat
+        var source = 0
         for k in stride(from: outShape.count - 1, through: 0, by: -1) {
             source += (rest % outShape[k]) * inStrides[order[k]]
             rest /= outShape[k]
@@ -71,21 +72,29 @@ final class ShapeTests: XCTestCase {
         let x = rng.tensor([3, 5, 4])
         let y = x.slice(axis: 1, start: 1, end: 4)
         XCTAssertEqual(y.shape, [3, 3, 4])
-        for o in 0..<3 { for k in 0..<3 { for i in 0..<4 {
-            XCTAssertEqual(y.data[(o * 3 + k) * 4 + i], x.data[(o * 5 + k + 1) * 4 + i])
-        } } }
+        for o in 0..<3 {
+            for k in 0..<3 {
+                for i in 0..<4 {
+                    XCTAssertEqual(y.data[(o * 3 + k) * 4 + i], x.data[(o * 5 + k + 1) * 4 + i])
+                }
+            }
+        }
         for (axis, start, end) in [(0, 1, 3), (1, 1, 4), (2, 0, 1), (-1, 2, 4), (1, 2, 2)] {
             let r = GradientCheck.check([x]) { $0[0].slice(axis: axis, start: start, end: end) }
             XCTAssertTrue(r.passed, "slice axis \(axis) \(start)..<\(end): \(r)")
         }
         // Two overlapping slices of one tensor: both gradients land in it.
-        let r = GradientCheck.check([x]) { $0[0].slice(axis: 1, start: 0, end: 3) * $0[0].slice(axis: 1, start: 2, end: 5) }
+        let r = GradientCheck.check([x]) {
+            $0[0].slice(axis: 1, start: 0, end: 3) * $0[0].slice(axis: 1, start: 2, end: 5)
+        }
         XCTAssertTrue(r.passed, "overlapping slices: \(r)")
     }
 
     func testConcatForwardAndBackward() {
         var rng = TestRandom(44)
-        let a = rng.tensor([2, 3, 4]), b = rng.tensor([2, 1, 4]), c = rng.tensor([2, 2, 4], requiresGrad: false)
+        let a = rng.tensor([2, 3, 4])
+        let b = rng.tensor([2, 1, 4])
+        let c = rng.tensor([2, 2, 4], requiresGrad: false)
         let y = concat([a, b, c], axis: 1)
         XCTAssertEqual(y.shape, [2, 6, 4])
         XCTAssertEqual(y.slice(axis: 1, start: 0, end: 3).array, a.array)
@@ -107,9 +116,13 @@ final class ShapeTests: XCTestCase {
         let indices = [4, 0, 4, 2, 4]
         let y = x.indexSelect(axis: 1, indices: indices)
         XCTAssertEqual(y.shape, [2, 5, 3])
-        for o in 0..<2 { for (k, index) in indices.enumerated() { for i in 0..<3 {
-            XCTAssertEqual(y.data[(o * 5 + k) * 3 + i], x.data[(o * 5 + index) * 3 + i])
-        } } }
+        for o in 0..<2 {
+            for (k, index) in indices.enumerated() {
+                for i in 0..<3 {
+                    XCTAssertEqual(y.data[(o * 5 + k) * 3 + i], x.data[(o * 5 + index) * 3 + i])
+                }
+            }
+        }
         for axis in [0, 1, 2] {
             let r = GradientCheck.check([x]) { $0[0].indexSelect(axis: axis, indices: [1, 0, 1, 1]) }
             XCTAssertTrue(r.passed, "axis \(axis): \(r)")
@@ -145,14 +158,18 @@ final class ShapeTests: XCTestCase {
     func testLargeEmbeddingBackwardMatchesSerialSum() {
         // Above the parallel threshold: the column split must give the same sums as a plain loop.
         var rng = TestRandom(47)
-        let vocabulary = 50, width = 96, n = 2000
+        let vocabulary = 50
+        let width = 96
+        let n = 2000
         let weight = rng.tensor([vocabulary, width])
         var generator = RandomGenerator(seed: 3)
         let ids = (0..<n).map { _ in Int32(generator.int(below: vocabulary)) }
         let upstream = rng.tensor([n, width], requiresGrad: false)
         (embedding(weight, ids: ids) * upstream).sum().backward()
         var expected = [Float](repeating: 0, count: vocabulary * width)
-        for (i, id) in ids.enumerated() { for j in 0..<width { expected[Int(id) * width + j] += upstream.data[i * width + j] } }
+        for (i, id) in ids.enumerated() {
+            for j in 0..<width { expected[Int(id) * width + j] += upstream.data[i * width + j] }
+        }
         XCTAssertEqual(weight.grad!.array, expected)
     }
 }

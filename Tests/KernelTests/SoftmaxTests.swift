@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 /// Softmax of one row in Double, the reference for the Float kernels.
 func referenceSoftmax(_ row: [Float]) -> [Double] {
@@ -16,16 +16,19 @@ final class SoftmaxTests: XCTestCase {
         for width in [1, 7, 16, 33, 100] {
             for magnitude: Float in [1, 30] {  // 30: exponents far outside Float's range without the shift
                 let x = rng.tensor([3, width], scale: magnitude, requiresGrad: false)
-                let y = softmax(x).array, ly = logSoftmax(x).array
+                let y = softmax(x).array
+                let ly = logSoftmax(x).array
                 for r in 0..<3 {
                     let expected = referenceSoftmax(Array(x.array[r * width..<(r + 1) * width]))
                     for j in 0..<width {
-                        XCTAssertEqual(Double(y[r * width + j]), expected[j], accuracy: 1e-6 + 2e-6 * expected[j],
-                                       "softmax width \(width) row \(r) col \(j)")
+                        XCTAssertEqual(
+                            Double(y[r * width + j]), expected[j], accuracy: 1e-6 + 2e-6 * expected[j],
+                            "softmax width \(width) row \(r) col \(j)")
                         if expected[j] > 1e-30 {
-                            XCTAssertEqual(Double(ly[r * width + j]), Foundation.log(expected[j]),
-                                           accuracy: 2e-5 * max(1, abs(Foundation.log(expected[j]))),
-                                           "logSoftmax width \(width) row \(r) col \(j)")
+                            XCTAssertEqual(
+                                Double(ly[r * width + j]), Foundation.log(expected[j]),
+                                accuracy: 2e-5 * max(1, abs(Foundation.log(expected[j]))),
+                                "logSoftmax width \(width) row \(r) col \(j)")
                         }
                     }
                 }

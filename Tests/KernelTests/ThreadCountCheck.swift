@@ -1,5 +1,5 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// Asserts that `run` (which computes some outputs and gradients) gives bitwise identical values on 1 and on
 /// 3 threads, restoring `Parallel.threads` afterwards.

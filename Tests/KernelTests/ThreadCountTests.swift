@@ -1,5 +1,5 @@
-import XCTest
 import Kernel
+import XCTest
 
 /// The basic ops promise bitwise identical results for any thread count (each output element is written
 /// by one thread; sums run in a fixed order). Checked on sizes above the parallel threshold.
@@ -10,7 +10,9 @@ final class ThreadCountTests: XCTestCase {
         Parallel.threads = threads
         defer { Parallel.threads = saved }
         var rng = TestRandom(71)
-        let x = rng.tensor([256, 8, 64]), bias = rng.tensor([64]), scale = rng.tensor([256, 8, 1])
+        let x = rng.tensor([256, 8, 64])
+        let bias = rng.tensor([64])
+        let scale = rng.tensor([256, 8, 1])
         let table = rng.tensor([40, 64])
         var generator = RandomGenerator(seed: 8)
         let ids = (0..<2048).map { _ in Int32(generator.int(below: 40)) }
@@ -23,7 +25,8 @@ final class ThreadCountTests: XCTestCase {
     }
 
     func testOneAndThreeThreadsGiveIdenticalBits() {
-        let one = run(threads: 1), three = run(threads: 3)
+        let one = run(threads: 1)
+        let three = run(threads: 3)
         for (i, (a, b)) in zip(one, three).enumerated() {
             XCTAssertEqual(a, b, "result \(i) differs between 1 and 3 threads")
         }

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 /// `Parallel.forEach` on the persistent worker pool: every chunk runs exactly once whatever the nesting,
 /// thread count or caller, and results are bitwise those of `DispatchQueue.concurrentPerform` (the old path)
@@ -34,8 +34,9 @@ final class WorkerPoolTests: XCTestCase {
     func testEveryChunkRunsOnceForManyThreadAndChunkCounts() {
         for threads in [1, 2, 3, 5, 8] {
             for chunks in [0, 1, 2, 3, 7, 64, 1000] {
-                XCTAssertEqual(runCounts(chunks: chunks, threads: threads), Array(repeating: 1, count: chunks),
-                               "threads \(threads), chunks \(chunks)")
+                XCTAssertEqual(
+                    runCounts(chunks: chunks, threads: threads), Array(repeating: 1, count: chunks),
+                    "threads \(threads), chunks \(chunks)")
             }
         }
     }
@@ -44,7 +45,8 @@ final class WorkerPoolTests: XCTestCase {
     /// writes its chunks' slots; the sums must equal a serial run's.
     func testManyTinyRegionsMatchSerial() {
         Parallel.threads = 2
-        let width = 4, regions = 20_000
+        let width = 4
+        let regions = 20_000
         let out = UnsafeMutablePointer<Double>.allocate(capacity: width)
         out.initialize(repeating: 0, count: width)
         defer { out.deallocate() }
@@ -59,7 +61,8 @@ final class WorkerPoolTests: XCTestCase {
     /// A region opened inside a chunk runs inline (the pool is busy) and still runs every chunk once.
     func testNestedRegionsRunEveryChunkOnce() {
         Parallel.threads = 3
-        let outer = 6, inner = 5
+        let outer = 6
+        let inner = 5
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: outer * inner)
         counts.initialize(repeating: 0, count: outer * inner)
         defer { counts.deallocate() }
@@ -67,14 +70,17 @@ final class WorkerPoolTests: XCTestCase {
             Parallel.forEach(chunks: inner) { i in counts[o * inner + i] += 1 }
             Parallel.forRanges(inner) { range in for i in range { counts[o * inner + i] += 10 } }
         }
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: counts, count: outer * inner)),
-                       Array(repeating: 11, count: outer * inner))
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: counts, count: outer * inner)),
+            Array(repeating: 11, count: outer * inner))
     }
 
     /// Several threads opening regions at once: one gets the pool, the others run inline; all are right.
     func testConcurrentCallersAreAllServed() {
         Parallel.threads = 2
-        let callers = 4, regions = 500, chunks = 3
+        let callers = 4
+        let regions = 500
+        let chunks = 3
         let totals = UnsafeMutablePointer<Int>.allocate(capacity: callers * chunks)
         totals.initialize(repeating: 0, count: callers * chunks)
         defer { totals.deallocate() }
@@ -83,8 +89,9 @@ final class WorkerPoolTests: XCTestCase {
                 Parallel.forEach(chunks: chunks) { c in totals[caller * chunks + c] += 1 }
             }
         }
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: totals, count: callers * chunks)),
-                       Array(repeating: regions, count: callers * chunks))
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: totals, count: callers * chunks)),
+            Array(repeating: regions, count: callers * chunks))
     }
 
     /// Changing `Parallel.threads` between regions (up, down, to 1 and back) keeps every region correct.
@@ -127,13 +134,21 @@ final class WorkerPoolTests: XCTestCase {
     private func trainingStep() -> [[Float]] {
         var rng = TestRandom(5)
         let (batch, time, heads, headSize, vocabulary) = (8, 32, 2, 32, 96)
-        let d = heads * headSize, hidden = 3 * d
-        let embed = rng.tensor([vocabulary, d], scale: 0.5), norm = rng.tensor([d])
-        let wq = rng.tensor([d, d], scale: 0.1), wk = rng.tensor([d, d], scale: 0.1), wv = rng.tensor([d, d], scale: 0.1)
-        let gate = rng.tensor([hidden, d], scale: 0.1), up = rng.tensor([hidden, d], scale: 0.1)
-        let down = rng.tensor([d, hidden], scale: 0.1), head = rng.tensor([vocabulary, d], scale: 0.1)
-        let parameters = [("embed", embed), ("norm", norm), ("wq", wq), ("wk", wk), ("wv", wv), ("gate", gate),
-                          ("up", up), ("down", down), ("head", head)]
+        let d = heads * headSize
+        let hidden = 3 * d
+        let embed = rng.tensor([vocabulary, d], scale: 0.5)
+        let norm = rng.tensor([d])
+        let wq = rng.tensor([d, d], scale: 0.1)
+        let wk = rng.tensor([d, d], scale: 0.1)
+        let wv = rng.tensor([d, d], scale: 0.1)
+        let gate = rng.tensor([hidden, d], scale: 0.1)
+        let up = rng.tensor([hidden, d], scale: 0.1)
+        let down = rng.tensor([d, hidden], scale: 0.1)
+        let head = rng.tensor([vocabulary, d], scale: 0.1)
+        let parameters = [
+            ("embed", embed), ("norm", norm), ("wq", wq), ("wk", wk), ("wv", wv), ("gate", gate),
+            ("up", up), ("down", down), ("head", head),
+        ]
         let optimizer = AdamW(parameters: parameters, weightDecay: 0.01)
         var generator = RandomGenerator(seed: 3)
         let ids = (0..<(batch * time)).map { _ in Int32(generator.int(below: vocabulary)) }
@@ -144,7 +159,9 @@ final class WorkerPoolTests: XCTestCase {
             let x = embedding(embed, ids: ids)  // [B*T, d]
             let h = rmsNorm(x, weight: norm)
             let shape = [batch, time, heads, headSize]
-            let q = linear(h, wq).reshaped(shape), k = linear(h, wk).reshaped(shape), v = linear(h, wv).reshaped(shape)
+            let q = linear(h, wq).reshaped(shape)
+            let k = linear(h, wk).reshaped(shape)
+            let v = linear(h, wv).reshaped(shape)
             let attended = attention(q, k, v, causal: true).reshaped([batch * time, d]) + x
             let mlp = linear(swiglu(linear(attended, gate), linear(attended, up)), down) + attended
             let loss = crossEntropy(linear(mlp, head), targets: targets)

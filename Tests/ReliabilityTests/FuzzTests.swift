@@ -1,9 +1,10 @@
-import XCTest
 import Foundation
-import Kernel
-import TinyLLaVA
 import HFTokenizers
 import Host
+import Kernel
+import TinyLLaVA
+import XCTest
+
 @testable import SkillTuneCLI
 
 /// A short seeded pass of `skilltune fuzz` over every parser (the long runs are `skilltune fuzz all
@@ -76,11 +77,14 @@ final class FuzzTests: XCTestCase {
         XCTAssertThrowsError(try JSONNesting.decode(TinyLLaVAConfig.self, from: hostile, file: "config.json")) {
             XCTAssertTrue($0 is JSONNestingError, "\($0)")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-nest-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "skilltune-nest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try hostile.write(to: directory.appendingPathComponent("config.json"))
-        XCTAssertThrowsError(try TinyLLaVA.load(from: directory)) { XCTAssertTrue("\($0)".contains("nested 513 levels"), "\($0)") }
+        XCTAssertThrowsError(try TinyLLaVA.load(from: directory)) {
+            XCTAssertTrue("\($0)".contains("nested 513 levels"), "\($0)")
+        }
         try hostile.write(to: directory.appendingPathComponent("results.json"))
         XCTAssertThrowsError(try ResultFiles.read(from: directory.appendingPathComponent("results.json")))
     }
@@ -88,7 +92,8 @@ final class FuzzTests: XCTestCase {
     /// A 700-byte tokenizer.json naming one token with id 16,777,215 made us allocate a 16M-entry table
     /// (160 MB resident); sparse ids now go to a dictionary.
     func testSparseTokenIDsDoNotAllocateATableForEveryID() throws {
-        let file = SkillTuneProcess.packageRoot.appendingPathComponent("fuzz/regressions/tokenizer-json/sparse-token-id-16777215.json")
+        let file = SkillTuneProcess.packageRoot.appendingPathComponent(
+            "fuzz/regressions/tokenizer-json/sparse-token-id-16777215.json")
         let before = FuzzGuard.residentBytes()
         let tokenizer = try HFTokenizer(json: Data(contentsOf: file))
         XCTAssertLessThan(FuzzGuard.residentBytes(), before + (64 << 20), "no table of 16M entries")

@@ -1,6 +1,6 @@
-import XCTest
 import Foundation
 import Kernel
+import XCTest
 
 /// Ctrl-C (SIGINT) sent to the real `skilltune compare`: the first stops it cleanly with exit code 130,
 /// keeping every finished stage and printing the command that resumes it; that command finishes the run.
@@ -29,17 +29,20 @@ final class InterruptTests: XCTestCase {
         let cache = scratch.appendingPathComponent("cache")
         let out = scratch.appendingPathComponent("run")
         // Long stages (300 steps), so that Ctrl-C lands inside training.
-        let arguments = SkillTuneProcess.compareArguments(out: out, strategies: "sa-proj", extra: ["--steps", "300", "--quiet"])
+        let arguments = SkillTuneProcess.compareArguments(
+            out: out, strategies: "sa-proj", extra: ["--steps", "300", "--quiet"])
         let log = scratch.appendingPathComponent("first.txt")
         let process = try SkillTuneProcess.start(arguments, cache: cache, errors: log)
-        XCTAssertTrue(waitFor(out.appendingPathComponent("checkpoints/base/stage.json"), seconds: 60), "the base was evaluated")
+        XCTAssertTrue(
+            waitFor(out.appendingPathComponent("checkpoints/base/stage.json"), seconds: 60), "the base was evaluated")
         usleep(300_000)
         kill(process.processIdentifier, SIGINT)
         let sent = Date()
         process.waitUntilExit()
         let errors = try String(contentsOf: log, encoding: .utf8)
         XCTAssertEqual(process.terminationStatus, 130, errors)
-        XCTAssertLessThan(Date().timeIntervalSince(sent), 10, "stops after the current step, not at the end of the stage")
+        XCTAssertLessThan(
+            Date().timeIntervalSince(sent), 10, "stops after the current step, not at the end of the stage")
         XCTAssertTrue(errors.contains("Interrupted"), errors)
         guard let line = errors.split(separator: "\n").first(where: { $0.contains("Resume with: ") }) else {
             return XCTFail("no resume command in: \(errors)")
@@ -48,7 +51,8 @@ final class InterruptTests: XCTestCase {
         XCTAssertTrue(command.hasPrefix("skilltune compare "), command)
         XCTAssertTrue(command.hasSuffix("--resume"), command)
         XCTAssertEqual(SkillTuneProcess.checkEveryFileIsWhole(out), [])
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints/base/stage.json").path))
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints/base/stage.json").path))
 
         // The printed command (split on spaces: the paths here have none) finishes the comparison.
         let words = command.split(separator: " ").map(String.init).dropFirst()

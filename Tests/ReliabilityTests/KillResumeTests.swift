@@ -1,6 +1,6 @@
-import XCTest
 import Foundation
 import Kernel
+import XCTest
 
 /// The real `skilltune compare` process killed with SIGKILL again and again (at chosen points inside
 /// pretraining, evaluation, training and file writes, and at seeded random moments), resumed each time, ends
@@ -19,8 +19,9 @@ final class KillResumeTests: XCTestCase {
         // The uninterrupted run, with its own cache.
         let whole = scratch.appendingPathComponent("whole")
         let started = Date()
-        let reference = try SkillTuneProcess.run(SkillTuneProcess.compareArguments(out: whole, extra: ["--quiet"]),
-                                                 cache: scratch.appendingPathComponent("cache-whole"), scratch: scratch)
+        let reference = try SkillTuneProcess.run(
+            SkillTuneProcess.compareArguments(out: whole, extra: ["--quiet"]),
+            cache: scratch.appendingPathComponent("cache-whole"), scratch: scratch)
         let duration = Date().timeIntervalSince(started)
         XCTAssertEqual(reference.status, 0, reference.errors)
 
@@ -29,19 +30,22 @@ final class KillResumeTests: XCTestCase {
         let arguments = SkillTuneProcess.compareArguments(out: killed, extra: ["--resume", "--quiet"])
 
         // Kills at chosen points, in the order a run reaches them (each resumed run counts from 1 again).
-        let points = ["train pretrain step 12#1",  // pretraining the base model (cold cache)
-                      "write model.safetensors#1",  // writing the cached base model
-                      "evaluate base#3",  // evaluating the base model
-                      "write stage.json#1",  // saving the base stage record
-                      "train count step 7#1",  // sa-proj, stage 1
-                      "write model.safetensors#1",  // sa-proj stage-1 checkpoint
-                      "evaluate clock#3",  // evaluating after sa-proj stage 2
-                      "train clock step 10#2",  // lora, stage 2
-                      "write results.json#1",  // the result files
-                      "write report.html#1"]
+        let points = [
+            "train pretrain step 12#1",  // pretraining the base model (cold cache)
+            "write model.safetensors#1",  // writing the cached base model
+            "evaluate base#3",  // evaluating the base model
+            "write stage.json#1",  // saving the base stage record
+            "train count step 7#1",  // sa-proj, stage 1
+            "write model.safetensors#1",  // sa-proj stage-1 checkpoint
+            "evaluate clock#3",  // evaluating after sa-proj stage 2
+            "train clock step 10#2",  // lora, stage 2
+            "write results.json#1",  // the result files
+            "write report.html#1",
+        ]
         var kills: [String] = []
         for point in points {
-            let r = try SkillTuneProcess.run(arguments, cache: cache, environment: ["SKILLTUNE_FAULT_KILL": point], scratch: scratch)
+            let r = try SkillTuneProcess.run(
+                arguments, cache: cache, environment: ["SKILLTUNE_FAULT_KILL": point], scratch: scratch)
             if r.signaled {
                 XCTAssertEqual(r.status, SIGKILL, r.errors)
                 kills.append(point)
@@ -64,7 +68,8 @@ final class KillResumeTests: XCTestCase {
             usleep(UInt32(30_000 + generator.int(below: max(1, Int(duration * 0.4e6)))))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
-                let phase = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").last ?? "start-up"
+                let phase =
+                    ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").last ?? "start-up"
                 randomKills.append(String(phase))
             }
             process.waitUntilExit()
@@ -73,27 +78,35 @@ final class KillResumeTests: XCTestCase {
         let last = try SkillTuneProcess.run(arguments, cache: cache, scratch: scratch)
         XCTAssertEqual(last.status, 0, last.errors)
         XCTAssertGreaterThanOrEqual(randomKills.count, 3)
-        print("KillResumeTests: \(kills.count) kills at chosen points (\(kills.joined(separator: "; "))), "
-              + "\(randomKills.count) at random moments, after: \(randomKills.joined(separator: "; ")) (a whole run takes \(String(format: "%.1f", duration)) s)")
+        print(
+            "KillResumeTests: \(kills.count) kills at chosen points (\(kills.joined(separator: "; "))), "
+                + "\(randomKills.count) at random moments, after: \(randomKills.joined(separator: "; ")) (a whole run takes \(String(format: "%.1f", duration)) s)"
+        )
 
         // Leftover temporary files are cleaned up on resume, and nothing is half written.
         XCTAssertEqual(SkillTuneProcess.checkEveryFileIsWhole(killed), [])
-        XCTAssertEqual(try SkillTuneProcess.deterministicResults(killed), try SkillTuneProcess.deterministicResults(whole))
+        XCTAssertEqual(
+            try SkillTuneProcess.deterministicResults(killed), try SkillTuneProcess.deterministicResults(whole))
 
         // A full disk while the results are rewritten: an error saying the previous files are intact, and they are.
         let before = try resultFileBytes(killed)
-        let full = try SkillTuneProcess.run(arguments, cache: cache, environment: ["SKILLTUNE_FAULT_DISK_FULL_AFTER": "1000"], scratch: scratch)
+        let full = try SkillTuneProcess.run(
+            arguments, cache: cache, environment: ["SKILLTUNE_FAULT_DISK_FULL_AFTER": "1000"], scratch: scratch)
         XCTAssertEqual(full.status, 1, full.errors)
-        XCTAssertTrue(full.errors.contains("No space left on device") && full.errors.contains("are intact"), full.errors)
+        XCTAssertTrue(
+            full.errors.contains("No space left on device") && full.errors.contains("are intact"), full.errors)
         XCTAssertEqual(try resultFileBytes(killed), before)
 
         // A base model larger than the memory limit is refused before it is loaded.
-        let small = try SkillTuneProcess.run(arguments, cache: cache, environment: ["SKILLTUNE_MEMORY_LIMIT": "64K"], scratch: scratch)
+        let small = try SkillTuneProcess.run(
+            arguments, cache: cache, environment: ["SKILLTUNE_MEMORY_LIMIT": "64K"], scratch: scratch)
         XCTAssertEqual(small.status, 1, small.errors)
         XCTAssertTrue(small.errors.contains("refusing to load"), small.errors)
     }
 
     func resultFileBytes(_ directory: URL) throws -> [Data] {
-        try ["results.json", "results.csv", "report.html"].map { try Data(contentsOf: directory.appendingPathComponent($0)) }
+        try ["results.json", "results.csv", "report.html"].map {
+            try Data(contentsOf: directory.appendingPathComponent($0))
+        }
     }
 }

@@ -1,8 +1,8 @@
-import XCTest
 import Foundation
-import Kernel
 import Host
+import Kernel
 import SkillTuneCLI
+import XCTest
 
 /// A strategy whose loss turns NaN (or infinite) at a chosen stage and step.
 final class PoisonedLoss: TuningStrategy {
@@ -80,10 +80,13 @@ final class NumericalFaultTests: XCTestCase {
         XCTAssertTrue(log.contains { $0.hasPrefix("poisoned: FAILED: stage 'clock', step 2") }, "\(log)")
         XCTAssertEqual(poisoned.accuracy.count, 2, "base and the finished stage 1")
         for name in ["sa-proj", "mlp-gate-up"] {
-            XCTAssertEqual(results.strategies.first { $0.name == name }?.status, "complete", "the other strategies go on")
+            XCTAssertEqual(
+                results.strategies.first { $0.name == name }?.status, "complete", "the other strategies go on")
         }
         let checkpoints = scratch.appendingPathComponent("nan/checkpoints/poisoned")
-        XCTAssertNoThrow(try SafeTensorsFile(url: checkpoints.appendingPathComponent("stage-1/model.safetensors")), "last good checkpoint kept")
+        XCTAssertNoThrow(
+            try SafeTensorsFile(url: checkpoints.appendingPathComponent("stage-1/model.safetensors")),
+            "last good checkpoint kept")
         XCTAssertFalse(FileManager.default.fileExists(atPath: checkpoints.appendingPathComponent("stage-2").path))
         XCTAssertTrue(ResultFiles.summaryTable(results).contains("failed"))
     }
@@ -104,6 +107,8 @@ final class NumericalFaultTests: XCTestCase {
         let (results, _) = try study(value: .nan, skip: false, out: "grad", gradient: true)
         let poisoned = try XCTUnwrap(results.strategies.first { $0.name == "poisoned" })
         XCTAssertEqual(poisoned.status, "failed")
-        XCTAssertTrue(poisoned.failure?.contains("stage 'clock', step 2: the gradient norm is nan") ?? false, poisoned.failure ?? "")
+        XCTAssertTrue(
+            poisoned.failure?.contains("stage 'clock', step 2: the gradient norm is nan") ?? false,
+            poisoned.failure ?? "")
     }
 }

@@ -1,10 +1,10 @@
-import XCTest
 import Foundation
-import Kernel
+import HFCausalLM
 import Host
+import Kernel
 import SkillTuneCLI
 import TinyLLaVA
-import HFCausalLM
+import XCTest
 
 /// A full disk leaves the previous results intact and says so; checkpoints too large for memory are refused
 /// before anything is built or loaded.
@@ -23,22 +23,28 @@ final class ResourceBoundsTests: XCTestCase {
     }
 
     func results(seed: UInt64) -> StudyResults {
-        let metrics = StudyMetrics(learning: 1, heldOutForgettingFinal: -1, heldOutForgettingPerStage: [0, -1], heldOutAveragePerStage: [50, 49],
-                                   targetForgetting: 0, backwardTransfer: 0, chaudhryForgetting: 0, averageTargetAccuracy: 40)
-        let split = CountingBiasSplit(samples: 1, numberMassMean: MeanStd(mean: 0, std: 0), numberMassMax: MeanStd(mean: 0, std: 0),
-                                      maxNumberProbabilityMean: MeanStd(mean: 0, std: 0), maxNumberProbabilityMax: MeanStd(mean: 0, std: 0),
-                                      maxNumberLogitMean: MeanStd(mean: 0, std: 0), maxNumberLogitMax: MeanStd(mean: 0, std: 0))
+        let metrics = StudyMetrics(
+            learning: 1, heldOutForgettingFinal: -1, heldOutForgettingPerStage: [0, -1],
+            heldOutAveragePerStage: [50, 49],
+            targetForgetting: 0, backwardTransfer: 0, chaudhryForgetting: 0, averageTargetAccuracy: 40)
+        let split = CountingBiasSplit(
+            samples: 1, numberMassMean: MeanStd(mean: 0, std: 0), numberMassMax: MeanStd(mean: 0, std: 0),
+            maxNumberProbabilityMean: MeanStd(mean: 0, std: 0), maxNumberProbabilityMax: MeanStd(mean: 0, std: 0),
+            maxNumberLogitMean: MeanStd(mean: 0, std: 0), maxNumberLogitMax: MeanStd(mean: 0, std: 0))
         let strategy = StrategyResult(
             name: "sa-proj", summary: "", options: [], trainableParameters: 1, totalParameters: 2, status: "complete",
             accuracy: [[10, 50], [40, 49]], metrics: metrics,
             countingBias: [CountingBiasResult(stage: "base", heldOut: split, counting: split)], layerShift: [],
             trainingLoss: [StageLoss(stage: "count", mean: 1, curve: [1])])
-        let settings = StudySettings(backbone: "tiny-llava", preset: "quick", seed: seed, threads: 1, targets: ["count"], heldOut: ["seed"],
-                                     stepsPerStage: 1, batchSize: 1, learningRate: 1, warmupFraction: 0, weightDecay: 0, gradientClip: 1,
-                                     trainExamplesPerTarget: 1, evalExamplesPerBenchmark: 1, maxNewTokens: 1, probeExamples: 1, baseModel: "x")
-        return StudyResults(settings: settings, benchmarks: [BenchmarkInfo(name: "count", role: "target"), BenchmarkInfo(name: "seed", role: "held-out")],
-                            stages: ["base", "count"], strategies: [strategy],
-                            timings: Timings(startedAt: "now", totalSeconds: 1, pretrainSeconds: 0, strategySeconds: [:]))
+        let settings = StudySettings(
+            backbone: "tiny-llava", preset: "quick", seed: seed, threads: 1, targets: ["count"], heldOut: ["seed"],
+            stepsPerStage: 1, batchSize: 1, learningRate: 1, warmupFraction: 0, weightDecay: 0, gradientClip: 1,
+            trainExamplesPerTarget: 1, evalExamplesPerBenchmark: 1, maxNewTokens: 1, probeExamples: 1, baseModel: "x")
+        return StudyResults(
+            settings: settings,
+            benchmarks: [BenchmarkInfo(name: "count", role: "target"), BenchmarkInfo(name: "seed", role: "held-out")],
+            stages: ["base", "count"], strategies: [strategy],
+            timings: Timings(startedAt: "now", totalSeconds: 1, pretrainSeconds: 0, strategySeconds: [:]))
     }
 
     func testFullDiskLeavesThePreviousResultsIntactAndSaysSo() throws {
@@ -55,15 +61,17 @@ final class ResourceBoundsTests: XCTestCase {
         FaultInjection.simulatedDiskFullAfterBytes = nil
         let after = try ResultFiles.fileNames.map { try Data(contentsOf: scratch.appendingPathComponent($0)) }
         XCTAssertEqual(before, after, "every previous file is intact")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted(), ResultFiles.fileNames.sorted(),
-                       "no temporary file is left behind")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted(), ResultFiles.fileNames.sorted(),
+            "no temporary file is left behind")
         XCTAssertEqual(try ResultFiles.read(from: scratch.appendingPathComponent("results.json")).settings.seed, 1)
     }
 
     func testWritingToAFullDeviceIsAnError() throws {
         // /dev/full is not a directory we can rename into, but writing a temporary file beside a path under
         // a read-only or full location must fail cleanly, never crash. Here: a directory that does not exist.
-        XCTAssertThrowsError(try AtomicFile.write(Data([1, 2, 3]), to: URL(fileURLWithPath: "/nonexistent-dir/x/results.json")))
+        XCTAssertThrowsError(
+            try AtomicFile.write(Data([1, 2, 3]), to: URL(fileURLWithPath: "/nonexistent-dir/x/results.json")))
     }
 
     func testTinyLLaVACheckpointLargerThanMemoryIsRefusedBeforeLoading() throws {
@@ -98,9 +106,13 @@ final class ResourceBoundsTests: XCTestCase {
     func testSizeEstimatesMatchTheModelsTheyDescribe() throws {
         let model = try TinyLLaVA(preset: "quick", vocabulary: ["a", "b", "c"], seed: 1)
         XCTAssertEqual(TinyLLaVA.float32Bytes(of: model.fullConfig), UInt64(model.parameterCounts.total) * 4)
-        let hf = try HFCausalLM.create(config: HFModelConfig(modelType: "qwen2", decoder: .init(
-            vocabularySize: 300, hiddenSize: 32, intermediateSize: 48, layers: 2, heads: 4, kvHeads: 2, ropeTheta: 10_000,
-            rmsNormEps: 1e-6, attentionBias: true, tieWordEmbeddings: false, maxPositions: 64)), seed: 1)
+        let hf = try HFCausalLM.create(
+            config: HFModelConfig(
+                modelType: "qwen2",
+                decoder: .init(
+                    vocabularySize: 300, hiddenSize: 32, intermediateSize: 48, layers: 2, heads: 4, kvHeads: 2,
+                    ropeTheta: 10_000,
+                    rmsNormEps: 1e-6, attentionBias: true, tieWordEmbeddings: false, maxPositions: 64)), seed: 1)
         XCTAssertEqual(hf.configuration.decoder.float32ParameterBytes, UInt64(hf.parameterCounts.total) * 4)
     }
 

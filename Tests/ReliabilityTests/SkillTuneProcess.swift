@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import Kernel
+import XCTest
 
 /// Runs the built `skilltune` executable as a user would, with a private cache, and checks the files a
 /// comparison leaves.
@@ -8,10 +8,12 @@ enum SkillTuneProcess {
     /// The directory of the built products (the test bundle sits beside `skilltune`).
     static var products: URL {
         #if os(macOS)
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") { return bundle.bundleURL.deletingLastPathComponent() }
-        fatalError("no test bundle")
+            for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+                return bundle.bundleURL.deletingLastPathComponent()
+            }
+            fatalError("no test bundle")
         #else
-        return Bundle.main.bundleURL
+            return Bundle.main.bundleURL
         #endif
     }
 
@@ -19,18 +21,24 @@ enum SkillTuneProcess {
 
     /// The package root (for the committed fuzz corpus).
     static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     /// A small comparison at the quick preset: two strategies, two stages, two held-out benchmarks.
     static func compareArguments(out: URL, strategies: String = "sa-proj,lora", extra: [String] = []) -> [String] {
-        ["compare", "--preset", "quick", "--strategies", strategies, "--targets", "count,clock", "--held-out", "diagram,seed",
-         "--pretrain-steps", "30", "--eval-examples", "8", "--threads", "1", "--out", out.path] + extra
+        [
+            "compare", "--preset", "quick", "--strategies", strategies, "--targets", "count,clock", "--held-out",
+            "diagram,seed",
+            "--pretrain-steps", "30", "--eval-examples", "8", "--threads", "1", "--out", out.path,
+        ] + extra
     }
 
     /// Starts `skilltune arguments`; standard error goes to `errors`.
-    static func start(_ arguments: [String], cache: URL, environment extra: [String: String] = [:],
-                      errors: URL) throws -> Process {
+    static func start(
+        _ arguments: [String], cache: URL, environment extra: [String: String] = [:],
+        errors: URL
+    ) throws -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -50,7 +58,8 @@ enum SkillTuneProcess {
     /// Runs to the end; returns the exit status (or the signal number) and standard error.
     @discardableResult
     static func run(_ arguments: [String], cache: URL, environment: [String: String] = [:], scratch: URL) throws
-        -> (status: Int32, signaled: Bool, errors: String) {
+        -> (status: Int32, signaled: Bool, errors: String)
+    {
         let log = scratch.appendingPathComponent("stderr-\(UUID().uuidString).txt")
         let process = try start(arguments, cache: cache, environment: environment, errors: log)
         process.waitUntilExit()
@@ -71,9 +80,12 @@ enum SkillTuneProcess {
     /// Every file under `directory` is complete: JSON parses, safetensors validate, reports end properly.
     /// Temporary files of atomic writes (never read by anyone) are returned, not checked.
     @discardableResult
-    static func checkEveryFileIsWhole(_ directory: URL, file: StaticString = #filePath, line: UInt = #line) -> [String] {
+    static func checkEveryFileIsWhole(_ directory: URL, file: StaticString = #filePath, line: UInt = #line) -> [String]
+    {
         var temporaries: [String] = []
-        guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        guard
+            let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey])
+        else { return [] }
         for case let url as URL in walker {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
             let name = url.lastPathComponent
@@ -84,11 +96,17 @@ enum SkillTuneProcess {
             let data = FileManager.default.contents(atPath: url.path) ?? Data()
             switch url.pathExtension {
             case "json":
-                XCTAssertNoThrow(try JSONSerialization.jsonObject(with: data), "\(url.path) is not whole JSON", file: file, line: line)
+                XCTAssertNoThrow(
+                    try JSONSerialization.jsonObject(with: data), "\(url.path) is not whole JSON", file: file,
+                    line: line)
             case "safetensors":
-                XCTAssertNoThrow(try SafeTensorsFile(url: url), "\(url.path) is not a whole safetensors file", file: file, line: line)
+                XCTAssertNoThrow(
+                    try SafeTensorsFile(url: url), "\(url.path) is not a whole safetensors file", file: file, line: line
+                )
             case "html":
-                XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("</html>"), "\(url.path) is cut short", file: file, line: line)
+                XCTAssertTrue(
+                    String(decoding: data, as: UTF8.self).contains("</html>"), "\(url.path) is cut short", file: file,
+                    line: line)
             case "csv":
                 XCTAssertTrue(data.last == UInt8(ascii: "\n"), "\(url.path) is cut short", file: file, line: line)
             default:

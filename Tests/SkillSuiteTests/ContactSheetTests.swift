@@ -18,7 +18,8 @@ final class ContactSheetTests: XCTestCase {
         for (x, y) in [(0, 0), (17, 9), (31, 31)] {
             let sheetIndex = ((2 + 11 + 2 * y + 1) * sheet.width + 2 + 2 * x + 1) * 3
             let imageIndex = (y * 32 + x) * 3
-            XCTAssertEqual(Array(sheet.pixels[sheetIndex..<(sheetIndex + 3)]), Array(first.pixels[imageIndex..<(imageIndex + 3)]))
+            XCTAssertEqual(
+                Array(sheet.pixels[sheetIndex..<(sheetIndex + 3)]), Array(first.pixels[imageIndex..<(imageIndex + 3)]))
         }
         let text = try String(contentsOf: output.text, encoding: .utf8)
         for e in examples { XCTAssertTrue(text.contains(e.answer) && text.contains(e.id)) }
@@ -37,7 +38,9 @@ final class ContactSheetTests: XCTestCase {
         let text = try String(contentsOf: output.text, encoding: .utf8)
         for e in try ChartBenchmark().descriptionExamples(.eval, count: 4, seed: 2) {
             // Whole-picture descriptions, or focused ones of one bar.
-            XCTAssertTrue((e.answer.hasPrefix("bars from the left: ") || e.answer.hasPrefix("the ")) && text.contains(e.answer), e.answer)
+            XCTAssertTrue(
+                (e.answer.hasPrefix("bars from the left: ") || e.answer.hasPrefix("the ")) && text.contains(e.answer),
+                e.answer)
         }
         XCTAssertThrowsError(try ContactSheet.write(ClockBenchmark(), count: 2, descriptions: true, to: dir)) { error in
             XCTAssertTrue("\(error)".contains("clock has no description examples"), "\(error)")
@@ -46,9 +49,12 @@ final class ContactSheetTests: XCTestCase {
 
     /// Writes a sheet per benchmark into $SKILLSUITE_SHEETS (for looking at them); skipped when unset.
     func testWriteAllSheetsWhenAsked() throws {
-        guard let path = ProcessInfo.processInfo.environment["SKILLSUITE_SHEETS"] else { throw XCTSkip("SKILLSUITE_SHEETS not set") }
+        guard let path = ProcessInfo.processInfo.environment["SKILLSUITE_SHEETS"] else {
+            throw XCTSkip("SKILLSUITE_SHEETS not set")
+        }
         for benchmark in SkillSuite.all() {
-            try ContactSheet.write(benchmark, count: 16, seed: 1, to: URL(fileURLWithPath: path).appendingPathComponent(benchmark.name))
+            try ContactSheet.write(
+                benchmark, count: 16, seed: 1, to: URL(fileURLWithPath: path).appendingPathComponent(benchmark.name))
         }
     }
 }
@@ -62,18 +68,24 @@ final class DatasetDumpTests: XCTestCase {
         guard let path = env["SKILLSUITE_DUMP"] else { throw XCTSkip("SKILLSUITE_DUMP not set") }
         let directory = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data(SkillSuite.vocabulary.joined(separator: "\n").utf8).write(to: directory.appendingPathComponent("vocabulary.txt"))
-        let counts: [Split: Int] = [.train: Int(env["SKILLSUITE_DUMP_TRAIN"] ?? "") ?? 4000, .eval: Int(env["SKILLSUITE_DUMP_EVAL"] ?? "") ?? 300]
+        try Data(SkillSuite.vocabulary.joined(separator: "\n").utf8).write(
+            to: directory.appendingPathComponent("vocabulary.txt"))
+        let counts: [Split: Int] = [
+            .train: Int(env["SKILLSUITE_DUMP_TRAIN"] ?? "") ?? 4000,
+            .eval: Int(env["SKILLSUITE_DUMP_EVAL"] ?? "") ?? 300,
+        ]
         for benchmark in SkillSuite.all() {
             for split in Split.allCases {
                 let examples = try benchmark.examples(split, count: counts[split]!, seed: 1)
-                var lines = "", bytes = [UInt8]()
+                var lines = ""
+                var bytes = [UInt8]()
                 for e in examples {
                     let record = try JSONSerialization.data(withJSONObject: ["prompt": e.prompt, "answer": e.answer])
                     lines += String(decoding: record, as: UTF8.self) + "\n"
                     bytes += e.image!.pixels
                 }
-                try Data(lines.utf8).write(to: directory.appendingPathComponent("\(benchmark.name).\(split.rawValue).jsonl"))
+                try Data(lines.utf8).write(
+                    to: directory.appendingPathComponent("\(benchmark.name).\(split.rawValue).jsonl"))
                 try Data(bytes).write(to: directory.appendingPathComponent("\(benchmark.name).\(split.rawValue).rgb"))
             }
         }

@@ -10,17 +10,23 @@ final class DescriptionTests: XCTestCase {
         for benchmark in SkillSuite.heldOut() {
             let a = try benchmark.descriptionExamples(.train, count: 40, seed: 3)
             XCTAssertEqual(a.count, 40, benchmark.name)
-            XCTAssertEqual(a, try benchmark.descriptionExamples(.train, count: 40, seed: 3), "\(benchmark.name): same seed, same bits")
+            XCTAssertEqual(
+                a, try benchmark.descriptionExamples(.train, count: 40, seed: 3),
+                "\(benchmark.name): same seed, same bits")
             XCTAssertEqual(Set(a.map(\.id)).count, 40, "\(benchmark.name): ids are unique")
-            XCTAssertGreaterThan(Set(a.map(\.answer)).count, 10, "\(benchmark.name): descriptions vary with the picture")
+            XCTAssertGreaterThan(
+                Set(a.map(\.answer)).count, 10, "\(benchmark.name): descriptions vary with the picture")
             for e in a {
                 XCTAssertTrue(e.prompt.hasPrefix("<image>\n"), e.prompt)
-                XCTAssertEqual(SplitAssignment.split(of: e.image!), .train, "\(benchmark.name): \(e.id) is a train picture")
-                for word in SkillSuite.words(in: e.prompt) + SkillSuite.words(in: e.answer) where !vocabulary.contains(word) {
+                XCTAssertEqual(
+                    SplitAssignment.split(of: e.image!), .train, "\(benchmark.name): \(e.id) is a train picture")
+                for word in SkillSuite.words(in: e.prompt) + SkillSuite.words(in: e.answer)
+                where !vocabulary.contains(word) {
                     XCTFail("\(benchmark.name): '\(word)' of the description '\(e.answer)' is not in the vocabulary")
                 }
-                XCTAssertTrue(benchmark.vocabulary.isSuperset(of: SkillSuite.words(in: e.answer)),
-                              "\(benchmark.name) declares the words of '\(e.answer)'")
+                XCTAssertTrue(
+                    benchmark.vocabulary.isSuperset(of: SkillSuite.words(in: e.answer)),
+                    "\(benchmark.name) declares the words of '\(e.answer)'")
             }
             let eval = try benchmark.descriptionExamples(.eval, count: 10, seed: 3)
             XCTAssertTrue(eval.allSatisfy { SplitAssignment.split(of: $0.image!) == .eval }, benchmark.name)
@@ -46,9 +52,13 @@ final class DescriptionTests: XCTestCase {
                 let question = " " + SkillSuite.words(in: draft.prompt).joined(separator: " ") + " "
                 guard Int(draft.answer) != nil else { continue }
                 // The description's keys: words followed by a number ("heart 8", "red 3", "k 7").
-                let keys = description.indices.dropLast().filter { Int(description[$0 + 1]) != nil && Int(description[$0]) == nil }
+                let keys = description.indices.dropLast().filter {
+                    Int(description[$0 + 1]) != nil && Int(description[$0]) == nil
+                }
                 let asked = keys.filter { question.contains(" \(description[$0]) ") }
-                XCTAssertEqual(asked.count, 1, "\(name): one key of '\(description.joined(separator: " "))' is asked in '\(draft.prompt)'")
+                XCTAssertEqual(
+                    asked.count, 1,
+                    "\(name): one key of '\(description.joined(separator: " "))' is asked in '\(draft.prompt)'")
                 if let key = asked.first {
                     XCTAssertEqual(description[key + 1], draft.answer, "\(name): '\(draft.prompt)'")
                     checked += 1
@@ -72,63 +82,93 @@ final class DescriptionTests: XCTestCase {
                 let question = draft.prompt.components(separatedBy: "\n")[1]
                 func detail(_ subject: String) -> String? { draft.details.first { $0.subject == subject }?.text }
                 func between(_ text: String, _ before: String, _ after: String) -> String? {
-                    guard let a = text.range(of: before), let b = text.range(of: after, range: a.upperBound..<text.endIndex) else { return nil }
+                    guard let a = text.range(of: before),
+                        let b = text.range(of: after, range: a.upperBound..<text.endIndex)
+                    else { return nil }
                     return String(text[a.upperBound..<b.lowerBound])
                 }
                 var expected: String?
                 switch name {
                 case "seed":
                     // "What color is the square?" -> the square's detail names its colour; the answer is its letter.
-                    let options = draft.prompt.components(separatedBy: "\n").filter { $0.count > 3 && $0.dropFirst().hasPrefix(". ") }
-                    let letter = { (word: String) in options.first { $0.hasSuffix(". \(word)") }.map { String($0.prefix(1)) } }
-                    if let shape = between(question, "color is the ", "?") ?? between(question, "color does the ", " have"),
-                       let text = detail(shape) {
+                    let options = draft.prompt.components(separatedBy: "\n").filter {
+                        $0.count > 3 && $0.dropFirst().hasPrefix(". ")
+                    }
+                    let letter = { (word: String) in
+                        options.first { $0.hasSuffix(". \(word)") }.map { String($0.prefix(1)) }
+                    }
+                    if let shape = between(question, "color is the ", "?")
+                        ?? between(question, "color does the ", " have"),
+                        let text = detail(shape)
+                    {
                         expected = letter(text.split(separator: " ")[1].description)
-                    } else if let colour = between(question, "shape is the ", " object?") ?? between(question, "Which shape is ", "?"),
-                              let text = detail("\(colour) object") {
+                    } else if let colour = between(question, "shape is the ", " object?")
+                        ?? between(question, "Which shape is ", "?"),
+                        let text = detail("\(colour) object")
+                    {
                         expected = letter(text.split(separator: " ")[2].description)
                     }
                 case "real-world":
                     if let icon = between(question, "Is there a ", " in") ?? between(question, "Can you see a ", "?") {
                         expected = detail(icon).map { $0.hasPrefix("there is no") ? "no" : "yes" } ?? "no"
                     } else if let a = between(question, "Is the ", " "), let text = detail(a),
-                              let place = between(text, " is at the ", ",") ?? between(text, " is at the ", ".") {
+                        let place = between(text, " is at the ", ",") ?? between(text, " is at the ", ".")
+                    {
                         // A side of the picture: the detail's "at the {row} {column}" says which (never middle when asked).
-                        let side = question.contains("on the left") ? "left" : question.contains("on the right") ? "right"
-                            : question.contains("top") ? "top" : question.contains("bottom") ? "bottom" : nil
+                        let side =
+                            question.contains("on the left")
+                            ? "left"
+                            : question.contains("on the right")
+                                ? "right"
+                                : question.contains("top") ? "top" : question.contains("bottom") ? "bottom" : nil
                         if let side {
                             expected = place.split(separator: " ").contains(Substring(side)) ? "yes" : "no"
                             break
                         }
                         let words = question.dropLast().split(separator: " ")
                         let b = String(words.last!)
-                        let relation = question.contains("left") ? "left of the \(b)" : question.contains("right") ? "right of the \(b)"
-                            : question.contains("above") || question.contains("higher") ? "above the \(b)" : "below the \(b)"
+                        let relation =
+                            question.contains("left")
+                            ? "left of the \(b)"
+                            : question.contains("right")
+                                ? "right of the \(b)"
+                                : question.contains("above") || question.contains("higher")
+                                    ? "above the \(b)" : "below the \(b)"
                         expected = text.contains(relation) ? "yes" : "no"
                     }
                 case "infographic":
                     if let icon = between(question, "next to the ", "?") ?? between(question, "number for the ", "?")
-                        ?? between(question, "number does the ", " have"), let text = detail(icon) {
+                        ?? between(question, "number does the ", " have"), let text = detail(icon)
+                    {
                         expected = between(text, " has ", ",") ?? between(text, " has ", ".")
                     } else if question.contains("largest") || question.contains("highest") {
                         expected = draft.details.first { $0.text.contains("highest") }.map(\.subject)
                     }
                 case "document":
-                    if let key = between(question, "field ", "?") ?? between(question, "next to ", "?") ?? between(question, "Read field ", " of"),
-                       let text = detail("field \(key)") {
+                    if let key = between(question, "field ", "?") ?? between(question, "next to ", "?")
+                        ?? between(question, "Read field ", " of"),
+                        let text = detail("field \(key)")
+                    {
                         expected = between(text, "shows ", ".")
                     } else if let value = between(question, "the value ", "?") ?? between(question, "form shows ", "?"),
-                              let text = detail("value \(value)") {
+                        let text = detail("value \(value)")
+                    {
                         expected = between(text, "field ", " shows")
                     }
                 default:  // chart
-                    if let colour = between(question, "of the ", " bar?") ?? between(question, "How high is the ", " bar?"),
-                       let text = detail("\(colour) bar") {
+                    if let colour = between(question, "of the ", " bar?")
+                        ?? between(question, "How high is the ", " bar?"),
+                        let text = detail("\(colour) bar")
+                    {
                         expected = between(text, "bar is ", " high")
                     } else if question.contains("tallest") || question.contains("highest") {
-                        expected = draft.details.first { $0.text.contains("tallest") }.map { String($0.subject.dropLast(4)) }
+                        expected = draft.details.first { $0.text.contains("tallest") }.map {
+                            String($0.subject.dropLast(4))
+                        }
                     } else {
-                        expected = draft.details.first { $0.text.contains("shortest") }.map { String($0.subject.dropLast(4)) }
+                        expected = draft.details.first { $0.text.contains("shortest") }.map {
+                            String($0.subject.dropLast(4))
+                        }
                     }
                 }
                 guard let expected else { continue }
@@ -137,7 +177,8 @@ final class DescriptionTests: XCTestCase {
             }
         }
         for name in ["seed", "real-world", "infographic", "document", "chart"] {
-            XCTAssertGreaterThan(checked[name] ?? 0, 150, "\(name): enough questions were checked against the focused descriptions")
+            XCTAssertGreaterThan(
+                checked[name] ?? 0, 150, "\(name): enough questions were checked against the focused descriptions")
         }
     }
 }

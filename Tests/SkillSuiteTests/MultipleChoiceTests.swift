@@ -13,8 +13,10 @@ final class MultipleChoiceTests: XCTestCase {
     }
 
     func testOptionsAreEveryPossibleAnswerInAFixedOrderByDefault() throws {
-        let fixed: Set<[String]> = [["red", "green", "blue", "yellow"], ["circle", "square", "triangle", "cross"],
-                                    ["top left", "top right", "bottom left", "bottom right"]]
+        let fixed: Set<[String]> = [
+            ["red", "green", "blue", "yellow"], ["circle", "square", "triangle", "cross"],
+            ["top left", "top right", "bottom left", "bottom right"],
+        ]
         for benchmark in [SeedBenchmark(), MMStarBenchmark()] as [any Benchmark] {
             let examples = try benchmark.examples(.train, count: 300, seed: 3)
             var letters: [String: Int] = [:]
@@ -32,7 +34,9 @@ final class MultipleChoiceTests: XCTestCase {
         seedOptions.shuffleOptions = true
         var mmstarOptions = MMStarBenchmark.Options()
         mmstarOptions.shuffleOptions = true
-        for benchmark in [SeedBenchmark(options: seedOptions), MMStarBenchmark(options: mmstarOptions)] as [any Benchmark] {
+        for benchmark in [SeedBenchmark(options: seedOptions), MMStarBenchmark(options: mmstarOptions)]
+            as [any Benchmark]
+        {
             let examples = try benchmark.examples(.eval, count: 100, seed: 3)
             XCTAssertGreaterThan(Set(examples.map { options($0.prompt) }).count, 10, "\(benchmark.name): orders vary")
             for e in examples.prefix(20) { XCTAssertEqual(benchmark.score(prediction: e.answer, example: e), 1) }

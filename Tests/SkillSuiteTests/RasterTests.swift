@@ -12,7 +12,9 @@ final class RasterTests: XCTestCase {
         XCTAssertEqual(small.pixel(3, 5), RGB(0, 0, 0))
         var large = Canvas(size: 64, background: RGB(0, 0, 0))
         large.fillRect(x: 3, y: 4, width: 2, height: 1, RGB(255, 0, 0))
-        let lit = (0..<64).flatMap { y in (0..<64).map { (x: $0, y: y) } }.filter { large.pixel($0.x, $0.y) != RGB(0, 0, 0) }
+        let lit = (0..<64).flatMap { y in (0..<64).map { (x: $0, y: y) } }.filter {
+            large.pixel($0.x, $0.y) != RGB(0, 0, 0)
+        }
         XCTAssertEqual(lit.count, 8, "a 2x1 design rectangle covers 4x2 pixels at 64x64")
         XCTAssertEqual(Set(lit.map(\.x)), [6, 7, 8, 9])
     }
@@ -60,8 +62,10 @@ final class RasterTests: XCTestCase {
         XCTAssertEqual(canvas.pixel(9, 4), RGB(1, 1, 1))
         // 3:00: the minute hand points up, the hour hand right.
         var clock = Canvas(size: 32, background: RGB(0, 0, 0))
-        clock.clock(cx: 16, cy: 16, radius: 15, hour: 3, minute: 0,
-                    style: ClockStyle(face: RGB(255, 255, 255), rim: RGB(0, 0, 255), hands: RGB(255, 0, 0), ticks: RGB(0, 255, 0)))
+        clock.clock(
+            cx: 16, cy: 16, radius: 15, hour: 3, minute: 0,
+            style: ClockStyle(
+                face: RGB(255, 255, 255), rim: RGB(0, 0, 255), hands: RGB(255, 0, 0), ticks: RGB(0, 255, 0)))
         XCTAssertEqual(clock.pixel(16, 5), RGB(255, 0, 0), "minute hand up")
         XCTAssertEqual(clock.pixel(22, 16), RGB(255, 0, 0), "hour hand right")
         XCTAssertEqual(clock.pixel(10, 16), RGB(255, 255, 255), "nothing left of centre")
@@ -72,7 +76,8 @@ final class RasterTests: XCTestCase {
         XCTAssertEqual(species.count, 26)
         XCTAssertEqual(Set(species).count, 26)
         func distance(_ a: BirdLooks, _ b: BirdLooks) -> Int {
-            [a.body != b.body, a.head != b.head, a.wing != b.wing, a.beak != b.beak, a.tail != b.tail].filter { $0 }.count
+            [a.body != b.body, a.head != b.head, a.wing != b.wing, a.beak != b.beak, a.tail != b.tail].filter { $0 }
+                .count
         }
         for (i, s) in species.enumerated() {
             XCTAssertTrue(species.contains { distance($0, s) == 1 }, "species \(i) has a sister")

@@ -7,7 +7,9 @@ final class SkillSuiteTests: XCTestCase {
         XCTAssertEqual(SkillSuite.targets().map(\.name), SkillSuite.targetNames)
         XCTAssertEqual(SkillSuite.targetNames, ["species", "count", "pathology", "scene-text", "clock"])
         XCTAssertEqual(SkillSuite.heldOut().map(\.name), SkillSuite.heldOutNames)
-        XCTAssertEqual(SkillSuite.heldOutNames, ["diagram", "chart", "document", "infographic", "real-world", "seed", "science", "mmstar"])
+        XCTAssertEqual(
+            SkillSuite.heldOutNames,
+            ["diagram", "chart", "document", "infographic", "real-world", "seed", "science", "mmstar"])
         XCTAssertEqual(SkillSuite.all().count, 14)
         XCTAssertTrue(SkillSuite.targets().allSatisfy { $0.role == .target })
         XCTAssertTrue(SkillSuite.heldOut().allSatisfy { $0.role == .heldOut })
@@ -33,7 +35,9 @@ final class SkillSuiteTests: XCTestCase {
             let otherSeedEval = try benchmark.examples(.eval, count: 100, seed: 8)
             let trainPrints = Set(train.map { SuiteFixtures.fingerprint($0.image) })
             for e in eval + otherSeedEval {
-                XCTAssertFalse(trainPrints.contains(SuiteFixtures.fingerprint(e.image)), "\(benchmark.name): \(e.id) is also in train")
+                XCTAssertFalse(
+                    trainPrints.contains(SuiteFixtures.fingerprint(e.image)),
+                    "\(benchmark.name): \(e.id) is also in train")
             }
         }
     }
@@ -46,7 +50,9 @@ final class SkillSuiteTests: XCTestCase {
                 XCTAssertEqual(e.image?.width, 32)
                 XCTAssertEqual(e.image?.height, 32)
                 XCTAssertFalse(e.answer.isEmpty)
-                XCTAssertEqual(benchmark.score(prediction: e.answer, example: e), 1, "\(benchmark.name): its own answer scores 1: \(e.answer)")
+                XCTAssertEqual(
+                    benchmark.score(prediction: e.answer, example: e), 1,
+                    "\(benchmark.name): its own answer scores 1: \(e.answer)")
             }
         }
         for benchmark in SkillSuite.all(SkillSuite.Options(imageSize: 64)) {
@@ -64,7 +70,8 @@ final class SkillSuiteTests: XCTestCase {
         for benchmark in SkillSuite.all() {
             let (train, eval) = SuiteFixtures.examples(benchmark)
             for e in train + eval {
-                for word in SkillSuite.words(in: e.prompt) + SkillSuite.words(in: e.answer) where !vocabulary.contains(word) {
+                for word in SkillSuite.words(in: e.prompt) + SkillSuite.words(in: e.answer)
+                where !vocabulary.contains(word) {
                     XCTFail("\(benchmark.name): '\(word)' of \(e.prompt) => \(e.answer) is not in the vocabulary")
                 }
             }
@@ -85,9 +92,12 @@ final class SkillSuiteTests: XCTestCase {
             }
             let counts = Dictionary(answers.map { ($0, 1) }, uniquingKeysWith: +)
             let top = counts.max { $0.value < $1.value }!
-            print("balance \(benchmark.name): top answer '\(top.key)' \(top.value)/\(answers.count), \(counts.count) distinct")
-            XCTAssertLessThanOrEqual(Double(top.value) / Double(answers.count), bounds[benchmark.name]!,
-                                     "\(benchmark.name): '\(top.key)' is \(top.value) of \(answers.count) answers")
+            print(
+                "balance \(benchmark.name): top answer '\(top.key)' \(top.value)/\(answers.count), \(counts.count) distinct"
+            )
+            XCTAssertLessThanOrEqual(
+                Double(top.value) / Double(answers.count), bounds[benchmark.name]!,
+                "\(benchmark.name): '\(top.key)' is \(top.value) of \(answers.count) answers")
         }
     }
 
@@ -109,11 +119,13 @@ final class SkillSuiteTests: XCTestCase {
             }
             func majority(_ d: [String: Int]) -> String { d.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key }
             let fallback = majority(overall)
-            let accuracy = eval.map { e in
-                benchmark.score(prediction: byPrompt[e.prompt].map(majority) ?? fallback, example: e)
-            }.reduce(0, +) / Double(eval.count)
+            let accuracy =
+                eval.map { e in
+                    benchmark.score(prediction: byPrompt[e.prompt].map(majority) ?? fallback, example: e)
+                }.reduce(0, +) / Double(eval.count)
             print("text-only \(benchmark.name): \(accuracy)")
-            XCTAssertLessThanOrEqual(accuracy, bounds[benchmark.name]!, "\(benchmark.name): text-only accuracy \(accuracy)")
+            XCTAssertLessThanOrEqual(
+                accuracy, bounds[benchmark.name]!, "\(benchmark.name): text-only accuracy \(accuracy)")
         }
     }
 }

@@ -9,8 +9,10 @@ enum SuiteFixtures {
 
     static func examples(_ benchmark: any Benchmark) -> (train: [Example], eval: [Example]) {
         if let hit = cache[benchmark.name] { return hit }
-        let value = (train: try! benchmark.examples(.train, count: trainCount, seed: 7),
-                     eval: try! benchmark.examples(.eval, count: evalCount, seed: 7))
+        let value = (
+            train: try! benchmark.examples(.train, count: trainCount, seed: 7),
+            eval: try! benchmark.examples(.eval, count: evalCount, seed: 7)
+        )
         cache[benchmark.name] = value
         return value
     }

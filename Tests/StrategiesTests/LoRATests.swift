@@ -1,8 +1,8 @@
-import XCTest
 import Foundation
 import Kernel
 import LoRA
 import TinyLLaVA
+import XCTest
 
 final class LoRATests: XCTestCase {
     func testAdaptersSitAtTheLinearPathsAndOnlyTheyTrain() throws {
@@ -11,26 +11,41 @@ final class LoRATests: XCTestCase {
         let lora = try LoRA()
         try lora.prepare(m, stage: Fixture.stage())
         let trainable = m.trainableParameters.map(\.name)
-        XCTAssertEqual(trainable, (0..<2).flatMap { i in ["gate_proj", "up_proj", "down_proj"].flatMap { p in
-            ["model.layers.\(i).mlp.\(p).lora_A.weight", "model.layers.\(i).mlp.\(p).lora_B.weight"] } })
+        XCTAssertEqual(
+            trainable,
+            (0..<2).flatMap { i in
+                ["gate_proj", "up_proj", "down_proj"].flatMap { p in
+                    ["model.layers.\(i).mlp.\(p).lora_A.weight", "model.layers.\(i).mlp.\(p).lora_B.weight"]
+                }
+            })
         XCTAssertEqual(m.parameterCounts.trainable, 4_608)  // per layer 3 x (8*32 + 64*8) ... = 2,304
-        XCTAssertEqual(m.namedParameters().map(\.name).filter { !$0.contains(".lora_") }, baseNames, "base names unchanged")
+        XCTAssertEqual(
+            m.namedParameters().map(\.name).filter { !$0.contains(".lora_") }, baseNames, "base names unchanged")
         XCTAssertEqual(m.parameter(named: "model.layers.0.mlp.down_proj.lora_A.weight")!.shape, [8, 64])
         XCTAssertEqual(m.parameter(named: "model.layers.0.mlp.down_proj.lora_B.weight")!.shape, [32, 8])
         XCTAssertTrue(m.parameter(named: "model.layers.1.mlp.up_proj.lora_B.weight")!.array.allSatisfy { $0 == 0 })
         let a = m.parameter(named: "model.layers.1.mlp.up_proj.lora_A.weight")!.array
-        XCTAssertTrue(a.allSatisfy { Swift.abs($0) <= 1 / Float(32).squareRoot() } && Set(a).count > 200, "kaiming-uniform A")
+        XCTAssertTrue(
+            a.allSatisfy { Swift.abs($0) <= 1 / Float(32).squareRoot() } && Set(a).count > 200, "kaiming-uniform A")
         XCTAssertEqual(lora.learningRateScale(forParameter: "model.layers.1.mlp.up_proj.lora_B.weight"), 10)
 
         let attention = try Fixture.model()
-        try LoRA(options: ["targets": "q_proj,self_attn.v_proj", "rank": "2"]).prepare(attention, stage: Fixture.stage())
-        XCTAssertEqual(attention.trainableParameters.map(\.name).filter { $0.hasSuffix("lora_A.weight") },
-                       ["model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.v_proj.lora_A.weight",
-                        "model.layers.1.self_attn.q_proj.lora_A.weight", "model.layers.1.self_attn.v_proj.lora_A.weight"],
-                       "the vision tower's q_proj is not a target")
-        XCTAssertThrowsError(try LoRA(options: ["targets": "fc1"]).prepare(try Fixture.model(), stage: Fixture.stage())) { error in
-            XCTAssertTrue("\(error)".hasPrefix("strategy 'lora': LoRA target 'fc1' (a decoder linear layer's name) matches nothing "
-                                               + "in this tiny-llava model. Its names look like (N = any index): model.layers.N.self_attn.q_proj"), "\(error)")
+        try LoRA(options: ["targets": "q_proj,self_attn.v_proj", "rank": "2"]).prepare(
+            attention, stage: Fixture.stage())
+        XCTAssertEqual(
+            attention.trainableParameters.map(\.name).filter { $0.hasSuffix("lora_A.weight") },
+            [
+                "model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.v_proj.lora_A.weight",
+                "model.layers.1.self_attn.q_proj.lora_A.weight", "model.layers.1.self_attn.v_proj.lora_A.weight",
+            ],
+            "the vision tower's q_proj is not a target")
+        XCTAssertThrowsError(try LoRA(options: ["targets": "fc1"]).prepare(try Fixture.model(), stage: Fixture.stage()))
+        { error in
+            XCTAssertTrue(
+                "\(error)".hasPrefix(
+                    "strategy 'lora': LoRA target 'fc1' (a decoder linear layer's name) matches nothing "
+                        + "in this tiny-llava model. Its names look like (N = any index): model.layers.N.self_attn.q_proj"
+                ), "\(error)")
         }
     }
 
@@ -58,7 +73,9 @@ final class LoRATests: XCTestCase {
         XCTAssertEqual(m.namedParameters().map(\.name), names)
         let targets = Set(names.filter { $0.contains(".mlp.") && $0.hasPrefix("model.layers.") })
         assertUnchanged(m, except: targets, before: before, "lora merge=true")
-        for name in targets { XCTAssertNotEqual(m.parameter(named: name)!.array, before[name]!.array, "\(name) got the merged update") }
+        for name in targets {
+            XCTAssertNotEqual(m.parameter(named: name)!.array, before[name]!.array, "\(name) got the merged update")
+        }
         XCTAssertLessThan(report.losses.last!, report.losses.first!)
     }
 
@@ -85,11 +102,13 @@ final class LoRATests: XCTestCase {
             var g = RandomGenerator(seed: 1)
             let base = Linear(6, 5, generator: &g)
             var ag = RandomGenerator(seed: seed)
-            let layer = LoRALinear(wrapping: base, configuration: LoRAConfiguration(rank: 2, alpha: 4, dropout: 0.5), generator: &ag)
+            let layer = LoRALinear(
+                wrapping: base, configuration: LoRAConfiguration(rank: 2, alpha: 4, dropout: 0.5), generator: &ag)
             for i in 0..<layer.loraB.count { layer.loraB.data[i] = Float(i % 3) - 1 }
             let x = Tensor(shape: [4, 6], values: (0..<24).map { Float($0) / 10 - 1 })
             layer.setTraining(true)
-            let first = layer(x).array, second = layer(x).array
+            let first = layer(x).array
+            let second = layer(x).array
             layer.setTraining(false)
             return (first, second, layer(x).array)
         }
@@ -113,13 +132,16 @@ final class LoRATests: XCTestCase {
 
     func testPEFTFilesRoundTrip() throws {
         let m = try Fixture.model()
-        try LoRA(options: ["targets": "q_proj,down_proj", "rank": "4", "alpha": "8", "merge": "false"]).prepare(m, stage: Fixture.stage())
+        try LoRA(options: ["targets": "q_proj,down_proj", "rank": "4", "alpha": "8", "merge": "false"]).prepare(
+            m, stage: Fixture.stage())
         var g = RandomGenerator(seed: 8)
         for (_, layer) in m.loraLayers { for i in 0..<layer.loraB.count { layer.loraB.data[i] = g.normal() * 0.2 } }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("peft-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         try PEFTAdapter.save(m, to: dir, baseModel: "tiny-llava")
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("adapter_config.json"))) as! [String: Any]
+        let config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("adapter_config.json")))
+            as! [String: Any]
         XCTAssertEqual(config["r"] as? Int, 4)
         XCTAssertEqual(config["lora_alpha"] as? Int, 8)
         XCTAssertEqual(config["peft_type"] as? String, "LORA")
@@ -128,7 +150,9 @@ final class LoRATests: XCTestCase {
         XCTAssertEqual(config["base_model_name_or_path"] as? String, "tiny-llava")
         XCTAssertEqual(config["lora_dropout"] as? Double, 0.05)
         // The vision tower also has q_proj layers, so short names would over-select: a full-match pattern instead.
-        XCTAssertEqual(config["target_modules"] as? String, #"model\.layers\.\d+\.self_attn\.q_proj|model\.layers\.\d+\.mlp\.down_proj"#)
+        XCTAssertEqual(
+            config["target_modules"] as? String,
+            #"model\.layers\.\d+\.self_attn\.q_proj|model\.layers\.\d+\.mlp\.down_proj"#)
         let keys = try SafeTensorsFile(url: dir.appendingPathComponent("adapter_model.safetensors")).tensorNames
         XCTAssertEqual(keys.count, 8)
         XCTAssertTrue(keys.contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"))
@@ -139,13 +163,17 @@ final class LoRATests: XCTestCase {
         let fresh = try Fixture.model()
         XCTAssertEqual(try PEFTAdapter.load(from: dir, into: fresh).count, 4)
         XCTAssertEqual(Fixture.logits(fresh, batch), adapted)
-        XCTAssertTrue(fresh.namedParameters().filter { $0.name.contains("lora_") }.allSatisfy { !$0.tensor.requiresGrad })
+        XCTAssertTrue(
+            fresh.namedParameters().filter { $0.name.contains("lora_") }.allSatisfy { !$0.tensor.requiresGrad })
         XCTAssertThrowsError(try PEFTAdapter.load(from: dir, into: fresh)) { error in
             XCTAssertTrue("\(error)".contains("not a plain linear layer (already adapted?)"), "\(error)")
         }
         let quick = try Fixture.model("quick")
         XCTAssertThrowsError(try PEFTAdapter.load(from: dir, into: quick)) { error in
-            XCTAssertTrue("\(error)".contains("model.layers.0.mlp.down_proj is 160 -> 64 but its lora_A is [4, 64] and lora_B [32, 4]"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains(
+                    "model.layers.0.mlp.down_proj is 160 -> 64 but its lora_A is [4, 64] and lora_B [32, 4]"),
+                "\(error)")
         }
         XCTAssertTrue(quick.loraLayers.isEmpty, "a failed load changes nothing")
         XCTAssertThrowsError(try PEFTAdapter.load(from: dir.appendingPathComponent("nope"), into: quick)) { error in
@@ -171,8 +199,11 @@ final class PEFTFixtureTests: XCTestCase {
     func testReadsTheAdapterPEFTWrote() throws {
         let contents = try PEFTAdapter.read(from: Self.fixtures.appendingPathComponent("qwen2-tiny-lora"))
         XCTAssertEqual(contents.baseModel, "Tests/Fixtures/hf/qwen2-tiny")
-        XCTAssertEqual(contents.layers.map(\.path), (0..<2).flatMap { i in
-            ["mlp.down_proj", "self_attn.q_proj", "self_attn.v_proj"].map { "model.layers.\(i).\($0)" } })
+        XCTAssertEqual(
+            contents.layers.map(\.path),
+            (0..<2).flatMap { i in
+                ["mlp.down_proj", "self_attn.q_proj", "self_attn.v_proj"].map { "model.layers.\(i).\($0)" }
+            })
         for layer in contents.layers {
             XCTAssertEqual(layer.configuration, LoRAConfiguration(rank: 4, alpha: 8, dropout: 0))
             XCTAssertEqual(layer.configuration.scaling, 2)

@@ -1,7 +1,7 @@
-import XCTest
 import Kernel
 import LwF
 import TinyLLaVA
+import XCTest
 
 final class LwFTests: XCTestCase {
     func testLossEqualsCrossEntropyWhileStudentIsTeacher() throws {
@@ -34,16 +34,21 @@ final class LwFTests: XCTestCase {
         }
         let teacher = Autograd.withNoGrad { lwf.teacher!.forward(batch).logits.array }
         let v = m.vocabularySize
-        var ce = 0.0, kl = 0.0, kept = 0.0
+        var ce = 0.0
+        var kl = 0.0
+        var kept = 0.0
         for (r, target) in targets.enumerated() where target != Batch.ignoreIndex {
-            let s = (0..<v).map { Double(student[r * v + $0]) }, t = (0..<v).map { Double(teacher[r * v + $0]) }
+            let s = (0..<v).map { Double(student[r * v + $0]) }
+            let t = (0..<v).map { Double(teacher[r * v + $0]) }
             func logSoftmax(_ x: [Double], _ temperature: Double) -> [Double] {
-                let scaled = x.map { $0 / temperature }, top = scaled.max()!
+                let scaled = x.map { $0 / temperature }
+                let top = scaled.max()!
                 let lse = top + Foundation.log(scaled.map { Foundation.exp($0 - top) }.reduce(0, +))
                 return scaled.map { $0 - lse }
             }
             ce -= logSoftmax(s, 1)[Int(target)]
-            let ls = logSoftmax(s, 3), lt = logSoftmax(t, 3)
+            let ls = logSoftmax(s, 3)
+            let lt = logSoftmax(t, 3)
             kl += (0..<v).map { Foundation.exp(lt[$0]) * (lt[$0] - ls[$0]) }.reduce(0, +)
             kept += 1
         }
@@ -58,7 +63,8 @@ final class LwFTests: XCTestCase {
         let lwf = try LwF(options: ["trainable": "sa-proj"])
         try Fixture.runStage(m, lwf, steps: 2)
         XCTAssertNil(lwf.teacher)
-        let trainable = Set(m.namedParameters().map(\.name).filter { $0.contains(".self_attn.") && $0.hasPrefix("model.") })
+        let trainable = Set(
+            m.namedParameters().map(\.name).filter { $0.contains(".self_attn.") && $0.hasPrefix("model.") })
         assertUnchanged(m, except: trainable, before: before, "lwf")
     }
 }

@@ -1,4 +1,3 @@
-import XCTest
 import ComponentTuning
 import Kernel
 import LoRA
@@ -6,12 +5,15 @@ import LwF
 import MoE
 import TinyLLaVA
 import WiSEFT
+import XCTest
 
 /// Shared pieces of the strategy tests: a tiny model and batch, a registry of every built-in strategy, and a
 /// short stage run.
 enum Fixture {
-    static let vocabulary = ["how", "many", "circles", "are", "there", "in", "this", "image", "?", ".", "red", "blue",
-                             "0", "1", "2", "3", "a", "b"]
+    static let vocabulary = [
+        "how", "many", "circles", "are", "there", "in", "this", "image", "?", ".", "red", "blue",
+        "0", "1", "2", "3", "a", "b",
+    ]
 
     static func model(_ preset: String = "tiny", seed: UInt64 = 4) throws -> TinyLLaVA {
         try TinyLLaVA(preset: preset, vocabulary: vocabulary, seed: seed)
@@ -24,9 +26,10 @@ enum Fixture {
 
     /// Two rows, one with an image.
     static func batch(for m: TinyLLaVA) -> Batch {
-        Batch(prompts: [m.encodePrompt("how many circles ?", hasImage: true), m.encodePrompt("a b", hasImage: false)],
-              answers: [m.encodeAnswer("there are 2 circles ."), m.encodeAnswer("red blue")],
-              images: [image(seed: 9), nil])
+        Batch(
+            prompts: [m.encodePrompt("how many circles ?", hasImage: true), m.encodePrompt("a b", hasImage: false)],
+            answers: [m.encodeAnswer("there are 2 circles ."), m.encodeAnswer("red blue")],
+            images: [image(seed: 9), nil])
     }
 
     static func stage(_ index: Int = 1, steps: Int = 3) -> StageContext {
@@ -35,11 +38,15 @@ enum Fixture {
 
     /// Runs one short stage on a repeated batch.
     @discardableResult
-    static func runStage(_ m: TinyLLaVA, _ strategy: any TuningStrategy, index: Int = 1, steps: Int = 3,
-                         learningRate: Double = 1e-2) throws -> TrainingReport {
+    static func runStage(
+        _ m: TinyLLaVA, _ strategy: any TuningStrategy, index: Int = 1, steps: Int = 3,
+        learningRate: Double = 1e-2
+    ) throws -> TrainingReport {
         let batch = batch(for: m)
-        return try StageTrainer.run(model: m, strategy: strategy, stage: stage(index, steps: steps),
-                                    settings: TrainingSettings(steps: steps, batchSize: 2, learningRate: learningRate)) { _ in batch }
+        return try StageTrainer.run(
+            model: m, strategy: strategy, stage: stage(index, steps: steps),
+            settings: TrainingSettings(steps: steps, batchSize: 2, learningRate: learningRate)
+        ) { _ in batch }
     }
 
     /// Every built-in strategy, registered the way the host does it.
@@ -67,8 +74,10 @@ enum Fixture {
 
 extension XCTestCase {
     /// Every parameter named in `before` that is not in `trainable` has exactly its old bits.
-    func assertUnchanged(_ m: Module, except trainable: Set<String>, before: [String: Tensor],
-                         _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertUnchanged(
+        _ m: Module, except trainable: Set<String>, before: [String: Tensor],
+        _ context: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         var checked = 0
         for (name, t) in m.namedParameters() where !trainable.contains(name) {
             guard let old = before[name] else { continue }

@@ -1,10 +1,10 @@
-import XCTest
 import ComponentTuning
 import HFCausalLM
 import Kernel
 import LoRA
 import LwF
 import MoE
+import XCTest
 
 /// The strategies on a text-only Hugging Face backbone (the qwen2-tiny fixture): recipes that need a vision
 /// tower are clear errors; the decoder recipes, LoRA, LwF and MoE work as on tiny-llava.
@@ -16,10 +16,13 @@ final class TextOnlyBackboneTests: XCTestCase {
         for recipe in [ComponentRecipe.vision, .projector] {
             XCTAssertThrowsError(try ComponentTuning(recipe: recipe).prepare(m, stage: Fixture.stage())) { error in
                 let text = "\(error)"
-                XCTAssertTrue(text.hasPrefix("strategy '\(recipe.name)': recipe '\(recipe.name)' (names starting with "), text)
-                XCTAssertTrue(text.contains("matches nothing in this qwen2 model. Its names look like (N = any index): "
-                                            + "model.embed_tokens.weight, model.layers.N.input_layernorm.weight, "
-                                            + "model.layers.N.self_attn.q_proj.weight"), text)
+                XCTAssertTrue(
+                    text.hasPrefix("strategy '\(recipe.name)': recipe '\(recipe.name)' (names starting with "), text)
+                XCTAssertTrue(
+                    text.contains(
+                        "matches nothing in this qwen2 model. Its names look like (N = any index): "
+                            + "model.embed_tokens.weight, model.layers.N.input_layernorm.weight, "
+                            + "model.layers.N.self_attn.q_proj.weight"), text)
                 XCTAssertTrue(text.hasSuffix("model.norm.weight, lm_head.weight."), text)
             }
         }
@@ -48,6 +51,7 @@ final class TextOnlyBackboneTests: XCTestCase {
         try strategy.prepare(lwf, stage: Fixture.stage())
         let batch = Batch(prompts: [lwf.encodePrompt("Hello", hasImage: false)], answers: [lwf.encodeAnswer(" world")])
         lwf.setTraining(true)
-        XCTAssertEqual(strategy.loss(lwf, batch: batch, stage: Fixture.stage()).item, answerCrossEntropy(lwf, batch).item)
+        XCTAssertEqual(
+            strategy.loss(lwf, batch: batch, stage: Fixture.stage()).item, answerCrossEntropy(lwf, batch).item)
     }
 }

@@ -1,8 +1,8 @@
-import XCTest
 import ComponentTuning
 import Kernel
 import TinyLLaVA
 import WiSEFT
+import XCTest
 
 final class WiSEFTTests: XCTestCase {
     /// The MLP weights after one stage of plain MLP tuning, and the weights before it.
@@ -32,7 +32,9 @@ final class WiSEFTTests: XCTestCase {
         XCTAssertTrue(strategy.previous.isEmpty, "the snapshot is dropped after the stage")
         var moved = 0
         for (name, t) in m.namedParameters() {
-            let now = t.array, p = previous[name]!.array, q = tuned[name]!.array
+            let now = t.array
+            let p = previous[name]!.array
+            let q = tuned[name]!.array
             if name.hasPrefix("model.layers.") && name.contains(".mlp.") {
                 for i in 0..<now.count {
                     XCTAssertEqual(Double(now[i]), 0.3 * Double(p[i]) + 0.7 * Double(q[i]), accuracy: 1e-6, name)

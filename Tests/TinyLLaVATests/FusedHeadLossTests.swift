@@ -24,13 +24,15 @@ final class FusedHeadLossTests: XCTestCase {
         let m = try TinyLLaVA(preset: "tiny", vocabulary: TinyLLaVATests.vocabulary, seed: 4)
         var g = RandomGenerator(seed: 9)
         let img = Image(width: 32, height: 32, pixels: (0..<3072).map { _ in UInt8(g.int(below: 256)) })
-        let batch = Batch(prompts: [m.encodePrompt("how many circles ?", hasImage: true), m.encodePrompt("a b", hasImage: false)],
-                          answers: [m.encodeAnswer("there are 2 circles ."), m.encodeAnswer("red blue")],
-                          images: [img, nil])
+        let batch = Batch(
+            prompts: [m.encodePrompt("how many circles ?", hasImage: true), m.encodePrompt("a b", hasImage: false)],
+            answers: [m.encodeAnswer("there are 2 circles ."), m.encodeAnswer("red blue")],
+            images: [img, nil])
         let report = try StageTrainer.run(
             model: m, strategy: HeadLossStrategy(pattern, fuseHead: fuseHead),
             stage: StageContext(index: 1, name: "fused", totalSteps: 4, seed: 1),
-            settings: TrainingSettings(steps: 4, batchSize: 2, learningRate: 1e-2)) { _ in batch }
+            settings: TrainingSettings(steps: 4, batchSize: 2, learningRate: 1e-2)
+        ) { _ in batch }
         var parameters: [String: [Float]] = [:]
         for (name, t) in m.namedParameters() { parameters[name] = t.array }
         return (report.losses, parameters)
@@ -45,9 +47,13 @@ final class FusedHeadLossTests: XCTestCase {
         for pattern in ["self_attn.", ""] {
             let fused = try train(pattern: pattern, fuseHead: true)
             let unfused = try train(pattern: pattern, fuseHead: false)
-            for (a, b) in zip(fused.losses, unfused.losses) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b)), pattern) }
+            for (a, b) in zip(fused.losses, unfused.losses) {
+                XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b)), pattern)
+            }
             for (name, values) in unfused.parameters {
-                for (a, b) in zip(fused.parameters[name]!, values) { XCTAssertEqual(a, b, accuracy: 1e-3, "\(pattern) \(name)") }
+                for (a, b) in zip(fused.parameters[name]!, values) {
+                    XCTAssertEqual(a, b, accuracy: 1e-3, "\(pattern) \(name)")
+                }
             }
         }
     }

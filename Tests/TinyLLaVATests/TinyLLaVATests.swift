@@ -1,12 +1,14 @@
-import XCTest
 import Foundation
 import Kernel
 import TinyLLaVA
 import Transformer
+import XCTest
 
 final class TinyLLaVATests: XCTestCase {
-    static let vocabulary = ["how", "many", "circles", "are", "there", "in", "this", "image", "?", ".", "red", "blue",
-                             "0", "1", "2", "3", "a", "b"]
+    static let vocabulary = [
+        "how", "many", "circles", "are", "there", "in", "this", "image", "?", ".", "red", "blue",
+        "0", "1", "2", "3", "a", "b",
+    ]
 
     func image(seed: UInt64) -> Image {
         var g = RandomGenerator(seed: seed)
@@ -20,11 +22,13 @@ final class TinyLLaVATests: XCTestCase {
     func testNamesFollowLLaVAAndHFConventionsAndTinyIsSmall() throws {
         let m = try model()
         let names = Set(m.namedParameters().map(\.name))
-        for n in ["vision_tower.embeddings.patch_embedding.weight", "vision_tower.embeddings.position_embedding.weight",
-                  "vision_tower.encoder.layers.0.self_attn.out_proj.weight", "vision_tower.encoder.layers.0.mlp.fc1.weight",
-                  "vision_tower.encoder.layers.0.layer_norm1.weight", "vision_tower.post_layernorm.bias",
-                  "mm_projector.0.weight", "mm_projector.2.bias", "model.embed_tokens.weight",
-                  "model.layers.1.self_attn.q_proj.bias", "model.layers.1.mlp.gate_proj.weight", "model.norm.weight"] {
+        for n in [
+            "vision_tower.embeddings.patch_embedding.weight", "vision_tower.embeddings.position_embedding.weight",
+            "vision_tower.encoder.layers.0.self_attn.out_proj.weight", "vision_tower.encoder.layers.0.mlp.fc1.weight",
+            "vision_tower.encoder.layers.0.layer_norm1.weight", "vision_tower.post_layernorm.bias",
+            "mm_projector.0.weight", "mm_projector.2.bias", "model.embed_tokens.weight",
+            "model.layers.1.self_attn.q_proj.bias", "model.layers.1.mlp.gate_proj.weight", "model.norm.weight",
+        ] {
             XCTAssertTrue(names.contains(n), n)
         }
         XCTAssertEqual(m.parameter(named: "vision_tower.embeddings.patch_embedding.weight")!.shape, [16, 3, 8, 8])
@@ -38,15 +42,17 @@ final class TinyLLaVATests: XCTestCase {
         let m = try model()
         let prompt = m.encodePrompt("<image> how many circles are there ?", hasImage: true)
         let answer = m.encodeAnswer("2 .")
-        let batch = Batch(prompts: [prompt, m.encodePrompt("how many ?", hasImage: false)], answers: [answer, answer],
-                          images: [image(seed: 1), nil])
+        let batch = Batch(
+            prompts: [prompt, m.encodePrompt("how many ?", hasImage: false)], answers: [answer, answer],
+            images: [image(seed: 1), nil])
         let out = Autograd.withNoGrad { m.forward(batch) }
         let patches = 16
         let length = prompt.count + answer.count + patches - 1
         XCTAssertEqual(out.logits.shape, [2, length, m.vocabularySize])
         // Row 0: the answer's tokens are predicted from the positions just before them, after the visual block.
         let row0 = Array(out.targets[0..<length])
-        let expected = [Int32](repeating: Batch.ignoreIndex, count: prompt.count + patches - 2) + answer + [Batch.ignoreIndex]
+        let expected =
+            [Int32](repeating: Batch.ignoreIndex, count: prompt.count + patches - 2) + answer + [Batch.ignoreIndex]
         XCTAssertEqual(row0, expected)
         XCTAssertEqual(out.targets[length...].filter { $0 != Batch.ignoreIndex }, answer)
     }
@@ -55,11 +61,16 @@ final class TinyLLaVATests: XCTestCase {
     /// a four-token answer gives the mean of the two losses each example has alone, not the five tokens' mean.
     func testPerExampleAnswerLossWeighsEveryExampleTheSame() throws {
         let m = try model()
-        let prompts = [m.encodePrompt("<image> how many circles ?", hasImage: true), m.encodePrompt("<image> how many ?", hasImage: true)]
+        let prompts = [
+            m.encodePrompt("<image> how many circles ?", hasImage: true),
+            m.encodePrompt("<image> how many ?", hasImage: true),
+        ]
         let answers = [m.encodeAnswer("2"), m.encodeAnswer("3 red a blue")]
         let images = [image(seed: 3), image(seed: 4)]
         let alone = (0..<2).map { i in
-            Autograd.withNoGrad { answerCrossEntropy(m, Batch(prompts: [prompts[i]], answers: [answers[i]], images: [images[i]])).item }
+            Autograd.withNoGrad {
+                answerCrossEntropy(m, Batch(prompts: [prompts[i]], answers: [answers[i]], images: [images[i]])).item
+            }
         }
         let both = Batch(prompts: prompts, answers: answers, images: images)
         let perExample = Autograd.withNoGrad { answerCrossEntropy(m, both, weighting: .perExample).item }
@@ -73,14 +84,19 @@ final class TinyLLaVATests: XCTestCase {
     func testWholeModelGradientMatchesFiniteDifferences() throws {
         let m = try model()
         for (_, t) in m.namedParameters() where t.rank >= 2 { for i in 0..<t.count { t.data[i] *= 8 } }
-        let batch = Batch(prompts: [m.encodePrompt("how many circles ?", hasImage: true)], answers: [m.encodeAnswer("3 red")],
-                          images: [image(seed: 2)])
-        let checked = ["vision_tower.embeddings.patch_embedding.weight", "vision_tower.encoder.layers.0.self_attn.q_proj.weight",
-                       "vision_tower.encoder.layers.0.layer_norm2.bias", "mm_projector.0.weight", "mm_projector.2.bias",
-                       "model.layers.0.mlp.down_proj.weight", "model.layers.1.self_attn.v_proj.bias", "model.embed_tokens.weight"]
+        let batch = Batch(
+            prompts: [m.encodePrompt("how many circles ?", hasImage: true)], answers: [m.encodeAnswer("3 red")],
+            images: [image(seed: 2)])
+        let checked = [
+            "vision_tower.embeddings.patch_embedding.weight", "vision_tower.encoder.layers.0.self_attn.q_proj.weight",
+            "vision_tower.encoder.layers.0.layer_norm2.bias", "mm_projector.0.weight", "mm_projector.2.bias",
+            "model.layers.0.mlp.down_proj.weight", "model.layers.1.self_attn.v_proj.bias", "model.embed_tokens.weight",
+        ]
         let params = m.namedParameters().filter { checked.contains($0.name) }.map(\.tensor)
         XCTAssertEqual(params.count, checked.count)
-        let r = GradientCheck.check(params, step: 1e-2, absoluteTolerance: 2e-3, relativeTolerance: 3e-2, maxElementsPerInput: 16) { _ in
+        let r = GradientCheck.check(
+            params, step: 1e-2, absoluteTolerance: 2e-3, relativeTolerance: 3e-2, maxElementsPerInput: 16
+        ) { _ in
             let out = m.forward(batch)
             return crossEntropy(out.logits.reshaped([-1, m.vocabularySize]), targets: out.targets)
         }
@@ -94,8 +110,9 @@ final class TinyLLaVATests: XCTestCase {
         try m.save(to: dir)
         XCTAssertTrue(TinyLLaVA.recognizes(dir))
         let loaded = try TinyLLaVA.load(from: dir)
-        let batch = Batch(prompts: [m.encodePrompt("how many circles ?", hasImage: true)], answers: [m.encodeAnswer("1")],
-                          images: [image(seed: 3)])
+        let batch = Batch(
+            prompts: [m.encodePrompt("how many circles ?", hasImage: true)], answers: [m.encodeAnswer("1")],
+            images: [image(seed: 3)])
         let a = Autograd.withNoGrad { m.forward(batch).logits.array }
         let b = Autograd.withNoGrad { loaded.forward(batch).logits.array }
         XCTAssertEqual(a, b)
@@ -105,9 +122,11 @@ final class TinyLLaVATests: XCTestCase {
     func testGenerationWithCacheMatchesRecomputingEverything() throws {
         let m = try model(seed: 5)
         for (_, t) in m.namedParameters() where t.rank >= 2 { for i in 0..<t.count { t.data[i] *= 20 } }
-        let requests = [GenerationRequest(tokens: m.encodePrompt("how many circles ?", hasImage: true), image: image(seed: 7)),
-                        GenerationRequest(tokens: m.encodePrompt("a b", hasImage: false)),
-                        GenerationRequest(tokens: m.encodePrompt("<image> red", hasImage: true), image: image(seed: 8))]
+        let requests = [
+            GenerationRequest(tokens: m.encodePrompt("how many circles ?", hasImage: true), image: image(seed: 7)),
+            GenerationRequest(tokens: m.encodePrompt("a b", hasImage: false)),
+            GenerationRequest(tokens: m.encodePrompt("<image> red", hasImage: true), image: image(seed: 8)),
+        ]
         let cached = m.generate(requests, maxNewTokens: 5)
         for (i, r) in requests.enumerated() {
             var answer: [Int32] = []
@@ -115,7 +134,8 @@ final class TinyLLaVATests: XCTestCase {
                 for _ in 0..<5 {
                     let batch = Batch(prompts: [r.tokens + answer], answers: [[]], images: [r.image])
                     let logits = m.forward(batch).logits
-                    let v = m.vocabularySize, t = logits.shape[1]
+                    let v = m.vocabularySize
+                    let t = logits.shape[1]
                     let next = Int32(argmax(UnsafeBufferPointer(start: logits.data + (t - 1) * v, count: v)))
                     answer.append(next)
                     if m.tokenizer.endOfSequenceIDs.contains(next) { break }
@@ -136,7 +156,9 @@ final class TinyLLaVATests: XCTestCase {
     func testLoadingReportsBadFiles() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tl-bad-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        XCTAssertThrowsError(try TinyLLaVA.load(from: dir)) { XCTAssertTrue("\($0)".contains("config.json: missing"), "\($0)") }
+        XCTAssertThrowsError(try TinyLLaVA.load(from: dir)) {
+            XCTAssertTrue("\($0)".contains("config.json: missing"), "\($0)")
+        }
         try model().save(to: dir)
         let cfg = dir.appendingPathComponent("config.json")
         var text = try String(contentsOf: cfg, encoding: .utf8)

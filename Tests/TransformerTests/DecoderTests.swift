@@ -1,10 +1,11 @@
-import XCTest
 import Kernel
 import Transformer
+import XCTest
 
 final class DecoderTests: XCTestCase {
-    static let config = DecoderConfig(vocabularySize: 23, hiddenSize: 16, intermediateSize: 24, layers: 2, heads: 4,
-                                      kvHeads: 2, ropeTheta: 10_000, attentionBias: true)
+    static let config = DecoderConfig(
+        vocabularySize: 23, hiddenSize: 16, intermediateSize: 24, layers: 2, heads: 4,
+        kvHeads: 2, ropeTheta: 10_000, attentionBias: true)
 
     func makeModel(tied: Bool = false, seed: UInt64 = 3) -> CausalLanguageModel {
         var c = DecoderTests.config
@@ -18,10 +19,13 @@ final class DecoderTests: XCTestCase {
 
     func testHuggingFaceParameterNames() {
         let names = Set(makeModel().namedParameters().map(\.name))
-        for n in ["model.embed_tokens.weight", "model.layers.1.self_attn.q_proj.weight", "model.layers.1.self_attn.q_proj.bias",
-                  "model.layers.0.self_attn.o_proj.weight", "model.layers.0.mlp.gate_proj.weight",
-                  "model.layers.0.mlp.down_proj.weight", "model.layers.0.input_layernorm.weight",
-                  "model.layers.0.post_attention_layernorm.weight", "model.norm.weight", "lm_head.weight"] {
+        for n in [
+            "model.embed_tokens.weight", "model.layers.1.self_attn.q_proj.weight",
+            "model.layers.1.self_attn.q_proj.bias",
+            "model.layers.0.self_attn.o_proj.weight", "model.layers.0.mlp.gate_proj.weight",
+            "model.layers.0.mlp.down_proj.weight", "model.layers.0.input_layernorm.weight",
+            "model.layers.0.post_attention_layernorm.weight", "model.norm.weight", "lm_head.weight",
+        ] {
             XCTAssertTrue(names.contains(n), n)
         }
         XCTAssertFalse(names.contains("model.layers.0.self_attn.o_proj.bias"))
@@ -33,10 +37,15 @@ final class DecoderTests: XCTestCase {
         let tokens: [Int32] = [1, 5, 7, 2, 9, 3, 4, 11]
         let targets: [Int32] = [5, 7, Batch.ignoreIndex, 9, 3, 4, 11, Batch.ignoreIndex]
         let params = m.namedParameters().filter {
-            ["model.layers.0.self_attn.q_proj.weight", "model.layers.1.mlp.down_proj.weight", "model.layers.0.input_layernorm.weight",
-             "model.embed_tokens.weight", "lm_head.weight", "model.layers.1.self_attn.k_proj.bias"].contains($0.name)
+            [
+                "model.layers.0.self_attn.q_proj.weight", "model.layers.1.mlp.down_proj.weight",
+                "model.layers.0.input_layernorm.weight",
+                "model.embed_tokens.weight", "lm_head.weight", "model.layers.1.self_attn.k_proj.bias",
+            ].contains($0.name)
         }.map(\.tensor)
-        let r = GradientCheck.check(params, step: 1e-2, absoluteTolerance: 2e-3, relativeTolerance: 3e-2, maxElementsPerInput: 24) { _ in
+        let r = GradientCheck.check(
+            params, step: 1e-2, absoluteTolerance: 2e-3, relativeTolerance: 3e-2, maxElementsPerInput: 24
+        ) { _ in
             crossEntropy(m.logits(tokens, batchSize: 2).reshaped([8, 23]), targets: targets)
         }
         XCTAssertTrue(r.passed, "\(r)")
@@ -44,7 +53,8 @@ final class DecoderTests: XCTestCase {
 
     /// The independent reference: re-run the whole sequence for every new token and take the argmax.
     func naiveGreedy(_ m: CausalLanguageModel, _ prompt: [Int32], steps: Int, eos: Set<Int32>) -> [Int32] {
-        var seq = prompt, out: [Int32] = []
+        var seq = prompt
+        var out: [Int32] = []
         Autograd.withNoGrad {
             for _ in 0..<steps {
                 let logits = m.logits(seq, batchSize: 1)

@@ -5,7 +5,9 @@
 import Foundation
 import Host
 
-var preset = "small", out = "compare-recipes", strategies = ["sa-proj", "mlp-gate-up", "llm", "lora", "lwf"]
+var preset = "small"
+var out = "compare-recipes"
+var strategies = ["sa-proj", "mlp-gate-up", "llm", "lora", "lwf"]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard let value = arguments.popFirst() else { fatalError("\(flag) needs a value") }
@@ -18,7 +20,7 @@ while let flag = arguments.popFirst() {
 }
 
 do {
-    var config = try StudyConfig.defaults(preset: preset)   // the same data, steps and schedule for every recipe
+    var config = try StudyConfig.defaults(preset: preset)  // the same data, steps and schedule for every recipe
     config.strategies = strategies
     let study = Study(config: config, registries: .builtIn(), outputDirectory: URL(fileURLWithPath: out))
     let results = try study.run()
@@ -27,8 +29,10 @@ do {
     // The study's question in one line: learning kept per point of held-out accuracy lost.
     for s in results.strategies where s.status == "complete" {
         let lost = max(0.1, -s.metrics.heldOutForgettingFinal)
-        print(String(format: "%@: learned %+.1f, held-out %+.1f (%.1f points learned per point forgotten)",
-                     s.name, s.metrics.learning, s.metrics.heldOutForgettingFinal, s.metrics.learning / lost))
+        print(
+            String(
+                format: "%@: learned %+.1f, held-out %+.1f (%.1f points learned per point forgotten)",
+                s.name, s.metrics.learning, s.metrics.heldOutForgettingFinal, s.metrics.learning / lost))
     }
     print("report: \(out)/report.html")
 } catch {

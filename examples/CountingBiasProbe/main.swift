@@ -7,7 +7,9 @@ import Foundation
 import Host
 import Kernel
 
-var preset = "small", iterations = [1, 10, 100, 1000], strategies = ["llm", "sa-proj", "mlp-gate-up"]
+var preset = "small"
+var iterations = [1, 10, 100, 1000]
+var strategies = ["llm", "sa-proj", "mlp-gate-up"]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard let value = arguments.popFirst() else { fatalError("\(flag) needs a value") }
@@ -24,14 +26,20 @@ do {
     var config = try StudyConfig.defaults(preset: preset)
     config.targets = ["count"]
     let data = try StudyData(config: config, registries: registries)
-    let (_, baseDirectory, _) = try Pretrainer.baseModel(config: config, data: data, registries: registries) { print($0) }
+    let (_, baseDirectory, _) = try Pretrainer.baseModel(config: config, data: data, registries: registries) {
+        print($0)
+    }
     let heldOut = data.heldOut
 
     func probe(_ model: any Backbone) -> (mass: Double, heldOut: Double) {
         let requests = data.probeCaptions.map { Evaluator.request(for: $0, model: model) }
-        let bias = CountingBiasProbe.measure(model, prompts: requests, numberIDs: NumberTokens.ids(in: model.tokenizer),
-                                             maxNewTokens: config.maxNewTokens)
-        let accuracy = heldOut.map { Evaluator.evaluate(model, on: $0, examples: data.eval[$0.name] ?? [], maxNewTokens: config.maxNewTokens).accuracy }
+        let bias = CountingBiasProbe.measure(
+            model, prompts: requests, numberIDs: NumberTokens.ids(in: model.tokenizer),
+            maxNewTokens: config.maxNewTokens)
+        let accuracy = heldOut.map {
+            Evaluator.evaluate(model, on: $0, examples: data.eval[$0.name] ?? [], maxNewTokens: config.maxNewTokens)
+                .accuracy
+        }
         return (bias.numberMassMean.mean, accuracy.reduce(0, +) / Double(accuracy.count))
     }
 
@@ -42,11 +50,14 @@ do {
         print(String(format: "%-12@  %10d  %31.4f  %17.1f", name as NSString, 0, base.mass, base.heldOut))
         var settings = config.training
         settings.steps = iterations.last ?? 1
-        var schedule = BatchSchedule(examples: data.train["count"] ?? [], batchSize: settings.batchSize,
-                                     generator: RandomGenerator(seed: config.seed).fork("counting-bias"))
-        _ = try StageTrainer.run(model: model, strategy: try registries.strategy(name),
-                                 stage: StageContext(index: 1, name: "count", totalSteps: settings.steps, seed: config.seed),
-                                 settings: settings, batch: { _ in makeBatch(model, schedule.next()) }) { step, _, _ in
+        var schedule = BatchSchedule(
+            examples: data.train["count"] ?? [], batchSize: settings.batchSize,
+            generator: RandomGenerator(seed: config.seed).fork("counting-bias"))
+        _ = try StageTrainer.run(
+            model: model, strategy: try registries.strategy(name),
+            stage: StageContext(index: 1, name: "count", totalSteps: settings.steps, seed: config.seed),
+            settings: settings, batch: { _ in makeBatch(model, schedule.next()) }
+        ) { step, _, _ in
             guard iterations.contains(step) else { return }
             let now = Autograd.withNoGrad { probe(model) }
             model.setTraining(true)

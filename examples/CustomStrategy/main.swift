@@ -12,7 +12,10 @@ final class TopLayersMLP: TuningStrategy {
     let layers: Int
     var name: String { "top-mlp" }
     var options: [StrategyOption] {
-        [StrategyOption(name: "layers", value: String(layers), defaultValue: "2", help: "how many top decoder layers train")]
+        [
+            StrategyOption(
+                name: "layers", value: String(layers), defaultValue: "2", help: "how many top decoder layers train")
+        ]
     }
 
     init(options: [String: String]) throws {
@@ -35,7 +38,8 @@ final class TopLayersMLP: TuningStrategy {
     // loss and finish: the defaults (answer-only cross-entropy; nothing at the end of a stage).
 }
 
-var preset = "small", out = "custom-strategy"
+var preset = "small"
+var out = "custom-strategy"
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard let value = arguments.popFirst() else { fatalError("\(flag) needs a value") }

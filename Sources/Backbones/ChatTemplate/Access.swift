@@ -46,7 +46,9 @@ enum Access {
         value.typeName + " object"
     }
 
-    static func slice(_ target: Value, _ start: Value?, _ stop: Value?, _ stride: Value?, _ renderer: Renderer) throws -> Value {
+    static func slice(_ target: Value, _ start: Value?, _ stop: Value?, _ stride: Value?, _ renderer: Renderer) throws
+        -> Value
+    {
         if case .undefined(let hint) = target { throw RenderFailure(hint) }
         func bound(_ v: Value?) throws -> Int? {
             guard let v, !v.isNone else { return nil }
@@ -55,16 +57,19 @@ enum Access {
         let step = try bound(stride) ?? 1
         guard step != 0 else { throw RenderFailure("slice step cannot be zero") }
         func indices(_ count: Int) throws -> [Int] {
-            var lower = try bound(start), upper = try bound(stop)
+            var lower = try bound(start)
+            var upper = try bound(stop)
             if step > 0 {
-                var a = lower ?? 0, b = upper ?? count
+                var a = lower ?? 0
+                var b = upper ?? count
                 if a < 0 { a = max(a + count, 0) } else { a = min(a, count) }
                 if b < 0 { b = max(b + count, 0) } else { b = min(b, count) }
                 lower = a
                 upper = b
                 return a < b ? Array(Swift.stride(from: a, to: b, by: step)) : []
             }
-            var a = lower ?? count - 1, b = upper ?? -count - 1
+            var a = lower ?? count - 1
+            var b = upper ?? -count - 1
             if a < 0 { a = max(a + count, -1) } else { a = min(a, count - 1) }
             if upper != nil { if b < 0 { b = max(b + count, -1) } else { b = min(b, count - 1) } } else { b = -1 }
             return a > b ? Array(Swift.stride(from: a, to: b, by: step)) : []

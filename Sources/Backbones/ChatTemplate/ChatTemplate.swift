@@ -36,18 +36,22 @@ public struct ChatTemplate {
     /// add_generation_prompt=..., **extra)` renders: the variables are the tokenizer's special tokens
     /// (`bos_token`, `eos_token`, ...), then `extra` (which wins), `messages` (each with its null-valued keys
     /// dropped), `tools` and `documents` (none when not given) and `add_generation_prompt`.
-    public func apply(messages: [Value], tools: [Value]? = nil, documents: [Value]? = nil, addGenerationPrompt: Bool,
-                      specialTokens: [String: String] = [:], extra: [String: Value] = [:], now: Date = Date())
+    public func apply(
+        messages: [Value], tools: [Value]? = nil, documents: [Value]? = nil, addGenerationPrompt: Bool,
+        specialTokens: [String: String] = [:], extra: [String: Value] = [:], now: Date = Date()
+    )
         throws -> String
     {
         guard !messages.isEmpty else {
-            throw ChatTemplateError(source: name, line: nil, column: nil,
-                                    message: "Cannot apply chat template to an empty conversation. Provide at least one message.")
+            throw ChatTemplateError(
+                source: name, line: nil, column: nil,
+                message: "Cannot apply chat template to an empty conversation. Provide at least one message.")
         }
         var context: [String: Value] = [:]
         for (key, value) in specialTokens { context[key] = .string(value) }
         for (key, value) in extra { context[key] = value }
-        context["messages"] = .list(try messages.enumerated().map { try Self.normalize($0.element, index: $0.offset, source: name) })
+        context["messages"] = .list(
+            try messages.enumerated().map { try Self.normalize($0.element, index: $0.offset, source: name) })
         context["tools"] = tools.map { Value.list($0) } ?? Value.none
         context["documents"] = documents.map { Value.list($0) } ?? Value.none
         context["add_generation_prompt"] = .bool(addGenerationPrompt)
@@ -71,8 +75,9 @@ public struct ChatTemplate {
     /// or `reasoning`) to `thinking` and `reasoning_content`.
     static func normalize(_ message: Value, index: Int, source: String) throws -> Value {
         guard case .dict(let dict) = message else {
-            throw ChatTemplateError(source: source, line: nil, column: nil,
-                                    message: "message \(index) should be an object with \"role\" and \"content\", not \(message.typeName)")
+            throw ChatTemplateError(
+                source: source, line: nil, column: nil,
+                message: "message \(index) should be an object with \"role\" and \"content\", not \(message.typeName)")
         }
         var kept = OrderedDict(dict.pairs.filter { !$0.value.isNone }.map { ($0.key, $0.value) })
         if let reasoning = ["reasoning_content", "thinking", "reasoning"].lazy.compactMap({ kept[$0] }).first {

@@ -22,7 +22,8 @@ public struct ChatTemplateError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         var place = source
         if let line { place += ":\(line)" + (column.map { ":\($0)" } ?? "") }
-        return isRaisedByTemplate ? "\(place): the chat template refused the conversation: \(message)" : "\(place): \(message)"
+        return isRaisedByTemplate
+            ? "\(place): the chat template refused the conversation: \(message)" : "\(place): \(message)"
     }
 }
 
@@ -62,8 +63,10 @@ public struct RenderLimits: Sendable, Equatable {
     /// Items in one list or range a template builds.
     public var maxCollectionCount: Int
 
-    public init(maxOutputLength: Int = 8_000_000, maxLoopIterations: Int = 1_000_000, maxSteps: Int = 5_000_000,
-                maxCallDepth: Int = 64, maxParseDepth: Int = 100, maxCollectionCount: Int = 1_000_000) {
+    public init(
+        maxOutputLength: Int = 8_000_000, maxLoopIterations: Int = 1_000_000, maxSteps: Int = 5_000_000,
+        maxCallDepth: Int = 64, maxParseDepth: Int = 100, maxCollectionCount: Int = 1_000_000
+    ) {
         self.maxOutputLength = maxOutputLength
         self.maxLoopIterations = maxLoopIterations
         self.maxSteps = maxSteps

@@ -15,8 +15,10 @@ public struct ChatTemplateFiles {
     public var templates: [(name: String, source: String, file: String)]
     public var specialTokens: [String: String]
 
-    public static let specialTokenNames = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
-                                           "mask_token"]
+    public static let specialTokenNames = [
+        "bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
+        "mask_token",
+    ]
 
     public init(templates: [(name: String, source: String, file: String)], specialTokens: [String: String]) {
         self.templates = templates
@@ -32,12 +34,15 @@ public struct ChatTemplateFiles {
             let url = directory.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: url.path) else { return nil }
             do { return try Data(contentsOf: url) } catch {
-                throw ChatTemplateError(source: url.path, line: nil, column: nil,
-                                        message: "cannot read the file (\(error.localizedDescription))")
+                throw ChatTemplateError(
+                    source: url.path, line: nil, column: nil,
+                    message: "cannot read the file (\(error.localizedDescription))")
             }
         }
-        let files = try ["chat_template.jinja", "chat_template.json", "tokenizer_config.json", "special_tokens_map.json"]
-            .compactMap { name in try read(name).map { (name: name, data: $0) } }
+        let files = try [
+            "chat_template.jinja", "chat_template.json", "tokenizer_config.json", "special_tokens_map.json",
+        ]
+        .compactMap { name in try read(name).map { (name: name, data: $0) } }
         var extra: [(name: String, data: Data)] = []
         let extraDirectory = directory.appendingPathComponent("additional_chat_templates")
         if let names = try? FileManager.default.contentsOfDirectory(atPath: extraDirectory.path) {
@@ -50,12 +55,15 @@ public struct ChatTemplateFiles {
 
     /// The same from file contents (`name` is the file name: chat_template.jinja, chat_template.json,
     /// tokenizer_config.json, special_tokens_map.json), for callers that already hold the bytes.
-    public static func parse(files: [(name: String, data: Data)], additionalTemplates: [(name: String, data: Data)] = [],
-                             directory: String = ".") throws -> ChatTemplateFiles? {
+    public static func parse(
+        files: [(name: String, data: Data)], additionalTemplates: [(name: String, data: Data)] = [],
+        directory: String = "."
+    ) throws -> ChatTemplateFiles? {
         func path(_ name: String) -> String { directory == "." ? name : directory + "/" + name }
         func text(_ data: Data, _ name: String) throws -> String {
             guard let s = String(data: data, encoding: .utf8) else {
-                throw ChatTemplateError(source: path(name), line: nil, column: nil, message: "the file is not UTF-8 text")
+                throw ChatTemplateError(
+                    source: path(name), line: nil, column: nil, message: "the file is not UTF-8 text")
             }
             return s
         }
@@ -103,15 +111,20 @@ public struct ChatTemplateFiles {
         case .string(let s): return [("default", s, file)]
         case .list(let items):
             return try items.enumerated().map { index, item in
-                guard case .dict(let d) = item, case .string(let name)? = d["name"], case .string(let template)? = d["template"] else {
-                    throw ChatTemplateError(source: file, line: nil, column: nil,
-                                            message: "chat_template[\(index)]: expected an object with string \"name\" and \"template\"")
+                guard case .dict(let d) = item, case .string(let name)? = d["name"],
+                    case .string(let template)? = d["template"]
+                else {
+                    throw ChatTemplateError(
+                        source: file, line: nil, column: nil,
+                        message: "chat_template[\(index)]: expected an object with string \"name\" and \"template\"")
                 }
                 return (name, template, file)
             }
         default:
-            throw ChatTemplateError(source: file, line: nil, column: nil,
-                                    message: "chat_template: expected a string or a list of {\"name\", \"template\"}, not \(value.typeName)")
+            throw ChatTemplateError(
+                source: file, line: nil, column: nil,
+                message: "chat_template: expected a string or a list of {\"name\", \"template\"}, not \(value.typeName)"
+            )
         }
     }
 
@@ -124,8 +137,9 @@ public struct ChatTemplateFiles {
         if let name {
             chosen = templates.first { $0.name == name }
             guard chosen != nil else {
-                throw ChatTemplateError(source: templates.first?.file ?? "chat template", line: nil, column: nil,
-                                        message: "no chat template named '\(name)'; the templates are \(names.joined(separator: ", "))")
+                throw ChatTemplateError(
+                    source: templates.first?.file ?? "chat template", line: nil, column: nil,
+                    message: "no chat template named '\(name)'; the templates are \(names.joined(separator: ", "))")
             }
         } else if hasTools, let toolUse = templates.first(where: { $0.name == "tool_use" }) {
             chosen = toolUse
@@ -134,9 +148,10 @@ public struct ChatTemplateFiles {
         } else {
             chosen = templates.first { $0.name == "default" }
             guard chosen != nil else {
-                throw ChatTemplateError(source: templates[0].file, line: nil, column: nil,
-                                        message: "this model has several chat templates and none is named 'default'; "
-                                            + "choose one of \(names.joined(separator: ", "))")
+                throw ChatTemplateError(
+                    source: templates[0].file, line: nil, column: nil,
+                    message: "this model has several chat templates and none is named 'default'; "
+                        + "choose one of \(names.joined(separator: ", "))")
             }
         }
         return try ChatTemplate(chosen!.source, name: chosen!.file, limits: limits)

@@ -21,7 +21,9 @@ enum Filters {
         func bool(_ index: Int, _ name: String, _ fallback: Bool) -> Bool { value(index, name)?.truthy ?? fallback }
     }
 
-    static func apply(_ name: String, _ value: Value, _ args: [Value], _ kwargs: [(String, Value)], _ renderer: Renderer)
+    static func apply(
+        _ name: String, _ value: Value, _ args: [Value], _ kwargs: [(String, Value)], _ renderer: Renderer
+    )
         throws -> Value
     {
         let a = FilterArguments(args: args, kwargs: kwargs)
@@ -53,15 +55,19 @@ enum Filters {
         case "capitalize": return .string(Methods.pythonCapitalize(try text()))
         case "title": return .string(title(try text()))
         case "replace":
-            guard let old = a.value(0, "old"), let new = a.value(1, "new") else { throw RenderFailure("replace needs old and new") }
+            guard let old = a.value(0, "old"), let new = a.value(1, "new") else {
+                throw RenderFailure("replace needs old and new")
+            }
             let count = try a.value(2, "count").flatMap { $0.isNone ? nil : try Coerce.int($0, "count") } ?? -1
-            return .string(try Methods.pythonReplace(try text(), PythonText.str(old), PythonText.str(new), count, renderer))
+            return .string(
+                try Methods.pythonReplace(try text(), PythonText.str(old), PythonText.str(new), count, renderer))
         case "length", "count": return .int(try Coerce.length(value))
         case "wordcount":
             return .int(try text().split { !($0.isLetter || $0.isNumber || $0 == "_") }.count)
         case "center":
             let width = try Coerce.int(a.value(0, "width") ?? .int(80), "width")
-            let s = try text(), pad = max(width - s.unicodeScalars.count, 0)
+            let s = try text()
+            let pad = max(width - s.unicodeScalars.count, 0)
             try renderer.checkLength(width, "a centred string")
             let left = pad / 2 + (pad & width & 1)
             return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: pad - left))
@@ -78,7 +84,9 @@ enum Filters {
             default: throw RenderFailure("Can only get item pairs from a mapping.")
             }
         case "reverse":
-            if case .string(let s) = value { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
+            if case .string(let s) = value {
+                return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed())))
+            }
             return .list(try Coerce.iterate(value, renderer).reversed())
         case "join":
             var items = try Coerce.iterate(value, renderer)
@@ -140,7 +148,9 @@ enum Filters {
             }
             return .list(out)
         case "dictsort":
-            guard case .dict(let d) = value else { throw RenderFailure("dictsort needs a mapping, not '\(value.typeName)'") }
+            guard case .dict(let d) = value else {
+                throw RenderFailure("dictsort needs a mapping, not '\(value.typeName)'")
+            }
             let caseSensitive = a.bool(0, "case_sensitive", false)
             let byValue = PythonText.str(a.value(1, "by") ?? .string("key")) == "value"
             let reverse = a.bool(2, "reverse", false)
@@ -233,9 +243,14 @@ enum Filters {
     private static func tojson(_ value: Value, _ a: FilterArguments, _ renderer: Renderer) throws -> String {
         var indent: String?
         if let i = a.value(1, "indent"), !i.isNone {
-            if case .string(let s) = i { indent = s } else { indent = String(repeating: " ", count: max(try Coerce.int(i, "indent"), 0)) }
+            if case .string(let s) = i {
+                indent = s
+            } else {
+                indent = String(repeating: " ", count: max(try Coerce.int(i, "indent"), 0))
+            }
         }
-        var itemSeparator: String?, keySeparator = ": "
+        var itemSeparator: String?
+        var keySeparator = ": "
         if let separators = a.value(2, "separators"), !separators.isNone {
             let parts = try Coerce.iterate(separators, renderer)
             guard parts.count == 2, case .string(let item) = parts[0], case .string(let key) = parts[1] else {
@@ -254,7 +269,9 @@ enum Filters {
     private static func sortKeys(_ value: Value) -> Value {
         switch value {
         case .dict(let d):
-            let pairs = d.pairs.sorted { PythonText.str($0.key).unicodeScalars.lexicographicallyPrecedes(PythonText.str($1.key).unicodeScalars) }
+            let pairs = d.pairs.sorted {
+                PythonText.str($0.key).unicodeScalars.lexicographicallyPrecedes(PythonText.str($1.key).unicodeScalars)
+            }
             return .dict(OrderedDict(pairs.map { ($0.key, sortKeys($0.value)) }))
         case .list(let items): return .list(items.map(sortKeys))
         case .tuple(let items): return .tuple(items.map(sortKeys))
@@ -265,11 +282,15 @@ enum Filters {
     /// Jinja2 3.1's `indent(width=4, first=False, blank=False)`: blank lines stay empty unless `blank`.
     private static func indent(_ s: String, _ a: FilterArguments) throws -> String {
         let prefix: String
-        if case .string(let p)? = a.value(0, "width") { prefix = p } else {
+        if case .string(let p)? = a.value(0, "width") {
+            prefix = p
+        } else {
             prefix = String(repeating: " ", count: max(try Coerce.int(a.value(0, "width") ?? .int(4), "width"), 0))
         }
-        let first = a.bool(1, "first", false), blank = a.bool(2, "blank", false)
-        var lines = (s + "\n").split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(String.init)
+        let first = a.bool(1, "first", false)
+        let blank = a.bool(2, "blank", false)
+        var lines = (s + "\n").split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(
+            String.init)
         lines.removeLast()
         var result: String
         if blank {
@@ -314,12 +335,15 @@ enum Filters {
                 return v
             }
         }
-        guard case .string(let filter)? = a.args.first else { throw RenderFailure("map requires a filter name or attribute=") }
+        guard case .string(let filter)? = a.args.first else {
+            throw RenderFailure("map requires a filter name or attribute=")
+        }
         guard names.contains(filter) else { throw RenderFailure("No filter named '\(filter)'.") }
         return try items.map { try apply(filter, $0, Array(a.args.dropFirst()), a.kwargs, renderer) }
     }
 
-    private static func select(_ name: String, _ value: Value, _ args: [Value], _ renderer: Renderer) throws -> [Value] {
+    private static func select(_ name: String, _ value: Value, _ args: [Value], _ renderer: Renderer) throws -> [Value]
+    {
         let byAttribute = name.hasSuffix("attr")
         let keep = name.hasPrefix("select")
         var rest = args
@@ -330,7 +354,9 @@ enum Filters {
         }
         var testName: String?
         if !rest.isEmpty {
-            guard case .string(let t) = rest.removeFirst() else { throw RenderFailure("\(name): the test name must be a string") }
+            guard case .string(let t) = rest.removeFirst() else {
+                throw RenderFailure("\(name): the test name must be a string")
+            }
             guard TestFunctions.names.contains(t) else { throw RenderFailure("No test named '\(t)'.") }
             testName = t
         }
@@ -342,7 +368,8 @@ enum Filters {
     }
 
     private static func sort(_ value: Value, _ a: FilterArguments, _ renderer: Renderer) throws -> [Value] {
-        let reverse = a.bool(0, "reverse", false), caseSensitive = a.bool(1, "case_sensitive", false)
+        let reverse = a.bool(0, "reverse", false)
+        let caseSensitive = a.bool(1, "case_sensitive", false)
         let getter = try a.value(2, "attribute").flatMap { $0.isNone ? nil : try attributeGetter($0, renderer) }
         return try stableSort(try Coerce.iterate(value, renderer), reverse: reverse) { item in
             let key = try getter?(item) ?? item

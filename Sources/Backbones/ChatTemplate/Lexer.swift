@@ -43,7 +43,10 @@ struct Lexer {
                 previousWasCR = true
                 continue
             }
-            if scalar == "\n" && previousWasCR { previousWasCR = false; continue }
+            if scalar == "\n" && previousWasCR {
+                previousWasCR = false
+                continue
+            }
             previousWasCR = false
             scalars.append(scalar)
         }
@@ -54,7 +57,8 @@ struct Lexer {
     }
 
     func location(_ index: Int) -> SourceLocation {
-        var low = 0, high = lineStarts.count - 1
+        var low = 0
+        var high = lineStarts.count - 1
         while low < high {
             let mid = (low + high + 1) / 2
             if lineStarts[mid] <= index { low = mid } else { high = mid - 1 }
@@ -93,7 +97,10 @@ struct Lexer {
             }
             var text = Array(source[position..<open])
             guard open < source.count else {
-                if !text.isEmpty { tokens.append(Token(kind: .text(String(String.UnicodeScalarView(text))), location: location(position))) }
+                if !text.isEmpty {
+                    tokens.append(
+                        Token(kind: .text(String(String.UnicodeScalarView(text))), location: location(position)))
+                }
                 break
             }
             let kind = source[open + 1]
@@ -111,10 +118,14 @@ struct Lexer {
                     text.removeSubrange(lineStart...)
                 }
             }
-            if !text.isEmpty { tokens.append(Token(kind: .text(String(String.UnicodeScalarView(text))), location: location(position))) }
+            if !text.isEmpty {
+                tokens.append(Token(kind: .text(String(String.UnicodeScalarView(text))), location: location(position)))
+            }
             switch kind {
             case "#":
-                guard let close = findCommentEnd(from: bodyStart) else { throw error("the comment is not closed (missing '#}')", at: open) }
+                guard let close = findCommentEnd(from: bodyStart) else {
+                    throw error("the comment is not closed (missing '#}')", at: open)
+                }
                 let stripAfter = close > bodyStart && source[close - 1] == "-"
                 position = close + 2
                 (position, lineStarting) = skipAfterTag(position, strip: stripAfter, trim: true)
@@ -169,7 +180,10 @@ struct Lexer {
         if let s = at(i), s.properties.isAlphabetic || s == "_" || s.properties.numericType != nil { return nil }
         while let s = at(i), Self.isSpace(s) { i += 1 }
         var stripAfterOpen = false
-        if at(i) == "-" { stripAfterOpen = true; i += 1 }
+        if at(i) == "-" {
+            stripAfterOpen = true
+            i += 1
+        }
         guard starts("%}", at: i) else { throw error("expected '%}' after 'raw'", at: i) }
         var (contentStart, _) = skipAfterTag(i + 2, strip: stripAfterOpen, trim: true)
         if stripAfterOpen { contentStart = min(contentStart, source.count) }
@@ -179,13 +193,19 @@ struct Lexer {
             if source[j] == "{", at(j + 1) == "%" {
                 var k = j + 2
                 var stripBefore = false
-                if at(k) == "-" || at(k) == "+" { stripBefore = at(k) == "-"; k += 1 }
+                if at(k) == "-" || at(k) == "+" {
+                    stripBefore = at(k) == "-"
+                    k += 1
+                }
                 while let s = at(k), Self.isSpace(s) { k += 1 }
                 if starts("endraw", at: k) {
                     k += 6
                     while let s = at(k), Self.isSpace(s) { k += 1 }
                     var stripAfter = false
-                    if at(k) == "-" { stripAfter = true; k += 1 }
+                    if at(k) == "-" {
+                        stripAfter = true
+                        k += 1
+                    }
                     if starts("%}", at: k) {
                         var content = Array(source[contentStart..<j])
                         if stripBefore {
@@ -197,7 +217,14 @@ struct Lexer {
                             }
                         }
                         let (end, lineStarting) = skipAfterTag(k + 2, strip: stripAfter, trim: true)
-                        let tokens = content.isEmpty ? [] : [Token(kind: .text(String(String.UnicodeScalarView(content))), location: location(contentStart))]
+                        let tokens =
+                            content.isEmpty
+                            ? []
+                            : [
+                                Token(
+                                    kind: .text(String(String.UnicodeScalarView(content))),
+                                    location: location(contentStart))
+                            ]
                         return (tokens, end, lineStarting)
                     }
                 }
@@ -217,7 +244,10 @@ struct Lexer {
         while true {
             while let s = at(i), Self.isSpace(s) { i += 1 }
             guard let s = at(i) else {
-                throw error(closer == "%" ? "the block tag is not closed (missing '%}')" : "the expression is not closed (missing '}}')", at: tagStart)
+                throw error(
+                    closer == "%"
+                        ? "the block tag is not closed (missing '%}')" : "the expression is not closed (missing '}}')",
+                    at: tagStart)
             }
             if brackets.isEmpty {
                 if s == "-", at(i + 1) == closer, at(i + 2) == "}" { return (i, i + 3, true) }
@@ -234,7 +264,9 @@ struct Lexer {
             } else if s == "'" || s == "\"" {
                 i = try string(at: i, into: &tokens)
             } else {
-                let three = i + 1 < source.count ? String(String.UnicodeScalarView(source[i..<min(i + 2, source.count)])) : String(s)
+                let three =
+                    i + 1 < source.count
+                    ? String(String.UnicodeScalarView(source[i..<min(i + 2, source.count)])) : String(s)
                 let op: String
                 if ["//", "**", "==", "!=", "<=", ">="].contains(three) {
                     op = three
@@ -262,7 +294,9 @@ struct Lexer {
         var text = ""
         var isFloat = false
         func digits() {
-            while let c = at(i), ("0"..."9").contains(c) || (c == "_" && at(i + 1).map { ("0"..."9").contains($0) } == true) {
+            while let c = at(i),
+                ("0"..."9").contains(c) || (c == "_" && at(i + 1).map { ("0"..."9").contains($0) } == true)
+            {
                 if c != "_" { text.unicodeScalars.append(c) }
                 i += 1
             }
@@ -277,7 +311,10 @@ struct Lexer {
         if let e = at(i), e == "e" || e == "E" {
             var j = i + 1
             var exponent = "e"
-            if let sign = at(j), sign == "+" || sign == "-" { exponent.unicodeScalars.append(sign); j += 1 }
+            if let sign = at(j), sign == "+" || sign == "-" {
+                exponent.unicodeScalars.append(sign)
+                j += 1
+            }
             if let d = at(j), ("0"..."9").contains(d) {
                 isFloat = true
                 text += exponent
@@ -322,8 +359,8 @@ struct Lexer {
                 case "x", "u", "U":
                     let count = e == "x" ? 2 : e == "u" ? 4 : 8
                     guard i + count <= source.count,
-                          let code = UInt32(String(String.UnicodeScalarView(source[i..<i + count])), radix: 16),
-                          let scalar = Unicode.Scalar(code)
+                        let code = UInt32(String(String.UnicodeScalarView(source[i..<i + count])), radix: 16),
+                        let scalar = Unicode.Scalar(code)
                     else { throw error("invalid \\\(e) escape in a string", at: i - 2) }
                     out.append(scalar)
                     i += count

@@ -4,7 +4,9 @@ import Foundation
 /// `values`, `get`) and lists (`index`, `count`). Mutating methods (`append`, `pop`, `update`...) are refused
 /// with the error transformers' immutable sandbox gives.
 enum Methods {
-    private static let unsafeList: Set<String> = ["append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"]
+    private static let unsafeList: Set<String> = [
+        "append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear",
+    ]
     private static let unsafeDict: Set<String> = ["pop", "popitem", "setdefault", "update", "clear"]
 
     /// The bound method `name` of `target`, or nil when `target` has no such method.
@@ -14,39 +16,48 @@ enum Methods {
             guard stringMethods.contains(name) else { return nil }
             return .callable(Callable("str.\(name)") { args, renderer in try string(s, name, args, renderer) })
         case .dict(let d):
-            if unsafeDict.contains(name) { throw RenderFailure("access to attribute '\(name)' of 'dict' object is unsafe.") }
+            if unsafeDict.contains(name) {
+                throw RenderFailure("access to attribute '\(name)' of 'dict' object is unsafe.")
+            }
             guard ["items", "keys", "values", "get", "copy"].contains(name) else { return nil }
-            return .callable(Callable("dict.\(name)") { args, _ in
-                switch name {
-                case "items": return .list(d.pairs.map { .tuple([$0.key, $0.value]) })
-                case "keys": return .list(d.keys)
-                case "values": return .list(d.values)
-                case "copy": return .dict(d)
-                default:
-                    guard let key = args.value(0, "key") else { throw RenderFailure("get expected at least 1 argument, got 0") }
-                    return d[key] ?? args.value(1, "default") ?? Value.none
-                }
-            })
+            return .callable(
+                Callable("dict.\(name)") { args, _ in
+                    switch name {
+                    case "items": return .list(d.pairs.map { .tuple([$0.key, $0.value]) })
+                    case "keys": return .list(d.keys)
+                    case "values": return .list(d.values)
+                    case "copy": return .dict(d)
+                    default:
+                        guard let key = args.value(0, "key") else {
+                            throw RenderFailure("get expected at least 1 argument, got 0")
+                        }
+                        return d[key] ?? args.value(1, "default") ?? Value.none
+                    }
+                })
         case .list(let items), .tuple(let items):
             if case .list = target, unsafeList.contains(name) {
                 throw RenderFailure("access to attribute '\(name)' of 'list' object is unsafe.")
             }
             guard name == "index" || name == "count" else { return nil }
-            return .callable(Callable("list.\(name)") { args, _ in
-                guard let needle = args.value(0, "value") else { throw RenderFailure("\(name)() takes exactly one argument") }
-                if name == "count" { return .int(items.filter { Value.equal($0, needle) }.count) }
-                guard let i = items.firstIndex(where: { Value.equal($0, needle) }) else {
-                    throw RenderFailure("\(PythonText.repr(needle)) is not in list")
-                }
-                return .int(i)
-            })
+            return .callable(
+                Callable("list.\(name)") { args, _ in
+                    guard let needle = args.value(0, "value") else {
+                        throw RenderFailure("\(name)() takes exactly one argument")
+                    }
+                    if name == "count" { return .int(items.filter { Value.equal($0, needle) }.count) }
+                    guard let i = items.firstIndex(where: { Value.equal($0, needle) }) else {
+                        throw RenderFailure("\(PythonText.repr(needle)) is not in list")
+                    }
+                    return .int(i)
+                })
         default:
             return nil
         }
     }
 
     private static let stringMethods: Set<String> = [
-        "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "startswith", "endswith", "upper", "lower", "title",
+        "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "startswith", "endswith", "upper", "lower",
+        "title",
         "capitalize", "replace", "join", "find", "rfind", "index", "count", "format", "isdigit", "isalpha", "isalnum",
         "isspace", "isupper", "islower", "isnumeric", "swapcase", "zfill", "center", "ljust", "rjust", "removeprefix",
         "removesuffix", "partition", "rpartition",
@@ -64,7 +75,8 @@ enum Methods {
         let scalars = Array(s.unicodeScalars)
         let set = chars.map { Set($0.unicodeScalars) }
         func strip(_ c: Unicode.Scalar) -> Bool { set.map { $0.contains(c) } ?? c.properties.isWhitespace }
-        var a = 0, b = scalars.count
+        var a = 0
+        var b = scalars.count
         if leading { while a < b, strip(scalars[a]) { a += 1 } }
         if trailing { while b > a, strip(scalars[b - 1]) { b -= 1 } }
         return String(String.UnicodeScalarView(scalars[a..<b]))
@@ -77,7 +89,8 @@ enum Methods {
         if let separator {
             guard !separator.isEmpty else { throw RenderFailure("empty separator") }
             let sep = Array(separator.unicodeScalars)
-            var start = 0, i = 0
+            var start = 0
+            var i = 0
             while i + sep.count <= scalars.count {
                 if maxSplit >= 0 && parts.count >= maxSplit { break }
                 if Array(scalars[i..<i + sep.count]) == sep {
@@ -125,13 +138,18 @@ enum Methods {
         return first.uppercased() + s.dropFirst().lowercased()
     }
 
-    static func pythonReplace(_ s: String, _ old: String, _ new: String, _ count: Int, _ renderer: Renderer) throws -> String {
+    static func pythonReplace(_ s: String, _ old: String, _ new: String, _ count: Int, _ renderer: Renderer) throws
+        -> String
+    {
         if count == 0 { return s }
         if old.isEmpty {
             var out = ""
             var n = 0
             for c in s.unicodeScalars {
-                if count < 0 || n < count { out += new; n += 1 }
+                if count < 0 || n < count {
+                    out += new
+                    n += 1
+                }
                 out.unicodeScalars.append(c)
             }
             if count < 0 || n < count { out += new }
@@ -154,7 +172,8 @@ enum Methods {
             let maxSplit = try args.value(1, "maxsplit").map { try Coerce.int($0, "maxsplit") } ?? -1
             if name == "rsplit" && maxSplit >= 0 {
                 // rsplit with a limit splits from the right: reverse, split, reverse.
-                let reversedParts = try pythonSplit(String(s.reversed()), separator.map { String($0.reversed()) }, maxSplit)
+                let reversedParts = try pythonSplit(
+                    String(s.reversed()), separator.map { String($0.reversed()) }, maxSplit)
                 return .list(reversedParts.reversed().map { .string(String($0.reversed())) })
             }
             return .list(try pythonSplit(s, separator, maxSplit).map { .string($0) })
@@ -170,14 +189,17 @@ enum Methods {
                 guard case .string(let c) = candidate else {
                     throw RenderFailure("\(name) first arg must be str or a tuple of str, not \(candidate.typeName)")
                 }
-                let hit = name == "startswith" ? s.unicodeScalars.starts(with: c.unicodeScalars)
+                let hit =
+                    name == "startswith"
+                    ? s.unicodeScalars.starts(with: c.unicodeScalars)
                     : s.unicodeScalars.reversed().starts(with: c.unicodeScalars.reversed())
                 if hit { return .bool(true) }
             }
             return .bool(false)
         case "upper": return .string(s.uppercased())
         case "lower": return .string(s.lowercased())
-        case "swapcase": return .string(String(s.map { $0.isUppercase ? Character($0.lowercased()) : Character($0.uppercased()) }))
+        case "swapcase":
+            return .string(String(s.map { $0.isUppercase ? Character($0.lowercased()) : Character($0.uppercased()) }))
         case "title": return .string(pythonTitle(s))
         case "capitalize": return .string(pythonCapitalize(s))
         case "replace":
@@ -199,8 +221,11 @@ enum Methods {
             try renderer.checkLength(joined.utf8.count, "a string")
             return .string(joined)
         case "find", "rfind", "index", "count":
-            guard let needle = try text(args, 0, "sub", name) else { throw RenderFailure("\(name)() takes at least 1 argument") }
-            let hay = Array(s.unicodeScalars), n = Array(needle.unicodeScalars)
+            guard let needle = try text(args, 0, "sub", name) else {
+                throw RenderFailure("\(name)() takes at least 1 argument")
+            }
+            let hay = Array(s.unicodeScalars)
+            let n = Array(needle.unicodeScalars)
             var hits: [Int] = []
             var i = 0
             while i + n.count <= hay.count {
@@ -249,15 +274,20 @@ enum Methods {
         case "removeprefix", "removesuffix":
             let affix = try text(args, 0, "prefix", name) ?? ""
             if name == "removeprefix", s.hasPrefix(affix) { return .string(String(s.dropFirst(affix.count))) }
-            if name == "removesuffix", !affix.isEmpty, s.hasSuffix(affix) { return .string(String(s.dropLast(affix.count))) }
+            if name == "removesuffix", !affix.isEmpty, s.hasSuffix(affix) {
+                return .string(String(s.dropLast(affix.count)))
+            }
             return .string(s)
         case "partition", "rpartition":
             guard let sep = try text(args, 0, "sep", name), !sep.isEmpty else { throw RenderFailure("empty separator") }
             let range = name == "partition" ? s.range(of: sep) : s.range(of: sep, options: .backwards)
             guard let range else {
-                return name == "partition" ? .tuple([.string(s), .string(""), .string("")]) : .tuple([.string(""), .string(""), .string(s)])
+                return name == "partition"
+                    ? .tuple([.string(s), .string(""), .string("")]) : .tuple([.string(""), .string(""), .string(s)])
             }
-            return .tuple([.string(String(s[..<range.lowerBound])), .string(sep), .string(String(s[range.upperBound...]))])
+            return .tuple([
+                .string(String(s[..<range.lowerBound])), .string(sep), .string(String(s[range.upperBound...])),
+            ])
         default:
             throw RenderFailure("'str' object has no attribute '\(name)'")
         }
@@ -272,8 +302,14 @@ enum Methods {
             let c = s[i]
             if c == "{" {
                 let next = s.index(after: i)
-                if next < s.endIndex, s[next] == "{" { out += "{"; i = s.index(after: next); continue }
-                guard let close = s[next...].firstIndex(of: "}") else { throw RenderFailure("Single '{' encountered in format string") }
+                if next < s.endIndex, s[next] == "{" {
+                    out += "{"
+                    i = s.index(after: next)
+                    continue
+                }
+                guard let close = s[next...].firstIndex(of: "}") else {
+                    throw RenderFailure("Single '{' encountered in format string")
+                }
                 var field = String(s[next..<close])
                 if let colon = field.firstIndex(of: ":") {
                     guard field[field.index(after: colon)...].isEmpty else {
@@ -290,13 +326,17 @@ enum Methods {
                 } else {
                     value = args.keyword.first { $0.0 == field }?.1
                 }
-                guard let value else { throw RenderFailure("Replacement index \(field) out of range for positional args tuple") }
+                guard let value else {
+                    throw RenderFailure("Replacement index \(field) out of range for positional args tuple")
+                }
                 out += PythonText.str(value)
                 try renderer.checkLength(out.utf8.count, "a string")
                 i = s.index(after: close)
             } else if c == "}" {
                 let next = s.index(after: i)
-                guard next < s.endIndex, s[next] == "}" else { throw RenderFailure("Single '}' encountered in format string") }
+                guard next < s.endIndex, s[next] == "}" else {
+                    throw RenderFailure("Single '}' encountered in format string")
+                }
                 out += "}"
                 i = s.index(after: next)
             } else {

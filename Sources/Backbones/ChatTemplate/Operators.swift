@@ -56,12 +56,18 @@ enum Operators {
         case "//", "%":
             guard b != 0 else { throw RenderFailure("integer division or modulo by zero") }
             if a == Int.min && b == -1 { throw RenderFailure("integer overflow in \(a) \(op) \(b)") }
-            var q = a / b, r = a % b
-            if r != 0 && ((r < 0) != (b < 0)) { q -= 1; r += b }
+            var q = a / b
+            var r = a % b
+            if r != 0 && ((r < 0) != (b < 0)) {
+                q -= 1
+                r += b
+            }
             return .int(op == "//" ? q : r)
         case "**":
             if b < 0 { return .double(pow(Double(a), Double(b))) }
-            var result = 1, base = a, exponent = b
+            var result = 1
+            var base = a
+            var exponent = b
             while exponent > 0 {
                 if exponent & 1 == 1 {
                     let r = result.multipliedReportingOverflow(by: base)

@@ -70,7 +70,9 @@ struct Parser {
     }
 
     private mutating func expectBlockEnd() throws {
-        guard case .blockEnd? = current?.kind else { throw error("expected the end of the block tag '%}', found \(describe(current))") }
+        guard case .blockEnd? = current?.kind else {
+            throw error("expected the end of the block tag '%}', found \(describe(current))")
+        }
         position += 1
     }
 
@@ -92,7 +94,9 @@ struct Parser {
 
     private mutating func nest() throws {
         depth += 1
-        guard depth <= limits.maxParseDepth else { throw error("the template nests deeper than \(limits.maxParseDepth) levels") }
+        guard depth <= limits.maxParseDepth else {
+            throw error("the template nests deeper than \(limits.maxParseDepth) levels")
+        }
     }
 
     // MARK: Statements
@@ -119,7 +123,9 @@ struct Parser {
             case .variableBegin:
                 position += 1
                 let expression = try parseTuple()
-                guard case .variableEnd? = current?.kind else { throw error("expected '}}', found \(describe(current))") }
+                guard case .variableEnd? = current?.kind else {
+                    throw error("expected '}}', found \(describe(current))")
+                }
                 position += 1
                 body.append(.output(expression, token.location))
             case .blockBegin:
@@ -129,9 +135,12 @@ struct Parser {
                     position += 1
                     return (body, tag)
                 }
-                if ["endif", "endfor", "endmacro", "endcall", "endset", "endfilter", "endgeneration", "else", "elif"].contains(tag) {
+                if ["endif", "endfor", "endmacro", "endcall", "endset", "endfilter", "endgeneration", "else", "elif"]
+                    .contains(tag)
+                {
                     if until.isEmpty { throw error("unexpected '\(tag)' (no block is open)") }
-                    throw error("unexpected '\(tag)', expected \(until.sorted().map { "'\($0)'" }.joined(separator: " or "))")
+                    throw error(
+                        "unexpected '\(tag)', expected \(until.sorted().map { "'\($0)'" }.joined(separator: " or "))")
                 }
                 position += 1
                 body.append(try parseTag(tag, at: token.location))
@@ -140,7 +149,9 @@ struct Parser {
             }
         }
         if !until.isEmpty {
-            throw error("the template ended inside a block: expected \(until.sorted().map { "'\($0)'" }.joined(separator: " or "))")
+            throw error(
+                "the template ended inside a block: expected \(until.sorted().map { "'\($0)'" }.joined(separator: " or "))"
+            )
         }
         return (body, nil)
     }
@@ -216,7 +227,9 @@ struct Parser {
         let iterable = try parseTuple(withCondition: false)
         var condition: Expression?
         if skipName("if") { condition = try parseExpression() }
-        if skipName("recursive") { throw error("recursive for loops are not supported in chat templates", at: location) }
+        if skipName("recursive") {
+            throw error("recursive for loops are not supported in chat templates", at: location)
+        }
         try expectBlockEnd()
         let (body, end) = try parseStatements(until: ["endfor", "else"])
         var elseBody: [Statement] = []
@@ -225,7 +238,8 @@ struct Parser {
             (elseBody, _) = try parseStatements(until: ["endfor"])
         }
         try expectBlockEnd()
-        return .forLoop(target: target, iterable: iterable, condition: condition, body: body, elseBody: elseBody, location)
+        return .forLoop(
+            target: target, iterable: iterable, condition: condition, body: body, elseBody: elseBody, location)
     }
 
     private mutating func parseSet(at location: SourceLocation) throws -> Statement {
@@ -283,7 +297,8 @@ struct Parser {
             let location = currentLocation
             let name = try expectName()
             try checkKnown(name, in: Filters.names, kind: "filter", at: location)
-            var args: [Expression] = [], kwargs: [(String, Expression)] = []
+            var args: [Expression] = []
+            var kwargs: [(String, Expression)] = []
             if isOp("(") { (args, kwargs) = try parseCallArguments() }
             filters.append((name, args, kwargs))
         }
@@ -507,7 +522,9 @@ struct Parser {
                 current = nil
                 continue
             }
-            guard current == nil else { throw error("expected ':' or ']' in a subscript, found \(describe(self.current))") }
+            guard current == nil else {
+                throw error("expected ':' or ']' in a subscript, found \(describe(self.current))")
+            }
             current = try parseExpression()
         }
         position += 1  // ]
@@ -523,11 +540,13 @@ struct Parser {
 
     private mutating func parseCallArguments() throws -> ([Expression], [(String, Expression)]) {
         try expectOp("(")
-        var args: [Expression] = [], kwargs: [(String, Expression)] = []
+        var args: [Expression] = []
+        var kwargs: [(String, Expression)] = []
         while !isOp(")") {
             if !(args.isEmpty && kwargs.isEmpty) { try expectOp(",") }
             if isOp(")") { break }
-            if case .name(let name)? = current?.kind, position + 1 < tokens.count, tokens[position + 1].kind == .op("=") {
+            if case .name(let name)? = current?.kind, position + 1 < tokens.count, tokens[position + 1].kind == .op("=")
+            {
                 position += 2
                 kwargs.append((name, try parseExpression()))
             } else {
@@ -539,7 +558,9 @@ struct Parser {
         return (args, kwargs)
     }
 
-    private mutating func checkKnown(_ name: String, in known: Set<String>, kind: String, at location: SourceLocation) throws {
+    private mutating func checkKnown(_ name: String, in known: Set<String>, kind: String, at location: SourceLocation)
+        throws
+    {
         if softDepth == 0 && !known.contains(name) { unknownNames.append(("No \(kind) named '\(name)'.", location)) }
     }
 
@@ -551,7 +572,8 @@ struct Parser {
                 let location = currentLocation
                 let name = try expectName()
                 try checkKnown(name, in: Filters.names, kind: "filter", at: location)
-                var args: [Expression] = [], kwargs: [(String, Expression)] = []
+                var args: [Expression] = []
+                var kwargs: [(String, Expression)] = []
                 if isOp("(") { (args, kwargs) = try parseCallArguments() }
                 node = .filter(node, name, args, kwargs, location)
             } else if isName("is") {
@@ -561,7 +583,8 @@ struct Parser {
                 var name = try expectName()
                 if name == "none" || name == "true" || name == "false" { name = name.lowercased() }
                 try checkKnown(name, in: TestFunctions.names, kind: "test", at: location)
-                var args: [Expression] = [], kwargs: [(String, Expression)] = []
+                var args: [Expression] = []
+                var kwargs: [(String, Expression)] = []
                 if isOp("(") {
                     (args, kwargs) = try parseCallArguments()
                 } else if let token = current, startsArgument(token) {

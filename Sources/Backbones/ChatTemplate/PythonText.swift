@@ -24,7 +24,8 @@ enum PythonText {
         case .list(let items): return "[" + items.map(repr).joined(separator: ", ") + "]"
         case .tuple(let items):
             return items.count == 1 ? "(" + repr(items[0]) + ",)" : "(" + items.map(repr).joined(separator: ", ") + ")"
-        case .dict(let d): return "{" + d.pairs.map { repr($0.key) + ": " + repr($0.value) }.joined(separator: ", ") + "}"
+        case .dict(let d):
+            return "{" + d.pairs.map { repr($0.key) + ": " + repr($0.value) }.joined(separator: ", ") + "}"
         case .namespace(let ns): return "<Namespace " + repr(.dict(ns.attributes)) + ">"
         case .callable(let c): return "<function " + c.name + ">"
         }
@@ -59,7 +60,9 @@ enum PythonText {
         let sign = d < 0 ? "-" : ""
         if decimalExponent >= -4 && decimalExponent < 16 {
             if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
-            if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) + ".0" }
+            if point >= digits.count {
+                return sign + digits + String(repeating: "0", count: point - digits.count) + ".0"
+            }
             let cut = digits.index(digits.startIndex, offsetBy: point)
             return sign + digits[..<cut] + "." + digits[cut...]
         }
@@ -97,7 +100,9 @@ enum PythonText {
                 } else if scalar.value < 0x20 || (0x7F...0xA0).contains(scalar.value) || scalar.value == 0xAD {
                     out += String(format: "\\x%02x", scalar.value)
                 } else if !isPrintable(scalar) {
-                    out += scalar.value <= 0xFFFF ? String(format: "\\u%04x", scalar.value) : String(format: "\\U%08x", scalar.value)
+                    out +=
+                        scalar.value <= 0xFFFF
+                        ? String(format: "\\u%04x", scalar.value) : String(format: "\\U%08x", scalar.value)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

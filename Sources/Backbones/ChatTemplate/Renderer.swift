@@ -34,8 +34,10 @@ final class Renderer {
     enum Flow { case normal, breakLoop, continueLoop }
 
     /// The `loop` variable's attributes (then `previtem` and `nextitem` when there are such items).
-    private static let loopKeys = ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0",
-                                   "cycle"]
+    private static let loopKeys = [
+        "index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0",
+        "cycle",
+    ]
 
     /// Renders `body` and returns the output.
     func render(_ body: [Statement]) throws -> String {
@@ -43,8 +45,9 @@ final class Renderer {
             _ = try run(body)
         } catch let failure as RenderFailure {
             let place = failure.location
-            throw ChatTemplateError(source: sourceName, line: place?.line, column: place?.column, message: failure.message,
-                                    isRaisedByTemplate: failure.raisedByTemplate)
+            throw ChatTemplateError(
+                source: sourceName, line: place?.line, column: place?.column, message: failure.message,
+                isRaisedByTemplate: failure.raisedByTemplate)
         }
         return output
     }
@@ -59,7 +62,8 @@ final class Renderer {
     func charge(_ units: Int) throws {
         steps += units
         if steps > limits.maxSteps {
-            throw RenderFailure("the template took more than \(limits.maxSteps) evaluation steps (RenderLimits.maxSteps)")
+            throw RenderFailure(
+                "the template took more than \(limits.maxSteps) evaluation steps (RenderLimits.maxSteps)")
         }
     }
 
@@ -67,14 +71,16 @@ final class Renderer {
     /// bound it breaks.
     func checkLength(_ count: Int, _ what: String) throws {
         if count > limits.maxOutputLength {
-            throw RenderFailure("\(what) would exceed \(limits.maxOutputLength) characters (RenderLimits.maxOutputLength)")
+            throw RenderFailure(
+                "\(what) would exceed \(limits.maxOutputLength) characters (RenderLimits.maxOutputLength)")
         }
         try charge(count >> 4)
     }
 
     func checkCount(_ count: Int, _ what: String) throws {
         if count > limits.maxCollectionCount {
-            throw RenderFailure("\(what) would have more than \(limits.maxCollectionCount) items (RenderLimits.maxCollectionCount)")
+            throw RenderFailure(
+                "\(what) would have more than \(limits.maxCollectionCount) items (RenderLimits.maxCollectionCount)")
         }
         try charge(count >> 2)
     }
@@ -84,7 +90,8 @@ final class Renderer {
         outputLength += count
         try charge(count >> 4)
         if outputLength > limits.maxOutputLength {
-            throw RenderFailure("the rendered text would exceed \(limits.maxOutputLength) characters (RenderLimits.maxOutputLength)")
+            throw RenderFailure(
+                "the rendered text would exceed \(limits.maxOutputLength) characters (RenderLimits.maxOutputLength)")
         }
         output += text
     }
@@ -112,7 +119,9 @@ final class Renderer {
     }
 
     /// Runs `body` in a new scope holding `variables`, on top of `base` scopes (all current ones by default).
-    func withScope<T>(_ variables: [String: Value], base: [[String: Value]]? = nil, _ body: () throws -> T) rethrows -> T {
+    func withScope<T>(_ variables: [String: Value], base: [[String: Value]]? = nil, _ body: () throws -> T) rethrows
+        -> T
+    {
         let saved = scopes
         scopes = (base ?? scopes) + [variables]
         defer { scopes = saved }
@@ -173,7 +182,8 @@ final class Renderer {
             try locate(location) {
                 var value = Value.string(try capture { _ = try run(body) })
                 for (name, args, kwargs) in filters {
-                    value = try Filters.apply(name, value, try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) }, self)
+                    value = try Filters.apply(
+                        name, value, try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) }, self)
                 }
                 try assign(target, value)
             }
@@ -181,7 +191,8 @@ final class Renderer {
             try locate(location) {
                 var value = Value.string(try capture { _ = try run(body) })
                 for (name, args, kwargs) in filters {
-                    value = try Filters.apply(name, value, try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) }, self)
+                    value = try Filters.apply(
+                        name, value, try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) }, self)
                 }
                 try write(try Coerce.string(value, self))
             }
@@ -192,8 +203,9 @@ final class Renderer {
                 let caller = Macro.make(name: "caller", parameters: parameters, body: body, renderer: self)
                 guard case .call(let callee, let args, let kwargs, let callLocation) = call else { return }
                 let function = try evaluate(callee)
-                var arguments = Arguments(try args.map(evaluate), keyword: try kwargs.map { ($0.0, try evaluate($0.1)) },
-                                          location: callLocation)
+                var arguments = Arguments(
+                    try args.map(evaluate), keyword: try kwargs.map { ($0.0, try evaluate($0.1)) },
+                    location: callLocation)
                 arguments.keyword.append(("caller", .callable(caller)))
                 try write(try Coerce.string(try callValue(function, arguments), self))
             }
@@ -211,24 +223,31 @@ final class Renderer {
             assign(name, value)
         case .attribute(let name, let attribute):
             guard case .namespace(let namespace) = lookup(name) else {
-                throw RenderFailure("cannot assign attribute '\(attribute)' on '\(name)': only namespace() objects take attributes")
+                throw RenderFailure(
+                    "cannot assign attribute '\(attribute)' on '\(name)': only namespace() objects take attributes")
             }
             if attribute.hasPrefix("_") {
-                throw RenderFailure("Chat templates cannot store underscore-prefixed attributes on a namespace, but got '\(attribute)'.")
+                throw RenderFailure(
+                    "Chat templates cannot store underscore-prefixed attributes on a namespace, but got '\(attribute)'."
+                )
             }
             namespace.attributes[attribute] = value
         case .tuple(let names):
             let items = try Coerce.iterate(value, self)
             guard items.count == names.count else {
-                throw RenderFailure(items.count > names.count ? "too many values to unpack (expected \(names.count))"
-                                        : "not enough values to unpack (expected \(names.count), got \(items.count))")
+                throw RenderFailure(
+                    items.count > names.count
+                        ? "too many values to unpack (expected \(names.count))"
+                        : "not enough values to unpack (expected \(names.count), got \(items.count))")
             }
             for (name, item) in zip(names, items) { assign(name, item) }
         }
     }
 
-    private func runFor(_ target: AssignTarget, _ iterable: Expression, _ condition: Expression?, _ body: [Statement],
-                        _ elseBody: [Statement]) throws -> Flow {
+    private func runFor(
+        _ target: AssignTarget, _ iterable: Expression, _ condition: Expression?, _ body: [Statement],
+        _ elseBody: [Statement]
+    ) throws -> Flow {
         var items = try Coerce.iterate(try evaluate(iterable), self)
         if let condition {
             items = try items.filter { item in
@@ -243,17 +262,28 @@ final class Renderer {
         for (index, item) in items.enumerated() {
             loopIterations += 1
             if loopIterations > limits.maxLoopIterations {
-                throw RenderFailure("the template ran more than \(limits.maxLoopIterations) loop iterations (RenderLimits.maxLoopIterations)")
+                throw RenderFailure(
+                    "the template ran more than \(limits.maxLoopIterations) loop iterations (RenderLimits.maxLoopIterations)"
+                )
             }
             var keys = Self.loopKeys
-            var values: [Value] = [.int(index + 1), .int(index), .int(count - index), .int(count - index - 1),
-                                   .bool(index == 0), .bool(index == count - 1), .int(count), .int(1), .int(0),
-                                   .callable(Callable("loop.cycle") { arguments, _ in
-                                       guard !arguments.positional.isEmpty else { throw RenderFailure("no items for cycling given") }
-                                       return arguments.positional[index % arguments.positional.count]
-                                   })]
-            if index > 0 { keys.append("previtem"); values.append(items[index - 1]) }
-            if index + 1 < count { keys.append("nextitem"); values.append(items[index + 1]) }
+            var values: [Value] = [
+                .int(index + 1), .int(index), .int(count - index), .int(count - index - 1),
+                .bool(index == 0), .bool(index == count - 1), .int(count), .int(1), .int(0),
+                .callable(
+                    Callable("loop.cycle") { arguments, _ in
+                        guard !arguments.positional.isEmpty else { throw RenderFailure("no items for cycling given") }
+                        return arguments.positional[index % arguments.positional.count]
+                    }),
+            ]
+            if index > 0 {
+                keys.append("previtem")
+                values.append(items[index - 1])
+            }
+            if index + 1 < count {
+                keys.append("nextitem")
+                values.append(items[index + 1])
+            }
             let loop = OrderedDict(distinctKeys: keys, values: values)
             let flow = try withScope(["loop": .dict(loop)]) { () -> Flow in
                 try assign(target, item)
@@ -286,16 +316,19 @@ final class Renderer {
         case .item(let target, let index):
             return try Access.item(try evaluate(target), try evaluate(index), self)
         case .slice(let target, let start, let stop, let stride):
-            return try Access.slice(try evaluate(target), try start.map(evaluate), try stop.map(evaluate),
-                                    try stride.map(evaluate), self)
+            return try Access.slice(
+                try evaluate(target), try start.map(evaluate), try stop.map(evaluate),
+                try stride.map(evaluate), self)
         case .call(let callee, let args, let kwargs, let location):
             let function = try evaluate(callee)
-            let arguments = Arguments(try args.map(evaluate), keyword: try kwargs.map { ($0.0, try evaluate($0.1)) }, location: location)
+            let arguments = Arguments(
+                try args.map(evaluate), keyword: try kwargs.map { ($0.0, try evaluate($0.1)) }, location: location)
             return try callValue(function, arguments)
         case .filter(let target, let name, let args, let kwargs, let location):
             let value = try evaluate(target)
             do {
-                return try Filters.apply(name, value, try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) }, self)
+                return try Filters.apply(
+                    name, value, try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) }, self)
             } catch var failure as RenderFailure {
                 if failure.location == nil { failure.location = location }
                 throw failure
@@ -354,7 +387,8 @@ final class Renderer {
             return .bool(true)
         case .conditional(let test, let value, let otherwise):
             if try evaluate(test).truthy { return try evaluate(value) }
-            return try otherwise.map(evaluate) ?? .undefined("the conditional expression evaluated to false and had no else section")
+            return try otherwise.map(evaluate)
+                ?? .undefined("the conditional expression evaluated to false and had no else section")
         }
     }
 
@@ -364,8 +398,9 @@ final class Renderer {
             callDepth += 1
             defer { callDepth -= 1 }
             if callDepth > limits.maxCallDepth {
-                throw RenderFailure("calls nested deeper than \(limits.maxCallDepth) levels (RenderLimits.maxCallDepth)",
-                                    at: arguments.location)
+                throw RenderFailure(
+                    "calls nested deeper than \(limits.maxCallDepth) levels (RenderLimits.maxCallDepth)",
+                    at: arguments.location)
             }
             do {
                 return try callable.call(arguments, self)

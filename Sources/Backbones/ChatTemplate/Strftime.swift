@@ -3,16 +3,22 @@ import Foundation
 /// Python's `datetime.strftime` for the directives chat templates use (`%d %b %Y`, `%B`, `%A`, `%H:%M`...), in the
 /// C locale, on the local time of `date` (transformers formats `datetime.now()`).
 enum Strftime {
-    private static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                                 "October", "November", "December"]
+    private static let months = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ]
     private static let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
     static func format(_ format: String, _ date: Date, timeZone: TimeZone = .current) throws -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
-        let year = c.year ?? 1970, month = c.month ?? 1, day = c.day ?? 1
-        let hour = c.hour ?? 0, minute = c.minute ?? 0, second = c.second ?? 0
+        let year = c.year ?? 1970
+        let month = c.month ?? 1
+        let day = c.day ?? 1
+        let hour = c.hour ?? 0
+        let minute = c.minute ?? 0
+        let second = c.second ?? 0
         let weekday = (c.weekday ?? 1) - 1  // 0 = Sunday
         let dayOfYear = calendar.ordinality(of: .day, in: .year, for: date) ?? 1
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

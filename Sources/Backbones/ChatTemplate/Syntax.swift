@@ -51,8 +51,9 @@ indirect enum Statement {
     case text(String)
     case output(Expression, SourceLocation)
     case ifBlock([(Expression, [Statement])], [Statement], SourceLocation)
-    case forLoop(target: AssignTarget, iterable: Expression, condition: Expression?, body: [Statement],
-                 elseBody: [Statement], SourceLocation)
+    case forLoop(
+        target: AssignTarget, iterable: Expression, condition: Expression?, body: [Statement],
+        elseBody: [Statement], SourceLocation)
     case set(AssignTarget, Expression, SourceLocation)
     case setBlock(AssignTarget, [Statement], [(String, [Expression], [(String, Expression)])], SourceLocation)
     case macro(String, MacroParameters, [Statement], SourceLocation)

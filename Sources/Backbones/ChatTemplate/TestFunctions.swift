@@ -61,7 +61,9 @@ enum TestFunctions {
         case "in": return try Operators.contains(try argument(), value)
         case "odd", "even":
             try Coerce.requireDefined(value)
-            guard let i = value.integer else { throw RenderFailure("the test '\(name)' needs an integer, not '\(value.typeName)'") }
+            guard let i = value.integer else {
+                throw RenderFailure("the test '\(name)' needs an integer, not '\(value.typeName)'")
+            }
             return (i % 2 != 0) == (name == "odd")
         case "divisibleby":
             let n = try Coerce.int(try argument(), "divisibleby's argument")

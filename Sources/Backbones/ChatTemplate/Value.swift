@@ -115,7 +115,12 @@ public struct OrderedDict {
         get { index(of: key).map { values[$0] } }
         set {
             if let i = index(of: key) {
-                if let newValue { values[i] = newValue } else { keys.remove(at: i); values.remove(at: i) }
+                if let newValue {
+                    values[i] = newValue
+                } else {
+                    keys.remove(at: i)
+                    values.remove(at: i)
+                }
             } else if let newValue {
                 keys.append(key)
                 values.append(newValue)
@@ -176,7 +181,8 @@ extension Value {
         case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
         case (.dict(let x), .dict(let y)):
-            return x.count == y.count && x.pairs.allSatisfy { pair in y[pair.key].map { equal($0, pair.value) } ?? false }
+            return x.count == y.count
+                && x.pairs.allSatisfy { pair in y[pair.key].map { equal($0, pair.value) } ?? false }
         case (.namespace(let x), .namespace(let y)): return x === y
         case (.callable(let x), .callable(let y)): return x === y
         default:

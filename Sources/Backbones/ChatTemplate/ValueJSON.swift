@@ -24,13 +24,16 @@ public enum ValueJSON {
         throws -> String
     {
         var out = ""
-        try write(value, into: &out, indent: indent, level: 0,
-                  itemSeparator: itemSeparator ?? (indent == nil ? ", " : ","), keySeparator: keySeparator, depth: 0)
+        try write(
+            value, into: &out, indent: indent, level: 0,
+            itemSeparator: itemSeparator ?? (indent == nil ? ", " : ","), keySeparator: keySeparator, depth: 0)
         return out
     }
 
-    private static func write(_ value: Value, into out: inout String, indent: String?, level: Int,
-                              itemSeparator: String, keySeparator: String, depth: Int) throws {
+    private static func write(
+        _ value: Value, into out: inout String, indent: String?, level: Int,
+        itemSeparator: String, keySeparator: String, depth: Int
+    ) throws {
         guard depth < nestingLimit else { throw RenderFailure("tojson: the value is nested too deeply") }
         func newline(_ level: Int) {
             if let indent { out += "\n" + String(repeating: indent, count: level) }
@@ -40,28 +43,42 @@ public enum ValueJSON {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d):
-            if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" } else { out += PythonText.float(d) }
+            if d.isNaN {
+                out += "NaN"
+            } else if d.isInfinite {
+                out += d < 0 ? "-Infinity" : "Infinity"
+            } else {
+                out += PythonText.float(d)
+            }
         case .string(let s): out += JSONString.literal(s)
         case .list(let items), .tuple(let items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += itemSeparator }
                 newline(level + 1)
-                try write(item, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
-                          keySeparator: keySeparator, depth: depth + 1)
+                try write(
+                    item, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
+                    keySeparator: keySeparator, depth: depth + 1)
             }
             newline(level)
             out += "]"
         case .dict(let dict):
-            if dict.isEmpty { out += "{}"; return }
+            if dict.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{"
             for (i, pair) in dict.pairs.enumerated() {
                 if i > 0 { out += itemSeparator }
                 newline(level + 1)
                 out += JSONString.literal(try key(pair.key)) + keySeparator
-                try write(pair.value, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
-                          keySeparator: keySeparator, depth: depth + 1)
+                try write(
+                    pair.value, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
+                    keySeparator: keySeparator, depth: depth + 1)
             }
             newline(level)
             out += "}"
@@ -109,41 +126,65 @@ public enum ValueJSON {
         }
 
         mutating func value(depth: Int) throws -> Value {
-            guard depth < ValueJSON.nestingLimit else { throw error("JSON nested deeper than \(ValueJSON.nestingLimit) levels") }
+            guard depth < ValueJSON.nestingLimit else {
+                throw error("JSON nested deeper than \(ValueJSON.nestingLimit) levels")
+            }
             guard position < bytes.count else { throw error("unexpected end of JSON") }
             switch bytes[position] {
             case UInt8(ascii: "{"):
                 position += 1
                 var dict = OrderedDict()
                 skipSpace()
-                if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .dict(dict) }
+                if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                    position += 1
+                    return .dict(dict)
+                }
                 while true {
                     skipSpace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                        throw error("expected a string key")
+                    }
                     let key = try string()
                     skipSpace()
-                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                        throw error("expected ':'")
+                    }
                     position += 1
                     skipSpace()
                     dict[key] = try value(depth: depth + 1)
                     skipSpace()
                     guard position < bytes.count else { throw error("unexpected end of JSON in an object") }
-                    if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                    if bytes[position] == UInt8(ascii: "}") { position += 1; return .dict(dict) }
+                    if bytes[position] == UInt8(ascii: ",") {
+                        position += 1
+                        continue
+                    }
+                    if bytes[position] == UInt8(ascii: "}") {
+                        position += 1
+                        return .dict(dict)
+                    }
                     throw error("expected ',' or '}'")
                 }
             case UInt8(ascii: "["):
                 position += 1
                 var items: [Value] = []
                 skipSpace()
-                if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .list(items) }
+                if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                    position += 1
+                    return .list(items)
+                }
                 while true {
                     skipSpace()
                     items.append(try value(depth: depth + 1))
                     skipSpace()
                     guard position < bytes.count else { throw error("unexpected end of JSON in an array") }
-                    if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                    if bytes[position] == UInt8(ascii: "]") { position += 1; return .list(items) }
+                    if bytes[position] == UInt8(ascii: ",") {
+                        position += 1
+                        continue
+                    }
+                    if bytes[position] == UInt8(ascii: "]") {
+                        position += 1
+                        return .list(items)
+                    }
                     throw error("expected ',' or ']'")
                 }
             case UInt8(ascii: "\""): return .string(try string())
@@ -173,7 +214,9 @@ public enum ValueJSON {
             guard !text.isEmpty, text != "-" else { throw error("invalid JSON value") }
             if !isFloat, let i = Int(text) { return .int(i) }
             // Python reads integers of any size; beyond Int64 they are kept as floats here.
-            guard let d = Double(text), text.last.map({ $0.isNumber }) == true else { throw error("invalid number '\(text)'") }
+            guard let d = Double(text), text.last.map({ $0.isNumber }) == true else {
+                throw error("invalid number '\(text)'")
+            }
             return .double(d)
         }
 
@@ -192,7 +235,10 @@ public enum ValueJSON {
                     return String(scalars)
                 }
                 if b < 0x20 { throw error("control character in a JSON string") }
-                if b != UInt8(ascii: "\\") { position += 1; continue }
+                if b != UInt8(ascii: "\\") {
+                    position += 1
+                    continue
+                }
                 flush(position)
                 position += 1
                 guard position < bytes.count else { break }
@@ -209,8 +255,9 @@ public enum ValueJSON {
                 case UInt8(ascii: "t"): scalars.append("\t")
                 case UInt8(ascii: "u"):
                     var code = try hex4()
-                    if (0xD800..<0xDC00).contains(code), position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
-                       bytes[position + 1] == UInt8(ascii: "u")
+                    if (0xD800..<0xDC00).contains(code), position + 1 < bytes.count,
+                        bytes[position] == UInt8(ascii: "\\"),
+                        bytes[position + 1] == UInt8(ascii: "u")
                     {
                         position += 2
                         let low = try hex4()
@@ -227,7 +274,7 @@ public enum ValueJSON {
 
         mutating func hex4() throws -> UInt32 {
             guard position + 4 <= bytes.count,
-                  let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16)
+                let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16)
             else { throw error("invalid \\u escape") }
             position += 4
             return code

@@ -15,17 +15,23 @@ public enum ByteLevelTokenizerFile {
         var vocabulary: [String: Int] = [:]
         for byte in 0..<256 { vocabulary[String(ByteLevelAlphabet.scalarForByte[byte])] = byte }
         let added: [[String: Any]] = specialTokens.enumerated().map { i, content in
-            ["id": 256 + i, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
-             "normalized": false, "special": true]
+            [
+                "id": 256 + i, "content": content, "single_word": false, "lstrip": false, "rstrip": false,
+                "normalized": false, "special": true,
+            ]
         }
-        let byteLevel: [String: Any] = ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true,
-                                        "use_regex": true]
+        let byteLevel: [String: Any] = [
+            "type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true,
+            "use_regex": true,
+        ]
         let root: [String: Any] = [
             "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": added,
             "normalizer": NSNull(), "pre_tokenizer": byteLevel, "post_processor": NSNull(), "decoder": byteLevel,
-            "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "continuing_subword_prefix": NSNull(),
-                      "end_of_word_suffix": NSNull(), "fuse_unk": false, "byte_fallback": false,
-                      "ignore_merges": false, "vocab": vocabulary, "merges": [String]()] as [String: Any],
+            "model": [
+                "type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "continuing_subword_prefix": NSNull(),
+                "end_of_word_suffix": NSNull(), "fuse_unk": false, "byte_fallback": false,
+                "ignore_merges": false, "vocab": vocabulary, "merges": [String](),
+            ] as [String: Any],
         ]
         // The dictionary is built from literals, so serialisation cannot fail.
         return try! JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])

@@ -35,7 +35,8 @@ struct ConfigJSON {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw HFCheckpointError(file: url.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
+            throw HFCheckpointError(
+                file: url.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
         }
         return try parse(data, file: url.path)
     }
@@ -51,8 +52,9 @@ struct ConfigJSON {
     func has(_ key: String) -> Bool { value(key) != nil }
 
     func wrongType(_ key: String, expected: String, found: Any) -> HFCheckpointError {
-        HFCheckpointError(file: file, key: keyPath(key),
-                          message: "\(keyPath(key)) should be \(expected), found \(Self.describe(found))")
+        HFCheckpointError(
+            file: file, key: keyPath(key),
+            message: "\(keyPath(key)) should be \(expected), found \(Self.describe(found))")
     }
 
     func invalid(_ key: String, _ why: String) -> HFCheckpointError {
@@ -108,7 +110,8 @@ struct ConfigJSON {
         guard let v = value(key) else { return [] }
         let items = (v as? [Any]) ?? [v]
         return try items.map { item in
-            guard let n = item as? NSNumber, !Self.isBoolean(item), let id = Int32(exactly: n.doubleValue), id >= 0 else {
+            guard let n = item as? NSNumber, !Self.isBoolean(item), let id = Int32(exactly: n.doubleValue), id >= 0
+            else {
                 throw wrongType(key, expected: "a token id or a list of token ids", found: v)
             }
             return id

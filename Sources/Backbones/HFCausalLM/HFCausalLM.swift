@@ -16,8 +16,10 @@ import Transformer
 /// image stop with a precondition failure. A study runner must not give image benchmarks to this backbone.
 public final class HFCausalLM: Module, Backbone, ChatTemplating {
     /// The files beside the weights that `save(to:)` copies when the model was loaded with them.
-    public static let companionFileNames = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                                            "generation_config.json", "chat_template.jinja", "chat_template.json"]
+    public static let companionFileNames = [
+        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+        "generation_config.json", "chat_template.jinja", "chat_template.json",
+    ]
 
     public let configuration: HFModelConfig
     /// The decoder that does the work (it shares its `model` and `lm_head` modules with this object).
@@ -43,8 +45,9 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
     /// Render prompts, conversations and answers with the chat template. Off by default; only with a template.
     public var useChatTemplate = false {
         didSet {
-            precondition(!useChatTemplate || supportsChatTemplate,
-                         "HFCausalLM: this model has no chat template and its tokenizer has no <|im_start|>/<|im_end|>")
+            precondition(
+                !useChatTemplate || supportsChatTemplate,
+                "HFCausalLM: this model has no chat template and its tokenizer has no <|im_start|>/<|im_end|>")
         }
     }
     /// The name this property had before chat templates were read from the checkpoint: `useChatTemplate`.
@@ -58,9 +61,11 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
     /// layout, dtypes, config and tokenizer files, and the bytes of tensors that did not change.
     public internal(set) var sourceDirectory: URL?
 
-    private init(configuration: HFModelConfig, language: CausalLanguageModel, tokenizer: HFTokenizer,
-                 companionFiles: [(name: String, data: Data)], endOfSequenceIDs: Set<Int32>, endOfAnswerID: Int32,
-                 chat: HFChatSetup) {
+    private init(
+        configuration: HFModelConfig, language: CausalLanguageModel, tokenizer: HFTokenizer,
+        companionFiles: [(name: String, data: Data)], endOfSequenceIDs: Set<Int32>, endOfAnswerID: Int32,
+        chat: HFChatSetup
+    ) {
         self.configuration = configuration
         self.language = language
         hfTokenizer = tokenizer
@@ -82,15 +87,18 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
     /// Every problem is an error naming the file and the key (`HFCheckpointError`, `TokenizerFileError`,
     /// `SafeTensorsError`). Checkpoints whose Float32 weights exceed `memoryLimit` bytes are refused before
     /// any weight is read.
-    public static func load(directory: URL,
-                            memoryLimit: UInt64 = MemoryBudget.limit) throws -> HFCausalLM {
+    public static func load(
+        directory: URL,
+        memoryLimit: UInt64 = MemoryBudget.limit
+    ) throws -> HFCausalLM {
         let config = try HFModelConfig(directory: directory)
         let weights = try HFCheckpointWeights(directory: directory)
         try weights.checkFitsInMemory(limit: memoryLimit)
         // The config alone decides what is allocated before the weights are compared with it.
-        try MemoryBudget.check(float32Bytes: config.decoder.float32ParameterBytes,
-                               what: "the model described by \(directory.appendingPathComponent("config.json").path)",
-                               limit: memoryLimit)
+        try MemoryBudget.check(
+            float32Bytes: config.decoder.float32ParameterBytes,
+            what: "the model described by \(directory.appendingPathComponent("config.json").path)",
+            limit: memoryLimit)
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
             throw HFCheckpointError(file: tokenizerURL.path, key: nil, message: "file not found (the tokenizer)")
@@ -104,7 +112,8 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
             do {
                 files.append((name, try Data(contentsOf: url)))
             } catch {
-                throw HFCheckpointError(file: url.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
+                throw HFCheckpointError(
+                    file: url.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
             }
         }
         var generator = RandomGenerator(seed: 0)
@@ -117,7 +126,8 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
 
     /// A model with fresh HF-style random weights (N(0, 0.02) matrices) for `config`, seeded. Without a
     /// `tokenizerDirectory` it gets the byte-level tokenizer of `ByteLevelTokenizerFile` (vocab_size >= 259).
-    public static func create(config: HFModelConfig, seed: UInt64, tokenizerDirectory: URL? = nil) throws -> HFCausalLM {
+    public static func create(config: HFModelConfig, seed: UInt64, tokenizerDirectory: URL? = nil) throws -> HFCausalLM
+    {
         var files: [(name: String, data: Data)] = []
         let tokenizer: HFTokenizer
         let source: String
@@ -125,7 +135,8 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
             tokenizer = try HFTokenizer(directory: tokenizerDirectory)
             source = tokenizerDirectory.appendingPathComponent("tokenizer.json").path
             for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
-                if let data = FileManager.default.contents(atPath: tokenizerDirectory.appendingPathComponent(name).path) {
+                if let data = FileManager.default.contents(atPath: tokenizerDirectory.appendingPathComponent(name).path)
+                {
                     files.append((name, data))
                 }
             }
@@ -136,14 +147,17 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
                     message: "vocab_size is \(config.decoder.vocabularySize); the built-in byte-level tokenizer "
                         + "needs at least \(ByteLevelTokenizerFile.idCount) (or give a tokenizer directory)")
             }
-            files = [("tokenizer.json", ByteLevelTokenizerFile.data()),
-                     ("tokenizer_config.json", ByteLevelTokenizerFile.configData())]
+            files = [
+                ("tokenizer.json", ByteLevelTokenizerFile.data()),
+                ("tokenizer_config.json", ByteLevelTokenizerFile.configData()),
+            ]
             tokenizer = try HFTokenizer(json: files[0].data, tokenizerConfig: files[1].data)
             source = "tokenizer.json (built-in byte-level)"
         }
         var generator = RandomGenerator(seed: seed)
-        return try assemble(config, makeLanguageModel(config, generator: &generator), tokenizer, files,
-                            tokenizerSource: source)
+        return try assemble(
+            config, makeLanguageModel(config, generator: &generator), tokenizer, files,
+            tokenizerSource: source)
     }
 
     /// Whether `directory` holds a config.json whose model_type this backbone loads.
@@ -166,32 +180,41 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
 
     /// The decoder for `config`, with an `o_proj` bias for Llama's `attention_bias`.
     /// `randomize` false skips the N(0, 0.02) initialisation, for callers that overwrite every parameter.
-    static func makeLanguageModel(_ config: HFModelConfig, generator: inout RandomGenerator,
-                                  randomize: Bool = true) -> CausalLanguageModel {
+    static func makeLanguageModel(
+        _ config: HFModelConfig, generator: inout RandomGenerator,
+        randomize: Bool = true
+    ) -> CausalLanguageModel {
         let language = CausalLanguageModel(config.decoder, generator: &generator, initializeLikeHF: randomize)
         if config.outputProjectionBias {
             for i in 0..<config.decoder.layers {
                 let attention = language.model.layer(i).attention
                 let weight = attention.child("o_proj")!.parameter("weight")!
-                attention.registerChild("o_proj", Linear(weight: weight, bias: Tensor(zeros: [weight.shape[0]], requiresGrad: true)))
+                attention.registerChild(
+                    "o_proj", Linear(weight: weight, bias: Tensor(zeros: [weight.shape[0]], requiresGrad: true)))
             }
         }
         return language
     }
 
     /// Every id the tokenizer produces must have an embedding row.
-    private static func checkVocabulary(_ config: HFModelConfig, _ tokenizer: HFTokenizer, tokenizerSource: String) throws {
+    private static func checkVocabulary(_ config: HFModelConfig, _ tokenizer: HFTokenizer, tokenizerSource: String)
+        throws
+    {
         let vocab = config.decoder.vocabularySize
         guard tokenizer.vocabularySize <= vocab else {
             throw HFCheckpointError(
                 file: tokenizerSource, key: nil,
-                message: "the tokenizer has ids up to \(tokenizer.vocabularySize - 1) but config.json vocab_size is \(vocab)")
+                message:
+                    "the tokenizer has ids up to \(tokenizer.vocabularySize - 1) but config.json vocab_size is \(vocab)"
+            )
         }
     }
 
     /// Checks the tokenizer against the config and settles the end-of-sequence ids.
-    private static func assemble(_ config: HFModelConfig, _ language: CausalLanguageModel, _ tokenizer: HFTokenizer,
-                                 _ files: [(name: String, data: Data)], tokenizerSource: String) throws -> HFCausalLM {
+    private static func assemble(
+        _ config: HFModelConfig, _ language: CausalLanguageModel, _ tokenizer: HFTokenizer,
+        _ files: [(name: String, data: Data)], tokenizerSource: String
+    ) throws -> HFCausalLM {
         try checkVocabulary(config, tokenizer, tokenizerSource: tokenizerSource)
         let vocab = config.decoder.vocabularySize
         var eosName: String?
@@ -201,17 +224,22 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
                 eosName = (value as? String) ?? ((value as? [String: Any])?["content"] as? String)
             }
         }
-        let candidates = [eosName.flatMap(tokenizer.tokenID)] + config.endOfSequenceIDs.map { Optional($0) }
+        let candidates =
+            [eosName.flatMap(tokenizer.tokenID)] + config.endOfSequenceIDs.map { Optional($0) }
             + [tokenizer.endOfSequenceIDs.min()]
         guard let endOfAnswer = candidates.compactMap({ $0 }).first(where: { Int($0) < vocab }) else {
             throw HFCheckpointError(
                 file: tokenizerSource, key: nil,
-                message: "no end-of-sequence token: set eos_token in tokenizer_config.json or eos_token_id in config.json")
+                message:
+                    "no end-of-sequence token: set eos_token in tokenizer_config.json or eos_token_id in config.json")
         }
-        let eos = tokenizer.endOfSequenceIDs.union(config.endOfSequenceIDs).union([endOfAnswer]).filter { Int($0) < vocab }
+        let eos = tokenizer.endOfSequenceIDs.union(config.endOfSequenceIDs).union([endOfAnswer]).filter {
+            Int($0) < vocab
+        }
         let chat = try HFChatSetup(files: files, tokenizer: tokenizer, vocabularySize: vocab)
-        return HFCausalLM(configuration: config, language: language, tokenizer: tokenizer, companionFiles: files,
-                          endOfSequenceIDs: eos, endOfAnswerID: endOfAnswer, chat: chat)
+        return HFCausalLM(
+            configuration: config, language: language, tokenizer: tokenizer, companionFiles: files,
+            endOfSequenceIDs: eos, endOfAnswerID: endOfAnswer, chat: chat)
     }
 
     // MARK: Backbone
@@ -246,7 +274,9 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
         precondition(!hasImage, "HFCausalLM (\(family)) is a text-only backbone; it cannot take an image")
         var messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
         for turn in history {
-            messages += [ChatMessage(role: "user", content: turn.user), ChatMessage(role: "assistant", content: turn.assistant)]
+            messages += [
+                ChatMessage(role: "user", content: turn.user), ChatMessage(role: "assistant", content: turn.assistant),
+            ]
         }
         messages.append(ChatMessage(role: "user", content: prompt))
         return hfTokenizer.encode(renderOrStop(messages))
@@ -258,26 +288,32 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
     }
 
     public func forward(_ batch: Batch, observer: ((LayerObservation) -> Void)?) -> ModelOutput {
-        precondition(batch.images.allSatisfy { $0 == nil },
-                     "HFCausalLM (\(family)) is a text-only backbone; the batch has images")
+        precondition(
+            batch.images.allSatisfy { $0 == nil },
+            "HFCausalLM (\(family)) is a text-only backbone; the batch has images")
         syncLanguageModel()
         let logits = language.logits(batch.tokens, batchSize: batch.batchSize, observer: observer)
         return ModelOutput(logits: logits, targets: batch.targets)
     }
 
     public func forwardToHead(_ batch: Batch) -> HeadInput? {
-        precondition(batch.images.allSatisfy { $0 == nil },
-                     "HFCausalLM (\(family)) is a text-only backbone; the batch has images")
+        precondition(
+            batch.images.allSatisfy { $0 == nil },
+            "HFCausalLM (\(family)) is a text-only backbone; the batch has images")
         syncLanguageModel()
         let x = language.embed(batch.tokens, batchSize: batch.batchSize)
-        return HeadInput(hidden: language.hiddenStates(x, positions: Array(0..<x.shape[1])),
-                         headWeight: language.lmHeadWeight, targets: batch.targets)
+        return HeadInput(
+            hidden: language.hiddenStates(x, positions: Array(0..<x.shape[1])),
+            headWeight: language.lmHeadWeight, targets: batch.targets)
     }
 
-    public func generate(_ requests: [GenerationRequest], maxNewTokens: Int,
-                         onStep: ((_ request: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)?) -> [[Int32]] {
-        precondition(requests.allSatisfy { $0.image == nil },
-                     "HFCausalLM (\(family)) is a text-only backbone; a generation request has an image")
+    public func generate(
+        _ requests: [GenerationRequest], maxNewTokens: Int,
+        onStep: ((_ request: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)?
+    ) -> [[Int32]] {
+        precondition(
+            requests.allSatisfy { $0.image == nil },
+            "HFCausalLM (\(family)) is a text-only backbone; a generation request has an image")
         syncLanguageModel()
         let d = hiddenSize
         let prompts = Autograd.withNoGrad {
@@ -297,12 +333,14 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw HFCheckpointError(file: directory.path, key: nil,
-                                    message: "cannot create the directory (\(error.localizedDescription))")
+            throw HFCheckpointError(
+                file: directory.path, key: nil,
+                message: "cannot create the directory (\(error.localizedDescription))")
         }
         try AtomicFile.write(configuration.jsonData(), to: directory.appendingPathComponent("config.json"))
-        try SafeTensors.write(namedParameters().map { ($0.name, $0.tensor) }, metadata: ["format": "pt"],
-                              to: directory.appendingPathComponent(HFCheckpointWeights.singleFileName))
+        try SafeTensors.write(
+            namedParameters().map { ($0.name, $0.tensor) }, metadata: ["format": "pt"],
+            to: directory.appendingPathComponent(HFCheckpointWeights.singleFileName))
         for (name, data) in companionFiles { try AtomicFile.write(data, to: directory.appendingPathComponent(name)) }
     }
 
@@ -314,17 +352,20 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
         syncLanguageModel()
         var generator = RandomGenerator(seed: 0)
         let fresh = Self.makeLanguageModel(configuration, generator: &generator, randomize: false)
-        let source = namedParameters(), target = fresh.namedParameters()
-        precondition(source.map(\.name) == target.map(\.name),
-                     "HFCausalLM.copy: the model's modules were replaced, so its structure is not the base model's")
+        let source = namedParameters()
+        let target = fresh.namedParameters()
+        precondition(
+            source.map(\.name) == target.map(\.name),
+            "HFCausalLM.copy: the model's modules were replaced, so its structure is not the base model's")
         for (s, t) in zip(source, target) {
             t.tensor.data.update(from: s.tensor.data, count: s.tensor.count)
             t.tensor.requiresGrad = s.tensor.requiresGrad
         }
-        let copy = HFCausalLM(configuration: configuration, language: fresh, tokenizer: hfTokenizer,
-                              companionFiles: companionFiles, endOfSequenceIDs: endOfSequenceIDs,
-                              endOfAnswerID: plainEndOfAnswerID,
-                              chat: HFChatSetup(template: template, specialTokens: templateSpecialTokens, endOfTurnID: endOfTurnID))
+        let copy = HFCausalLM(
+            configuration: configuration, language: fresh, tokenizer: hfTokenizer,
+            companionFiles: companionFiles, endOfSequenceIDs: endOfSequenceIDs,
+            endOfAnswerID: plainEndOfAnswerID,
+            chat: HFChatSetup(template: template, specialTokens: templateSpecialTokens, endOfTurnID: endOfTurnID))
         copy.useChatTemplate = useChatTemplate
         copy.chatTemplateDate = chatTemplateDate
         copy.sourceDirectory = sourceDirectory

@@ -40,16 +40,18 @@ struct HFChatSetup {
 
     /// Renders `[user, assistant: sentinel]` without the generation prompt and takes the first token after the
     /// answer (`<|im_end|>\n` -> `<|im_end|>`, Llama 3 `<|eot_id|>`), if it is a special token.
-    static func endOfTurn(_ template: ChatTemplate, _ special: [String: String], _ tokenizer: HFTokenizer,
-                          _ vocabularySize: Int) -> Int32? {
+    static func endOfTurn(
+        _ template: ChatTemplate, _ special: [String: String], _ tokenizer: HFTokenizer,
+        _ vocabularySize: Int
+    ) -> Int32? {
         let sentinel = "SkillTuneAnswer"
         let messages = [ChatTemplate.message("user", "Hello"), ChatTemplate.message("assistant", sentinel)]
         guard let text = try? template.apply(messages: messages, addGenerationPrompt: false, specialTokens: special),
-              let range = text.range(of: sentinel, options: .backwards)
+            let range = text.range(of: sentinel, options: .backwards)
         else { return nil }
         let suffix = String(text[range.upperBound...])
         guard let first = tokenizer.encode(suffix).first, Int(first) < vocabularySize,
-              tokenizer.addedTokens.contains(where: { $0.id == first })
+            tokenizer.addedTokens.contains(where: { $0.id == first })
         else { return nil }
         return first
     }
@@ -67,12 +69,14 @@ extension HFCausalLM {
 
     public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
         guard let template else {
-            throw ChatTemplateError(source: "HFCausalLM (\(family))", line: nil, column: nil,
-                                    message: "the model has no chat template")
+            throw ChatTemplateError(
+                source: "HFCausalLM (\(family))", line: nil, column: nil,
+                message: "the model has no chat template")
         }
-        return try template.apply(messages: messages.map { ChatTemplate.message($0.role, $0.content) },
-                                  addGenerationPrompt: addGenerationPrompt, specialTokens: templateSpecialTokens,
-                                  now: chatTemplateDate ?? Date())
+        return try template.apply(
+            messages: messages.map { ChatTemplate.message($0.role, $0.content) },
+            addGenerationPrompt: addGenerationPrompt, specialTokens: templateSpecialTokens,
+            now: chatTemplateDate ?? Date())
     }
 
     /// `renderChat` with the generation prompt, for encoders that cannot throw: a conversation the template

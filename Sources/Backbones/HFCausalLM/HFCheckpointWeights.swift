@@ -48,25 +48,29 @@ public struct HFCheckpointWeights {
             for (name, value) in weightMap.sorted(by: { $0.key < $1.key }) {
                 let key = "weight_map.\(name)"
                 guard let fileName = value as? String else {
-                    throw HFCheckpointError(file: index.path, key: key,
-                                            message: "\(key) should be a file name, found \(ConfigJSON.describe(value))")
+                    throw HFCheckpointError(
+                        file: index.path, key: key,
+                        message: "\(key) should be a file name, found \(ConfigJSON.describe(value))")
                 }
                 guard !fileName.contains("/"), !fileName.hasPrefix(".") else {
-                    throw HFCheckpointError(file: index.path, key: key,
-                                            message: "\(key) is \"\(fileName)\"; shards must sit beside the index")
+                    throw HFCheckpointError(
+                        file: index.path, key: key,
+                        message: "\(key) is \"\(fileName)\"; shards must sit beside the index")
                 }
                 if files[fileName] == nil {
                     let url = directory.appendingPathComponent(fileName)
                     guard fm.fileExists(atPath: url.path) else {
-                        throw HFCheckpointError(file: url.path, key: nil,
-                                                message: "shard file not found (listed in \(Self.indexFileName) for '\(name)')")
+                        throw HFCheckpointError(
+                            file: url.path, key: nil,
+                            message: "shard file not found (listed in \(Self.indexFileName) for '\(name)')")
                     }
                     files[fileName] = try SafeTensorsFile(url: url)
                 }
                 let file = files[fileName]!
                 guard let info = file.info(named: name) else {
-                    throw HFCheckpointError(file: file.url.path, key: name,
-                                            message: "tensor '\(name)' is not in this shard (\(Self.indexFileName) says it is)")
+                    throw HFCheckpointError(
+                        file: file.url.path, key: name,
+                        message: "tensor '\(name)' is not in this shard (\(Self.indexFileName) says it is)")
                 }
                 entries[name] = Entry(file: file, info: info)
             }
@@ -103,26 +107,30 @@ public struct HFCheckpointWeights {
         var used = Set<String>()
         for (name, parameter) in module.namedParameters() {
             guard let entry = entries[name] else {
-                throw HFCheckpointError(file: sourceName, key: name,
-                                        message: "tensor '\(name)' is missing (the model needs it, shape \(parameter.shape))")
+                throw HFCheckpointError(
+                    file: sourceName, key: name,
+                    message: "tensor '\(name)' is missing (the model needs it, shape \(parameter.shape))")
             }
             used.insert(name)
             let info = entry.info
             guard info.shape == parameter.shape else {
-                throw HFCheckpointError(file: entry.file.url.path, key: name,
-                                        message: "tensor '\(name)' has shape \(info.shape), expected \(parameter.shape)")
+                throw HFCheckpointError(
+                    file: entry.file.url.path, key: name,
+                    message: "tensor '\(name)' has shape \(info.shape), expected \(parameter.shape)")
             }
             guard [.float32, .float16, .bfloat16].contains(info.dtype) else {
-                throw HFCheckpointError(file: entry.file.url.path, key: name,
-                                        message: "tensor '\(name)' has dtype \(info.dtype.rawValue); supported: F32, F16, BF16")
+                throw HFCheckpointError(
+                    file: entry.file.url.path, key: name,
+                    message: "tensor '\(name)' has dtype \(info.dtype.rawValue); supported: F32, F16, BF16")
             }
             let destination = parameter.data
             let dtype = info.dtype
             try entry.file.withRawBytes(ofTensorNamed: name) { bytes in
                 guard let source = bytes.baseAddress else { return }
                 Parallel.forRanges(info.elementCount, minimumPerChunk: 1 << 18) { range in
-                    dtype.widen(source + range.lowerBound * dtype.byteSize, count: range.count,
-                                into: destination + range.lowerBound)
+                    dtype.widen(
+                        source + range.lowerBound * dtype.byteSize, count: range.count,
+                        into: destination + range.lowerBound)
                 }
             }
         }
@@ -131,9 +139,10 @@ public struct HFCheckpointWeights {
                 && !Self.harmlessExtraSuffixes.contains { name.hasSuffix($0) }
         }
         if let name = extra.sorted().first {
-            throw HFCheckpointError(file: entries[name]!.file.url.path, key: name,
-                                    message: "tensor '\(name)' matches no parameter of the model"
-                                        + (extra.count > 1 ? " (and \(extra.count - 1) more unexpected tensors)" : ""))
+            throw HFCheckpointError(
+                file: entries[name]!.file.url.path, key: name,
+                message: "tensor '\(name)' matches no parameter of the model"
+                    + (extra.count > 1 ? " (and \(extra.count - 1) more unexpected tensors)" : ""))
         }
     }
 }

@@ -30,8 +30,9 @@ public struct HFModelConfig {
 
     /// A config made in code. Qwen2 always has q/k/v biases; Llama has none unless `attentionBias`.
     public init(modelType: String, decoder: DecoderConfig, endOfSequenceIDs: [Int32] = []) {
-        precondition(Self.supportedModelTypes.contains(modelType),
-                     "HFModelConfig: model_type '\(modelType)'; supported: \(Self.supportedModelTypes.joined(separator: ", "))")
+        precondition(
+            Self.supportedModelTypes.contains(modelType),
+            "HFModelConfig: model_type '\(modelType)'; supported: \(Self.supportedModelTypes.joined(separator: ", "))")
         self.modelType = modelType
         var decoder = decoder
         if modelType == "qwen2" { decoder.attentionBias = true }
@@ -44,8 +45,10 @@ public struct HFModelConfig {
 
     /// Reads `config.json` in `directory`.
     public init(directory: URL) throws {
-        try self.init(json: ConfigJSON.read(directory.appendingPathComponent("config.json"),
-                                            purpose: "every Hugging Face model directory has a config.json"))
+        try self.init(
+            json: ConfigJSON.read(
+                directory.appendingPathComponent("config.json"),
+                purpose: "every Hugging Face model directory has a config.json"))
     }
 
     /// Parses the bytes of a `config.json`; `file` names it in errors.
@@ -66,7 +69,8 @@ public struct HFModelConfig {
             throw c.missing("model_type", " (supported: \(Self.supportedModelTypes.joined(separator: ", ")))")
         }
         guard Self.supportedModelTypes.contains(type) else {
-            throw c.invalid("model_type", "is \"\(type)\"; supported: \(Self.supportedModelTypes.joined(separator: ", "))")
+            throw c.invalid(
+                "model_type", "is \"\(type)\"; supported: \(Self.supportedModelTypes.joined(separator: ", "))")
         }
         modelType = type
         fields = c.values
@@ -109,7 +113,8 @@ public struct HFModelConfig {
             attentionBias: attentionBias, tieWordEmbeddings: try c.optionalBool("tie_word_embeddings") ?? false,
             maxPositions: try c.optionalInt("max_position_embeddings") ?? (type == "qwen2" ? 32_768 : 2048))
         if let problem = decoder.problems().first {
-            throw HFCheckpointError(file: c.file, key: problem.split(separator: " ").first.map(String.init), message: problem)
+            throw HFCheckpointError(
+                file: c.file, key: problem.split(separator: " ").first.map(String.init), message: problem)
         }
         endOfSequenceIDs = try c.tokenIDs("eos_token_id")
     }
@@ -119,8 +124,9 @@ public struct HFModelConfig {
         func checkType(_ o: ConfigJSON) throws {
             let type = try o.optionalString("rope_type") ?? o.optionalString("type") ?? "default"
             guard type == "default" else {
-                throw o.invalid(o.has("rope_type") ? "rope_type" : "type",
-                                "is \"\(type)\"; only \"default\" rotary embeddings are supported (no rope scaling)")
+                throw o.invalid(
+                    o.has("rope_type") ? "rope_type" : "type",
+                    "is \"\(type)\"; only \"default\" rotary embeddings are supported (no rope scaling)")
             }
             if let factor = try o.optionalDouble("partial_rotary_factor"), factor != 1 {
                 throw o.invalid("partial_rotary_factor", "is \(factor); only 1 is supported")
@@ -172,7 +178,8 @@ public struct HFModelConfig {
         out["dtype"] = "float32"
         if out["torch_dtype"] != nil { out["torch_dtype"] = "float32" }
         if !endOfSequenceIDs.isEmpty, out["eos_token_id"] == nil {
-            out["eos_token_id"] = endOfSequenceIDs.count == 1 ? Int(endOfSequenceIDs[0]) as Any : endOfSequenceIDs.map { Int($0) }
+            out["eos_token_id"] =
+                endOfSequenceIDs.count == 1 ? Int(endOfSequenceIDs[0]) as Any : endOfSequenceIDs.map { Int($0) }
         }
         return out
     }
@@ -187,7 +194,8 @@ public struct HFModelConfig {
     /// SmolLM2-135M's shape (a Llama): for speed measurements with random weights.
     public static let smolLM2_135M = HFModelConfig(
         modelType: "llama",
-        decoder: DecoderConfig(vocabularySize: 49_152, hiddenSize: 576, intermediateSize: 1536, layers: 30, heads: 9,
-                               kvHeads: 3, ropeTheta: 100_000, rmsNormEps: 1e-5, attentionBias: false,
-                               tieWordEmbeddings: true, maxPositions: 8192))
+        decoder: DecoderConfig(
+            vocabularySize: 49_152, hiddenSize: 576, intermediateSize: 1536, layers: 30, heads: 9,
+            kvHeads: 3, ropeTheta: 100_000, rmsNormEps: 1e-5, attentionBias: false,
+            tieWordEmbeddings: true, maxPositions: 8192))
 }

@@ -22,15 +22,18 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
 
     /// A freshly initialised model. The tokenizer's vocabulary size sets the decoder's.
     public init(config: TinyLLaVAConfig, tokenizer: WordTokenizer, seed: UInt64) {
-        precondition(config.text.vocabularySize == tokenizer.vocabularySize,
-                     "TinyLLaVA: text_config.vocab_size \(config.text.vocabularySize) != tokenizer size \(tokenizer.vocabularySize)")
+        precondition(
+            config.text.vocabularySize == tokenizer.vocabularySize,
+            "TinyLLaVA: text_config.vocab_size \(config.text.vocabularySize) != tokenizer size \(tokenizer.vocabularySize)"
+        )
         precondition(config.problems().isEmpty, "TinyLLaVA config: " + config.problems().joined(separator: "; "))
         fullConfig = config
         words = tokenizer
         var g = RandomGenerator(seed: seed).fork("tiny-llava.init")
         super.init(config.text, generator: &g)
         let tower = registerChild("vision_tower", VisionTower(config.vision, generator: &g))
-        let projector = registerChild("mm_projector", Projector(from: config.vision.hiddenSize, to: config.text.hiddenSize, generator: &g))
+        let projector = registerChild(
+            "mm_projector", Projector(from: config.vision.hiddenSize, to: config.text.hiddenSize, generator: &g))
         // The vision tower and projector keep PyTorch's fan-in initialisation (their linears' default) and the
         // patch embedding gets the same rule as a convolution: N(0, 0.02) everywhere, as in the decoder, leaves
         // almost no image signal at the projector's output, and the language model then settles on
@@ -42,8 +45,9 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
     /// A model of a named preset over `vocabulary`.
     public convenience init(preset: String, vocabulary: [String], seed: UInt64) throws {
         let tokenizer = WordTokenizer(vocabulary: vocabulary)
-        self.init(config: try TinyLLaVAConfig.preset(preset, vocabularySize: tokenizer.vocabularySize),
-                  tokenizer: tokenizer, seed: seed)
+        self.init(
+            config: try TinyLLaVAConfig.preset(preset, vocabularySize: tokenizer.vocabularySize),
+            tokenizer: tokenizer, seed: seed)
     }
 
     // MARK: Text
@@ -66,8 +70,10 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
 
     /// For each row, the source rows (into concat(text embeddings, visual tokens)) of its expanded sequence,
     /// and the expanded targets. Rows are right-padded to the longest expanded row.
-    func expandedLayout(tokens: [Int32], targets: [Int32]?, rows: Int, length: Int, lengths: [Int],
-                        hasImage: [Bool]) -> (indices: [Int], targets: [Int32], length: Int) {
+    func expandedLayout(
+        tokens: [Int32], targets: [Int32]?, rows: Int, length: Int, lengths: [Int],
+        hasImage: [Bool]
+    ) -> (indices: [Int], targets: [Int32], length: Int) {
         let patches = fullConfig.vision.patchCount
         let textCount = rows * length
         var perRow: [[(Int, Int32)]] = []
@@ -79,7 +85,8 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
                 let target = targets?[r * length + j] ?? Batch.ignoreIndex
                 if tokens[r * length + j] == words.imageID && hasImage[r] && !placed {
                     for p in 0..<patches {
-                        seq.append((textCount + imageIndex * patches + p, p == patches - 1 ? target : Batch.ignoreIndex))
+                        seq.append(
+                            (textCount + imageIndex * patches + p, p == patches - 1 ? target : Batch.ignoreIndex))
                     }
                     placed = true
                 } else {
@@ -91,7 +98,8 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
             perRow.append(seq)
         }
         let expanded = perRow.map(\.count).max() ?? 0
-        var indices: [Int] = [], out: [Int32] = []
+        var indices: [Int] = []
+        var out: [Int32] = []
         for r in 0..<rows {
             let padSource = r * length + max(0, lengths[r] - 1)
             for j in 0..<expanded {
@@ -108,12 +116,15 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
     }
 
     /// The decoder's input embeddings for `tokens` with each row's image spliced in at its `<image>` token.
-    func inputEmbeddings(tokens: [Int32], targets: [Int32]?, rows: Int, length: Int, lengths: [Int],
-                         images: [Image?]) -> (embeddings: Tensor, targets: [Int32]) {
+    func inputEmbeddings(
+        tokens: [Int32], targets: [Int32]?, rows: Int, length: Int, lengths: [Int],
+        images: [Image?]
+    ) -> (embeddings: Tensor, targets: [Int32]) {
         let text = embedding(model.embedTokens, ids: tokens)
         let present = images.compactMap { $0 }
-        let layout = expandedLayout(tokens: tokens, targets: targets, rows: rows, length: length, lengths: lengths,
-                                    hasImage: images.map { $0 != nil })
+        let layout = expandedLayout(
+            tokens: tokens, targets: targets, rows: rows, length: length, lengths: lengths,
+            hasImage: images.map { $0 != nil })
         let source = present.isEmpty ? text : concat([text, visualTokens(present)], axis: 0)
         let x = source.indexSelect(axis: 0, indices: layout.indices).reshaped([rows, layout.length, config.hiddenSize])
         return (x, layout.targets)
@@ -122,39 +133,47 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
     // MARK: Backbone
 
     public func forward(_ batch: Batch, observer: ((LayerObservation) -> Void)?) -> ModelOutput {
-        let (x, targets) = inputEmbeddings(tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize,
-                                           length: batch.sequenceLength, lengths: batch.lengths, images: batch.images)
+        let (x, targets) = inputEmbeddings(
+            tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize,
+            length: batch.sequenceLength, lengths: batch.lengths, images: batch.images)
         let h = hiddenStates(x, positions: Array(0..<x.shape[1]), observer: observer)
         return ModelOutput(logits: unembed(h), targets: targets)
     }
 
     public func forwardToHead(_ batch: Batch) -> HeadInput? {
-        let (x, targets) = inputEmbeddings(tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize,
-                                           length: batch.sequenceLength, lengths: batch.lengths, images: batch.images)
-        return HeadInput(hidden: hiddenStates(x, positions: Array(0..<x.shape[1])), headWeight: lmHeadWeight,
-                         targets: targets)
+        let (x, targets) = inputEmbeddings(
+            tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize,
+            length: batch.sequenceLength, lengths: batch.lengths, images: batch.images)
+        return HeadInput(
+            hidden: hiddenStates(x, positions: Array(0..<x.shape[1])), headWeight: lmHeadWeight,
+            targets: targets)
     }
 
-    public func generate(_ requests: [GenerationRequest], maxNewTokens: Int,
-                         onStep: ((Int, UnsafeBufferPointer<Float>) -> Void)?) -> [[Int32]] {
+    public func generate(
+        _ requests: [GenerationRequest], maxNewTokens: Int,
+        onStep: ((Int, UnsafeBufferPointer<Float>) -> Void)?
+    ) -> [[Int32]] {
         let prompts: [Tensor] = Autograd.withNoGrad {
             // All images of all requests go through the vision tower together.
             let images = requests.compactMap(\.image)
             let visual = images.isEmpty ? nil : visualTokens(images)
             var imageIndex = 0
             return requests.map { request in
-                let (x, _) = inputEmbeddingsWithVisual(request.tokens, visual: request.image == nil ? nil : visual,
-                                                       imageIndex: request.image == nil ? 0 : imageIndex)
+                let (x, _) = inputEmbeddingsWithVisual(
+                    request.tokens, visual: request.image == nil ? nil : visual,
+                    imageIndex: request.image == nil ? 0 : imageIndex)
                 if request.image != nil { imageIndex += 1 }
                 return x
             }
         }
-        return generateGreedy(prompts, maxNewTokens: maxNewTokens, endOfSequence: words.endOfSequenceIDs, onStep: onStep)
+        return generateGreedy(
+            prompts, maxNewTokens: maxNewTokens, endOfSequence: words.endOfSequenceIDs, onStep: onStep)
     }
 
     /// One request's embeddings [T', hidden] using image `imageIndex` of precomputed visual tokens.
     private func inputEmbeddingsWithVisual(_ tokens: [Int32], visual: Tensor?, imageIndex: Int) -> (Tensor, Int) {
-        let patches = fullConfig.vision.patchCount, d = config.hiddenSize
+        let patches = fullConfig.vision.patchCount
+        let d = config.hiddenSize
         let text = embedding(model.embedTokens, ids: tokens)
         guard let visual, let at = tokens.firstIndex(of: words.imageID) else { return (text, tokens.count) }
         let out = Tensor(zeros: [tokens.count + patches - 1, d])
@@ -166,9 +185,12 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
 
     public func copy() -> any Backbone {
         let twin = TinyLLaVA(config: fullConfig, tokenizer: words, seed: 0)
-        let mine = namedParameters(), theirs = twin.namedParameters()
-        precondition(mine.map(\.name) == theirs.map(\.name),
-                     "TinyLLaVA.copy: this model's modules were changed by a strategy; copy() reproduces the base architecture only")
+        let mine = namedParameters()
+        let theirs = twin.namedParameters()
+        precondition(
+            mine.map(\.name) == theirs.map(\.name),
+            "TinyLLaVA.copy: this model's modules were changed by a strategy; copy() reproduces the base architecture only"
+        )
         for ((_, src), (_, dst)) in zip(mine, theirs) {
             dst.data.update(from: src.data, count: src.count)
             dst.requiresGrad = src.requiresGrad
@@ -183,9 +205,10 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(fullConfig), to: directory.appendingPathComponent("config.json"))
-        try SafeTensors.write(namedParameters().map { ($0.name, $0.tensor) },
-                              metadata: ["format": "pt", "model_type": "tiny-llava"],
-                              to: directory.appendingPathComponent("model.safetensors"))
+        try SafeTensors.write(
+            namedParameters().map { ($0.name, $0.tensor) },
+            metadata: ["format": "pt", "model_type": "tiny-llava"],
+            to: directory.appendingPathComponent("model.safetensors"))
         try words.save(to: directory.appendingPathComponent("tokenizer.json"))
     }
 
@@ -193,7 +216,9 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
     public static func load(from directory: URL) throws -> TinyLLaVA {
         let configURL = directory.appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: configURL.path) else {
-            throw TinyLLaVAError.unreadable(file: configURL.path, reason: "missing (a tiny-llava checkpoint has config.json, model.safetensors and tokenizer.json)")
+            throw TinyLLaVAError.unreadable(
+                file: configURL.path,
+                reason: "missing (a tiny-llava checkpoint has config.json, model.safetensors and tokenizer.json)")
         }
         let config: TinyLLaVAConfig
         do {
@@ -207,8 +232,11 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
         try MemoryBudget.check(float32Bytes: float32Bytes(of: config), what: "the model described by \(configURL.path)")
         let tokenizer = try WordTokenizer.load(from: directory.appendingPathComponent("tokenizer.json"))
         guard tokenizer.vocabularySize == config.text.vocabularySize else {
-            throw TinyLLaVAError.badConfig(file: configURL.path, problems: [
-                "text_config.vocab_size is \(config.text.vocabularySize) but tokenizer.json has \(tokenizer.vocabularySize) tokens"])
+            throw TinyLLaVAError.badConfig(
+                file: configURL.path,
+                problems: [
+                    "text_config.vocab_size is \(config.text.vocabularySize) but tokenizer.json has \(tokenizer.vocabularySize) tokens"
+                ])
         }
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         let file = try SafeTensorsFile(url: weightsURL)
@@ -221,7 +249,8 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
     /// Whether a directory holds a tiny-llava checkpoint (its config.json says model_type "tiny-llava").
     public static func recognizes(_ directory: URL) -> Bool {
         guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent("config.json").path),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return false }
         return json["model_type"] as? String == "tiny-llava"
     }
 }
@@ -233,10 +262,12 @@ func describe(_ error: Error) -> String {
         c.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
     switch e {
-    case let .typeMismatch(type, c): return "key '\(path(c))': expected \(type)"
-    case let .valueNotFound(type, c): return "key '\(path(c))': expected \(type), found null"
-    case let .keyNotFound(key, c): return "missing key '\((path(c).isEmpty ? "" : path(c) + ".") + key.stringValue)'"
-    case let .dataCorrupted(c): return c.codingPath.isEmpty ? "not valid JSON" : "key '\(path(c))': \(c.debugDescription)"
+    case .typeMismatch(let type, let c): return "key '\(path(c))': expected \(type)"
+    case .valueNotFound(let type, let c): return "key '\(path(c))': expected \(type), found null"
+    case .keyNotFound(let key, let c):
+        return "missing key '\((path(c).isEmpty ? "" : path(c) + ".") + key.stringValue)'"
+    case .dataCorrupted(let c):
+        return c.codingPath.isEmpty ? "not valid JSON" : "key '\(path(c))': \(c.debugDescription)"
     @unknown default: return "\(error)"
     }
 }

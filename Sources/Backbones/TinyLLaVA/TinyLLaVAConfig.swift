@@ -12,8 +12,10 @@ public struct VisionConfig: Codable, Equatable, Sendable {
     public var heads: Int
     public var layerNormEps: Double
 
-    public init(imageSize: Int, patchSize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int,
-                layerNormEps: Double = 1e-5) {
+    public init(
+        imageSize: Int, patchSize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int,
+        layerNormEps: Double = 1e-5
+    ) {
         self.imageSize = imageSize
         self.patchSize = patchSize
         self.hiddenSize = hiddenSize
@@ -27,16 +29,22 @@ public struct VisionConfig: Codable, Equatable, Sendable {
     public var patchCount: Int { patchesPerSide * patchesPerSide }
 
     enum CodingKeys: String, CodingKey {
-        case imageSize = "image_size", patchSize = "patch_size", hiddenSize = "hidden_size"
-        case intermediateSize = "intermediate_size", layers = "num_hidden_layers", heads = "num_attention_heads"
+        case imageSize = "image_size"
+        case patchSize = "patch_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case layers = "num_hidden_layers"
+        case heads = "num_attention_heads"
         case layerNormEps = "layer_norm_eps"
     }
 
     public func problems() -> [String] {
         var out: [String] = []
-        for (k, v) in [("image_size", imageSize), ("patch_size", patchSize), ("hidden_size", hiddenSize),
-                       ("intermediate_size", intermediateSize), ("num_hidden_layers", layers),
-                       ("num_attention_heads", heads)] where v <= 0 {
+        for (k, v) in [
+            ("image_size", imageSize), ("patch_size", patchSize), ("hidden_size", hiddenSize),
+            ("intermediate_size", intermediateSize), ("num_hidden_layers", layers),
+            ("num_attention_heads", heads),
+        ] where v <= 0 {
             out.append("vision_config.\(k) must be > 0, got \(v)")
         }
         if patchSize > 0 && imageSize % patchSize != 0 {
@@ -65,14 +73,19 @@ public struct TinyLLaVAConfig: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case modelType = "model_type", preset, vision = "vision_config", text = "text_config"
+        case modelType = "model_type"
+        case preset
+        case vision = "vision_config"
+        case text = "text_config"
         case projectorType = "mm_projector_type"
     }
 
     public func problems() -> [String] {
         var out = vision.problems() + text.problems().map { "text_config: " + $0 }
         if modelType != "tiny-llava" { out.append("model_type must be \"tiny-llava\", got \"\(modelType)\"") }
-        if projectorType != "mlp2x_gelu" { out.append("mm_projector_type must be \"mlp2x_gelu\", got \"\(projectorType)\"") }
+        if projectorType != "mlp2x_gelu" {
+            out.append("mm_projector_type must be \"mlp2x_gelu\", got \"\(projectorType)\"")
+        }
         return out
     }
 
@@ -91,21 +104,27 @@ public struct TinyLLaVAConfig: Codable, Equatable, Sendable {
         case "tiny":
             return TinyLLaVAConfig(
                 preset: name,
-                vision: VisionConfig(imageSize: 32, patchSize: 8, hiddenSize: 16, intermediateSize: 32, layers: 1, heads: 2),
-                text: DecoderConfig(vocabularySize: vocabularySize, hiddenSize: 32, intermediateSize: 64, layers: 2,
-                                    heads: 4, kvHeads: 2, ropeTheta: 10_000, tieWordEmbeddings: true, maxPositions: 256))
+                vision: VisionConfig(
+                    imageSize: 32, patchSize: 8, hiddenSize: 16, intermediateSize: 32, layers: 1, heads: 2),
+                text: DecoderConfig(
+                    vocabularySize: vocabularySize, hiddenSize: 32, intermediateSize: 64, layers: 2,
+                    heads: 4, kvHeads: 2, ropeTheta: 10_000, tieWordEmbeddings: true, maxPositions: 256))
         case "quick":
             return TinyLLaVAConfig(
                 preset: name,
-                vision: VisionConfig(imageSize: 32, patchSize: 8, hiddenSize: 48, intermediateSize: 96, layers: 1, heads: 2),
-                text: DecoderConfig(vocabularySize: vocabularySize, hiddenSize: 64, intermediateSize: 160, layers: 2,
-                                    heads: 4, kvHeads: 2, ropeTheta: 10_000, maxPositions: 256))
+                vision: VisionConfig(
+                    imageSize: 32, patchSize: 8, hiddenSize: 48, intermediateSize: 96, layers: 1, heads: 2),
+                text: DecoderConfig(
+                    vocabularySize: vocabularySize, hiddenSize: 64, intermediateSize: 160, layers: 2,
+                    heads: 4, kvHeads: 2, ropeTheta: 10_000, maxPositions: 256))
         case "small":
             return TinyLLaVAConfig(
                 preset: name,
-                vision: VisionConfig(imageSize: 32, patchSize: 8, hiddenSize: 96, intermediateSize: 192, layers: 2, heads: 4),
-                text: DecoderConfig(vocabularySize: vocabularySize, hiddenSize: 128, intermediateSize: 352, layers: 4,
-                                    heads: 4, kvHeads: 2, ropeTheta: 10_000, tieWordEmbeddings: true, maxPositions: 512))
+                vision: VisionConfig(
+                    imageSize: 32, patchSize: 8, hiddenSize: 96, intermediateSize: 192, layers: 2, heads: 4),
+                text: DecoderConfig(
+                    vocabularySize: vocabularySize, hiddenSize: 128, intermediateSize: 352, layers: 4,
+                    heads: 4, kvHeads: 2, ropeTheta: 10_000, tieWordEmbeddings: true, maxPositions: 512))
         default:
             throw TinyLLaVAError.unknownPreset(name, known: presetNames)
         }
@@ -119,11 +138,12 @@ public enum TinyLLaVAError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unknownPreset(name, known):
-            return "unknown tiny-llava preset '\(name)'; presets: \(known.joined(separator: ", ")) (or a config.json path)"
-        case let .badConfig(file, problems):
+        case .unknownPreset(let name, let known):
+            return
+                "unknown tiny-llava preset '\(name)'; presets: \(known.joined(separator: ", ")) (or a config.json path)"
+        case .badConfig(let file, let problems):
             return "\(file): " + problems.joined(separator: "; ")
-        case let .unreadable(file, reason):
+        case .unreadable(let file, let reason):
             return "\(file): \(reason)"
         }
     }

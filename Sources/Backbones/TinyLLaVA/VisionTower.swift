@@ -13,9 +13,11 @@ final class VisionLayer: Module {
         super.init()
         let eps = Float(c.layerNormEps)
         registerChild("layer_norm1", LayerNorm(c.hiddenSize, eps: eps))
-        registerChild("self_attn", SelfAttention(
-            hidden: c.hiddenSize, heads: c.heads, kvHeads: c.heads, headDim: c.hiddenSize / c.heads, bias: true,
-            outputBias: true, ropeTheta: 1, causal: false, outputKey: "out_proj", generator: &generator))
+        registerChild(
+            "self_attn",
+            SelfAttention(
+                hidden: c.hiddenSize, heads: c.heads, kvHeads: c.heads, headDim: c.hiddenSize / c.heads, bias: true,
+                outputBias: true, ropeTheta: 1, causal: false, outputKey: "out_proj", generator: &generator))
         registerChild("layer_norm2", LayerNorm(c.hiddenSize, eps: eps))
         registerChild("mlp", GELUMLP(hidden: c.hiddenSize, intermediate: c.intermediateSize, generator: &generator))
     }
@@ -36,7 +38,8 @@ public final class VisionTower: Module {
         super.init()
         let embeddings = Module()
         let patch = Module()
-        patch.registerParameter("weight", Tensor(zeros: [c.hiddenSize, 3, c.patchSize, c.patchSize], requiresGrad: true))
+        patch.registerParameter(
+            "weight", Tensor(zeros: [c.hiddenSize, 3, c.patchSize, c.patchSize], requiresGrad: true))
         patch.registerParameter("bias", Tensor(zeros: [c.hiddenSize], requiresGrad: true))
         embeddings.registerChild("patch_embedding", patch)
         let position = Module()
@@ -65,12 +68,15 @@ public final class VisionTower: Module {
     /// Pixels scaled to [-1, 1] and cut into patches: [images * patches, 3 * p * p], each patch in
     /// (channel, row, column) order, matching the convolution weight's layout.
     func patches(_ images: [Image]) -> Tensor {
-        let p = config.patchSize, side = config.patchesPerSide, size = config.imageSize
+        let p = config.patchSize
+        let side = config.patchesPerSide
+        let size = config.imageSize
         let per = 3 * p * p
         let out = Tensor(zeros: [images.count * config.patchCount, per])
         for (n, image) in images.enumerated() {
-            precondition(image.width == size && image.height == size,
-                         "tiny-llava: image is \(image.width)x\(image.height), the vision tower expects \(size)x\(size)")
+            precondition(
+                image.width == size && image.height == size,
+                "tiny-llava: image is \(image.width)x\(image.height), the vision tower expects \(size)x\(size)")
             image.pixels.withUnsafeBufferPointer { px in
                 for py in 0..<side {
                     for pxIndex in 0..<side {

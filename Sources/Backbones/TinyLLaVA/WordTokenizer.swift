@@ -34,10 +34,11 @@ public final class WordTokenizer: Tokenizer {
     public func encode(_ text: String) -> [Int32] { WordText.words(in: text).map { ids[$0] ?? unknownID } }
 
     public func decode(_ ids: [Int32]) -> String {
-        WordText.join(ids.compactMap { id -> String? in
-            guard id >= 0 && Int(id) < words.count, id != padID, id != endOfAnswerID else { return nil }
-            return words[Int(id)]
-        })
+        WordText.join(
+            ids.compactMap { id -> String? in
+                guard id >= 0 && Int(id) < words.count, id != padID, id != endOfAnswerID else { return nil }
+                return words[Int(id)]
+            })
     }
 
     public func tokenText(_ id: Int32) -> String? { id >= 0 && Int(id) < words.count ? words[Int(id)] : nil }
@@ -73,11 +74,14 @@ public final class WordTokenizer: Tokenizer {
 
     /// Parses the bytes of a tiny-llava `tokenizer.json`; `file` names it in errors.
     public static func parse(_ data: Data, file: String = "tokenizer.json") throws -> WordTokenizer {
-        guard JSONNesting.depth(of: data) <= JSONNesting.limit, let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard JSONNesting.depth(of: data) <= JSONNesting.limit,
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
             throw TinyLLaVAError.unreadable(file: file, reason: "not a JSON object")
         }
         guard let model = root["model"] as? [String: Any], model["type"] as? String == "WordLevel" else {
-            throw TinyLLaVAError.unreadable(file: file, reason: "model.type must be \"WordLevel\" for a tiny-llava tokenizer")
+            throw TinyLLaVAError.unreadable(
+                file: file, reason: "model.type must be \"WordLevel\" for a tiny-llava tokenizer")
         }
         guard let vocab = model["vocab"] as? [String: Int] else {
             throw TinyLLaVAError.unreadable(file: file, reason: "model.vocab must be an object of word -> id")
@@ -85,13 +89,16 @@ public final class WordTokenizer: Tokenizer {
         var ordered = [String?](repeating: nil, count: vocab.count)
         for (w, i) in vocab {
             guard i >= 0 && i < vocab.count && ordered[i] == nil else {
-                throw TinyLLaVAError.unreadable(file: file, reason: "model.vocab ids must be 0..<\(vocab.count) without gaps or repeats (\"\(w)\": \(i))")
+                throw TinyLLaVAError.unreadable(
+                    file: file,
+                    reason: "model.vocab ids must be 0..<\(vocab.count) without gaps or repeats (\"\(w)\": \(i))")
             }
             ordered[i] = w
         }
         let list = ordered.map { $0! }
         guard Array(list.prefix(4)) == specialTokens else {
-            throw TinyLLaVAError.unreadable(file: file, reason: "ids 0-3 must be \(specialTokens.joined(separator: ", "))")
+            throw TinyLLaVAError.unreadable(
+                file: file, reason: "ids 0-3 must be \(specialTokens.joined(separator: ", "))")
         }
         return WordTokenizer(vocabulary: Array(list.dropFirst(4)))
     }

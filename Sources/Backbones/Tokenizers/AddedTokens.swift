@@ -81,8 +81,11 @@ struct AddedTokenMatcher {
             searchFrom = stop
             let token = pattern.token
             if token.singleWord {
-                let wordBefore = start > 0 && UTF8Scan.scalar(endingAt: start, in: bytes).map(UTF8Scan.isWordCharacter) == true
-                let wordAfter = stop < bytes.count && UTF8Scan.scalar(startingAt: stop, in: bytes).map(UTF8Scan.isWordCharacter) == true
+                let wordBefore =
+                    start > 0 && UTF8Scan.scalar(endingAt: start, in: bytes).map(UTF8Scan.isWordCharacter) == true
+                let wordAfter =
+                    stop < bytes.count
+                    && UTF8Scan.scalar(startingAt: stop, in: bytes).map(UTF8Scan.isWordCharacter) == true
                 if wordBefore || wordAfter { continue }
             }
             if token.leftStrip {
@@ -93,7 +96,9 @@ struct AddedTokenMatcher {
                 start = max(newStart, textStart)
             }
             if token.rightStrip {
-                while stop < bytes.count, let s = UTF8Scan.scalar(startingAt: stop, in: bytes), s.properties.isWhitespace {
+                while stop < bytes.count, let s = UTF8Scan.scalar(startingAt: stop, in: bytes),
+                    s.properties.isWhitespace
+                {
                     stop += UTF8.width(s)
                 }
             }

@@ -39,7 +39,8 @@ final class BytePairModel {
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let affix = try json.optionalString(key), !affix.isEmpty {
-                throw TokenizerFileError.unsupported(file, json.keyPath(key), value: affix, supported: ["null", "\"\""])
+                throw TokenizerFileError.unsupported(
+                    file, json.keyPath(key), value: affix, supported: ["null", "\"\""])
             }
         }
 

@@ -49,7 +49,8 @@ public final class HFTokenizer: Tokenizer {
         do {
             data = try Data(contentsOf: file)
         } catch {
-            throw TokenizerFileError(file: file.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
+            throw TokenizerFileError(
+                file: file.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
         }
         let configURL = file.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
         let config = FileManager.default.fileExists(atPath: configURL.path) ? configURL : nil

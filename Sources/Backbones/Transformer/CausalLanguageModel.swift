@@ -22,16 +22,20 @@ open class CausalLanguageModel: Module {
         super.init()
         registerChild("model", DecoderStack(config, generator: &generator))
         if !config.tieWordEmbeddings {
-            registerChild("lm_head", Linear(config.hiddenSize, config.vocabularySize, bias: false, generator: &generator))
+            registerChild(
+                "lm_head", Linear(config.hiddenSize, config.vocabularySize, bias: false, generator: &generator))
         }
         if initializeLikeHF { Transformer.initializeLikeHF(self, generator: &generator) }
     }
 
     /// Token embeddings [batch, tokens.count / batch, hidden] for row-major ids.
     public func embed(_ tokens: [Int32], batchSize: Int) -> Tensor {
-        precondition(batchSize > 0 && tokens.count % batchSize == 0,
-                     "embed: \(tokens.count) ids do not split into \(batchSize) rows")
-        return embedding(model.embedTokens, ids: tokens).reshaped([batchSize, tokens.count / batchSize, config.hiddenSize])
+        precondition(
+            batchSize > 0 && tokens.count % batchSize == 0,
+            "embed: \(tokens.count) ids do not split into \(batchSize) rows")
+        return embedding(model.embedTokens, ids: tokens).reshaped([
+            batchSize, tokens.count / batchSize, config.hiddenSize,
+        ])
     }
 
     /// Runs the decoder stack on embeddings [B, T, hidden] and applies the final norm.
@@ -39,8 +43,10 @@ open class CausalLanguageModel: Module {
     ///   - positions: T positions shared by every row, or B*T per row.
     ///   - keyMask: B*T flags hiding padding keys (not needed for right padding in training).
     ///   - cache: for generation (no grad): appends to and attends over the cache.
-    public func hiddenStates(_ embeddings: Tensor, positions: [Int], keyMask: [Bool]? = nil, cache: KVCache? = nil,
-                             observer: ((LayerObservation) -> Void)? = nil) -> Tensor {
+    public func hiddenStates(
+        _ embeddings: Tensor, positions: [Int], keyMask: [Bool]? = nil, cache: KVCache? = nil,
+        observer: ((LayerObservation) -> Void)? = nil
+    ) -> Tensor {
         var x = embeddings
         let stack = model
         for i in 0..<config.layers {
@@ -61,13 +67,16 @@ open class CausalLanguageModel: Module {
     /// Greedy decoding from prompt embeddings (each [T_i, hidden]), batched with left padding and a KV cache.
     /// Returns each prompt's new tokens, ending with the first end-of-sequence token (included) or after
     /// `maxNewTokens`. `onStep(prompt, logits)` sees the logits each new token was chosen from.
-    public func generateGreedy(_ prompts: [Tensor], maxNewTokens: Int, endOfSequence: Set<Int32>,
-                               batchSize: Int = 16,
-                               onStep: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) -> [[Int32]] {
+    public func generateGreedy(
+        _ prompts: [Tensor], maxNewTokens: Int, endOfSequence: Set<Int32>,
+        batchSize: Int = 16,
+        onStep: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil
+    ) -> [[Int32]] {
         precondition(maxNewTokens >= 0, "generateGreedy: maxNewTokens must be >= 0, got \(maxNewTokens)")
         var results = [[Int32]](repeating: [], count: prompts.count)
         guard maxNewTokens > 0 else { return results }
-        let d = config.hiddenSize, vocab = config.vocabularySize
+        let d = config.hiddenSize
+        let vocab = config.vocabularySize
         Autograd.withNoGrad {
             for start in stride(from: 0, to: prompts.count, by: max(1, batchSize)) {
                 let rows = Array(start..<min(prompts.count, start + max(1, batchSize)))
@@ -80,8 +89,9 @@ open class CausalLanguageModel: Module {
                 var positions = [Int](repeating: 0, count: b * tMax)
                 var valid = [Bool](repeating: false, count: b * tMax)
                 for (r, p) in rows.enumerated() {
-                    precondition(prompts[p].rank == 2 && prompts[p].shape[1] == d,
-                                 "generateGreedy: prompt \(p) has shape \(prompts[p].shape), expected [T, \(d)]")
+                    precondition(
+                        prompts[p].rank == 2 && prompts[p].shape[1] == d,
+                        "generateGreedy: prompt \(p) has shape \(prompts[p].shape), expected [T, \(d)]")
                     let pad = tMax - lengths[r]
                     (x.data + (r * tMax + pad) * d).update(from: prompts[p].data, count: lengths[r] * d)
                     for j in pad..<tMax {
@@ -89,8 +99,9 @@ open class CausalLanguageModel: Module {
                         valid[r * tMax + j] = true
                     }
                 }
-                let cache = KVCache(layers: config.layers, batchSize: b, capacity: tMax + maxNewTokens,
-                                    kvHeads: config.kvHeads, headDim: config.headDim)
+                let cache = KVCache(
+                    layers: config.layers, batchSize: b, capacity: tMax + maxNewTokens,
+                    kvHeads: config.kvHeads, headDim: config.headDim)
                 cache.setKeyValidity(valid, from: 0)
                 let h = hiddenStates(x, positions: positions, cache: cache)
                 let last = Tensor(zeros: [b, d])

@@ -15,9 +15,11 @@ public struct DecoderConfig: Codable, Equatable, Sendable {
     public var tieWordEmbeddings: Bool
     public var maxPositions: Int
 
-    public init(vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int,
-                kvHeads: Int, headDim: Int? = nil, ropeTheta: Double = 10_000, rmsNormEps: Double = 1e-6,
-                attentionBias: Bool = true, tieWordEmbeddings: Bool = false, maxPositions: Int = 4096) {
+    public init(
+        vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int,
+        kvHeads: Int, headDim: Int? = nil, ropeTheta: Double = 10_000, rmsNormEps: Double = 1e-6,
+        attentionBias: Bool = true, tieWordEmbeddings: Bool = false, maxPositions: Int = 4096
+    ) {
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -33,20 +35,29 @@ public struct DecoderConfig: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case vocabularySize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-        case layers = "num_hidden_layers", heads = "num_attention_heads", kvHeads = "num_key_value_heads"
-        case headDim = "head_dim", ropeTheta = "rope_theta", rmsNormEps = "rms_norm_eps"
-        case attentionBias = "attention_bias", tieWordEmbeddings = "tie_word_embeddings"
+        case vocabularySize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case layers = "num_hidden_layers"
+        case heads = "num_attention_heads"
+        case kvHeads = "num_key_value_heads"
+        case headDim = "head_dim"
+        case ropeTheta = "rope_theta"
+        case rmsNormEps = "rms_norm_eps"
+        case attentionBias = "attention_bias"
+        case tieWordEmbeddings = "tie_word_embeddings"
         case maxPositions = "max_position_embeddings"
     }
 
     /// Problems with the sizes, each naming the HF key; empty when the config is usable.
     public func problems() -> [String] {
         var out: [String] = []
-        for (key, v) in [("vocab_size", vocabularySize), ("hidden_size", hiddenSize),
-                         ("intermediate_size", intermediateSize), ("num_hidden_layers", layers),
-                         ("num_attention_heads", heads), ("num_key_value_heads", kvHeads), ("head_dim", headDim),
-                         ("max_position_embeddings", maxPositions)] where v <= 0 {
+        for (key, v) in [
+            ("vocab_size", vocabularySize), ("hidden_size", hiddenSize),
+            ("intermediate_size", intermediateSize), ("num_hidden_layers", layers),
+            ("num_attention_heads", heads), ("num_key_value_heads", kvHeads), ("head_dim", headDim),
+            ("max_position_embeddings", maxPositions),
+        ] where v <= 0 {
             out.append("\(key) must be > 0, got \(v)")
         }
         if kvHeads > 0 && heads % kvHeads != 0 {

@@ -7,11 +7,15 @@ extension DecoderConfig {
     public var float32ParameterBytes: UInt64? {
         let p = MemoryBudget.product
         let attentionBiases = attentionBias ? MemoryBudget.sum([p([heads, headDim]), p([2, kvHeads, headDim])]) : 0
-        let perLayer = MemoryBudget.sum([p([hiddenSize, heads, headDim]), p([2, hiddenSize, kvHeads, headDim]),
-                                         p([heads, headDim, hiddenSize]), attentionBiases, p([3, hiddenSize, intermediateSize]),
-                                         p([2, hiddenSize])])
+        let perLayer = MemoryBudget.sum([
+            p([hiddenSize, heads, headDim]), p([2, hiddenSize, kvHeads, headDim]),
+            p([heads, headDim, hiddenSize]), attentionBiases, p([3, hiddenSize, intermediateSize]),
+            p([2, hiddenSize]),
+        ])
         let allLayers = perLayer.flatMap { MemoryBudget.times($0, UInt64(max(0, layers))) }
-        let parameters = MemoryBudget.sum([allLayers, p([tieWordEmbeddings ? 1 : 2, vocabularySize, hiddenSize]), p([hiddenSize])])
+        let parameters = MemoryBudget.sum([
+            allLayers, p([tieWordEmbeddings ? 1 : 2, vocabularySize, hiddenSize]), p([hiddenSize]),
+        ])
         return parameters.flatMap { MemoryBudget.times($0, 4) }
     }
 }

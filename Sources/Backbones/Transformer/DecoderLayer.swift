@@ -12,15 +12,19 @@ public final class DecoderLayer: Module {
     public init(_ c: DecoderConfig, generator: inout RandomGenerator) {
         super.init()
         registerChild("input_layernorm", RMSNorm(c.hiddenSize, eps: Float(c.rmsNormEps)))
-        registerChild("self_attn", SelfAttention(
-            hidden: c.hiddenSize, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, bias: c.attentionBias,
-            ropeTheta: Float(c.ropeTheta), generator: &generator))
+        registerChild(
+            "self_attn",
+            SelfAttention(
+                hidden: c.hiddenSize, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, bias: c.attentionBias,
+                ropeTheta: Float(c.ropeTheta), generator: &generator))
         registerChild("post_attention_layernorm", RMSNorm(c.hiddenSize, eps: Float(c.rmsNormEps)))
         registerChild("mlp", GatedMLP(hidden: c.hiddenSize, intermediate: c.intermediateSize, generator: &generator))
     }
 
-    public func callAsFunction(_ x: Tensor, positions: [Int], keyMask: [Bool]?, cache: KVCache?, index: Int,
-                               observer: ((LayerObservation) -> Void)?) -> Tensor {
+    public func callAsFunction(
+        _ x: Tensor, positions: [Int], keyMask: [Bool]?, cache: KVCache?, index: Int,
+        observer: ((LayerObservation) -> Void)?
+    ) -> Tensor {
         let a = attention(inputNorm(x), positions: positions, keyMask: keyMask, cache: cache, layer: index)
         observer?(LayerObservation(layer: index, component: .attention, output: a))
         let h = x + a

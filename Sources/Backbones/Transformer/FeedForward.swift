@@ -22,8 +22,10 @@ public final class GELUMLP: Module, UnaryLayer {
     public var fc1: any UnaryLayer { child("fc1") as! any UnaryLayer }
     public var fc2: any UnaryLayer { child("fc2") as! any UnaryLayer }
 
-    public init(hidden: Int, intermediate: Int, approximation: GELUApproximation = .tanh,
-                generator: inout RandomGenerator) {
+    public init(
+        hidden: Int, intermediate: Int, approximation: GELUApproximation = .tanh,
+        generator: inout RandomGenerator
+    ) {
         self.approximation = approximation
         super.init()
         registerChild("fc1", Linear(hidden, intermediate, generator: &generator))

@@ -20,9 +20,11 @@ public final class SelfAttention: Module {
 
     /// - Parameters:
     ///   - outputKey: the output projection's name: "o_proj" (Qwen2/Llama) or "out_proj" (CLIP/SigLIP).
-    public init(hidden: Int, heads: Int, kvHeads: Int, headDim: Int, bias: Bool, outputBias: Bool = false,
-                ropeTheta: Float, causal: Bool = true, outputKey: String = "o_proj",
-                generator: inout RandomGenerator) {
+    public init(
+        hidden: Int, heads: Int, kvHeads: Int, headDim: Int, bias: Bool, outputBias: Bool = false,
+        ropeTheta: Float, causal: Bool = true, outputKey: String = "o_proj",
+        generator: inout RandomGenerator
+    ) {
         self.heads = heads
         self.kvHeads = kvHeads
         self.headDim = headDim
@@ -38,9 +40,12 @@ public final class SelfAttention: Module {
 
     /// x: [B, T, hidden]. `positions` has T entries (shared by rows) or B*T (per row, for left padding).
     /// With a cache (generation, no grad) the new keys/values are appended and attention covers the cache.
-    public func callAsFunction(_ x: Tensor, positions: [Int], keyMask: [Bool]? = nil,
-                               cache: KVCache? = nil, layer: Int = 0) -> Tensor {
-        let b = x.shape[0], t = x.shape[1]
+    public func callAsFunction(
+        _ x: Tensor, positions: [Int], keyMask: [Bool]? = nil,
+        cache: KVCache? = nil, layer: Int = 0
+    ) -> Tensor {
+        let b = x.shape[0]
+        let t = x.shape[1]
         var q = qProj(x).reshaped([b, t, heads, headDim])
         var k = kProj(x).reshaped([b, t, kvHeads, headDim])
         let v = vProj(x).reshaped([b, t, kvHeads, headDim])

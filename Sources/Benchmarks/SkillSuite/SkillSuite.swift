@@ -21,16 +21,20 @@ public enum SkillSuite {
     /// The five target skills in the study's order.
     public static func targets(_ options: Options = Options()) -> [any ProceduralBenchmark] {
         let s = options.imageSize
-        return [SpeciesBenchmark(imageSize: s), CountBenchmark(imageSize: s), PathologyBenchmark(imageSize: s),
-                SceneTextBenchmark(imageSize: s), ClockBenchmark(imageSize: s)]
+        return [
+            SpeciesBenchmark(imageSize: s), CountBenchmark(imageSize: s), PathologyBenchmark(imageSize: s),
+            SceneTextBenchmark(imageSize: s), ClockBenchmark(imageSize: s),
+        ]
     }
 
     /// The eight held-out abilities in the study's order.
     public static func heldOut(_ options: Options = Options()) -> [any ProceduralBenchmark] {
         let s = options.imageSize
-        return [DiagramBenchmark(imageSize: s), ChartBenchmark(imageSize: s), DocumentBenchmark(imageSize: s),
-                InfographicBenchmark(imageSize: s), RealWorldBenchmark(imageSize: s), SeedBenchmark(imageSize: s),
-                ScienceBenchmark(imageSize: s), MMStarBenchmark(imageSize: s)]
+        return [
+            DiagramBenchmark(imageSize: s), ChartBenchmark(imageSize: s), DocumentBenchmark(imageSize: s),
+            InfographicBenchmark(imageSize: s), RealWorldBenchmark(imageSize: s), SeedBenchmark(imageSize: s),
+            ScienceBenchmark(imageSize: s), MMStarBenchmark(imageSize: s),
+        ]
     }
 
     /// The auxiliary caption data (pretraining, and the held-out prompts of the counting-bias probe).
@@ -46,7 +50,9 @@ public enum SkillSuite {
     /// Names of the target skills, in the study's order.
     public static let targetNames = ["species", "count", "pathology", "scene-text", "clock"]
     /// Names of the held-out abilities, in the study's order.
-    public static let heldOutNames = ["diagram", "chart", "document", "infographic", "real-world", "seed", "science", "mmstar"]
+    public static let heldOutNames = [
+        "diagram", "chart", "document", "infographic", "real-world", "seed", "science", "mmstar",
+    ]
 
     /// One benchmark by name, or nil.
     public static func benchmark(named name: String, options: Options = Options()) -> (any Benchmark)? {
@@ -58,10 +64,12 @@ public enum SkillSuite {
 
     /// Number words every word-level vocabulary of the suite carries, so the counting-bias probe finds them:
     /// zero...twenty, thirty...ninety, hundred, thousand.
-    public static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-                                     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-                                     "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy",
-                                     "eighty", "ninety", "hundred", "thousand"]
+    public static let numberWords = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+        "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy",
+        "eighty", "ninety", "hundred", "thousand",
+    ]
 
     /// Sorted unique words used by every task's prompts and answers (at default options), plus the letters a-z,
     /// the digits 0-9, the number words, the colour and shape names, common punctuation and `<image>`.

@@ -19,8 +19,10 @@ public final class Progress {
 
     /// - Parameters:
     ///   - output: where lines go (standard error by default).
-    public init(_ label: String, total: Int, unit: String = "step", interactive: Bool = Terminal.isInteractive,
-                plainInterval: TimeInterval = 10, output: ((String) -> Void)? = nil) {
+    public init(
+        _ label: String, total: Int, unit: String = "step", interactive: Bool = Terminal.isInteractive,
+        plainInterval: TimeInterval = 10, output: ((String) -> Void)? = nil
+    ) {
         self.label = label
         self.total = max(total, 0)
         self.unit = unit
@@ -39,7 +41,10 @@ public final class Progress {
             guard done || now.timeIntervalSince(lastPrint) >= 0.1 else { return }
             lastPrint = now
             output("\r" + line(detail: detail, width: 24) + "\u{1B}[K")
-            if done { output("\n"); finished = true }
+            if done {
+                output("\n")
+                finished = true
+            }
         } else {
             guard done || now.timeIntervalSince(lastPrint) >= plainInterval else { return }
             lastPrint = now
@@ -52,7 +57,9 @@ public final class Progress {
     public func finish(detail: String = "") {
         guard Progress.isEnabled, !finished else { return }
         finished = true
-        output((interactive ? "\r" : "") + line(detail: detail, width: interactive ? 24 : 0) + (interactive ? "\u{1B}[K\n" : "\n"))
+        output(
+            (interactive ? "\r" : "") + line(detail: detail, width: interactive ? 24 : 0)
+                + (interactive ? "\u{1B}[K\n" : "\n"))
     }
 
     /// The text of one progress line: label, bar (if width > 0), count, rate, ETA, detail.
@@ -62,7 +69,8 @@ public final class Progress {
         var parts = [label]
         if width > 0 {
             let filled = Int((fraction * Double(width)).rounded(.down))
-            parts.append("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
+            parts.append(
+                "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]")
         }
         parts.append("\(current)/\(total)")
         if elapsed > 0 && current > 0 {

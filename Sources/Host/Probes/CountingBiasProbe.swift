@@ -13,8 +13,10 @@ public enum CountingBiasProbe {
     }
 
     /// Runs the probe on one split of prompts.
-    public static func measure(_ model: any Backbone, prompts: [GenerationRequest], numberIDs: [Int32],
-                               maxNewTokens: Int) -> CountingBiasSplit {
+    public static func measure(
+        _ model: any Backbone, prompts: [GenerationRequest], numberIDs: [Int32],
+        maxNewTokens: Int
+    ) -> CountingBiasSplit {
         var samples = [SampleStats](repeating: SampleStats(), count: prompts.count)
         let ids = numberIDs.map(Int.init)
         model.setTraining(false)
@@ -24,7 +26,9 @@ public enum CountingBiasProbe {
             for v in logits { maxAll = Swift.max(maxAll, Double(v)) }
             var total = 0.0
             for v in logits { total += exp(Double(v) - maxAll) }
-            var mass = 0.0, maxProbability = 0.0, maxLogit = -Double.infinity
+            var mass = 0.0
+            var maxProbability = 0.0
+            var maxLogit = -Double.infinity
             for i in ids {
                 let p = exp(Double(logits[i]) - maxAll) / total
                 mass += p
@@ -44,13 +48,16 @@ public enum CountingBiasProbe {
         return CountingBiasSplit(
             samples: used.count,
             numberMassMean: stats(\.mass, mean), numberMassMax: stats(\.mass, maximum),
-            maxNumberProbabilityMean: stats(\.maxProbability, mean), maxNumberProbabilityMax: stats(\.maxProbability, maximum),
+            maxNumberProbabilityMean: stats(\.maxProbability, mean),
+            maxNumberProbabilityMax: stats(\.maxProbability, maximum),
             maxNumberLogitMean: stats(\.maxLogit, mean), maxNumberLogitMax: stats(\.maxLogit, maximum))
     }
 
     /// Both splits: held-out caption-style prompts and counting prompts.
-    public static func run(_ model: any Backbone, stage: String, heldOutPrompts: [GenerationRequest],
-                           countingPrompts: [GenerationRequest], maxNewTokens: Int) -> CountingBiasResult {
+    public static func run(
+        _ model: any Backbone, stage: String, heldOutPrompts: [GenerationRequest],
+        countingPrompts: [GenerationRequest], maxNewTokens: Int
+    ) -> CountingBiasResult {
         let numberIDs = NumberTokens.ids(in: model.tokenizer)
         return CountingBiasResult(
             stage: stage,

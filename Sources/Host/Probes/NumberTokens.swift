@@ -26,11 +26,14 @@ public enum NumberTokens {
         guard !t.isEmpty else { return false }
         if words.contains(t) || ordinalWords.contains(t) { return true }
         let digits = t.prefix { $0.isASCII && $0.isNumber }
-        if digits.count == t.count { return true }                                     // "7", "12", "2024"
+        if digits.count == t.count { return true }  // "7", "12", "2024"
         let rest = t.dropFirst(digits.count)
         if !digits.isEmpty && ["st", "nd", "rd", "th"].contains(String(rest)) { return true }  // "1st", "22nd"
         if !digits.isEmpty, rest.first == ".", rest.count > 1,
-           rest.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) { return true }  // "3.5"
+            rest.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber })
+        {
+            return true
+        }  // "3.5"
         return false
     }
 

@@ -23,8 +23,11 @@ struct BiasForgettingScatter {
     var correlation: Double? {
         guard points.count >= 3 else { return nil }
         let n = Double(points.count)
-        let mx = points.map(\.bias).reduce(0, +) / n, my = points.map(\.change).reduce(0, +) / n
-        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        let mx = points.map(\.bias).reduce(0, +) / n
+        let my = points.map(\.change).reduce(0, +) / n
+        var sxy = 0.0
+        var sxx = 0.0
+        var syy = 0.0
         for p in points {
             sxy += (p.bias - mx) * (p.change - my)
             sxx += (p.bias - mx) * (p.bias - mx)
@@ -41,24 +44,28 @@ struct BiasForgettingScatter {
         let ys = points.map(\.change) + [0]
         let xTicks = NiceTicks(covering: xs.min()!, xs.max()!, targetCount: 5)
         let yTicks = NiceTicks(covering: ys.min()!, ys.max()!, targetCount: max(3, Int(area.height / 55)))
-        let xPad = (xTicks.upper - xTicks.lower) * 0.03, yPad = (yTicks.upper - yTicks.lower) * 0.03
+        let xPad = (xTicks.upper - xTicks.lower) * 0.03
+        let yPad = (yTicks.upper - yTicks.lower) * 0.03
         let x = LinearScale(domain: (xTicks.lower - xPad, xTicks.upper + xPad), range: (area.left, area.right))
         let y = LinearScale(domain: (yTicks.lower - yPad, yTicks.upper + yPad), range: (area.bottom, area.top))
         canvas.yAxis(yTicks, scale: y, area: area, title: "held-out change (points)")
         canvas.xAxis(xTicks, scale: x, area: area, title: "number-token mass on held-out prompts (%)", suffix: "%")
         if let baseBias {
-            canvas.circle(cx: x(baseBias), cy: y(0), radius: 6, fill: "none", stroke: "#1d2330", strokeWidth: 1.5,
-                          title: "base model: \(ReportFormat.plain(baseBias))%")
+            canvas.circle(
+                cx: x(baseBias), cy: y(0), radius: 6, fill: "none", stroke: "#1d2330", strokeWidth: 1.5,
+                title: "base model: \(ReportFormat.plain(baseBias))%")
             canvas.text("base", x: x(baseBias) + 9, y: y(0) - 7, size: 10.5, fill: "#5b6475", halo: true)
         }
         for p in points {
-            canvas.marker(p.style.marker, x: x(p.bias), y: y(p.change), size: 8, fill: p.style.color,
-                          title: "\(p.name) after \(p.stage): mass \(ReportFormat.plain(p.bias))%, held-out "
-                              + "\(ReportFormat.signed(p.change))")
+            canvas.marker(
+                p.style.marker, x: x(p.bias), y: y(p.change), size: 8, fill: p.style.color,
+                title: "\(p.name) after \(p.stage): mass \(ReportFormat.plain(p.bias))%, held-out "
+                    + "\(ReportFormat.signed(p.change))")
         }
         if points.isEmpty {
-            canvas.text("no data", x: area.left + area.width / 2, y: area.top + area.height / 2, size: 13,
-                        anchor: .middle, fill: "#8a93a3")
+            canvas.text(
+                "no data", x: area.left + area.width / 2, y: area.top + area.height / 2, size: 13,
+                anchor: .middle, fill: "#8a93a3")
         }
         return canvas.render(label: "Counting bias against held-out change, per strategy and stage")
     }

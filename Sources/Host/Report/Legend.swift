@@ -18,7 +18,8 @@ enum Legend {
         var html = "<div class=\"legend\">"
         for entry in entries {
             let line = entry.style.dash == nil ? "solid" : "dashed"
-            html += "<span class=\"item\(entry.isComplete ? "" : " muted")\">"
+            html +=
+                "<span class=\"item\(entry.isComplete ? "" : " muted")\">"
                 + "<span class=\"line \(line)\" style=\"border-color:\(entry.style.color)\"></span>"
                 + swatch(entry.style) + Markup.escape(entry.name)
                 + (entry.isComplete ? "" : " <em>(failed)</em>") + "</span>"

@@ -25,7 +25,8 @@ struct ReportModel {
 
     init(_ results: StudyResults) {
         self.results = results
-        let stageCount = results.stages.count, benchmarkCount = results.benchmarks.count
+        let stageCount = results.stages.count
+        let benchmarkCount = results.benchmarks.count
         var all = results.strategies.enumerated().map { index, result -> Entry in
             var measured = 0
             for row in result.accuracy {
@@ -33,10 +34,12 @@ struct ReportModel {
                 measured += 1
             }
             measured = min(measured, stageCount)
-            let complete = result.status == "complete" && measured == stageCount && stageCount > 0
+            let complete =
+                result.status == "complete" && measured == stageCount && stageCount > 0
                 && result.metrics.learning.isFinite && result.metrics.heldOutForgettingFinal.isFinite
-            return Entry(result: result, index: index, style: ReportPalette.style(forStrategyAt: index),
-                         isComplete: complete, measuredStages: measured)
+            return Entry(
+                result: result, index: index, style: ReportPalette.style(forStrategyAt: index),
+                isComplete: complete, measuredStages: measured)
         }
         for i in all.indices where all[i].isComplete {
             let me = all[i].result.metrics
@@ -49,9 +52,11 @@ struct ReportModel {
             all[i].isParetoOptimal = !dominated
         }
         let complete = all.filter(\.isComplete).sorted { a, b in
-            let la = a.result.metrics.learning, lb = b.result.metrics.learning
+            let la = a.result.metrics.learning
+            let lb = b.result.metrics.learning
             if la != lb { return la > lb }
-            let fa = a.result.metrics.heldOutForgettingFinal, fb = b.result.metrics.heldOutForgettingFinal
+            let fa = a.result.metrics.heldOutForgettingFinal
+            let fb = b.result.metrics.heldOutForgettingFinal
             if fa != fb { return fa > fb }
             return a.index < b.index
         }
@@ -82,7 +87,8 @@ struct ReportModel {
         return (0..<stages.count).map { stage in
             let probe = namesMatch ? byName[stages[stage]] : (stage < probes.count ? probes[stage] : nil)
             guard let measured = probe?[keyPath: split], measured.samples > 0, stage < entry.measuredStages,
-                  measured.numberMassMean.mean.isFinite else { return nil }
+                measured.numberMassMean.mean.isFinite
+            else { return nil }
             let mass = measured.numberMassMean.mean
             return mass
         }
@@ -90,7 +96,8 @@ struct ReportModel {
 
     /// Accuracy change from base to after `stage` on every benchmark (the strategy must have measured it).
     func change(_ entry: Entry, afterStage stage: Int) -> [Double] {
-        let base = entry.result.accuracy[0], now = entry.result.accuracy[stage]
+        let base = entry.result.accuracy[0]
+        let now = entry.result.accuracy[stage]
         return zip(now, base).map { $0 - $1 }
     }
 

@@ -22,8 +22,9 @@ public enum ReportPalette {
         let cycle = index / categorical.count
         let shapes = SVGCanvas.MarkerShape.allCases
         let dashes: [String?] = [nil, "7 4", "2 3", "10 3 2 3"]
-        return SeriesStyle(color: categorical[index % categorical.count], marker: shapes[cycle % shapes.count],
-                           dash: dashes[cycle % dashes.count])
+        return SeriesStyle(
+            color: categorical[index % categorical.count], marker: shapes[cycle % shapes.count],
+            dash: dashes[cycle % dashes.count])
     }
 
     /// ColorBrewer RdBu stops from -1 (red, worse) through white (0) to +1 (blue, better).
@@ -40,7 +41,8 @@ public enum ReportPalette {
         let position = (t + 1) / 2 * Double(diverging.count - 1)
         let lowerIndex = min(diverging.count - 2, Int(position.rounded(.down)))
         let f = position - Double(lowerIndex)
-        let a = diverging[lowerIndex], b = diverging[lowerIndex + 1]
+        let a = diverging[lowerIndex]
+        let b = diverging[lowerIndex + 1]
         return hex(a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f)
     }
 

@@ -18,8 +18,10 @@ public enum ResultsCSV {
             for (stageIndex, stage) in results.stages.enumerated() {
                 for (benchmarkIndex, benchmark) in results.benchmarks.enumerated() {
                     let accuracy = measuredAccuracy(strategy, stage: stageIndex, benchmark: benchmarkIndex)
-                    let fields = [strategy.name, String(stageIndex), stage, benchmark.name, benchmark.role,
-                                  accuracy.map { ReportFormat.trimmed($0, decimals: 6) } ?? "", strategy.status]
+                    let fields = [
+                        strategy.name, String(stageIndex), stage, benchmark.name, benchmark.role,
+                        accuracy.map { ReportFormat.trimmed($0, decimals: 6) } ?? "", strategy.status,
+                    ]
                     lines.append(fields.map(quoted).joined(separator: ","))
                 }
             }
@@ -29,7 +31,8 @@ public enum ResultsCSV {
 
     /// The field as RFC 4180 writes it: quoted (with inner quotes doubled) only when it has to be.
     public static func quoted(_ field: String) -> String {
-        let needsQuotes = field.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        let needsQuotes =
+            field.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
             || field.first == " " || field.last == " "
         guard needsQuotes else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""

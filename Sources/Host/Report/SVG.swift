@@ -25,9 +25,12 @@ public struct SVGCanvas {
     }
 
     /// A straight line.
-    public mutating func line(x1: Double, y1: Double, x2: Double, y2: Double, stroke: String,
-                              width: Double = 1, dash: String? = nil, opacity: Double = 1) {
-        var attributes = "x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\" "
+    public mutating func line(
+        x1: Double, y1: Double, x2: Double, y2: Double, stroke: String,
+        width: Double = 1, dash: String? = nil, opacity: Double = 1
+    ) {
+        var attributes =
+            "x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\" "
             + "stroke=\"\(e(stroke))\" stroke-width=\"\(n(width))\""
         if let dash { attributes += " stroke-dasharray=\"\(e(dash))\"" }
         if opacity < 1 { attributes += " stroke-opacity=\"\(n(opacity))\"" }
@@ -35,10 +38,13 @@ public struct SVGCanvas {
     }
 
     /// A rectangle; `title` becomes a hover tooltip.
-    public mutating func rect(x: Double, y: Double, width: Double, height: Double, fill: String,
-                              stroke: String? = nil, strokeWidth: Double = 1, cornerRadius: Double = 0,
-                              opacity: Double = 1, title: String? = nil) {
-        var attributes = "x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(max(0, width)))\" height=\"\(n(max(0, height)))\" "
+    public mutating func rect(
+        x: Double, y: Double, width: Double, height: Double, fill: String,
+        stroke: String? = nil, strokeWidth: Double = 1, cornerRadius: Double = 0,
+        opacity: Double = 1, title: String? = nil
+    ) {
+        var attributes =
+            "x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(max(0, width)))\" height=\"\(n(max(0, height)))\" "
             + "fill=\"\(e(fill))\""
         if let stroke { attributes += " stroke=\"\(e(stroke))\" stroke-width=\"\(n(strokeWidth))\"" }
         if cornerRadius > 0 { attributes += " rx=\"\(n(cornerRadius))\"" }
@@ -47,18 +53,23 @@ public struct SVGCanvas {
     }
 
     /// A circle.
-    public mutating func circle(cx: Double, cy: Double, radius: Double, fill: String, stroke: String? = nil,
-                                strokeWidth: Double = 1, title: String? = nil) {
+    public mutating func circle(
+        cx: Double, cy: Double, radius: Double, fill: String, stroke: String? = nil,
+        strokeWidth: Double = 1, title: String? = nil
+    ) {
         var attributes = "cx=\"\(n(cx))\" cy=\"\(n(cy))\" r=\"\(n(radius))\" fill=\"\(e(fill))\""
         if let stroke { attributes += " stroke=\"\(e(stroke))\" stroke-width=\"\(n(strokeWidth))\"" }
         elements.append(element("circle", attributes, title: title))
     }
 
     /// An open line through `points` (nothing is drawn for fewer than two points).
-    public mutating func polyline(_ points: [(x: Double, y: Double)], stroke: String, width: Double = 2,
-                                  dash: String? = nil, opacity: Double = 1) {
+    public mutating func polyline(
+        _ points: [(x: Double, y: Double)], stroke: String, width: Double = 2,
+        dash: String? = nil, opacity: Double = 1
+    ) {
         guard points.count >= 2 else { return }
-        var attributes = "points=\"\(pointList(points))\" fill=\"none\" stroke=\"\(e(stroke))\" "
+        var attributes =
+            "points=\"\(pointList(points))\" fill=\"none\" stroke=\"\(e(stroke))\" "
             + "stroke-width=\"\(n(width))\" stroke-linejoin=\"round\" stroke-linecap=\"round\""
         if let dash { attributes += " stroke-dasharray=\"\(e(dash))\"" }
         if opacity < 1 { attributes += " stroke-opacity=\"\(n(opacity))\"" }
@@ -74,10 +85,12 @@ public struct SVGCanvas {
     }
 
     /// A text label. `rotation` is in degrees around the anchor point; `baseline` "middle" centres vertically.
-    public mutating func text(_ string: String, x: Double, y: Double, size: Double = 12,
-                              anchor: TextAnchor = .start, weight: Int = 400, fill: String = "#1d2330",
-                              rotation: Double? = nil, baseline: String? = nil, halo: Bool = false,
-                              title: String? = nil) {
+    public mutating func text(
+        _ string: String, x: Double, y: Double, size: Double = 12,
+        anchor: TextAnchor = .start, weight: Int = 400, fill: String = "#1d2330",
+        rotation: Double? = nil, baseline: String? = nil, halo: Bool = false,
+        title: String? = nil
+    ) {
         var attributes = "x=\"\(n(x))\" y=\"\(n(y))\" font-size=\"\(n(size))\" fill=\"\(e(fill))\""
         if anchor != .start { attributes += " text-anchor=\"\(anchor.rawValue)\"" }
         if weight != 400 { attributes += " font-weight=\"\(weight)\"" }
@@ -91,16 +104,19 @@ public struct SVGCanvas {
     }
 
     /// A point marker of the given shape, centred on (x, y), about `size` pixels across.
-    public mutating func marker(_ shape: MarkerShape, x: Double, y: Double, size: Double, fill: String,
-                                stroke: String = "#ffffff", title: String? = nil) {
+    public mutating func marker(
+        _ shape: MarkerShape, x: Double, y: Double, size: Double, fill: String,
+        stroke: String = "#ffffff", title: String? = nil
+    ) {
         let r = size / 2
         switch shape {
         case .circle:
             circle(cx: x, cy: y, radius: r, fill: fill, stroke: stroke, strokeWidth: 1.2, title: title)
         case .square:
             let s = r * 0.9
-            rect(x: x - s, y: y - s, width: 2 * s, height: 2 * s, fill: fill, stroke: stroke, strokeWidth: 1.2,
-                 title: title)
+            rect(
+                x: x - s, y: y - s, width: 2 * s, height: 2 * s, fill: fill, stroke: stroke, strokeWidth: 1.2,
+                title: title)
         case .triangle:
             let s = r * 1.15
             path([(x, y - s), (x + s, y + s * 0.8), (x - s, y + s * 0.8)], fill: fill, stroke: stroke, title: title)
@@ -123,7 +139,8 @@ public struct SVGCanvas {
     }
 
     private mutating func path(_ points: [(x: Double, y: Double)], fill: String, stroke: String, title: String?) {
-        let attributes = "points=\"\(pointList(points))\" fill=\"\(e(fill))\" stroke=\"\(e(stroke))\" "
+        let attributes =
+            "points=\"\(pointList(points))\" fill=\"\(e(fill))\" stroke=\"\(e(stroke))\" "
             + "stroke-width=\"1.2\" stroke-linejoin=\"round\""
         elements.append(element("polygon", attributes, title: title))
     }
@@ -183,8 +200,12 @@ public struct NiceTicks {
 
     /// Ticks covering `minimum...maximum` with about `targetCount` intervals. A degenerate interval is widened.
     public init(covering minimum: Double, _ maximum: Double, targetCount: Int = 5) {
-        var low = min(minimum, maximum), high = max(minimum, maximum)
-        if !low.isFinite || !high.isFinite { low = 0; high = 1 }
+        var low = min(minimum, maximum)
+        var high = max(minimum, maximum)
+        if !low.isFinite || !high.isFinite {
+            low = 0
+            high = 1
+        }
         if high - low < 1e-12 {
             let pad = low == 0 ? 1 : abs(low) * 0.1
             low -= pad
@@ -193,7 +214,8 @@ public struct NiceTicks {
         let rawStep = (high - low) / Double(max(1, targetCount))
         let magnitude = pow(10, floor(log10(rawStep)))
         let fraction = rawStep / magnitude
-        let niceFraction: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 2.5 ? 2.5 : fraction <= 5 ? 5 : 10
+        let niceFraction: Double =
+            fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 2.5 ? 2.5 : fraction <= 5 ? 5 : 10
         let step = niceFraction * magnitude
         let first = (low / step + 1e-9).rounded(.down)
         let last = (high / step - 1e-9).rounded(.up)
@@ -238,31 +260,39 @@ extension SVGCanvas {
     static let gridInk = "#e6e8ec"
 
     /// A left value axis with horizontal grid lines, tick labels and a rotated title.
-    public mutating func yAxis(_ ticks: NiceTicks, scale: LinearScale, area: PlotArea, title: String,
-                               suffix: String = "") {
+    public mutating func yAxis(
+        _ ticks: NiceTicks, scale: LinearScale, area: PlotArea, title: String,
+        suffix: String = ""
+    ) {
         for value in ticks.values {
             let y = scale(value)
             line(x1: area.left, y1: y, x2: area.right, y2: y, stroke: value == 0 ? "#b9bec7" : SVGCanvas.gridInk)
-            text(ticks.label(value, suffix: suffix), x: area.left - 7, y: y + 4, size: 11, anchor: .end,
-                 fill: SVGCanvas.axisInk)
+            text(
+                ticks.label(value, suffix: suffix), x: area.left - 7, y: y + 4, size: 11, anchor: .end,
+                fill: SVGCanvas.axisInk)
         }
         line(x1: area.left, y1: area.top, x2: area.left, y2: area.bottom, stroke: "#9aa1ad")
-        text(title, x: area.left - 46, y: area.top + area.height / 2, size: 12, anchor: .middle, weight: 600,
-             fill: "#3b4252", rotation: -90)
+        text(
+            title, x: area.left - 46, y: area.top + area.height / 2, size: 12, anchor: .middle, weight: 600,
+            fill: "#3b4252", rotation: -90)
     }
 
     /// A bottom value axis with vertical grid lines, tick labels and a title.
-    public mutating func xAxis(_ ticks: NiceTicks, scale: LinearScale, area: PlotArea, title: String,
-                               suffix: String = "") {
+    public mutating func xAxis(
+        _ ticks: NiceTicks, scale: LinearScale, area: PlotArea, title: String,
+        suffix: String = ""
+    ) {
         for value in ticks.values {
             let x = scale(value)
             line(x1: x, y1: area.top, x2: x, y2: area.bottom, stroke: value == 0 ? "#b9bec7" : SVGCanvas.gridInk)
-            text(ticks.label(value, suffix: suffix), x: x, y: area.bottom + 16, size: 11, anchor: .middle,
-                 fill: SVGCanvas.axisInk)
+            text(
+                ticks.label(value, suffix: suffix), x: x, y: area.bottom + 16, size: 11, anchor: .middle,
+                fill: SVGCanvas.axisInk)
         }
         line(x1: area.left, y1: area.bottom, x2: area.right, y2: area.bottom, stroke: "#9aa1ad")
-        text(title, x: area.left + area.width / 2, y: area.bottom + 38, size: 12, anchor: .middle, weight: 600,
-             fill: "#3b4252")
+        text(
+            title, x: area.left + area.width / 2, y: area.bottom + 38, size: 12, anchor: .middle, weight: 600,
+            fill: "#3b4252")
     }
 
     /// A bottom axis of named categories at the given x positions, with faint vertical guides.
@@ -274,8 +304,9 @@ extension SVGCanvas {
         }
         line(x1: area.left, y1: area.bottom, x2: area.right, y2: area.bottom, stroke: "#9aa1ad")
         if let title {
-            text(title, x: area.left + area.width / 2, y: area.bottom + 38, size: 12, anchor: .middle, weight: 600,
-                 fill: "#3b4252")
+            text(
+                title, x: area.left + area.width / 2, y: area.bottom + 38, size: 12, anchor: .middle, weight: 600,
+                fill: "#3b4252")
         }
     }
 

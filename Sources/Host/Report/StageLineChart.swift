@@ -38,11 +38,16 @@ struct StageLineChart {
         var values = drawn.flatMap { $0.values.compactMap { $0 } }
         if let reference { values.append(reference.value) }
         if includeZero { values.append(0) }
-        var low = values.min() ?? 0, high = values.max() ?? 1
+        var low = values.min() ?? 0
+        var high = values.max() ?? 1
         if high - low < minimumSpan {
             // Small differences are not blown up to fill the chart: show at least `minimumSpan` units.
             let extra = minimumSpan - (high - low)
-            if includeZero && high <= 0 { low -= extra } else if includeZero && low >= 0 { high += extra } else {
+            if includeZero && high <= 0 {
+                low -= extra
+            } else if includeZero && low >= 0 {
+                high += extra
+            } else {
                 low -= extra / 2
                 high += extra / 2
             }
@@ -76,17 +81,23 @@ struct StageLineChart {
             canvas.polyline(run, stroke: line.style.color, width: 2.2, dash: line.style.dash, opacity: opacity)
             for (stage, value) in line.values.enumerated() {
                 guard let value else { continue }
-                canvas.marker(line.style.marker, x: xs[stage], y: y(value), size: 7.5, fill: line.style.color,
-                              title: "\(line.name) after \(stages[stage]): \(format(value))")
+                canvas.marker(
+                    line.style.marker, x: xs[stage], y: y(value), size: 7.5, fill: line.style.color,
+                    title: "\(line.name) after \(stages[stage]): \(format(value))")
             }
-            guard let last = line.values.lastIndex(where: { $0 != nil }), let value = line.values[last] else { continue }
+            guard let last = line.values.lastIndex(where: { $0 != nil }), let value = line.values[last] else {
+                continue
+            }
             if last == stages.count - 1 {
                 ends.append((endLabel(line), line.style.color, xs[last], y(value)))
             } else {
                 // The run stopped early (a failed strategy): a cross marks where; the legend names it.
-                let cx = xs[last] + 10, cy = y(value)
-                canvas.line(x1: cx - 3.5, y1: cy - 3.5, x2: cx + 3.5, y2: cy + 3.5, stroke: line.style.color, width: 1.8)
-                canvas.line(x1: cx - 3.5, y1: cy + 3.5, x2: cx + 3.5, y2: cy - 3.5, stroke: line.style.color, width: 1.8)
+                let cx = xs[last] + 10
+                let cy = y(value)
+                canvas.line(
+                    x1: cx - 3.5, y1: cy - 3.5, x2: cx + 3.5, y2: cy + 3.5, stroke: line.style.color, width: 1.8)
+                canvas.line(
+                    x1: cx - 3.5, y1: cy + 3.5, x2: cx + 3.5, y2: cy - 3.5, stroke: line.style.color, width: 1.8)
             }
         }
 
@@ -100,8 +111,9 @@ struct StageLineChart {
             canvas.text(end.label, x: labelX, y: labelY + 4, size: labelSize, weight: 600, fill: end.color)
         }
         if drawn.isEmpty {
-            canvas.text("no data", x: area.left + area.width / 2, y: area.top + area.height / 2, size: 13,
-                        anchor: .middle, fill: "#8a93a3")
+            canvas.text(
+                "no data", x: area.left + area.width / 2, y: area.top + area.height / 2, size: 13,
+                anchor: .middle, fill: "#8a93a3")
         }
         return canvas.render(label: label)
     }

@@ -7,28 +7,47 @@ struct SummaryTable {
 
     private var metrics: [Metric] {
         [
-            ("Learning", "Mean over targets of (accuracy right after training on it \u{2212} base), points.",
-             { $0.result.metrics.learning }),
-            ("Held-out \u{394} final", "Mean over held-out benchmarks of (accuracy after the last stage \u{2212} base), points. Negative = forgot.",
-             { $0.result.metrics.heldOutForgettingFinal }),
-            ("Held-out \u{394} worst", "The lowest held-out change after any stage (forgetting can spike and partly recover).",
-             { entry in model.perStage(entry.result.metrics.heldOutForgettingPerStage, of: entry).compactMap { $0 }.min() ?? .nan }),
-            ("Target forgetting", "Mean over targets of (final accuracy \u{2212} accuracy right after training on it), points.",
-             { $0.result.metrics.targetForgetting }),
-            ("BWT", "Backward transfer over the targets trained before the last stage, points.",
-             { $0.result.metrics.backwardTransfer }),
+            (
+                "Learning", "Mean over targets of (accuracy right after training on it \u{2212} base), points.",
+                { $0.result.metrics.learning }
+            ),
+            (
+                "Held-out \u{394} final",
+                "Mean over held-out benchmarks of (accuracy after the last stage \u{2212} base), points. Negative = forgot.",
+                { $0.result.metrics.heldOutForgettingFinal }
+            ),
+            (
+                "Held-out \u{394} worst",
+                "The lowest held-out change after any stage (forgetting can spike and partly recover).",
+                { entry in
+                    model.perStage(entry.result.metrics.heldOutForgettingPerStage, of: entry).compactMap { $0 }.min()
+                        ?? .nan
+                }
+            ),
+            (
+                "Target forgetting",
+                "Mean over targets of (final accuracy \u{2212} accuracy right after training on it), points.",
+                { $0.result.metrics.targetForgetting }
+            ),
+            (
+                "BWT", "Backward transfer over the targets trained before the last stage, points.",
+                { $0.result.metrics.backwardTransfer }
+            ),
         ]
     }
 
     func render() -> String {
         let metrics = self.metrics
-        let tintLimit = max(1, model.complete.flatMap { entry in metrics.map { abs($0.value(entry)) } }
-            .filter(\.isFinite).max() ?? 1)
+        let tintLimit = max(
+            1,
+            model.complete.flatMap { entry in metrics.map { abs($0.value(entry)) } }
+                .filter(\.isFinite).max() ?? 1)
         var html = "<table class=\"summary\">\n<thead><tr><th class=\"rank\">#</th><th class=\"name\">Strategy</th>"
         for metric in metrics {
             html += "<th title=\"\(Markup.escape(metric.help))\">\(Markup.escape(metric.title))</th>"
         }
-        html += "<th title=\"Parameters that receive gradients, and their share of the whole model.\">Trainable params</th>"
+        html +=
+            "<th title=\"Parameters that receive gradients, and their share of the whole model.\">Trainable params</th>"
         html += "<th>Time</th><th class=\"status\">Status</th></tr></thead>\n<tbody>\n"
         for (rank, entry) in model.entries.enumerated() {
             html += "<tr\(entry.isComplete ? "" : " class=\"failed\"")>"
@@ -38,10 +57,12 @@ struct SummaryTable {
                 html += metricCell(entry.isComplete ? metric.value(entry) : .nan, limit: tintLimit)
             }
             let parameters = entry.result
-            html += "<td class=\"params\">\(ReportFormat.count(parameters.trainableParameters))"
+            html +=
+                "<td class=\"params\">\(ReportFormat.count(parameters.trainableParameters))"
                 + "<span class=\"share\">\(ReportFormat.percent(parameters.trainableParameters, of: parameters.totalParameters))</span></td>"
             html += "<td class=\"time\">\(model.seconds(entry).map(ReportFormat.duration) ?? ReportFormat.missing)</td>"
-            html += "<td class=\"status\"><span class=\"badge \(entry.isComplete ? "ok" : "bad")\">"
+            html +=
+                "<td class=\"status\"><span class=\"badge \(entry.isComplete ? "ok" : "bad")\">"
                 + "\(Markup.escape(entry.result.status))</span></td></tr>\n"
         }
         html += "</tbody>\n</table>\n"
@@ -51,7 +72,8 @@ struct SummaryTable {
     private func nameCell(_ entry: ReportModel.Entry) -> String {
         var html = Legend.swatch(entry.style) + "<strong>\(Markup.escape(entry.name))</strong>"
         if entry.isParetoOptimal {
-            html += " <span class=\"pareto\" title=\"On the Pareto front: no other strategy learns more and forgets less\">Pareto</span>"
+            html +=
+                " <span class=\"pareto\" title=\"On the Pareto front: no other strategy learns more and forgets less\">Pareto</span>"
         }
         if !entry.result.summary.isEmpty {
             html += "<div class=\"summary-text\">\(Markup.escape(entry.result.summary))</div>"
@@ -62,7 +84,8 @@ struct SummaryTable {
         }
         if !entry.isComplete {
             let why = entry.result.failure ?? "incomplete results"
-            let reached = entry.measuredStages > 0
+            let reached =
+                entry.measuredStages > 0
                 ? model.stages[entry.measuredStages - 1] : "nothing"
             html += "<div class=\"failure\">\(Markup.escape(why)) (measured through: \(Markup.escape(reached)))</div>"
         }

@@ -22,42 +22,53 @@ struct TradeoffScatter {
         let y = LinearScale(domain: (yTicks.lower, yTicks.upper), range: (area.bottom, area.top))
 
         // The ideal region: no forgetting (x >= 0) and learning above the best strategy's half.
-        let cornerX = x(min(0, xTicks.upper)), cornerY = y(max(0, yTicks.upper * 0.5))
-        canvas.rect(x: cornerX, y: area.top, width: area.right - cornerX, height: cornerY - area.top,
-                    fill: "#2ca02c", opacity: 0.07)
+        let cornerX = x(min(0, xTicks.upper))
+        let cornerY = y(max(0, yTicks.upper * 0.5))
+        canvas.rect(
+            x: cornerX, y: area.top, width: area.right - cornerX, height: cornerY - area.top,
+            fill: "#2ca02c", opacity: 0.07)
         canvas.yAxis(yTicks, scale: y, area: area, title: "learning: mean target gain (points)")
-        canvas.xAxis(xTicks, scale: x, area: area, title: "held-out change after the last stage (points; left = forgot)")
-        canvas.text("ideal \u{2197}", x: area.right - 6, y: area.top + 15, size: 11.5, anchor: .end, weight: 600,
-                    fill: "#2d7a2d")
-        canvas.text("learns most, forgets least", x: area.right - 6, y: area.top + 29, size: 10, anchor: .end,
-                    fill: "#4f7f4f")
+        canvas.xAxis(
+            xTicks, scale: x, area: area, title: "held-out change after the last stage (points; left = forgot)")
+        canvas.text(
+            "ideal \u{2197}", x: area.right - 6, y: area.top + 15, size: 11.5, anchor: .end, weight: 600,
+            fill: "#2d7a2d")
+        canvas.text(
+            "learns most, forgets least", x: area.right - 6, y: area.top + 29, size: 10, anchor: .end,
+            fill: "#4f7f4f")
 
         let front = points.filter(\.paretoOptimal).sorted { $0.forgetting < $1.forgetting }
         if front.count > 1 {
-            canvas.polyline(front.map { (x($0.forgetting), y($0.learning)) }, stroke: "#8a93a3", width: 1.2, dash: "4 4")
+            canvas.polyline(
+                front.map { (x($0.forgetting), y($0.learning)) }, stroke: "#8a93a3", width: 1.2, dash: "4 4")
         }
         let positions = points.map { (x: x($0.forgetting), y: y($0.learning)) }
         for (point, position) in zip(points, positions) {
-            canvas.marker(point.style.marker, x: position.x, y: position.y, size: 11, fill: point.style.color,
-                          title: "\(point.name): learning \(ReportFormat.signed(point.learning)), held-out "
-                              + "\(ReportFormat.signed(point.forgetting))")
+            canvas.marker(
+                point.style.marker, x: position.x, y: position.y, size: 11, fill: point.style.color,
+                title: "\(point.name): learning \(ReportFormat.signed(point.learning)), held-out "
+                    + "\(ReportFormat.signed(point.forgetting))")
         }
         let bounds = LabelLayout.Box(x0: area.left + 2, y0: area.top + 34, x1: area.right - 2, y1: area.bottom - 2)
         let frontLine = front.map { (x: x($0.forgetting), y: y($0.learning)) }
         let labels = points.map { SVGCanvas.fitted($0.name, maxWidth: 150, size: 11.5) }
-        let placements = LabelLayout.place(points: positions, labels: labels, size: 11.5, pointRadius: 7,
-                                           bounds: bounds, obstacles: LabelLayout.boxes(along: frontLine))
+        let placements = LabelLayout.place(
+            points: positions, labels: labels, size: 11.5, pointRadius: 7,
+            bounds: bounds, obstacles: LabelLayout.boxes(along: frontLine))
         for ((point, position), (label, placement)) in zip(zip(points, positions), zip(labels, placements)) {
             if placement.needsLeader {
-                canvas.line(x1: position.x, y1: position.y, x2: placement.x, y2: placement.y - 4,
-                            stroke: point.style.color, width: 0.8, opacity: 0.6)
+                canvas.line(
+                    x1: position.x, y1: position.y, x2: placement.x, y2: placement.y - 4,
+                    stroke: point.style.color, width: 0.8, opacity: 0.6)
             }
-            canvas.text(label, x: placement.x, y: placement.y, size: 11.5, anchor: placement.anchor, weight: 600,
-                        fill: point.style.color, halo: true)
+            canvas.text(
+                label, x: placement.x, y: placement.y, size: 11.5, anchor: placement.anchor, weight: 600,
+                fill: point.style.color, halo: true)
         }
         if points.isEmpty {
-            canvas.text("no complete strategy", x: area.left + area.width / 2, y: area.top + area.height / 2,
-                        size: 13, anchor: .middle, fill: "#8a93a3")
+            canvas.text(
+                "no complete strategy", x: area.left + area.width / 2, y: area.top + area.height / 2,
+                size: 13, anchor: .middle, fill: "#8a93a3")
         }
         return canvas.render(label: "Learning versus held-out forgetting per strategy")
     }
@@ -66,7 +77,8 @@ struct TradeoffScatter {
     /// the frame, and (for x) some room right of zero so the ideal region shows. Spans at least
     /// `minimumSpan` points, so that small differences are not blown up.
     private func ticks(_ values: [Double], roomRightOfZero: Double, minimumSpan: Double) -> NiceTicks {
-        let low = min(0, values.min() ?? 0), high = max(0, values.max() ?? 1)
+        let low = min(0, values.min() ?? 0)
+        let high = max(0, values.max() ?? 1)
         let span = max(high - low, minimumSpan)
         let paddedLow = min(0, (values.min() ?? 0) - 0.05 * span)
         let paddedHigh = max(roomRightOfZero * span, (values.max() ?? 1) + 0.05 * span)

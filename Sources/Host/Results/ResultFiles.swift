@@ -18,15 +18,19 @@ public enum ResultFiles {
     /// replaced and that the others still hold their previous content.
     public static func write(_ results: StudyResults, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let contents = [try encoder.encode(results), Data(ResultsCSV.render(results).utf8), Data(HTMLReport.render(results).utf8)]
+        let contents = [
+            try encoder.encode(results), Data(ResultsCSV.render(results).utf8), Data(HTMLReport.render(results).utf8),
+        ]
         for (i, (name, data)) in zip(fileNames, contents).enumerated() {
             do {
                 try AtomicFile.write(data, to: directory.appendingPathComponent(name))
             } catch {
                 let kept = fileNames[i...].joined(separator: ", ")
-                let written = i == 0 ? "" : " (\(fileNames[..<i].joined(separator: " and ")) already hold the new results)"
-                throw HostError("could not write the results: \(error). The previous \(kept) in \(directory.path) are intact\(written); "
-                                + "the finished stages are checkpointed, so rerun with --resume once there is room")
+                let written =
+                    i == 0 ? "" : " (\(fileNames[..<i].joined(separator: " and ")) already hold the new results)"
+                throw HostError(
+                    "could not write the results: \(error). The previous \(kept) in \(directory.path) are intact\(written); "
+                        + "the finished stages are checkpointed, so rerun with --resume once there is room")
             }
         }
     }
@@ -47,24 +51,28 @@ public enum ResultFiles {
         for s in results.strategies {
             let share = s.totalParameters > 0 ? 100 * Double(s.trainableParameters) / Double(s.totalParameters) : 0
             let complete = s.status == "complete"
-            rows.append([s.name,
-                         complete ? signed(s.metrics.learning) : "-",
-                         complete ? signed(s.metrics.heldOutForgettingFinal) : "-",
-                         complete ? signed(s.metrics.targetForgetting) : "-",
-                         complete ? signed(s.metrics.backwardTransfer) : "-",
-                         "\(s.trainableParameters) (\(String(format: "%.1f", share))%)",
-                         s.status])
+            rows.append([
+                s.name,
+                complete ? signed(s.metrics.learning) : "-",
+                complete ? signed(s.metrics.heldOutForgettingFinal) : "-",
+                complete ? signed(s.metrics.targetForgetting) : "-",
+                complete ? signed(s.metrics.backwardTransfer) : "-",
+                "\(s.trainableParameters) (\(String(format: "%.1f", share))%)",
+                s.status,
+            ])
         }
         let widths = header.indices.map { c in ([header[c]] + rows.map { $0[c] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { c, cell in
-                c == 0 || c == cells.count - 1 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                c == 0 || c == cells.count - 1
+                    ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[c] - cell.count) + cell
             }.joined(separator: "  ")
         }
         var out = line(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         for r in rows { out += line(r) + "\n" }
-        out += "learning: mean gain on each target right after training on it; held-out Δ: mean change of the "
+        out +=
+            "learning: mean gain on each target right after training on it; held-out Δ: mean change of the "
             + "\(results.benchmarks.filter { $0.role == "held-out" }.count) held-out benchmarks after the last stage (points)\n"
         return out
     }

@@ -15,8 +15,10 @@ public struct StudyResults: Codable, Equatable {
     public var strategies: [StrategyResult]
     public var timings: Timings
 
-    public init(settings: StudySettings, benchmarks: [BenchmarkInfo], stages: [String],
-                strategies: [StrategyResult], timings: Timings) {
+    public init(
+        settings: StudySettings, benchmarks: [BenchmarkInfo], stages: [String],
+        strategies: [StrategyResult], timings: Timings
+    ) {
         self.settings = settings
         self.benchmarks = benchmarks
         self.stages = stages
@@ -57,10 +59,12 @@ public struct StudySettings: Codable, Equatable {
     /// The checkpoint directory studied (`--model`), nil for the built-in base model.
     public var model: String? = nil
 
-    public init(backbone: String, preset: String, seed: UInt64, threads: Int, targets: [String], heldOut: [String],
-                stepsPerStage: Int, batchSize: Int, learningRate: Double, warmupFraction: Double,
-                weightDecay: Double, gradientClip: Double, trainExamplesPerTarget: Int,
-                evalExamplesPerBenchmark: Int, maxNewTokens: Int, probeExamples: Int, baseModel: String) {
+    public init(
+        backbone: String, preset: String, seed: UInt64, threads: Int, targets: [String], heldOut: [String],
+        stepsPerStage: Int, batchSize: Int, learningRate: Double, warmupFraction: Double,
+        weightDecay: Double, gradientClip: Double, trainExamplesPerTarget: Int,
+        evalExamplesPerBenchmark: Int, maxNewTokens: Int, probeExamples: Int, baseModel: String
+    ) {
         self.backbone = backbone
         self.preset = preset
         self.seed = seed
@@ -101,10 +105,12 @@ public struct StrategyResult: Codable, Equatable {
     /// Mean training loss per stage, then a few points along each stage for curves.
     public var trainingLoss: [StageLoss]
 
-    public init(name: String, summary: String, options: [StrategyOption], trainableParameters: Int,
-                totalParameters: Int, status: String, failure: String? = nil, accuracy: [[Double]],
-                metrics: StudyMetrics, countingBias: [CountingBiasResult], layerShift: [LayerShiftResult],
-                trainingLoss: [StageLoss]) {
+    public init(
+        name: String, summary: String, options: [StrategyOption], trainableParameters: Int,
+        totalParameters: Int, status: String, failure: String? = nil, accuracy: [[Double]],
+        metrics: StudyMetrics, countingBias: [CountingBiasResult], layerShift: [LayerShiftResult],
+        trainingLoss: [StageLoss]
+    ) {
         self.name = name
         self.summary = summary
         self.options = options
@@ -139,9 +145,11 @@ public struct StudyMetrics: Codable, Equatable {
     /// Mean final accuracy over targets.
     public var averageTargetAccuracy: Double
 
-    public init(learning: Double, heldOutForgettingFinal: Double, heldOutForgettingPerStage: [Double],
-                heldOutAveragePerStage: [Double], targetForgetting: Double, backwardTransfer: Double,
-                chaudhryForgetting: Double, averageTargetAccuracy: Double) {
+    public init(
+        learning: Double, heldOutForgettingFinal: Double, heldOutForgettingPerStage: [Double],
+        heldOutAveragePerStage: [Double], targetForgetting: Double, backwardTransfer: Double,
+        chaudhryForgetting: Double, averageTargetAccuracy: Double
+    ) {
         self.learning = learning
         self.heldOutForgettingFinal = heldOutForgettingFinal
         self.heldOutForgettingPerStage = heldOutForgettingPerStage
@@ -176,8 +184,10 @@ public struct CountingBiasSplit: Codable, Equatable {
     public var maxNumberLogitMean: MeanStd
     public var maxNumberLogitMax: MeanStd
 
-    public init(samples: Int, numberMassMean: MeanStd, numberMassMax: MeanStd, maxNumberProbabilityMean: MeanStd,
-                maxNumberProbabilityMax: MeanStd, maxNumberLogitMean: MeanStd, maxNumberLogitMax: MeanStd) {
+    public init(
+        samples: Int, numberMassMean: MeanStd, numberMassMax: MeanStd, maxNumberProbabilityMean: MeanStd,
+        maxNumberProbabilityMax: MeanStd, maxNumberLogitMean: MeanStd, maxNumberLogitMax: MeanStd
+    ) {
         self.samples = samples
         self.numberMassMean = numberMassMean
         self.numberMassMax = numberMassMax

@@ -2,9 +2,10 @@ import Kernel
 
 /// Turns examples into a training batch for a backbone (prompt and answer tokens, images).
 public func makeBatch(_ model: any Backbone, _ examples: [Example]) -> Batch {
-    Batch(prompts: examples.map { model.encodePrompt(for: $0) },
-          answers: examples.map { model.encodeAnswer($0.answer) },
-          images: examples.map { model.acceptsImages ? $0.image : nil })
+    Batch(
+        prompts: examples.map { model.encodePrompt(for: $0) },
+        answers: examples.map { model.encodeAnswer($0.answer) },
+        images: examples.map { model.acceptsImages ? $0.image : nil })
 }
 
 /// A deterministic endless sequence of minibatches over `examples`: a fresh seeded shuffle each epoch.

@@ -17,26 +17,32 @@ public enum Evaluator {
     }
 
     /// Decodes every example greedily (batched) and scores the text before the end-of-answer token.
-    public static func evaluate(_ model: any Backbone, on benchmark: any Benchmark, examples: [Example],
-                                maxNewTokens: Int) -> Outcome {
+    public static func evaluate(
+        _ model: any Backbone, on benchmark: any Benchmark, examples: [Example],
+        maxNewTokens: Int
+    ) -> Outcome {
         evaluate(model, examples: examples, maxNewTokens: maxNewTokens, score: benchmark.score)
     }
 
     /// Decodes every example greedily (batched) and scores the text before the end-of-answer token with `score`.
-    public static func evaluate(_ model: any Backbone, examples: [Example], maxNewTokens: Int,
-                                score: (_ prediction: String, _ example: Example) -> Double) -> Outcome {
+    public static func evaluate(
+        _ model: any Backbone, examples: [Example], maxNewTokens: Int,
+        score: (_ prediction: String, _ example: Example) -> Double
+    ) -> Outcome {
         guard !examples.isEmpty else { return Outcome(accuracy: 0, predictions: [], scores: []) }
         model.setTraining(false)
         let requests = examples.map { request(for: $0, model: model) }
         let outputs = model.generate(requests, maxNewTokens: maxNewTokens)
         let eos = model.tokenizer.endOfSequenceIDs
-        var predictions: [String] = [], scores: [Double] = []
+        var predictions: [String] = []
+        var scores: [Double] = []
         for (example, ids) in zip(examples, outputs) {
             let text = model.tokenizer.decode(ids.filter { !eos.contains($0) })
             predictions.append(text)
             scores.append(score(text, example))
         }
-        return Outcome(accuracy: 100 * scores.reduce(0, +) / Double(scores.count), predictions: predictions, scores: scores)
+        return Outcome(
+            accuracy: 100 * scores.reduce(0, +) / Double(scores.count), predictions: predictions, scores: scores)
     }
 
     /// Scores a free-text answer (a dense description) by its words: 1 when the prediction has exactly the

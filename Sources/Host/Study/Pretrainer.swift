@@ -25,7 +25,9 @@ public enum Pretrainer {
             pool += try b.examples(.train, count: p.examplesPerBenchmark, seed: config.seed)
         }
         if p.descriptionsPerBenchmark > 0 {
-            for b in data.heldOut { pool += try b.descriptionExamples(.train, count: p.descriptionsPerBenchmark, seed: config.seed) }
+            for b in data.heldOut {
+                pool += try b.descriptionExamples(.train, count: p.descriptionsPerBenchmark, seed: config.seed)
+            }
         }
         if p.examplesPerTarget > 0 {
             for b in data.targets {
@@ -42,11 +44,13 @@ public enum Pretrainer {
             var backbone: String, preset: String, seed: UInt64, pretraining: PretrainSettings
             var heldOut: [String], caption: String, targets: [String], vocabulary: [String], version: Int
         }
-        let key = Key(backbone: config.backbone, preset: config.preset, seed: config.seed, pretraining: config.pretraining,
-                      heldOut: config.heldOut, caption: config.captionBenchmark, targets: config.targets,
-                      vocabulary: vocabulary, version: 5)  // 2: fan-in vision init, pretraining lr 5e-4; 3: descriptions, task layouts;
-                      // 4: focused descriptions, per-example loss, tied small head, real-world layout and sides;
-                      // 5: GEMM k blocks of 256 and FMA where the build has it, the fused lm_head + loss
+        // Versions: 2: fan-in vision init, pretraining lr 5e-4; 3: descriptions, task layouts; 4: focused
+        // descriptions, per-example loss, tied small head, real-world layout and sides; 5: GEMM k blocks of 256 and
+        // FMA where the build has it, the fused lm_head + loss.
+        let key = Key(
+            backbone: config.backbone, preset: config.preset, seed: config.seed, pretraining: config.pretraining,
+            heldOut: config.heldOut, caption: config.captionBenchmark, targets: config.targets,
+            vocabulary: vocabulary, version: 5)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = (try? encoder.encode(key)) ?? Data()
@@ -60,7 +64,9 @@ public enum Pretrainer {
     public static var cacheRoot: URL {
         let env = ProcessInfo.processInfo.environment
         if let dir = env["SKILLTUNE_CACHE"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
-        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("skilltune") }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("skilltune")
+        }
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/skilltune")
     }
 
@@ -70,13 +76,16 @@ public enum Pretrainer {
     ///   - evaluateEvery: when > 0 and the base is trained here, `evaluate` is called with the step number and the
     ///     model after every `evaluateEvery` steps (a learning curve of the base; the model is in eval mode then
     ///     and is put back to training mode after).
-    public static func baseModel(config: StudyConfig, data: StudyData, registries: SkillTuneRegistries,
-                                 evaluateEvery: Int = 0, evaluate: ((Int, any Backbone) -> Void)? = nil,
-                                 log: (String) -> Void) throws -> (model: any Backbone, directory: URL, seconds: Double) {
+    public static func baseModel(
+        config: StudyConfig, data: StudyData, registries: SkillTuneRegistries,
+        evaluateEvery: Int = 0, evaluate: ((Int, any Backbone) -> Void)? = nil,
+        log: (String) -> Void
+    ) throws -> (model: any Backbone, directory: URL, seconds: Double) {
         let pool = try examples(config: config, data: data)
-        let vocabulary = StudyData.vocabulary(of: [pool] + Array(data.train.values) + Array(data.eval.values)
-                                              + [data.probeCaptions, data.probeCounting],
-                                              benchmarks: data.columns + [data.caption].compactMap { $0 })
+        let vocabulary = StudyData.vocabulary(
+            of: [pool] + Array(data.train.values) + Array(data.eval.values)
+                + [data.probeCaptions, data.probeCounting],
+            benchmarks: data.columns + [data.caption].compactMap { $0 })
         let directory = cacheDirectory(config: config, vocabulary: vocabulary)
         let factory = try registries.backbones.make(config.backbone)
         if FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {
@@ -86,17 +95,22 @@ public enum Pretrainer {
         let started = Date()
         let model = try factory.create(config.preset, config.seed, vocabulary)
         let counts = model.parameterCounts
-        log("pretraining the base model: \(config.backbone) \(config.preset), \(counts.total) parameters, "
-            + "\(config.pretraining.steps) steps of \(config.pretraining.batchSize) over \(pool.count) examples")
-        var schedule = BatchSchedule(examples: pool, batchSize: config.pretraining.batchSize,
-                                     generator: RandomGenerator(seed: config.seed).fork("pretrain.order"))
-        let settings = TrainingSettings(steps: config.pretraining.steps, batchSize: config.pretraining.batchSize,
-                                        learningRate: config.pretraining.learningRate, warmupFraction: 0.05)
+        log(
+            "pretraining the base model: \(config.backbone) \(config.preset), \(counts.total) parameters, "
+                + "\(config.pretraining.steps) steps of \(config.pretraining.batchSize) over \(pool.count) examples")
+        var schedule = BatchSchedule(
+            examples: pool, batchSize: config.pretraining.batchSize,
+            generator: RandomGenerator(seed: config.seed).fork("pretrain.order"))
+        let settings = TrainingSettings(
+            steps: config.pretraining.steps, batchSize: config.pretraining.batchSize,
+            learningRate: config.pretraining.learningRate, warmupFraction: 0.05)
         let progress = Progress("pretrain", total: settings.steps)
         var recent: [Float] = []
-        _ = try StageTrainer.run(model: model, strategy: AllParameters(weighting: config.pretraining.lossWeighting),
-                                 stage: StageContext(index: 0, name: "pretrain", totalSteps: settings.steps, seed: config.seed),
-                                 settings: settings, batch: { _ in makeBatch(model, schedule.next()) }) { step, loss, _ in
+        _ = try StageTrainer.run(
+            model: model, strategy: AllParameters(weighting: config.pretraining.lossWeighting),
+            stage: StageContext(index: 0, name: "pretrain", totalSteps: settings.steps, seed: config.seed),
+            settings: settings, batch: { _ in makeBatch(model, schedule.next()) }
+        ) { step, loss, _ in
             recent.append(loss)
             if recent.count > 50 { recent.removeFirst() }
             progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
@@ -109,7 +123,8 @@ public enum Pretrainer {
         let parent = directory.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         removeAbandonedTemporaryDirectories(of: directory)
-        let temporary = parent.appendingPathComponent(".tmp-\(directory.lastPathComponent)-\(ProcessInfo.processInfo.processIdentifier)")
+        let temporary = parent.appendingPathComponent(
+            ".tmp-\(directory.lastPathComponent)-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: temporary)
         try model.save(to: temporary)
         if FileManager.default.fileExists(atPath: directory.path) { try? FileManager.default.removeItem(at: directory) }
@@ -125,7 +140,8 @@ public enum Pretrainer {
         let prefix = ".tmp-\(directory.lastPathComponent)-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
         for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH
+            else { continue }
             try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
         }
     }

@@ -49,7 +49,8 @@ public final class Study {
     var samplesDirectory: URL { outputDirectory.appendingPathComponent("samples") }
 
     func samplesDirectory(strategy: String, stage k: Int, target: String) -> URL {
-        samplesDirectory.appendingPathComponent(safeName(strategy)).appendingPathComponent("stage-\(k)-\(safeName(target))")
+        samplesDirectory.appendingPathComponent(safeName(strategy)).appendingPathComponent(
+            "stage-\(k)-\(safeName(target))")
     }
 
     /// Checks every name and setting before any work starts.
@@ -58,7 +59,9 @@ public final class Study {
         guard problems.isEmpty else { throw HostError("bad settings: " + problems.joined(separator: "; ")) }
         if config.model == nil {
             _ = try registries.backbones.entry(named: config.backbone)
-            for name in [config.captionBenchmark, config.countingBenchmark] { _ = try registries.benchmarks.entry(named: name) }
+            for name in [config.captionBenchmark, config.countingBenchmark] {
+                _ = try registries.benchmarks.entry(named: name)
+            }
         }
         for name in config.strategies {
             _ = try registries.strategy(name, options: config.strategyOptions[name] ?? [:])
@@ -67,7 +70,9 @@ public final class Study {
             for b in references where registries.benchmarks.contains(b) {
                 let role = try registries.benchmark(b).role
                 if role != expected && role != .auxiliary {
-                    log("note: benchmark '\(b)' is registered as \(role.rawValue) but used as \(expected.rawValue) here")
+                    log(
+                        "note: benchmark '\(b)' is registered as \(role.rawValue) but used as \(expected.rawValue) here"
+                    )
                 }
             }
         }
@@ -80,7 +85,8 @@ public final class Study {
         try validate()
         let data = try StudyData(config: config, registries: registries)
         try prepareOutputDirectory()
-        let (base, baseDirectory, pretrainSeconds) = try BaseModel.load(config: config, data: data, registries: registries, log: log)
+        let (base, baseDirectory, pretrainSeconds) = try BaseModel.load(
+            config: config, data: data, registries: registries, log: log)
         try checkMemory(base: base, data: data)
         let baseRecord = try baseStageRecord(base, data: data)
 
@@ -88,7 +94,8 @@ public final class Study {
         var seconds: [String: Double] = [:]
         for name in config.strategies {
             try Interruption.check("the start of strategy '\(name)'")
-            let (result, spent) = try runStrategy(name, base: base, baseDirectory: baseDirectory, baseRecord: baseRecord, data: data)
+            let (result, spent) = try runStrategy(
+                name, base: base, baseDirectory: baseDirectory, baseRecord: baseRecord, data: data)
             results.append(result)
             seconds[name] = spent
         }
@@ -99,8 +106,9 @@ public final class Study {
             benchmarks: data.targetNames.map { BenchmarkInfo(name: $0, role: "target") }
                 + data.heldOutNames.map { BenchmarkInfo(name: $0, role: "held-out") },
             stages: ["base"] + data.targetNames, strategies: results,
-            timings: Timings(startedAt: formatter.string(from: started), totalSeconds: Date().timeIntervalSince(started),
-                             pretrainSeconds: pretrainSeconds, strategySeconds: seconds))
+            timings: Timings(
+                startedAt: formatter.string(from: started), totalSeconds: Date().timeIntervalSince(started),
+                pretrainSeconds: pretrainSeconds, strategySeconds: seconds))
         try ResultFiles.write(study, to: outputDirectory)
         return study
     }
@@ -111,8 +119,10 @@ public final class Study {
         let longest = MemoryCheck.longestSequence(data.train.values.flatMap { $0 }, model: base)
         for name in config.strategies {
             let strategy = try registries.strategy(name, options: config.strategyOptions[name] ?? [:])
-            try MemoryCheck(strategy: strategy, model: base, batchSize: config.training.batchSize,
-                            sequenceLength: longest, keepsBase: true).check()
+            try MemoryCheck(
+                strategy: strategy, model: base, batchSize: config.training.batchSize,
+                sequenceLength: longest, keepsBase: true
+            ).check()
         }
     }
 
@@ -121,8 +131,9 @@ public final class Study {
         let directory = checkpoints.appendingPathComponent("base")
         if let record = try stageRecord(at: directory) { return record }
         log("evaluating the base model on \(data.columns.count) benchmarks")
-        let record = try evaluateStage(model: base, base: nil, data: data, stageName: "base", losses: [], seconds: 0,
-                                       samples: samplesDirectory.appendingPathComponent("base"))
+        let record = try evaluateStage(
+            model: base, base: nil, data: data, stageName: "base", losses: [], seconds: 0,
+            samples: samplesDirectory.appendingPathComponent("base"))
         try saveStage(record, model: nil, to: directory)
         return record
     }
@@ -132,20 +143,26 @@ public final class Study {
     /// Trains (or resumes) every stage of one strategy. A strategy that cannot apply to this model (a recipe
     /// that selects nothing, such as `vision` on a text-only model) or whose training fails is recorded as
     /// failed with the reason; the other strategies go on.
-    func runStrategy(_ name: String, base: any Backbone, baseDirectory: URL, baseRecord: StageRecord,
-                     data: StudyData) throws -> (StrategyResult, Double) {
+    func runStrategy(
+        _ name: String, base: any Backbone, baseDirectory: URL, baseRecord: StageRecord,
+        data: StudyData
+    ) throws -> (StrategyResult, Double) {
         let strategy = try registries.strategy(name, options: config.strategyOptions[name] ?? [:])
         let directory = checkpoints.appendingPathComponent(safeName(name))
         var records = try finishedStages(directory, data: data)
         var failure: String?
         if records.count < data.targets.count {
             do {
-                let model = try resumedModel(strategy, name: name, baseDirectory: baseDirectory, directory: directory,
-                                             finished: records.count, data: data)
+                let model = try resumedModel(
+                    strategy, name: name, baseDirectory: baseDirectory, directory: directory,
+                    finished: records.count, data: data)
                 for k in (records.count + 1)...data.targets.count {
                     let record = try trainStage(k, strategy: strategy, name: name, model: model, base: base, data: data)
                     try saveStage(record, model: model, to: stageDirectory(directory, k))
-                    if k > 1 { try? FileManager.default.removeItem(at: stageDirectory(directory, k - 1).appendingPathComponent("model.safetensors")) }
+                    if k > 1 {
+                        try? FileManager.default.removeItem(
+                            at: stageDirectory(directory, k - 1).appendingPathComponent("model.safetensors"))
+                    }
                     records.append(record)
                 }
             } catch let error where error is TrainingError || error is StrategyError {
@@ -155,8 +172,9 @@ public final class Study {
         } else {
             log("\(name): all \(records.count) stages already finished")
         }
-        let result = try strategyResult(name, strategy: strategy, base: base, baseRecord: baseRecord, records: records,
-                                        failure: failure, data: data)
+        let result = try strategyResult(
+            name, strategy: strategy, base: base, baseRecord: baseRecord, records: records,
+            failure: failure, data: data)
         return (result, records.reduce(0) { $0 + $1.seconds })
     }
 
@@ -166,19 +184,24 @@ public final class Study {
     func finishedStages(_ directory: URL, data: StudyData) throws -> [StageRecord] {
         var records: [StageRecord] = []
         for (k, target) in data.targetNames.enumerated() {
-            guard let record = try stageRecord(at: stageDirectory(directory, k + 1)), record.stage == target else { break }
+            guard let record = try stageRecord(at: stageDirectory(directory, k + 1)), record.stage == target else {
+                break
+            }
             records.append(record)
         }
         func hasWeights(_ stage: Int) -> Bool {
-            FileManager.default.fileExists(atPath: stageDirectory(directory, stage).appendingPathComponent("model.safetensors").path)
+            FileManager.default.fileExists(
+                atPath: stageDirectory(directory, stage).appendingPathComponent("model.safetensors").path)
         }
         while !records.isEmpty && !hasWeights(records.count) { records.removeLast() }
         return records
     }
 
     /// A fresh load of the base model, with the weights of stage `finished` when resuming after it.
-    func resumedModel(_ strategy: any TuningStrategy, name: String, baseDirectory: URL, directory: URL, finished k: Int,
-                      data: StudyData) throws -> any Backbone {
+    func resumedModel(
+        _ strategy: any TuningStrategy, name: String, baseDirectory: URL, directory: URL, finished k: Int,
+        data: StudyData
+    ) throws -> any Backbone {
         let model = try registries.loadBackbone(directory: baseDirectory)
         guard k > 0 else { return model }
         try strategy.installModules(model, stage: context(k, data))
@@ -191,14 +214,18 @@ public final class Study {
     }
 
     /// The result of one strategy from its stage records (metrics only when every stage finished).
-    func strategyResult(_ name: String, strategy: any TuningStrategy, base: any Backbone, baseRecord: StageRecord,
-                        records: [StageRecord], failure: String?, data: StudyData) throws -> StrategyResult {
+    func strategyResult(
+        _ name: String, strategy: any TuningStrategy, base: any Backbone, baseRecord: StageRecord,
+        records: [StageRecord], failure: String?, data: StudyData
+    ) throws -> StrategyResult {
         let rows = [baseRecord.accuracy] + records.map(\.accuracy)
         let metrics = failure == nil ? try studyMetrics(rows, data: data) : emptyMetrics(rows, data: data)
         let first = records.first
         return StrategyResult(
-            name: name, summary: (try? registries.strategies.entry(named: name).summary) ?? "", options: strategy.options,
-            trainableParameters: first?.trainableParameters ?? 0, totalParameters: first?.totalParameters ?? base.parameterCounts.total,
+            name: name, summary: (try? registries.strategies.entry(named: name).summary) ?? "",
+            options: strategy.options,
+            trainableParameters: first?.trainableParameters ?? 0,
+            totalParameters: first?.totalParameters ?? base.parameterCounts.total,
             status: failure == nil ? "complete" : "failed", failure: failure, accuracy: rows, metrics: metrics,
             countingBias: [baseRecord.countingBias] + records.map(\.countingBias),
             layerShift: records.compactMap(\.layerShift), trainingLoss: records.map(\.loss))
@@ -209,26 +236,32 @@ public final class Study {
     }
 
     /// Trains stage k, then evaluates and probes the result.
-    func trainStage(_ k: Int, strategy: any TuningStrategy, name: String, model: any Backbone, base: any Backbone,
-                    data: StudyData) throws -> StageRecord {
+    func trainStage(
+        _ k: Int, strategy: any TuningStrategy, name: String, model: any Backbone, base: any Backbone,
+        data: StudyData
+    ) throws -> StageRecord {
         let target = data.targetNames[k - 1]
         let started = Date()
-        var schedule = BatchSchedule(examples: data.train[target] ?? [], batchSize: config.training.batchSize,
-                                     generator: RandomGenerator(seed: config.seed).fork("stage.\(k).\(target)"))
+        var schedule = BatchSchedule(
+            examples: data.train[target] ?? [], batchSize: config.training.batchSize,
+            generator: RandomGenerator(seed: config.seed).fork("stage.\(k).\(target)"))
         let progress = Progress("\(name) \(k)/\(data.targets.count) \(target)", total: config.training.steps)
         var counts = (trainable: 0, total: 0)
         var recent: [Float] = []
-        let report = try StageTrainer.run(model: model, strategy: strategy, stage: context(k, data), settings: config.training,
-                                          batch: { step in
-            if step == 0 { counts = model.parameterCounts }
-            return makeBatch(model, schedule.next())
-        }) { step, loss, _ in
+        let report = try StageTrainer.run(
+            model: model, strategy: strategy, stage: context(k, data), settings: config.training,
+            batch: { step in
+                if step == 0 { counts = model.parameterCounts }
+                return makeBatch(model, schedule.next())
+            }
+        ) { step, loss, _ in
             recent.append(loss)
             if recent.count > 20 { recent.removeFirst() }
             progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
         }
-        var record = try evaluateStage(model: model, base: base, data: data, stageName: target, losses: report.losses,
-                                       seconds: 0, samples: samplesDirectory(strategy: name, stage: k, target: target))
+        var record = try evaluateStage(
+            model: model, base: base, data: data, stageName: target, losses: report.losses,
+            seconds: 0, samples: samplesDirectory(strategy: name, stage: k, target: target))
         record.trainableParameters = counts.trainable
         record.totalParameters = counts.total
         record.seconds = Date().timeIntervalSince(started)
@@ -237,8 +270,10 @@ public final class Study {
 
     /// Accuracy on every column (each benchmark's per-example log written under `samples`), the counting-bias
     /// probe, and (for tuned models) the layer-shift probe.
-    func evaluateStage(model: any Backbone, base: (any Backbone)?, data: StudyData, stageName: String,
-                       losses: [Float], seconds: Double, samples: URL) throws -> StageRecord {
+    func evaluateStage(
+        model: any Backbone, base: (any Backbone)?, data: StudyData, stageName: String,
+        losses: [Float], seconds: Double, samples: URL
+    ) throws -> StageRecord {
         let columns = data.columns
         let progress = Progress("  eval \(stageName)", total: columns.count, unit: "benchmark")
         var accuracy: [Double] = []
@@ -251,13 +286,19 @@ public final class Study {
             accuracy.append(outcome.accuracy)
             progress.update(i + 1)
         }
-        func requests(_ examples: [Example]) -> [GenerationRequest] { examples.map { Evaluator.request(for: $0, model: model) } }
-        let bias = CountingBiasProbe.run(model, stage: stageName, heldOutPrompts: requests(data.probeCaptions),
-                                         countingPrompts: requests(data.probeCounting), maxNewTokens: config.maxNewTokens)
-        let shift = base.map { LayerShiftProbe.run(base: $0, tuned: model, examples: data.layerShiftExamples, stage: stageName) }
-        return StageRecord(stage: stageName, accuracy: accuracy, countingBias: bias, layerShift: shift,
-                           loss: Self.stageLoss(losses, stage: stageName), trainableParameters: 0,
-                           totalParameters: model.parameterCounts.total, seconds: seconds)
+        func requests(_ examples: [Example]) -> [GenerationRequest] {
+            examples.map { Evaluator.request(for: $0, model: model) }
+        }
+        let bias = CountingBiasProbe.run(
+            model, stage: stageName, heldOutPrompts: requests(data.probeCaptions),
+            countingPrompts: requests(data.probeCounting), maxNewTokens: config.maxNewTokens)
+        let shift = base.map {
+            LayerShiftProbe.run(base: $0, tuned: model, examples: data.layerShiftExamples, stage: stageName)
+        }
+        return StageRecord(
+            stage: stageName, accuracy: accuracy, countingBias: bias, layerShift: shift,
+            loss: Self.stageLoss(losses, stage: stageName), trainableParameters: 0,
+            totalParameters: model.parameterCounts.total, seconds: seconds)
     }
 
     /// The mean training loss of a stage and its curve over 10 windows (non-finite losses left out).
@@ -265,19 +306,22 @@ public final class Study {
         let finite = losses.filter { $0.isFinite }.map(Double.init)
         let windows = min(10, finite.count)
         let curve = (0..<windows).map { w -> Double in
-            let lo = finite.count * w / windows, hi = finite.count * (w + 1) / windows
+            let lo = finite.count * w / windows
+            let hi = finite.count * (w + 1) / windows
             return finite[lo..<hi].reduce(0, +) / Double(max(1, hi - lo))
         }
-        return StageLoss(stage: stage, mean: finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count), curve: curve)
+        return StageLoss(
+            stage: stage, mean: finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count), curve: curve)
     }
 
     // MARK: Metrics
 
     func studyMetrics(_ rows: [[Double]], data: StudyData) throws -> StudyMetrics {
         let targets = data.targetNames
-        let m = try ContinualMetrics(accuracies: rows, benchmarks: targets + data.heldOutNames,
-                                     targets: targets.enumerated().map { ContinualMetrics.Target(benchmark: $0.element, stage: $0.offset + 1) },
-                                     heldOut: data.heldOutNames)
+        let m = try ContinualMetrics(
+            accuracies: rows, benchmarks: targets + data.heldOutNames,
+            targets: targets.enumerated().map { ContinualMetrics.Target(benchmark: $0.element, stage: $0.offset + 1) },
+            heldOut: data.heldOutNames)
         return StudyMetrics(
             learning: m.learning, heldOutForgettingFinal: m.heldOutForgetting ?? 0,
             heldOutForgettingPerStage: m.heldOutChangePerStage, heldOutAveragePerStage: m.heldOutAveragePerStage,
@@ -288,10 +332,13 @@ public final class Study {
     /// Metrics of an unfinished run: the held-out lines for the stages it reached, zeros elsewhere.
     func emptyMetrics(_ rows: [[Double]], data: StudyData) -> StudyMetrics {
         let heldOutColumns = data.targets.count..<(data.targets.count + data.heldOut.count)
-        let averages = rows.map { row in heldOutColumns.map { row[$0] }.reduce(0, +) / Double(max(1, heldOutColumns.count)) }
-        return StudyMetrics(learning: 0, heldOutForgettingFinal: 0, heldOutForgettingPerStage: averages.map { $0 - averages[0] },
-                            heldOutAveragePerStage: averages, targetForgetting: 0, backwardTransfer: 0,
-                            chaudhryForgetting: 0, averageTargetAccuracy: 0)
+        let averages = rows.map { row in
+            heldOutColumns.map { row[$0] }.reduce(0, +) / Double(max(1, heldOutColumns.count))
+        }
+        return StudyMetrics(
+            learning: 0, heldOutForgettingFinal: 0, heldOutForgettingPerStage: averages.map { $0 - averages[0] },
+            heldOutAveragePerStage: averages, targetForgetting: 0, backwardTransfer: 0,
+            chaudhryForgetting: 0, averageTargetAccuracy: 0)
     }
 
     func settingsRecord(base: any Backbone, baseDirectory: URL, data: StudyData) -> StudySettings {
@@ -326,11 +373,17 @@ public final class Study {
         let mine = try encoder.encode(config)
         if fm.fileExists(atPath: studyFile.path) {
             guard resume else {
-                throw HostError("\(outputDirectory.path) already holds a comparison; pass --resume to continue it, or choose another --out")
+                throw HostError(
+                    "\(outputDirectory.path) already holds a comparison; pass --resume to continue it, or choose another --out"
+                )
             }
             let theirs = try Data(contentsOf: studyFile)
-            guard let previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path), previous == config else {
-                throw HostError("\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)")
+            guard let previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path),
+                previous == config
+            else {
+                throw HostError(
+                    "\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)"
+                )
             }
             // A killed run may have left the temporary file of an atomic write behind; it never replaced anything.
             let removed = AtomicFile.removeLeftovers(under: outputDirectory)
@@ -347,7 +400,8 @@ public final class Study {
         do {
             return try JSONNesting.decode(StageRecord.self, from: data, file: file.path)
         } catch {
-            throw HostError("\(file.path): unreadable stage record (\(error)); delete that stage directory to redo the stage")
+            throw HostError(
+                "\(file.path): unreadable stage record (\(error)); delete that stage directory to redo the stage")
         }
     }
 
@@ -355,8 +409,9 @@ public final class Study {
     func saveStage(_ record: StageRecord, model: (any Backbone)?, to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if let model {
-            try SafeTensors.write(model.namedParameters().map { ($0.name, $0.tensor) }, metadata: ["stage": record.stage],
-                                  to: directory.appendingPathComponent("model.safetensors"))
+            try SafeTensors.write(
+                model.namedParameters().map { ($0.name, $0.tensor) }, metadata: ["stage": record.stage],
+                to: directory.appendingPathComponent("model.safetensors"))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -20,8 +20,10 @@ public struct PretrainSettings: Codable, Equatable, Sendable {
     /// much as a twenty-word description; with `.perToken` the descriptions took most of the gradient.
     public var lossWeighting: AnswerLossWeighting
 
-    public init(steps: Int, batchSize: Int, learningRate: Double, examplesPerBenchmark: Int, examplesPerTarget: Int,
-                descriptionsPerBenchmark: Int = 0, lossWeighting: AnswerLossWeighting = .perExample) {
+    public init(
+        steps: Int, batchSize: Int, learningRate: Double, examplesPerBenchmark: Int, examplesPerTarget: Int,
+        descriptionsPerBenchmark: Int = 0, lossWeighting: AnswerLossWeighting = .perExample
+    ) {
         self.steps = steps
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -34,18 +36,20 @@ public struct PretrainSettings: Codable, Equatable, Sendable {
 
 extension PretrainSettings {
     enum CodingKeys: String, CodingKey {
-        case steps, batchSize, learningRate, examplesPerBenchmark, examplesPerTarget, descriptionsPerBenchmark, lossWeighting
+        case steps, batchSize, learningRate, examplesPerBenchmark, examplesPerTarget, descriptionsPerBenchmark,
+            lossWeighting
     }
 
     /// Settings written before `lossWeighting` existed read as `.perToken`, the loss they were trained with.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(steps: try c.decode(Int.self, forKey: .steps), batchSize: try c.decode(Int.self, forKey: .batchSize),
-                  learningRate: try c.decode(Double.self, forKey: .learningRate),
-                  examplesPerBenchmark: try c.decode(Int.self, forKey: .examplesPerBenchmark),
-                  examplesPerTarget: try c.decode(Int.self, forKey: .examplesPerTarget),
-                  descriptionsPerBenchmark: try c.decodeIfPresent(Int.self, forKey: .descriptionsPerBenchmark) ?? 0,
-                  lossWeighting: try c.decodeIfPresent(AnswerLossWeighting.self, forKey: .lossWeighting) ?? .perToken)
+        self.init(
+            steps: try c.decode(Int.self, forKey: .steps), batchSize: try c.decode(Int.self, forKey: .batchSize),
+            learningRate: try c.decode(Double.self, forKey: .learningRate),
+            examplesPerBenchmark: try c.decode(Int.self, forKey: .examplesPerBenchmark),
+            examplesPerTarget: try c.decode(Int.self, forKey: .examplesPerTarget),
+            descriptionsPerBenchmark: try c.decodeIfPresent(Int.self, forKey: .descriptionsPerBenchmark) ?? 0,
+            lossWeighting: try c.decodeIfPresent(AnswerLossWeighting.self, forKey: .lossWeighting) ?? .perToken)
     }
 }
 
@@ -78,14 +82,19 @@ public struct StudyConfig: Codable, Equatable, Sendable {
     public var probeExamples: Int
 
     public static let studyTargets = ["species", "count", "pathology", "scene-text", "clock"]
-    public static let studyHeldOut = ["diagram", "chart", "document", "infographic", "real-world", "seed", "science", "mmstar"]
+    public static let studyHeldOut = [
+        "diagram", "chart", "document", "infographic", "real-world", "seed", "science", "mmstar",
+    ]
     public static let presets = ["quick", "small"]
 
     /// The defaults for a backbone preset: `small` is the study (a comparison of every strategy in minutes),
     /// `quick` a smoke test of the whole pipeline (about a minute), `tiny` for unit tests.
     public static func defaults(preset: String = "small", backbone: String = "tiny-llava") throws -> StudyConfig {
-        let training: TrainingSettings, pretraining: PretrainSettings
-        let trainPerTarget, evalPerBenchmark, probe: Int
+        let training: TrainingSettings
+        let pretraining: PretrainSettings
+        let trainPerTarget: Int
+        let evalPerBenchmark: Int
+        let probe: Int
         switch preset {
         case "small":
             // 3e-4 (below the base's own 5e-4, as the study tunes below its base's learning rate): at 1e-3 every
@@ -99,24 +108,28 @@ public struct StudyConfig: Codable, Equatable, Sendable {
             // 9600 steps (about 8 minutes on 2 cores): the held-out abilities are learned in jumps (diagram went
             // from 33% at step 2400 to 99% at 3600). With tied word embeddings, focused descriptions and the
             // per-example loss, the held-out mean was 54.9 / 74.6 / 80.1 / 80.5 at steps 2400 / 4800 / 7200 / 9600.
-            pretraining = PretrainSettings(steps: 9600, batchSize: 32, learningRate: 5e-4,
-                                           examplesPerBenchmark: 6000, examplesPerTarget: 150, descriptionsPerBenchmark: 6000)
+            pretraining = PretrainSettings(
+                steps: 9600, batchSize: 32, learningRate: 5e-4,
+                examplesPerBenchmark: 6000, examplesPerTarget: 150, descriptionsPerBenchmark: 6000)
             (trainPerTarget, evalPerBenchmark, probe) = (1920, 100, 24)
         case "quick":
             training = TrainingSettings(steps: 16, batchSize: 8, learningRate: 2e-3)
-            pretraining = PretrainSettings(steps: 250, batchSize: 16, learningRate: 3e-3,
-                                           examplesPerBenchmark: 800, examplesPerTarget: 40, descriptionsPerBenchmark: 400)
+            pretraining = PretrainSettings(
+                steps: 250, batchSize: 16, learningRate: 3e-3,
+                examplesPerBenchmark: 800, examplesPerTarget: 40, descriptionsPerBenchmark: 400)
             (trainPerTarget, evalPerBenchmark, probe) = (128, 16, 6)
         case "tiny":
             training = TrainingSettings(steps: 3, batchSize: 4, learningRate: 3e-3)
-            pretraining = PretrainSettings(steps: 10, batchSize: 4, learningRate: 3e-3,
-                                           examplesPerBenchmark: 16, examplesPerTarget: 4, descriptionsPerBenchmark: 4)
+            pretraining = PretrainSettings(
+                steps: 10, batchSize: 4, learningRate: 3e-3,
+                examplesPerBenchmark: 16, examplesPerTarget: 4, descriptionsPerBenchmark: 4)
             (trainPerTarget, evalPerBenchmark, probe) = (12, 4, 2)
         default:
             throw HostError("unknown study preset '\(preset)'; presets: tiny, quick, small")
         }
         return StudyConfig(
-            model: nil, backbone: backbone, preset: preset, strategies: ["sa-proj", "mlp-gate-up", "llm"], strategyOptions: [:],
+            model: nil, backbone: backbone, preset: preset, strategies: ["sa-proj", "mlp-gate-up", "llm"],
+            strategyOptions: [:],
             targets: studyTargets, heldOut: studyHeldOut, captionBenchmark: "caption", countingBenchmark: "count",
             seed: 0, training: training, pretraining: pretraining, trainExamplesPerTarget: trainPerTarget,
             evalExamplesPerBenchmark: evalPerBenchmark, maxNewTokens: 12, probeExamples: probe)
@@ -130,10 +143,12 @@ public struct StudyConfig: Codable, Equatable, Sendable {
         if targets.isEmpty { out.append("targets: at least one is needed") }
         if Set(targets).count != targets.count { out.append("targets: a name is repeated") }
         if !Set(targets).isDisjoint(with: heldOut) { out.append("targets and held-out benchmarks overlap") }
-        for (name, v) in [("steps", training.steps), ("batch size", training.batchSize),
-                          ("train examples per target", trainExamplesPerTarget),
-                          ("eval examples per benchmark", evalExamplesPerBenchmark),
-                          ("max new tokens", maxNewTokens), ("pretraining batch size", pretraining.batchSize)] where v <= 0 {
+        for (name, v) in [
+            ("steps", training.steps), ("batch size", training.batchSize),
+            ("train examples per target", trainExamplesPerTarget),
+            ("eval examples per benchmark", evalExamplesPerBenchmark),
+            ("max new tokens", maxNewTokens), ("pretraining batch size", pretraining.batchSize),
+        ] where v <= 0 {
             out.append("\(name) must be > 0, got \(v)")
         }
         if pretraining.steps < 0 { out.append("pretraining steps must be >= 0, got \(pretraining.steps)") }

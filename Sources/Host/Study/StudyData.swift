@@ -30,12 +30,14 @@ public struct StudyData {
         heldOut = try config.heldOut.map { try registries.benchmark(reference: $0, role: .heldOut) }
         let names = (targets + heldOut).map(\.name)
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-            throw HostError("targets/held-out: two benchmarks are named '\(repeated)' (a data file is named by its "
-                + "file name without the extension); rename one of the files")
+            throw HostError(
+                "targets/held-out: two benchmarks are named '\(repeated)' (a data file is named by its "
+                    + "file name without the extension); rename one of the files")
         }
         caption = config.model == nil ? try registries.benchmark(config.captionBenchmark) : nil
         let seed = config.seed
-        var train: [String: [Example]] = [:], eval: [String: [Example]] = [:]
+        var train: [String: [Example]] = [:]
+        var eval: [String: [Example]] = [:]
         for b in targets {
             train[b.name] = try b.examples(.train, count: config.trainExamplesPerTarget, seed: seed)
             guard !(train[b.name] ?? []).isEmpty else {
@@ -56,8 +58,10 @@ public struct StudyData {
 
     /// The counting split: the registered counting benchmark for the built-in model; for an outside model the
     /// target named like it (`count`) if the study has one, else none.
-    static func countingPrompts(config: StudyConfig, registries: SkillTuneRegistries,
-                                targets: [any Benchmark]) throws -> [Example] {
+    static func countingPrompts(
+        config: StudyConfig, registries: SkillTuneRegistries,
+        targets: [any Benchmark]
+    ) throws -> [Example] {
         let counting: (any Benchmark)?
         if config.model == nil {
             counting = try registries.benchmark(config.countingBenchmark)

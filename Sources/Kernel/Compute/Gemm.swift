@@ -48,13 +48,20 @@ public enum Gemm {
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
         guard m > 0 && n > 0 else { return }
-        precondition(lda >= (transA ? m : k), "sgemm: lda=\(lda) is less than the row length \(transA ? m : k) of A (\(transA ? "k x m" : "m x k"), m=\(m) k=\(k))")
-        precondition(ldb >= (transB ? k : n), "sgemm: ldb=\(ldb) is less than the row length \(transB ? k : n) of B (\(transB ? "n x k" : "k x n"), k=\(k) n=\(n))")
+        precondition(
+            lda >= (transA ? m : k),
+            "sgemm: lda=\(lda) is less than the row length \(transA ? m : k) of A (\(transA ? "k x m" : "m x k"), m=\(m) k=\(k))"
+        )
+        precondition(
+            ldb >= (transB ? k : n),
+            "sgemm: ldb=\(ldb) is less than the row length \(transB ? k : n) of B (\(transB ? "n x k" : "k x n"), k=\(k) n=\(n))"
+        )
         precondition(ldc >= n, "sgemm: ldc=\(ldc) is less than the row length n=\(n) of C")
         precondition(threads == nil || threads! >= 1, "sgemm: threads must be at least 1, got \(threads!)")
 
-        multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                 beta: beta, c: c, ldc: ldc, threads: threads ?? Parallel.threads)
+        multiply(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+            beta: beta, c: c, ldc: ldc, threads: threads ?? Parallel.threads)
     }
 
     /// Which algorithm `multiply` uses (tests force each one).
@@ -64,7 +71,8 @@ public enum Gemm {
     /// 6-row tile would waste 5/6), and a few output columns that are dot products of contiguous rows
     /// (e.g. a one-output head; a 64-column tile would waste almost all its work).
     static func prefersSimple(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, ldb: Int) -> Bool {
-        m * n * k < smallProductLimit || m == 1 || (n < 8 && GemmSimple.isDotProducts(transA: transA, transB: transB, n: n, ldb: ldb))
+        m * n * k < smallProductLimit || m == 1
+            || (n < 8 && GemmSimple.isDotProducts(transA: transA, transB: transB, n: n, ldb: ldb))
     }
 
     /// `sgemm` after argument checks.
@@ -79,18 +87,23 @@ public enum Gemm {
             return
         }
         if path == .automatic && GemmSmallRows.applies(transA: transA, transB: transB, m: m) {
-            GemmSmallRows.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
-                                   c: c, ldc: ldc, threads: threads, arithmetic: arithmetic)
+            GemmSmallRows.multiply(
+                m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                c: c, ldc: ldc, threads: threads, arithmetic: arithmetic)
             return
         }
-        if path == .simple || (path == .automatic && prefersSimple(transA: transA, transB: transB, m: m, n: n, k: k, ldb: ldb)) {
-            GemmSimple.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, arithmetic: arithmetic)
+        if path == .simple
+            || (path == .automatic && prefersSimple(transA: transA, transB: transB, m: m, n: n, k: k, ldb: ldb))
+        {
+            GemmSimple.multiply(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, arithmetic: arithmetic)
             return
         }
-        let task = GemmTask(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel,
-                            arithmetic: arithmetic, threads: m * n * k < parallelProductLimit ? 1 : threads)
+        let task = GemmTask(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kernel: kernel,
+            arithmetic: arithmetic, threads: m * n * k < parallelProductLimit ? 1 : threads)
         task.run()
     }
 

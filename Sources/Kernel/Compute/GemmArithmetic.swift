@@ -35,7 +35,8 @@ public enum GemmArithmetic: String, Sendable, CaseIterable {
     /// several tries of thread CPU time, so preemption cannot decide; takes about 10 microseconds with FMA, a
     /// few milliseconds without.
     static func hasFastFusedMultiplyAdd() -> Bool {
-        var fused = UInt64.max, separate = UInt64.max
+        var fused = UInt64.max
+        var separate = UInt64.max
         for _ in 0..<5 {
             fused = min(fused, chainNanoseconds(GemmFusedMultiplyAdd.self))
             separate = min(separate, chainNanoseconds(GemmSeparateMultiplyAdd.self))
@@ -46,12 +47,18 @@ public enum GemmArithmetic: String, Sendable, CaseIterable {
     @inline(never)
     private static func chainNanoseconds<M: GemmMultiplyAdd>(_: M.Type) -> UInt64 {
         typealias V = SIMD8<Float>
-        let x = V(repeating: 0.999), y = V(repeating: 1e-3)
-        var c0 = V(repeating: 1), c1 = V(repeating: 2), c2 = V(repeating: 3), c3 = V(repeating: 4)
+        let x = V(repeating: 0.999)
+        let y = V(repeating: 1e-3)
+        var c0 = V(repeating: 1)
+        var c1 = V(repeating: 2)
+        var c2 = V(repeating: 3)
+        var c3 = V(repeating: 4)
         let start = Gemm.threadNanoseconds()
         for _ in 0..<512 {
-            c0 = M.multiplyAdd(y, c0, x); c1 = M.multiplyAdd(y, c1, x)
-            c2 = M.multiplyAdd(y, c2, x); c3 = M.multiplyAdd(y, c3, x)
+            c0 = M.multiplyAdd(y, c0, x)
+            c1 = M.multiplyAdd(y, c1, x)
+            c2 = M.multiplyAdd(y, c2, x)
+            c3 = M.multiplyAdd(y, c3, x)
         }
         let elapsed = Gemm.threadNanoseconds() - start
         // Use the sums, so the loop cannot be removed.

@@ -48,7 +48,11 @@ extension GemmMicrokernel {
         let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
         let b = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
         let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        defer {
+            a.deallocate()
+            b.deallocate()
+            c.deallocate()
+        }
         for i in 0..<(m * k) { a[i] = Float(i % 7) * 0.25 }
         for i in 0..<(k * n) { b[i] = Float(i % 5) * 0.5 }
         c.initialize(repeating: 0, count: m * n)
@@ -59,8 +63,9 @@ extension GemmMicrokernel {
             if round >= 3 && Gemm.threadNanoseconds() - begin > 4_000_000 { break }
             for (index, kernel) in allCases.enumerated() {
                 let start = Gemm.threadNanoseconds()
-                Gemm.multiply(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k,
-                              beta: 0, c: c, ldc: n, threads: 1, kernel: kernel, path: .packed)
+                Gemm.multiply(
+                    transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k,
+                    beta: 0, c: c, ldc: n, threads: 1, kernel: kernel, path: .packed)
                 times[index] = min(times[index], Gemm.threadNanoseconds() - start)
             }
         }

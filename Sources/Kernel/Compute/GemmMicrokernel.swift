@@ -61,8 +61,10 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
 
     /// Runs the kernel on a full 6 x `width` tile of C.
     @inline(__always)
-    func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, arithmetic: GemmArithmetic) {
+    func run(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, arithmetic: GemmArithmetic
+    ) {
         typealias F = GemmFusedMultiplyAdd
         typealias S = GemmSeparateMultiplyAdd
         switch (self, arithmetic) {
@@ -77,14 +79,17 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
 
     /// Runs the kernel on the top-left `mr` x `nr` part of a tile (C edges), through a scratch tile.
     /// Partial panels are packed zero-padded, so the kernel itself always computes the full tile.
-    func runPartial(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, mr: Int, nr: Int,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, arithmetic: GemmArithmetic) {
+    func runPartial(
+        kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, mr: Int, nr: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, arithmetic: GemmArithmetic
+    ) {
         let width = self.width
         withUnsafeTemporaryAllocation(of: Float.self, capacity: GemmMicrokernel.rows * 64) { scratch in
             let tile = scratch.baseAddress!
             run(kc: kc, a: a, b: b, c: tile, ldc: width, alpha: 1, beta: 0, arithmetic: arithmetic)
             for i in 0..<mr {
-                let crow = c + i * ldc, trow = tile + i * width
+                let crow = c + i * ldc
+                let trow = tile + i * width
                 if beta == 0 {
                     for j in 0..<nr { crow[j] = alpha * trow[j] }
                 } else {
@@ -116,34 +121,78 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     // MARK: - 6 x 64 with SIMD16 (AVX-512)
 
     @inline(never)
-    static func kernel6x64<M: GemmMultiplyAdd>(_: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                           c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    static func kernel6x64<M: GemmMultiplyAdd>(
+        _: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
         typealias V = SIMD16<Float>
-        var c00 = V(), c01 = V(), c02 = V(), c03 = V()
-        var c10 = V(), c11 = V(), c12 = V(), c13 = V()
-        var c20 = V(), c21 = V(), c22 = V(), c23 = V()
-        var c30 = V(), c31 = V(), c32 = V(), c33 = V()
-        var c40 = V(), c41 = V(), c42 = V(), c43 = V()
-        var c50 = V(), c51 = V(), c52 = V(), c53 = V()
-        var ap = a, bp = b
+        var c00 = V()
+        var c01 = V()
+        var c02 = V()
+        var c03 = V()
+        var c10 = V()
+        var c11 = V()
+        var c12 = V()
+        var c13 = V()
+        var c20 = V()
+        var c21 = V()
+        var c22 = V()
+        var c23 = V()
+        var c30 = V()
+        var c31 = V()
+        var c32 = V()
+        var c33 = V()
+        var c40 = V()
+        var c41 = V()
+        var c42 = V()
+        var c43 = V()
+        var c50 = V()
+        var c51 = V()
+        var c52 = V()
+        var c53 = V()
+        var ap = a
+        var bp = b
         for _ in 0..<kc {
-            let b0 = load(bp, 0, as: V.self), b1 = load(bp, 16, as: V.self)
-            let b2 = load(bp, 32, as: V.self), b3 = load(bp, 48, as: V.self)
+            let b0 = load(bp, 0, as: V.self)
+            let b1 = load(bp, 16, as: V.self)
+            let b2 = load(bp, 32, as: V.self)
+            let b3 = load(bp, 48, as: V.self)
             var av = V(repeating: ap[0])
-            c00 = M.multiplyAdd(c00, av, b0); c01 = M.multiplyAdd(c01, av, b1); c02 = M.multiplyAdd(c02, av, b2); c03 = M.multiplyAdd(c03, av, b3)
+            c00 = M.multiplyAdd(c00, av, b0)
+            c01 = M.multiplyAdd(c01, av, b1)
+            c02 = M.multiplyAdd(c02, av, b2)
+            c03 = M.multiplyAdd(c03, av, b3)
             av = V(repeating: ap[1])
-            c10 = M.multiplyAdd(c10, av, b0); c11 = M.multiplyAdd(c11, av, b1); c12 = M.multiplyAdd(c12, av, b2); c13 = M.multiplyAdd(c13, av, b3)
+            c10 = M.multiplyAdd(c10, av, b0)
+            c11 = M.multiplyAdd(c11, av, b1)
+            c12 = M.multiplyAdd(c12, av, b2)
+            c13 = M.multiplyAdd(c13, av, b3)
             av = V(repeating: ap[2])
-            c20 = M.multiplyAdd(c20, av, b0); c21 = M.multiplyAdd(c21, av, b1); c22 = M.multiplyAdd(c22, av, b2); c23 = M.multiplyAdd(c23, av, b3)
+            c20 = M.multiplyAdd(c20, av, b0)
+            c21 = M.multiplyAdd(c21, av, b1)
+            c22 = M.multiplyAdd(c22, av, b2)
+            c23 = M.multiplyAdd(c23, av, b3)
             av = V(repeating: ap[3])
-            c30 = M.multiplyAdd(c30, av, b0); c31 = M.multiplyAdd(c31, av, b1); c32 = M.multiplyAdd(c32, av, b2); c33 = M.multiplyAdd(c33, av, b3)
+            c30 = M.multiplyAdd(c30, av, b0)
+            c31 = M.multiplyAdd(c31, av, b1)
+            c32 = M.multiplyAdd(c32, av, b2)
+            c33 = M.multiplyAdd(c33, av, b3)
             av = V(repeating: ap[4])
-            c40 = M.multiplyAdd(c40, av, b0); c41 = M.multiplyAdd(c41, av, b1); c42 = M.multiplyAdd(c42, av, b2); c43 = M.multiplyAdd(c43, av, b3)
+            c40 = M.multiplyAdd(c40, av, b0)
+            c41 = M.multiplyAdd(c41, av, b1)
+            c42 = M.multiplyAdd(c42, av, b2)
+            c43 = M.multiplyAdd(c43, av, b3)
             av = V(repeating: ap[5])
-            c50 = M.multiplyAdd(c50, av, b0); c51 = M.multiplyAdd(c51, av, b1); c52 = M.multiplyAdd(c52, av, b2); c53 = M.multiplyAdd(c53, av, b3)
-            ap += 6; bp += 64
+            c50 = M.multiplyAdd(c50, av, b0)
+            c51 = M.multiplyAdd(c51, av, b1)
+            c52 = M.multiplyAdd(c52, av, b2)
+            c53 = M.multiplyAdd(c53, av, b3)
+            ap += 6
+            bp += 64
         }
-        let va = V(repeating: alpha), vb = V(repeating: beta), zero = beta == 0
+        let va = V(repeating: alpha)
+        let vb = V(repeating: beta)
+        let zero = beta == 0
         var row = c
         combine(c00, into: row, alpha: va, beta: vb, betaIsZero: zero)
         combine(c01, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
@@ -179,14 +228,18 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     // MARK: - 6 x (2 vectors): SIMD8 (AVX2) and SIMD4 (SSE2)
 
     @inline(never)
-    static func kernel6x16<M: GemmMultiplyAdd>(_: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                           c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    static func kernel6x16<M: GemmMultiplyAdd>(
+        _: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
         kernel6xTwoVectors(M.self, SIMD8<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
     }
 
     @inline(never)
-    static func kernel6x8<M: GemmMultiplyAdd>(_: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                          c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
+    static func kernel6x8<M: GemmMultiplyAdd>(
+        _: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
         kernel6xTwoVectors(M.self, SIMD4<Float>.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
     }
 
@@ -196,26 +249,47 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) where V.Scalar == Float {
         let w = V.scalarCount
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        var ap = a, bp = b
+        var c00 = V()
+        var c01 = V()
+        var c10 = V()
+        var c11 = V()
+        var c20 = V()
+        var c21 = V()
+        var c30 = V()
+        var c31 = V()
+        var c40 = V()
+        var c41 = V()
+        var c50 = V()
+        var c51 = V()
+        var ap = a
+        var bp = b
         for _ in 0..<kc {
-            let b0 = load(bp, 0, as: V.self), b1 = load(bp, w, as: V.self)
+            let b0 = load(bp, 0, as: V.self)
+            let b1 = load(bp, w, as: V.self)
             var av = V(repeating: ap[0])
-            c00 = M.multiplyAdd(c00, av, b0); c01 = M.multiplyAdd(c01, av, b1)
+            c00 = M.multiplyAdd(c00, av, b0)
+            c01 = M.multiplyAdd(c01, av, b1)
             av = V(repeating: ap[1])
-            c10 = M.multiplyAdd(c10, av, b0); c11 = M.multiplyAdd(c11, av, b1)
+            c10 = M.multiplyAdd(c10, av, b0)
+            c11 = M.multiplyAdd(c11, av, b1)
             av = V(repeating: ap[2])
-            c20 = M.multiplyAdd(c20, av, b0); c21 = M.multiplyAdd(c21, av, b1)
+            c20 = M.multiplyAdd(c20, av, b0)
+            c21 = M.multiplyAdd(c21, av, b1)
             av = V(repeating: ap[3])
-            c30 = M.multiplyAdd(c30, av, b0); c31 = M.multiplyAdd(c31, av, b1)
+            c30 = M.multiplyAdd(c30, av, b0)
+            c31 = M.multiplyAdd(c31, av, b1)
             av = V(repeating: ap[4])
-            c40 = M.multiplyAdd(c40, av, b0); c41 = M.multiplyAdd(c41, av, b1)
+            c40 = M.multiplyAdd(c40, av, b0)
+            c41 = M.multiplyAdd(c41, av, b1)
             av = V(repeating: ap[5])
-            c50 = M.multiplyAdd(c50, av, b0); c51 = M.multiplyAdd(c51, av, b1)
-            ap += 6; bp += 2 * w
+            c50 = M.multiplyAdd(c50, av, b0)
+            c51 = M.multiplyAdd(c51, av, b1)
+            ap += 6
+            bp += 2 * w
         }
-        let va = V(repeating: alpha), vb = V(repeating: beta), zero = beta == 0
+        let va = V(repeating: alpha)
+        let vb = V(repeating: beta)
+        let zero = beta == 0
         var row = c
         combine(c00, into: row, alpha: va, beta: vb, betaIsZero: zero)
         combine(c01, into: row + w, alpha: va, beta: vb, betaIsZero: zero)

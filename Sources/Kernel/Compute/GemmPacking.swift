@@ -5,18 +5,29 @@ enum GemmPacking {
     /// Packs rows `rows` and columns `depth` of `opA(A)` into micro-panels of `GemmMicrokernel.rows` rows:
     /// panel `r` holds, for each step `p` in `depth`, the values of rows `rows.lowerBound + 6r ..< +6`
     /// at column `p`, contiguously. A last partial panel is padded with zeros.
-    static func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, depth: Range<Int>,
-                      into dest: UnsafeMutablePointer<Float>) {
+    static func packA(
+        transA: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, depth: Range<Int>,
+        into dest: UnsafeMutablePointer<Float>
+    ) {
         let mr = GemmMicrokernel.rows
         var out = dest
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
             let live = min(mr, rows.upperBound - i0)
             if live == mr && !transA {
                 // Six rows read side by side, interleaved.
-                let r0 = a + i0 * lda + depth.lowerBound, r1 = r0 + lda, r2 = r1 + lda
-                let r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
+                let r0 = a + i0 * lda + depth.lowerBound
+                let r1 = r0 + lda
+                let r2 = r1 + lda
+                let r3 = r2 + lda
+                let r4 = r3 + lda
+                let r5 = r4 + lda
                 for p in 0..<depth.count {
-                    out[0] = r0[p]; out[1] = r1[p]; out[2] = r2[p]; out[3] = r3[p]; out[4] = r4[p]; out[5] = r5[p]
+                    out[0] = r0[p]
+                    out[1] = r1[p]
+                    out[2] = r2[p]
+                    out[3] = r3[p]
+                    out[4] = r4[p]
+                    out[5] = r5[p]
                     out += mr
                 }
                 continue
@@ -25,8 +36,14 @@ enum GemmPacking {
                 // opA[i, p] = a[p * lda + i]: six contiguous values per step.
                 var src = a + depth.lowerBound * lda + i0
                 for _ in 0..<depth.count {
-                    out[0] = src[0]; out[1] = src[1]; out[2] = src[2]; out[3] = src[3]; out[4] = src[4]; out[5] = src[5]
-                    out += mr; src += lda
+                    out[0] = src[0]
+                    out[1] = src[1]
+                    out[2] = src[2]
+                    out[3] = src[3]
+                    out[4] = src[4]
+                    out[5] = src[5]
+                    out += mr
+                    src += lda
                 }
                 continue
             }
@@ -42,8 +59,10 @@ enum GemmPacking {
     /// Packs rows `depth` and columns `columns` of `opB(B)` into micro-panels `width` columns wide:
     /// panel `q` holds, for each step `p` in `depth`, the values of columns `columns.lowerBound + width*q
     /// ..< +width` at row `p`, contiguously. A last partial panel is padded with zeros.
-    static func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>, columns: Range<Int>,
-                      width: Int, into dest: UnsafeMutablePointer<Float>) {
+    static func packB(
+        transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>, columns: Range<Int>,
+        width: Int, into dest: UnsafeMutablePointer<Float>
+    ) {
         let kc = depth.count
         var out = dest
         var j0 = columns.lowerBound
@@ -60,8 +79,9 @@ enum GemmPacking {
                     var first = 0
                     if steps == 16 {
                         while first + 4 <= live {
-                            transposeBlock(b + (j0 + first) * ldb + depth.lowerBound + p0, ldb: ldb,
-                                           into: out + p0 * width + first, width: width)
+                            transposeBlock(
+                                b + (j0 + first) * ldb + depth.lowerBound + p0, ldb: ldb,
+                                into: out + p0 * width + first, width: width)
                             first += 4
                         }
                     }
@@ -82,13 +102,15 @@ enum GemmPacking {
                 if live == width {
                     for _ in 0..<kc {
                         for j in 0..<width { out[j] = src[j] }
-                        out += width; src += ldb
+                        out += width
+                        src += ldb
                     }
                 } else {
                     for _ in 0..<kc {
                         for j in 0..<live { out[j] = src[j] }
                         for j in live..<width { out[j] = 0 }
-                        out += width; src += ldb
+                        out += width
+                        src += ldb
                     }
                 }
             }
@@ -99,8 +121,10 @@ enum GemmPacking {
     /// Copies 4 rows x 16 steps of B (`src`, rows `ldb` apart) to 16 steps x 4 columns of a packed panel
     /// (`dst`, steps `width` apart), 4 x 4 blocks at a time.
     @inline(__always)
-    private static func transposeBlock(_ src: UnsafePointer<Float>, ldb: Int, into dst: UnsafeMutablePointer<Float>,
-                                       width: Int) {
+    private static func transposeBlock(
+        _ src: UnsafePointer<Float>, ldb: Int, into dst: UnsafeMutablePointer<Float>,
+        width: Int
+    ) {
         typealias V = SIMD4<Float>
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
@@ -108,7 +132,10 @@ enum GemmPacking {
         }
         var p = 0
         while p < 16 {
-            let r0 = load(src + p), r1 = load(src + ldb + p), r2 = load(src + 2 * ldb + p), r3 = load(src + 3 * ldb + p)
+            let r0 = load(src + p)
+            let r1 = load(src + ldb + p)
+            let r2 = load(src + 2 * ldb + p)
+            let r3 = load(src + 3 * ldb + p)
             let o = dst + p * width
             store(V(r0[0], r1[0], r2[0], r3[0]), o)
             store(V(r0[1], r1[1], r2[1], r3[1]), o + width)

@@ -45,15 +45,34 @@ extension Gemm {
     @inline(never)
     private static func chains<M: GemmMultiplyAdd, V: SIMD>(_: M.Type, _: V.Type, steps: Int) -> UInt64
     where V.Scalar == Float {
-        let y = V(repeating: 0.999), z = V(repeating: 1e-3)  // each chain tends to z / (1 - y) = 1: no overflow
-        var a0 = V(repeating: 0.5), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0
-        var a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0
+        let y = V(repeating: 0.999)
+        let z = V(repeating: 1e-3)  // each chain tends to z / (1 - y) = 1: no overflow
+        var a0 = V(repeating: 0.5)
+        var a1 = a0
+        var a2 = a0
+        var a3 = a0
+        var a4 = a0
+        var a5 = a0
+        var a6 = a0
+        var a7 = a0
+        var a8 = a0
+        var a9 = a0
+        var a10 = a0
+        var a11 = a0
         let start = threadNanoseconds()
         for _ in 0..<steps {
-            a0 = M.multiplyAdd(z, a0, y); a1 = M.multiplyAdd(z, a1, y); a2 = M.multiplyAdd(z, a2, y)
-            a3 = M.multiplyAdd(z, a3, y); a4 = M.multiplyAdd(z, a4, y); a5 = M.multiplyAdd(z, a5, y)
-            a6 = M.multiplyAdd(z, a6, y); a7 = M.multiplyAdd(z, a7, y); a8 = M.multiplyAdd(z, a8, y)
-            a9 = M.multiplyAdd(z, a9, y); a10 = M.multiplyAdd(z, a10, y); a11 = M.multiplyAdd(z, a11, y)
+            a0 = M.multiplyAdd(z, a0, y)
+            a1 = M.multiplyAdd(z, a1, y)
+            a2 = M.multiplyAdd(z, a2, y)
+            a3 = M.multiplyAdd(z, a3, y)
+            a4 = M.multiplyAdd(z, a4, y)
+            a5 = M.multiplyAdd(z, a5, y)
+            a6 = M.multiplyAdd(z, a6, y)
+            a7 = M.multiplyAdd(z, a7, y)
+            a8 = M.multiplyAdd(z, a8, y)
+            a9 = M.multiplyAdd(z, a9, y)
+            a10 = M.multiplyAdd(z, a10, y)
+            a11 = M.multiplyAdd(z, a11, y)
         }
         let elapsed = threadNanoseconds() - start
         let total = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11

@@ -2,16 +2,20 @@
 /// Single-threaded; each C element's sum has a fixed order, so results are reproducible. Multiply-adds are
 /// fused or not as `arithmetic` says (the process's `GemmArithmetic.active` outside tests).
 enum GemmSimple {
-    static func multiply(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, arithmetic: GemmArithmetic) {
+    static func multiply(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, arithmetic: GemmArithmetic
+    ) {
         switch arithmetic {
         case .fused:
-            multiply(GemmFusedMultiplyAdd.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a,
-                     lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            multiply(
+                GemmFusedMultiplyAdd.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a,
+                lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         case .separate:
-            multiply(GemmSeparateMultiplyAdd.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a,
-                     lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            multiply(
+                GemmSeparateMultiplyAdd.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a,
+                lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
     }
 
@@ -22,7 +26,8 @@ enum GemmSimple {
     ) {
         if isDotProducts(transA: transA, transB: transB, n: n, ldb: ldb) {
             for i in 0..<m {
-                let arow = a + i * lda, crow = c + i * ldc
+                let arow = a + i * lda
+                let crow = c + i * ldc
                 for j in 0..<n {
                     let sum = dot(M.self, arow, b + j * ldb, count: k)
                     crow[j] = beta == 0 ? alpha * sum : beta * crow[j] + alpha * sum
@@ -39,7 +44,10 @@ enum GemmSimple {
                     let aip = transA ? a[p * lda + i] : a[i * lda + p]
                     if transB {
                         var bp = b + p
-                        for j in 0..<n { sums[j] = M.multiplyAdd(sums[j], aip, bp.pointee); bp += ldb }
+                        for j in 0..<n {
+                            sums[j] = M.multiplyAdd(sums[j], aip, bp.pointee)
+                            bp += ldb
+                        }
                     } else {
                         let brow = b + p * ldb
                         for j in 0..<n { sums[j] = M.multiplyAdd(sums[j], aip, brow[j]) }
@@ -64,8 +72,10 @@ enum GemmSimple {
     /// sum_p x[p] * y[p], in 16 interleaved partial sums (partial = madd(partial, x, y)) combined in a fixed
     /// order, then the tail (sum = madd(sum, x[p], y[p])).
     @inline(__always)
-    static func dot<M: GemmMultiplyAdd>(_: M.Type, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-                                        count: Int) -> Float {
+    static func dot<M: GemmMultiplyAdd>(
+        _: M.Type, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+        count: Int
+    ) -> Float {
         typealias V = SIMD16<Float>
         var partial = V()
         var p = 0

@@ -16,16 +16,20 @@ enum GemmSmallRows {
     /// Whether `Gemm.sgemm` should use this path.
     static func applies(transA: Bool, transB: Bool, m: Int) -> Bool { !transA && transB && m <= maximumRows }
 
-    static func multiply(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                         threads: Int, arithmetic: GemmArithmetic) {
+    static func multiply(
+        m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        threads: Int, arithmetic: GemmArithmetic
+    ) {
         switch arithmetic {
         case .fused:
-            multiply(GemmFusedMultiplyAdd.self, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                     beta: beta, c: c, ldc: ldc, threads: threads)
+            multiply(
+                GemmFusedMultiplyAdd.self, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc, threads: threads)
         case .separate:
-            multiply(GemmSeparateMultiplyAdd.self, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                     beta: beta, c: c, ldc: ldc, threads: threads)
+            multiply(
+                GemmSeparateMultiplyAdd.self, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc, threads: threads)
         }
     }
 
@@ -72,7 +76,7 @@ enum GemmSmallRows {
             run(0..<n)
         } else {
             Parallel.forEach(chunks: chunks, threads: threads) { chunk in
-                run(n * chunk / chunks ..< n * (chunk + 1) / chunks)
+                run(n * chunk / chunks..<n * (chunk + 1) / chunks)
             }
         }
     }
@@ -81,22 +85,42 @@ enum GemmSmallRows {
     /// `GemmSimple.dot` sums one (16 lanes, the same reduction tree, then the tail in order), so every element
     /// has the bits the simple path gives it. Result: [A row r with B row 0 at r, with B row 1 at 4 + r].
     @inline(__always)
-    static func dots<M: GemmMultiplyAdd>(_: M.Type, _ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int,
-                     count: Int) -> SIMD8<Float> {
+    static func dots<M: GemmMultiplyAdd>(
+        _: M.Type, _ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int,
+        count: Int
+    ) -> SIMD8<Float> {
         typealias V = SIMD16<Float>
-        let a0 = a, a1 = a + Swift.min(1, rows - 1) * lda
-        let a2 = a + Swift.min(2, rows - 1) * lda, a3 = a + Swift.min(3, rows - 1) * lda
-        let b0 = b, b1 = b + ldb
-        var s00 = V(), s10 = V(), s20 = V(), s30 = V(), s01 = V(), s11 = V(), s21 = V(), s31 = V()
+        let a0 = a
+        let a1 = a + Swift.min(1, rows - 1) * lda
+        let a2 = a + Swift.min(2, rows - 1) * lda
+        let a3 = a + Swift.min(3, rows - 1) * lda
+        let b0 = b
+        let b1 = b + ldb
+        var s00 = V()
+        var s10 = V()
+        var s20 = V()
+        var s30 = V()
+        var s01 = V()
+        var s11 = V()
+        var s21 = V()
+        var s31 = V()
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         var p = 0
         while p + 16 <= count {
-            let x0 = load(a0 + p), x1 = load(a1 + p), x2 = load(a2 + p), x3 = load(a3 + p)
-            let y0 = load(b0 + p), y1 = load(b1 + p)
-            s00 = M.multiplyAdd(s00, x0, y0); s10 = M.multiplyAdd(s10, x1, y0)
-            s20 = M.multiplyAdd(s20, x2, y0); s30 = M.multiplyAdd(s30, x3, y0)
-            s01 = M.multiplyAdd(s01, x0, y1); s11 = M.multiplyAdd(s11, x1, y1)
-            s21 = M.multiplyAdd(s21, x2, y1); s31 = M.multiplyAdd(s31, x3, y1)
+            let x0 = load(a0 + p)
+            let x1 = load(a1 + p)
+            let x2 = load(a2 + p)
+            let x3 = load(a3 + p)
+            let y0 = load(b0 + p)
+            let y1 = load(b1 + p)
+            s00 = M.multiplyAdd(s00, x0, y0)
+            s10 = M.multiplyAdd(s10, x1, y0)
+            s20 = M.multiplyAdd(s20, x2, y0)
+            s30 = M.multiplyAdd(s30, x3, y0)
+            s01 = M.multiplyAdd(s01, x0, y1)
+            s11 = M.multiplyAdd(s11, x1, y1)
+            s21 = M.multiplyAdd(s21, x2, y1)
+            s31 = M.multiplyAdd(s31, x3, y1)
             p += 16
         }
         @inline(__always) func finish(_ partial: V, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
@@ -111,7 +135,8 @@ enum GemmSmallRows {
             }
             return sum
         }
-        return SIMD8(finish(s00, a0, b0), finish(s10, a1, b0), finish(s20, a2, b0), finish(s30, a3, b0),
-                     finish(s01, a0, b1), finish(s11, a1, b1), finish(s21, a2, b1), finish(s31, a3, b1))
+        return SIMD8(
+            finish(s00, a0, b0), finish(s10, a1, b0), finish(s20, a2, b0), finish(s30, a3, b0),
+            finish(s01, a0, b1), finish(s11, a1, b1), finish(s21, a2, b1), finish(s31, a3, b1))
     }
 }

@@ -31,7 +31,8 @@ struct GemmTask: @unchecked Sendable {
     let threads: Int
 
     func run() {
-        let mr = GemmMicrokernel.rows, nr = kernel.width
+        let mr = GemmMicrokernel.rows
+        let nr = kernel.width
         // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
         let depthBlocks = (k + GemmMicrokernel.depthBlock - 1) / GemmMicrokernel.depthBlock
         let maxDepth = (k + depthBlocks - 1) / depthBlocks
@@ -40,15 +41,16 @@ struct GemmTask: @unchecked Sendable {
         GemmWorkspace.withWorkspace { workspace in
             workspace.reserve(a: (maxRows + mr - 1) / mr * mr * maxDepth, b: (maxColumns + nr - 1) / nr * nr * maxDepth)
             for j0 in stride(from: 0, to: n, by: Gemm.packedColumns) {
-                let columns = j0 ..< min(n, j0 + Gemm.packedColumns)
+                let columns = j0..<min(n, j0 + Gemm.packedColumns)
                 for i0 in stride(from: 0, to: m, by: Gemm.packedRows) {
-                    let rows = i0 ..< min(m, i0 + Gemm.packedRows)
+                    let rows = i0..<min(m, i0 + Gemm.packedRows)
                     for block in 0..<depthBlocks {
-                        let depth = k * block / depthBlocks ..< k * (block + 1) / depthBlocks
+                        let depth = k * block / depthBlocks..<k * (block + 1) / depthBlocks
                         pack(rows: rows, columns: columns, depth: depth, workspace: workspace)
                         // The first k block applies beta; later ones add to what it wrote.
-                        compute(rows: rows, columns: columns, depth: depth, beta: block == 0 ? beta : 1,
-                                workspace: workspace)
+                        compute(
+                            rows: rows, columns: columns, depth: depth, beta: block == 0 ? beta : 1,
+                            workspace: workspace)
                     }
                 }
             }
@@ -69,28 +71,35 @@ struct GemmTask: @unchecked Sendable {
 
     /// Phase 1: packs opB[depth, columns] and opA[rows, depth] into the workspace.
     private func pack(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, workspace: GemmWorkspace) {
-        let mr = GemmMicrokernel.rows, nr = kernel.width, kc = depth.count
+        let mr = GemmMicrokernel.rows
+        let nr = kernel.width
+        let kc = depth.count
         let panelsB = (columns.count + nr - 1) / nr
         let packedRows = rows
         let panelsA = (packedRows.count + mr - 1) / mr
-        let packedA = workspace.packedA, packedB = workspace.packedB
+        let packedA = workspace.packedA
+        let packedB = workspace.packedB
         // Split only when each thread gets a few microseconds of copying (a plain copy runs at about 12 G
         // values/s, a transposing one at about 3.5): starting a region on the waiting workers costs about a
         // microsecond (`WorkerPool`).
         let copyCost = (packedRows.count * 2 + columns.count * (transB ? 4 : 1)) * kc
         let chunks = max(1, min(threads, copyCost / (32 * 1024)))
         forChunks(chunks) { chunk in
-            let a0 = panelsA * chunk / chunks, a1 = panelsA * (chunk + 1) / chunks
+            let a0 = panelsA * chunk / chunks
+            let a1 = panelsA * (chunk + 1) / chunks
             if a0 < a1 {
-                GemmPacking.packA(transA: transA, a: a, lda: lda,
-                                  rows: packedRows.lowerBound + a0 * mr ..< min(packedRows.upperBound, packedRows.lowerBound + a1 * mr),
-                                  depth: depth, into: packedA + a0 * mr * kc)
+                GemmPacking.packA(
+                    transA: transA, a: a, lda: lda,
+                    rows: packedRows.lowerBound + a0 * mr..<min(packedRows.upperBound, packedRows.lowerBound + a1 * mr),
+                    depth: depth, into: packedA + a0 * mr * kc)
             }
-            let b0 = panelsB * chunk / chunks, b1 = panelsB * (chunk + 1) / chunks
+            let b0 = panelsB * chunk / chunks
+            let b1 = panelsB * (chunk + 1) / chunks
             if b0 < b1 {
-                GemmPacking.packB(transB: transB, b: b, ldb: ldb, depth: depth,
-                                  columns: columns.lowerBound + b0 * nr ..< min(columns.upperBound, columns.lowerBound + b1 * nr),
-                                  width: nr, into: packedB + b0 * nr * kc)
+                GemmPacking.packB(
+                    transB: transB, b: b, ldb: ldb, depth: depth,
+                    columns: columns.lowerBound + b0 * nr..<min(columns.upperBound, columns.lowerBound + b1 * nr),
+                    width: nr, into: packedB + b0 * nr * kc)
             }
         }
     }
@@ -99,14 +108,20 @@ struct GemmTask: @unchecked Sendable {
     /// (whichever divides more evenly) into a few contiguous tile-aligned ranges per thread, which the
     /// threads take one at a time: a thread that runs slower (the machine is shared) just takes fewer.
     /// Which thread computes a range never changes a value: each tile is computed whole by one thread.
-    private func compute(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, beta: Float,
-                         workspace: GemmWorkspace) {
-        let mr = GemmMicrokernel.rows, nr = kernel.width
-        let panelsA = (rows.count + mr - 1) / mr, panelsB = (columns.count + nr - 1) / nr
-        let packedA = UnsafePointer(workspace.packedA), packedB = UnsafePointer(workspace.packedB)
+    private func compute(
+        rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, beta: Float,
+        workspace: GemmWorkspace
+    ) {
+        let mr = GemmMicrokernel.rows
+        let nr = kernel.width
+        let panelsA = (rows.count + mr - 1) / mr
+        let panelsB = (columns.count + nr - 1) / nr
+        let packedA = UnsafePointer(workspace.packedA)
+        let packedB = UnsafePointer(workspace.packedB)
         if threads == 1 {
-            computeTiles(panelsA: 0..<panelsA, panelsB: 0..<panelsB, rows: rows, columns: columns, depth: depth,
-                         beta: beta, packedA: packedA, packedB: packedB)
+            computeTiles(
+                panelsA: 0..<panelsA, panelsB: 0..<panelsB, rows: rows, columns: columns, depth: depth,
+                beta: beta, packedA: packedA, packedB: packedB)
             return
         }
         let rangesPerThread = 4
@@ -115,27 +130,34 @@ struct GemmTask: @unchecked Sendable {
             let ranges = min(panels, threads * rangesPerThread)
             return min(total, (panels + ranges - 1) / ranges * width)
         }
-        let splitRows = share(panels: panelsA, width: mr, total: rows.count) * columns.count
+        let splitRows =
+            share(panels: panelsA, width: mr, total: rows.count) * columns.count
             <= share(panels: panelsB, width: nr, total: columns.count) * rows.count
         let panels = splitRows ? panelsA : panelsB
         let ranges = min(panels, threads * rangesPerThread)
         let queue = GemmWorkQueue(count: ranges)
         forChunks(min(threads, ranges)) { _ in
             while let range = queue.take() {
-                let p0 = panels * range / ranges, p1 = panels * (range + 1) / ranges
-                computeTiles(panelsA: splitRows ? p0..<p1 : 0..<panelsA, panelsB: splitRows ? 0..<panelsB : p0..<p1,
-                             rows: rows, columns: columns, depth: depth, beta: beta, packedA: packedA,
-                             packedB: packedB)
+                let p0 = panels * range / ranges
+                let p1 = panels * (range + 1) / ranges
+                computeTiles(
+                    panelsA: splitRows ? p0..<p1 : 0..<panelsA, panelsB: splitRows ? 0..<panelsB : p0..<p1,
+                    rows: rows, columns: columns, depth: depth, beta: beta, packedA: packedA,
+                    packedB: packedB)
             }
         }
     }
 
     /// Runs the microkernel over the tiles of the given packed panels, `kernel.rowBlock` rows of A at a time
     /// so that they stay in L2 while every B panel passes over them.
-    private func computeTiles(panelsA: Range<Int>, panelsB: Range<Int>, rows: Range<Int>, columns: Range<Int>,
-                              depth: Range<Int>, beta: Float, packedA: UnsafePointer<Float>,
-                              packedB: UnsafePointer<Float>) {
-        let mr = GemmMicrokernel.rows, nr = kernel.width, kc = depth.count
+    private func computeTiles(
+        panelsA: Range<Int>, panelsB: Range<Int>, rows: Range<Int>, columns: Range<Int>,
+        depth: Range<Int>, beta: Float, packedA: UnsafePointer<Float>,
+        packedB: UnsafePointer<Float>
+    ) {
+        let mr = GemmMicrokernel.rows
+        let nr = kernel.width
+        let kc = depth.count
         let panelsPerRowBlock = max(1, kernel.rowBlock / mr)
         for blockStart in stride(from: panelsA.lowerBound, to: panelsA.upperBound, by: panelsPerRowBlock) {
             let blockEnd = min(panelsA.upperBound, blockStart + panelsPerRowBlock)
@@ -149,11 +171,13 @@ struct GemmTask: @unchecked Sendable {
                     let panelA = packedA + r * mr * kc
                     let tile = c + i * ldc + j
                     if liveRows == mr && liveColumns == nr {
-                        kernel.run(kc: kc, a: panelA, b: panelB, c: tile, ldc: ldc, alpha: alpha, beta: beta,
-                                   arithmetic: arithmetic)
+                        kernel.run(
+                            kc: kc, a: panelA, b: panelB, c: tile, ldc: ldc, alpha: alpha, beta: beta,
+                            arithmetic: arithmetic)
                     } else {
-                        kernel.runPartial(kc: kc, a: panelA, b: panelB, mr: liveRows, nr: liveColumns,
-                                          c: tile, ldc: ldc, alpha: alpha, beta: beta, arithmetic: arithmetic)
+                        kernel.runPartial(
+                            kc: kc, a: panelA, b: panelB, mr: liveRows, nr: liveColumns,
+                            c: tile, ldc: ldc, alpha: alpha, beta: beta, arithmetic: arithmetic)
                     }
                 }
             }

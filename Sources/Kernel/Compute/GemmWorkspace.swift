@@ -25,11 +25,13 @@ final class GemmWorkspace {
     func reserve(a: Int, b: Int) {
         if a > capacityA {
             UnsafeMutableRawPointer(packedA).deallocate()
-            packedA = GemmWorkspace.allocate(a); capacityA = a
+            packedA = GemmWorkspace.allocate(a)
+            capacityA = a
         }
         if b > capacityB {
             UnsafeMutableRawPointer(packedB).deallocate()
-            packedB = GemmWorkspace.allocate(b); capacityB = b
+            packedB = GemmWorkspace.allocate(b)
+            capacityB = b
         }
     }
 

@@ -21,7 +21,6 @@ public enum Parallel {
     nonisolated(unsafe) public static var usesWorkerPool: Bool =
         ProcessInfo.processInfo.environment["SKILLTUNE_WORKER_POOL"] != "0"
 
-
     /// How long an idle worker thread spins waiting for the next parallel region before it sleeps,
     /// in microseconds (a region that comes within this time starts without waking a thread).
     public static var workerSpinMicroseconds: Int {
@@ -62,9 +61,13 @@ public enum Parallel {
     public static func forRanges(_ count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = max(1, min(threads, count / max(1, minimumPerChunk)))
-        if chunks == 1 { body(0..<count); return }
+        if chunks == 1 {
+            body(0..<count)
+            return
+        }
         forEach(chunks: chunks) { c in
-            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            let lo = count * c / chunks
+            let hi = count * (c + 1) / chunks
             if lo < hi { body(lo..<hi) }
         }
     }

@@ -71,15 +71,18 @@ final class WorkerPool: @unchecked Sendable {
     private var gapHistogram = [Int](repeating: 0, count: 6)  // from the end of one region to the start of the next
     private var lastRegionEnd: UInt64 = 0
 
-    private static func bucket(_ us: UInt64) -> Int { us < 5 ? 0 : us < 20 ? 1 : us < 50 ? 2 : us < 200 ? 3 : us < 1000 ? 4 : 5 }
+    private static func bucket(_ us: UInt64) -> Int {
+        us < 5 ? 0 : us < 20 ? 1 : us < 50 ? 2 : us < 200 ? 3 : us < 1000 ? 4 : 5
+    }
 
     private func printStatistics() {
-        let text = String(format: "worker pool: %d regions (%d inline), %.1f ms in regions, %.1f ms of it waiting for other threads; "
-                          + "regions < 5/20/50/200/1000/more us: %@; gaps between regions: %@\n",
-                          regionsRun.load(ordering: .relaxed), regionsInline.load(ordering: .relaxed),
-                          Double(statisticsNanoseconds.inRegions) / 1e6, Double(statisticsNanoseconds.waitingAtEnd) / 1e6,
-                          regionHistogram.map(String.init).joined(separator: "/"),
-                          gapHistogram.map(String.init).joined(separator: "/"))
+        let text = String(
+            format: "worker pool: %d regions (%d inline), %.1f ms in regions, %.1f ms of it waiting for other threads; "
+                + "regions < 5/20/50/200/1000/more us: %@; gaps between regions: %@\n",
+            regionsRun.load(ordering: .relaxed), regionsInline.load(ordering: .relaxed),
+            Double(statisticsNanoseconds.inRegions) / 1e6, Double(statisticsNanoseconds.waitingAtEnd) / 1e6,
+            regionHistogram.map(String.init).joined(separator: "/"),
+            gapHistogram.map(String.init).joined(separator: "/"))
         FileHandle.standardError.write(text.data(using: .utf8)!)
     }
 
@@ -88,14 +91,18 @@ final class WorkerPool: @unchecked Sendable {
     /// with another region or `chunks` is out of range; the caller then runs the chunks itself.
     func run(chunks: Int, workers: Int, _ body: (Int) -> Void) -> Bool {
         guard chunks >= 1, chunks <= WorkerPool.maximumChunks,
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else {
             regionsInline.add(1, ordering: .relaxed)
             return false
         }
         defer { busy.store(false, ordering: .releasing) }
         regionsRun.add(1, ordering: .relaxed)
         let helpers = min(workers, WorkerPool.maximumWorkers, chunks - 1)
-        while started < helpers { startWorker(index: started); started += 1 }
+        while started < helpers {
+            startWorker(index: started)
+            started += 1
+        }
         withoutActuallyEscaping(body) { escapable in
             withUnsafePointer(to: escapable) { pointer in
                 job = pointer
@@ -105,7 +112,9 @@ final class WorkerPool: @unchecked Sendable {
                 let region = (generation << WorkerPool.generationShift) | (UInt64(chunks) << WorkerPool.countShift)
                 word.store(region, ordering: .sequentiallyConsistent)
                 if helpers > 0 && sleepingWorkers.load(ordering: .sequentiallyConsistent) > 0 {
-                    workerWake.lock(); workerWake.broadcast(); workerWake.unlock()
+                    workerWake.lock()
+                    workerWake.broadcast()
+                    workerWake.unlock()
                 }
                 let start = WorkerPool.recordsStatistics ? DispatchTime.now().uptimeNanoseconds : 0
                 var current = region
@@ -138,11 +147,16 @@ final class WorkerPool: @unchecked Sendable {
     private func claim(_ current: inout UInt64, generation: UInt64) -> Int? {
         while true {
             guard current >> WorkerPool.generationShift == generation else { return nil }
-            let count = (current >> WorkerPool.countShift) & WorkerPool.fieldMask, next = current & WorkerPool.fieldMask
+            let count = (current >> WorkerPool.countShift) & WorkerPool.fieldMask
+            let next = current & WorkerPool.fieldMask
             guard next < count else { return nil }
-            let (exchanged, seen) = word.compareExchange(expected: current, desired: current + 1,
-                                                         ordering: .acquiringAndReleasing)
-            if exchanged { current += 1; return Int(next) }
+            let (exchanged, seen) = word.compareExchange(
+                expected: current, desired: current + 1,
+                ordering: .acquiringAndReleasing)
+            if exchanged {
+                current += 1
+                return Int(next)
+            }
             current = seen
         }
     }
@@ -179,8 +193,11 @@ final class WorkerPool: @unchecked Sendable {
             while let chunk = claim(&current, generation: seen) {
                 runChunk(chunk)
                 if unfinished.subtract(1, ordering: .sequentiallyConsistent).newValue == 0
-                    && callerSleeping.load(ordering: .sequentiallyConsistent) {
-                    callerWake.lock(); callerWake.signal(); callerWake.unlock()
+                    && callerSleeping.load(ordering: .sequentiallyConsistent)
+                {
+                    callerWake.lock()
+                    callerWake.signal()
+                    callerWake.unlock()
                 }
             }
         }
@@ -206,7 +223,9 @@ final class WorkerPool: @unchecked Sendable {
                 current = word.load(ordering: .acquiring)
                 if current >> WorkerPool.generationShift != seen { return current }
                 spins += 1
-                if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > WorkerPool.spinNanoseconds { break }
+                if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > WorkerPool.spinNanoseconds {
+                    break
+                }
             }
         }
         workerWake.lock()

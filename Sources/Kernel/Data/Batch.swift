@@ -16,10 +16,13 @@ public struct Batch: Sendable {
     public let batchSize: Int
     public let sequenceLength: Int
 
-    public init(tokens: [Int32], targets: [Int32], lengths: [Int], images: [Image?]? = nil,
-                batchSize: Int, sequenceLength: Int) {
-        precondition(tokens.count == batchSize * sequenceLength && targets.count == tokens.count,
-                     "Batch: \(tokens.count) tokens / \(targets.count) targets for \(batchSize)x\(sequenceLength)")
+    public init(
+        tokens: [Int32], targets: [Int32], lengths: [Int], images: [Image?]? = nil,
+        batchSize: Int, sequenceLength: Int
+    ) {
+        precondition(
+            tokens.count == batchSize * sequenceLength && targets.count == tokens.count,
+            "Batch: \(tokens.count) tokens / \(targets.count) targets for \(batchSize)x\(sequenceLength)")
         precondition(lengths.count == batchSize, "Batch: \(lengths.count) lengths for \(batchSize) rows")
         self.tokens = tokens
         self.targets = targets
@@ -45,8 +48,9 @@ public struct Batch: Sendable {
             for i in prompts[r].count..<seq.count where i > 0 { targets[r * length + i - 1] = seq[i] }
             lengths.append(seq.count)
         }
-        self.init(tokens: tokens, targets: targets, lengths: lengths, images: images,
-                  batchSize: rows, sequenceLength: length)
+        self.init(
+            tokens: tokens, targets: targets, lengths: lengths, images: images,
+            batchSize: rows, sequenceLength: length)
     }
 }
 
@@ -78,7 +82,10 @@ public struct GenerationRequest: Sendable {
 
 /// One decoder layer's intermediate output, offered to probes during a forward pass.
 public struct LayerObservation {
-    public enum Component: String, Sendable { case attention = "self_attn", mlp }
+    public enum Component: String, Sendable {
+        case attention = "self_attn"
+        case mlp
+    }
     /// Decoder layer index.
     public var layer: Int
     public var component: Component

@@ -6,8 +6,9 @@ public struct Image: Sendable, Equatable {
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 3,
-                     "Image: \(pixels.count) bytes do not make \(width)x\(height) RGB")
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == width * height * 3,
+            "Image: \(pixels.count) bytes do not make \(width)x\(height) RGB")
         self.width = width
         self.height = height
         self.pixels = pixels
@@ -16,7 +17,11 @@ public struct Image: Sendable, Equatable {
     /// A blank image filled with one colour.
     public init(width: Int, height: Int, fill: (r: UInt8, g: UInt8, b: UInt8) = (0, 0, 0)) {
         var px = [UInt8](repeating: 0, count: width * height * 3)
-        for i in 0..<(width * height) { px[3 * i] = fill.r; px[3 * i + 1] = fill.g; px[3 * i + 2] = fill.b }
+        for i in 0..<(width * height) {
+            px[3 * i] = fill.r
+            px[3 * i + 1] = fill.g
+            px[3 * i + 2] = fill.b
+        }
         self.init(width: width, height: height, pixels: px)
     }
 }

@@ -26,8 +26,13 @@ public enum AnswerMatching {
         }
         if words.first == "option" { words = words.dropFirst() }
         var bracketed = false
-        if words.first == "(" { words = words.dropFirst(); bracketed = true }
-        guard let letter = words.first, letter.count == 1, let c = letter.first, c.isASCII, c.isLetter else { return nil }
+        if words.first == "(" {
+            words = words.dropFirst()
+            bracketed = true
+        }
+        guard let letter = words.first, letter.count == 1, let c = letter.first, c.isASCII, c.isLetter else {
+            return nil
+        }
         let rest = words.dropFirst()
         if let next = rest.first {
             let closers: Set<String> = bracketed ? [")"] : [")", ".", ":", ","]
@@ -70,8 +75,11 @@ public enum AnswerMatching {
         while i < words.count {
             let w = words[i]
             if w.count == 1, w.first!.isASCII, w.first!.isNumber {
-                var value = 0, digits = 0
-                while i < words.count, words[i].count == 1, let d = words[i].first?.wholeNumberValue, words[i].first!.isASCII {
+                var value = 0
+                var digits = 0
+                while i < words.count, words[i].count == 1, let d = words[i].first?.wholeNumberValue,
+                    words[i].first!.isASCII
+                {
                     value = value * 10 + d
                     digits += 1
                     i += 1
@@ -88,7 +96,8 @@ public enum AnswerMatching {
     }
 
     private static func numberFromWords(_ words: [String], start: Int) -> Int {
-        var total = 0, current = 0
+        var total = 0
+        var current = 0
         var i = start
         while i < words.count {
             let w = words[i]
@@ -99,8 +108,13 @@ public enum AnswerMatching {
                 current += t
             } else if let s = scales[w] {
                 current = max(current, 1) * s
-                if s >= 1000 { total += current; current = 0 }
-            } else if (w == "-" || w == "and") && i + 1 < words.count && (units[words[i + 1]] != nil || tens[words[i + 1]] != nil) {
+                if s >= 1000 {
+                    total += current
+                    current = 0
+                }
+            } else if (w == "-" || w == "and") && i + 1 < words.count
+                && (units[words[i + 1]] != nil || tens[words[i + 1]] != nil)
+            {
                 // "twenty-one", "hundred and five"
             } else {
                 break
@@ -141,9 +155,12 @@ public enum AnswerMatching {
         var h = colon
         while isDigit(h - 1), colon - h < 2 { h -= 1 }
         // One or two hour digits, exactly two minute digits, and no digit glued on either side.
-        guard colon - h >= 1, !isDigit(h - 1), isDigit(colon + 1), isDigit(colon + 2), !isDigit(colon + 3) else { return nil }
+        guard colon - h >= 1, !isDigit(h - 1), isDigit(colon + 1), isDigit(colon + 2), !isDigit(colon + 3) else {
+            return nil
+        }
         guard let hour = Int(String(chars[h..<colon])), let minute = Int(String(chars[(colon + 1)...(colon + 2)])),
-              hour <= 23, minute <= 59 else { return nil }
+            hour <= 23, minute <= 59
+        else { return nil }
         return (hour, minute)
     }
 }

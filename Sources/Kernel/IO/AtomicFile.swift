@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writes files all-or-nothing: a reader sees either the previous file or the complete new one, never a
@@ -154,7 +155,9 @@ public enum AtomicFile {
         var removed = 0
         while let relative = walker.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
-            guard let pid = temporaryFileOwner(name), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            guard let pid = temporaryFileOwner(name), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH else {
+                continue
+            }
             if unlink((directory.path as NSString).appendingPathComponent(relative)) == 0 { removed += 1 }
         }
         return removed

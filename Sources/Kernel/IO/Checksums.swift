@@ -19,14 +19,17 @@ public enum Checksum {
     /// Adler-32 (RFC 1950), continuing from `adler` (1 to start).
     public static func adler32<C: Collection>(_ bytes: C, continuing adler: UInt32 = 1) -> UInt32
     where C.Element == UInt8 {
-        var a = adler & 0xFFFF, b = adler >> 16
+        var a = adler & 0xFFFF
+        var b = adler >> 16
         var pending = 0
         for byte in bytes {
             a += UInt32(byte)
             b += a
             pending += 1
             if pending == 5552 {  // the largest run before b can overflow 32 bits
-                a %= 65521; b %= 65521; pending = 0
+                a %= 65521
+                b %= 65521
+                pending = 0
             }
         }
         return ((b % 65521) << 16) | (a % 65521)

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Test seams for faults that are hard to cause on purpose: the process being killed at a chosen point,
@@ -16,11 +17,15 @@ import Darwin
 ///   ENOSPC once it has written more than N bytes, as a full disk would.
 public enum FaultInjection {
     /// Overrides `SKILLTUNE_FAULT_DISK_FULL_AFTER` (for tests in the same process); nil means no limit.
-    nonisolated(unsafe) public static var simulatedDiskFullAfterBytes: Int? = ProcessInfo.processInfo.environment["SKILLTUNE_FAULT_DISK_FULL_AFTER"].flatMap { Int($0) }
+    nonisolated(unsafe) public static var simulatedDiskFullAfterBytes: Int? = ProcessInfo.processInfo.environment[
+        "SKILLTUNE_FAULT_DISK_FULL_AFTER"
+    ].flatMap { Int($0) }
 
     private static let killRule: (prefix: String, count: Int)? = {
-        guard let rule = ProcessInfo.processInfo.environment["SKILLTUNE_FAULT_KILL"], let hash = rule.lastIndex(of: "#"),
-              let n = Int(rule[rule.index(after: hash)...]), n >= 1 else { return nil }
+        guard let rule = ProcessInfo.processInfo.environment["SKILLTUNE_FAULT_KILL"],
+            let hash = rule.lastIndex(of: "#"),
+            let n = Int(rule[rule.index(after: hash)...]), n >= 1
+        else { return nil }
         return (String(rule[..<hash]), n)
     }()
     nonisolated(unsafe) private static var reached = 0

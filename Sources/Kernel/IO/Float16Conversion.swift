@@ -17,9 +17,9 @@ public enum Float16Conversion {
         let shiftedExponent: UInt32 = 0x7C00 << 13
         var bits = UInt32(half & 0x7FFF) << 13
         let exponent = bits & shiftedExponent
-        bits &+= (127 - 15) << 23                       // rebias
+        bits &+= (127 - 15) << 23  // rebias
         if exponent == shiftedExponent {
-            bits &+= (128 - 16) << 23                   // infinity or NaN: exponent all ones
+            bits &+= (128 - 16) << 23  // infinity or NaN: exponent all ones
         } else if exponent == 0 {
             // Zero or subnormal: m * 2^-24, computed exactly as (2^-14 + m * 2^-24) - 2^-14.
             bits &+= 1 << 23
@@ -75,7 +75,9 @@ public enum Float16Conversion {
     // MARK: Buffers
 
     /// Widens `count` little-endian halves at `source` (any alignment) into `destination`.
-    public static func widenFloat16(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
+    public static func widenFloat16(
+        _ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<count {
             let half = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
             destination[i] = float(fromFloat16Bits: half)
@@ -83,7 +85,9 @@ public enum Float16Conversion {
     }
 
     /// Widens `count` little-endian bfloat16s at `source` (any alignment) into `destination`.
-    public static func widenBFloat16(_ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>) {
+    public static func widenBFloat16(
+        _ source: UnsafeRawPointer, count: Int, into destination: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<count {
             let bfloat = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
             destination[i] = float(fromBFloat16Bits: bfloat)
@@ -91,14 +95,18 @@ public enum Float16Conversion {
     }
 
     /// Narrows `count` floats to little-endian halves at `destination`.
-    public static func narrowToFloat16(_ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutableRawPointer) {
+    public static func narrowToFloat16(
+        _ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutableRawPointer
+    ) {
         for i in 0..<count {
             destination.storeBytes(of: float16Bits(from: source[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
         }
     }
 
     /// Narrows `count` floats to little-endian bfloat16s at `destination`.
-    public static func narrowToBFloat16(_ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutableRawPointer) {
+    public static func narrowToBFloat16(
+        _ source: UnsafePointer<Float>, count: Int, into destination: UnsafeMutableRawPointer
+    ) {
         for i in 0..<count {
             destination.storeBytes(of: bfloat16Bits(from: source[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
         }

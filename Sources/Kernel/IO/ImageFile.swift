@@ -9,7 +9,9 @@ public enum ImageFile {
     public static func sniff(_ bytes: [UInt8]) -> Format? {
         if bytes.count >= 8 && Array(bytes[0..<8]) == PNG.signature { return .png }
         if JPEG.looksLikeJPEG(bytes) { return .jpeg }
-        if bytes.count >= 2 && bytes[0] == UInt8(ascii: "P") && (bytes[1] == UInt8(ascii: "6") || bytes[1] == UInt8(ascii: "3")) {
+        if bytes.count >= 2 && bytes[0] == UInt8(ascii: "P")
+            && (bytes[1] == UInt8(ascii: "6") || bytes[1] == UInt8(ascii: "3"))
+        {
             return .ppm
         }
         return nil
@@ -17,7 +19,9 @@ public enum ImageFile {
 
     /// Decodes PNG, PPM or JPEG bytes (by magic number); `file` names the source in errors. Bytes of no known
     /// format named `.jpg`/`.jpeg` are handed to the JPEG decoder, so its error says what is wrong with them.
-    public static func decode(_ bytes: [UInt8], file: String = "<memory>", limits: ImageLimits = .standard) throws -> Image {
+    public static func decode(_ bytes: [UInt8], file: String = "<memory>", limits: ImageLimits = .standard) throws
+        -> Image
+    {
         switch sniff(bytes) {
         case .png: return try PNG.decode(bytes, file: file, limits: limits)
         case .ppm: return try PPM.decode(bytes, file: file, limits: limits)

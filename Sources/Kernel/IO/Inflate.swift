@@ -12,16 +12,25 @@ public enum Inflate {
     /// the checksum. Throws if the output would exceed `maxOutput` bytes.
     public static func zlibDecompress(_ bytes: [UInt8], maxOutput: Int) throws -> [UInt8] {
         guard bytes.count >= 6 else { throw InflateError(reason: "zlib stream of \(bytes.count) bytes is too short") }
-        let cmf = bytes[0], flg = bytes[1]
-        guard cmf & 0x0F == 8 else { throw InflateError(reason: "zlib compression method \(cmf & 0x0F) is not deflate (8)") }
+        let cmf = bytes[0]
+        let flg = bytes[1]
+        guard cmf & 0x0F == 8 else {
+            throw InflateError(reason: "zlib compression method \(cmf & 0x0F) is not deflate (8)")
+        }
         guard cmf >> 4 <= 7 else { throw InflateError(reason: "zlib window size field \(cmf >> 4) is above 7") }
-        guard (UInt16(cmf) << 8 | UInt16(flg)) % 31 == 0 else { throw InflateError(reason: "zlib header check bits are wrong") }
+        guard (UInt16(cmf) << 8 | UInt16(flg)) % 31 == 0 else {
+            throw InflateError(reason: "zlib header check bits are wrong")
+        }
         guard flg & 0x20 == 0 else { throw InflateError(reason: "zlib preset dictionaries are not supported") }
         var decoder = Decoder(input: bytes, position: 2, maxOutput: maxOutput)
         try decoder.run()
         let end = decoder.position  // the byte after the last deflate block (decoder realigns to a byte)
-        guard end + 4 <= bytes.count else { throw InflateError(reason: "zlib stream ends before its Adler-32 checksum") }
-        let stored = UInt32(bytes[end]) << 24 | UInt32(bytes[end + 1]) << 16 | UInt32(bytes[end + 2]) << 8 | UInt32(bytes[end + 3])
+        guard end + 4 <= bytes.count else {
+            throw InflateError(reason: "zlib stream ends before its Adler-32 checksum")
+        }
+        let stored =
+            UInt32(bytes[end]) << 24 | UInt32(bytes[end + 1]) << 16 | UInt32(bytes[end + 2]) << 8
+            | UInt32(bytes[end + 3])
         let actual = Checksum.adler32(decoder.output)
         guard stored == actual else {
             throw InflateError(reason: "zlib Adler-32 mismatch: stored \(hex(stored)), computed \(hex(actual))")
@@ -68,13 +77,21 @@ public enum Inflate {
         var left = 0
     }
 
-    private static let lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
-                                     35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
-    private static let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
-    private static let distanceBase = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
-                                       1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
-    private static let distanceExtra = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8,
-                                        9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
+    private static let lengthBase = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31,
+        35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+    ]
+    private static let lengthExtra = [
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+    ]
+    private static let distanceBase = [
+        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769,
+        1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+    ]
+    private static let distanceExtra = [
+        0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8,
+        9, 9, 10, 10, 11, 11, 12, 12, 13, 13,
+    ]
     private static let codeLengthOrder = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
 
     private static let fixedCodes: (Huffman, Huffman) = {
@@ -102,7 +119,9 @@ public enum Inflate {
         mutating func bits(_ need: Int) throws -> Int {
             var value = bitBuffer
             while bitCount < need {
-                guard position < input.count else { throw InflateError(reason: "deflate data ends in the middle of a block") }
+                guard position < input.count else {
+                    throw InflateError(reason: "deflate data ends in the middle of a block")
+                }
                 value |= Int(input[position]) << bitCount
                 position += 1
                 bitCount += 8
@@ -153,7 +172,9 @@ public enum Inflate {
         }
 
         mutating func decode(_ h: Huffman) throws -> Int {
-            var code = 0, first = 0, index = 0
+            var code = 0
+            var first = 0
+            var index = 0
             for len in 1..<16 {
                 code |= try bits(1)
                 let count = h.counts[len]
@@ -202,7 +223,9 @@ public enum Inflate {
             var lengths = [Int](repeating: 0, count: 320)
             for i in 0..<codeLengthCount { lengths[Inflate.codeLengthOrder[i]] = try bits(3) }
             let lengthsCode = Huffman(lengths: lengths[0..<19])
-            guard lengthsCode.left == 0 else { throw InflateError(reason: "dynamic block has an incomplete code-length code") }
+            guard lengthsCode.left == 0 else {
+                throw InflateError(reason: "dynamic block has an incomplete code-length code")
+            }
             var index = 0
             let total = literalCount + distanceCount
             while index < total {
@@ -214,7 +237,9 @@ public enum Inflate {
                 }
                 var value = 0
                 if symbol == 16 {
-                    guard index > 0 else { throw InflateError(reason: "dynamic block repeats a length before the first one") }
+                    guard index > 0 else {
+                        throw InflateError(reason: "dynamic block repeats a length before the first one")
+                    }
                     value = lengths[index - 1]
                     symbol = 3 + (try bits(2))
                 } else if symbol == 17 {
@@ -223,7 +248,10 @@ public enum Inflate {
                     symbol = 11 + (try bits(7))
                 }
                 guard index + symbol <= total else { throw InflateError(reason: "dynamic block code lengths overflow") }
-                for _ in 0..<symbol { lengths[index] = value; index += 1 }
+                for _ in 0..<symbol {
+                    lengths[index] = value
+                    index += 1
+                }
             }
             guard lengths[256] != 0 else { throw InflateError(reason: "dynamic block has no end-of-block code") }
             let lengthCode = Huffman(lengths: lengths[0..<literalCount])

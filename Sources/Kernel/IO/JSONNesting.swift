@@ -13,11 +13,19 @@ public enum JSONNesting {
     /// The deepest nesting of arrays and objects in `data` (brackets inside strings do not count).
     public static func depth(of data: Data) -> Int {
         data.withUnsafeBytes { raw -> Int in
-            var depth = 0, deepest = 0
-            var inString = false, escaped = false
+            var depth = 0
+            var deepest = 0
+            var inString = false
+            var escaped = false
             for byte in raw {
                 if inString {
-                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
                     continue
                 }
                 switch byte {

@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The bytes of a file, mapped read-only into memory so that a large file is paged in on demand instead of
@@ -41,7 +42,8 @@ public final class MappedFile {
             return
         }
         if let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0),
-           address != UnsafeMutableRawPointer(bitPattern: -1) {
+            address != UnsafeMutableRawPointer(bitPattern: -1)
+        {
             bytes = UnsafeRawPointer(address)
             isMapped = true
             return
@@ -53,7 +55,8 @@ public final class MappedFile {
             let n = read(descriptor, buffer + done, size - done)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
-                let error = n < 0
+                let error =
+                    n < 0
                     ? FileIOError.fromErrno(path: path, operation: "read")
                     : FileIOError(path: path, operation: "read", code: 0, detail: "file shrank while reading")
                 buffer.deallocate()

@@ -43,11 +43,15 @@ public enum PNG {
     }
 
     /// Decodes PNG bytes; `file` names the source in errors.
-    public static func decode(_ bytes: [UInt8], file: String = "<memory>", limits: ImageLimits = .standard) throws -> Image {
+    public static func decode(_ bytes: [UInt8], file: String = "<memory>", limits: ImageLimits = .standard) throws
+        -> Image
+    {
         func fail(_ reason: String) -> ImageCodecError { ImageCodecError(file: file, reason: "PNG: " + reason) }
         guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw fail("missing the PNG signature") }
         var position = 8
-        var width = 0, height = 0, colourType = -1
+        var width = 0
+        var height = 0
+        var colourType = -1
         var palette: [UInt8] = []
         var compressed: [UInt8] = []
         var sawEnd = false
@@ -69,7 +73,8 @@ public enum PNG {
             let storedCRC = readBigEndian(bytes, position + 8 + length)
             let actualCRC = Checksum.crc32(bytes[(position + 4)..<(position + 8 + length)])
             guard storedCRC == actualCRC else {
-                throw fail("bad CRC in chunk \(type): stored \(Inflate.hex(storedCRC)), computed \(Inflate.hex(actualCRC))")
+                throw fail(
+                    "bad CRC in chunk \(type): stored \(Inflate.hex(storedCRC)), computed \(Inflate.hex(actualCRC))")
             }
             if chunkIndex == 0 && type != "IHDR" { throw fail("the first chunk is \(type), not IHDR") }
             switch type {
@@ -123,8 +128,10 @@ public enum PNG {
     }
 
     /// Undoes the per-row filters (None, Sub, Up, Average, Paeth).
-    static func unfilter(_ raw: [UInt8], rowBytes: Int, height: Int, bytesPerPixel bpp: Int,
-                         fail: (String) -> ImageCodecError) throws -> [UInt8] {
+    static func unfilter(
+        _ raw: [UInt8], rowBytes: Int, height: Int, bytesPerPixel bpp: Int,
+        fail: (String) -> ImageCodecError
+    ) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: rowBytes * height)
         for y in 0..<height {
             let filter = raw[y * (rowBytes + 1)]
@@ -143,7 +150,9 @@ public enum PNG {
                 case 3: predictor = (a + b) >> 1
                 case 4:
                     let p = a + b - c
-                    let pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+                    let pa = abs(p - a)
+                    let pb = abs(p - b)
+                    let pc = abs(p - c)
                     predictor = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c)
                 default: throw fail("row \(y) has invalid filter type \(filter)")
                 }
@@ -153,8 +162,10 @@ public enum PNG {
         return out
     }
 
-    static func toRGB(_ s: [UInt8], width: Int, height: Int, colourType: Int, palette: [UInt8],
-                      fail: (String) -> ImageCodecError) throws -> Image {
+    static func toRGB(
+        _ s: [UInt8], width: Int, height: Int, colourType: Int, palette: [UInt8],
+        fail: (String) -> ImageCodecError
+    ) throws -> Image {
         let n = width * height
         var px = [UInt8](repeating: 0, count: n * 3)
         // Alpha compositing over white: v * a + 255 * (255 - a), rounded.
@@ -166,21 +177,33 @@ public enum PNG {
         for i in 0..<n {
             switch colourType {
             case 0:
-                px[3 * i] = s[i]; px[3 * i + 1] = s[i]; px[3 * i + 2] = s[i]
+                px[3 * i] = s[i]
+                px[3 * i + 1] = s[i]
+                px[3 * i + 2] = s[i]
             case 2:
-                px[3 * i] = s[3 * i]; px[3 * i + 1] = s[3 * i + 1]; px[3 * i + 2] = s[3 * i + 2]
+                px[3 * i] = s[3 * i]
+                px[3 * i + 1] = s[3 * i + 1]
+                px[3 * i + 2] = s[3 * i + 2]
             case 3:
                 let index = Int(s[i])
                 guard 3 * index + 2 < palette.count else {
-                    throw fail("pixel \(i % width),\(i / width) uses palette index \(index) beyond the \(palette.count / 3) entries")
+                    throw fail(
+                        "pixel \(i % width),\(i / width) uses palette index \(index) beyond the \(palette.count / 3) entries"
+                    )
                 }
-                px[3 * i] = palette[3 * index]; px[3 * i + 1] = palette[3 * index + 1]; px[3 * i + 2] = palette[3 * index + 2]
+                px[3 * i] = palette[3 * index]
+                px[3 * i + 1] = palette[3 * index + 1]
+                px[3 * i + 2] = palette[3 * index + 2]
             case 4:
                 let g = over(s[2 * i], s[2 * i + 1])
-                px[3 * i] = g; px[3 * i + 1] = g; px[3 * i + 2] = g
+                px[3 * i] = g
+                px[3 * i + 1] = g
+                px[3 * i + 2] = g
             default:
                 let a = s[4 * i + 3]
-                px[3 * i] = over(s[4 * i], a); px[3 * i + 1] = over(s[4 * i + 1], a); px[3 * i + 2] = over(s[4 * i + 2], a)
+                px[3 * i] = over(s[4 * i], a)
+                px[3 * i + 1] = over(s[4 * i + 1], a)
+                px[3 * i + 2] = over(s[4 * i + 2], a)
             }
         }
         return Image(width: width, height: height, pixels: px)

@@ -7,9 +7,13 @@ public enum PPM {
     }
 
     /// Decodes P6 or P3 bytes; `file` names the source in errors.
-    public static func decode(_ bytes: [UInt8], file: String = "<memory>", limits: ImageLimits = .standard) throws -> Image {
+    public static func decode(_ bytes: [UInt8], file: String = "<memory>", limits: ImageLimits = .standard) throws
+        -> Image
+    {
         var reader = Reader(bytes: bytes, file: file)
-        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P"), bytes[1] == UInt8(ascii: "6") || bytes[1] == UInt8(ascii: "3") else {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P"),
+            bytes[1] == UInt8(ascii: "6") || bytes[1] == UInt8(ascii: "3")
+        else {
             throw reader.fail("missing the P6 or P3 magic number")
         }
         let binary = bytes[1] == UInt8(ascii: "6")
@@ -19,7 +23,9 @@ public enum PPM {
         try limits.check(width: width, height: height, format: "PPM", file: file)
         let maxval = try reader.number("maxval")
         guard maxval >= 1 else { throw reader.fail("maxval \(maxval) must be at least 1") }
-        guard maxval <= 255 else { throw reader.fail("maxval \(maxval) is not supported (only 8-bit samples, maxval <= 255)") }
+        guard maxval <= 255 else {
+            throw reader.fail("maxval \(maxval) is not supported (only 8-bit samples, maxval <= 255)")
+        }
         let count = width * height * 3
         var pixels: [UInt8]
         if binary {
@@ -29,7 +35,8 @@ public enum PPM {
             let start = reader.position + 1
             let available = bytes.count - start
             guard available >= count else {
-                throw reader.fail("pixel data is truncated: \(width)x\(height) needs \(count) bytes, found \(available)")
+                throw reader.fail(
+                    "pixel data is truncated: \(width)x\(height) needs \(count) bytes, found \(available)")
             }
             pixels = Array(bytes[start..<(start + count)])
             // A sample above maxval is invalid, and rescaling it would not fit in a byte.
@@ -43,7 +50,8 @@ public enum PPM {
             }
             pixels = [UInt8](repeating: 0, count: count)
             for i in 0..<count {
-                let v = try reader.number("sample \(i)", atEnd: "pixel data is truncated: the file ends before sample \(i) of \(count)")
+                let v = try reader.number(
+                    "sample \(i)", atEnd: "pixel data is truncated: the file ends before sample \(i) of \(count)")
                 guard v <= maxval else { throw reader.fail("sample \(i) is \(v), above maxval \(maxval)") }
                 pixels[i] = UInt8(v)
             }
@@ -75,7 +83,8 @@ public enum PPM {
                 }
             }
             guard position < bytes.count else { throw fail(atEnd ?? "file ends before the \(what)") }
-            var value = 0, digits = 0
+            var value = 0
+            var digits = 0
             while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 {
                 value = value * 10 + Int(bytes[position] - 48)
                 digits += 1

@@ -12,18 +12,24 @@ public enum SafeTensors {
     ///
     /// Throws `SafeTensorsError` for a duplicate name, the reserved name `__metadata__` or an unwritable
     /// dtype (before touching the disk), and `FileIOError` when the file system fails.
-    public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:],
-                             as dtype: SafeTensorsDType = .float32, to url: URL) throws {
+    public static func write(
+        _ tensors: [(String, Tensor)], metadata: [String: String] = [:],
+        as dtype: SafeTensorsDType = .float32, to url: URL
+    ) throws {
         let file = url.lastPathComponent
         guard dtype.isWritable else {
-            throw SafeTensorsError(file: file, problem: .unsupportedDType(
-                dtype.rawValue, reason: "the writer stores F32, F16 or BF16"))
+            throw SafeTensorsError(
+                file: file,
+                problem: .unsupportedDType(
+                    dtype.rawValue, reason: "the writer stores F32, F16 or BF16"))
         }
         var seen = Set<String>()
         for (name, _) in tensors {
             if name == "__metadata__" {
-                throw SafeTensorsError(file: file, tensor: name, problem: .invalidTensorName(
-                    reason: "'__metadata__' is reserved for the metadata entry"))
+                throw SafeTensorsError(
+                    file: file, tensor: name,
+                    problem: .invalidTensorName(
+                        reason: "'__metadata__' is reserved for the metadata entry"))
             }
             if !seen.insert(name).inserted {
                 throw SafeTensorsError(file: file, tensor: name, problem: .duplicateTensorName)
@@ -41,14 +47,18 @@ public enum SafeTensors {
     }
 
     /// Writes `tensors` to `url` as `dtype`; see the array version.
-    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:],
-                             as dtype: SafeTensorsDType = .float32, to url: URL) throws {
+    public static func write(
+        _ tensors: [String: Tensor], metadata: [String: String] = [:],
+        as dtype: SafeTensorsDType = .float32, to url: URL
+    ) throws {
         try write(tensors.map { ($0.key, $0.value) }, metadata: metadata, as: dtype, to: url)
     }
 
     /// The JSON header for `ordered` tensors, padded with spaces to a multiple of 8 bytes.
-    static func headerBytes(_ ordered: [(String, Tensor)], metadata: [String: String],
-                            dtype: SafeTensorsDType) -> [UInt8] {
+    static func headerBytes(
+        _ ordered: [(String, Tensor)], metadata: [String: String],
+        dtype: SafeTensorsDType
+    ) -> [UInt8] {
         var entries: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
@@ -59,8 +69,9 @@ public enum SafeTensors {
         for (name, tensor) in ordered {
             let end = offset + tensor.count * dtype.byteSize
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append(JSONString.literal(name) + ":{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],"
-                           + "\"data_offsets\":[\(offset),\(end)]}")
+            entries.append(
+                JSONString.literal(name) + ":{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],"
+                    + "\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var bytes = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -73,10 +84,10 @@ public enum SafeTensors {
         let count = tensor.count
         let source = tensor.data
         #if _endian(little)
-        if dtype == .float32 {
-            try out.write(UnsafeRawBufferPointer(start: source, count: 4 * count))
-            return
-        }
+            if dtype == .float32 {
+                try out.write(UnsafeRawBufferPointer(start: source, count: 4 * count))
+                return
+            }
         #endif
         let chunk = 1 << 16
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: chunk * dtype.byteSize, alignment: 64)
@@ -89,7 +100,8 @@ public enum SafeTensors {
             case .bfloat16: Float16Conversion.narrowToBFloat16(source + start, count: n, into: scratch)
             default:
                 for i in 0..<n {
-                    scratch.storeBytes(of: source[start + i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                    scratch.storeBytes(
+                        of: source[start + i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
                 }
             }
             try out.write(UnsafeRawBufferPointer(start: scratch, count: n * dtype.byteSize))

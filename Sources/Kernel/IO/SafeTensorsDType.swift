@@ -53,17 +53,20 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
         switch self {
         case .float32:
             #if _endian(little)
-            UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: 4 * count)
+                UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: 4 * count)
             #else
-            for i in 0..<count {
-                destination[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-            }
+                for i in 0..<count {
+                    destination[i] = Float(
+                        bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                }
             #endif
         case .float16: Float16Conversion.widenFloat16(source, count: count, into: destination)
         case .bfloat16: Float16Conversion.widenBFloat16(source, count: count, into: destination)
         case .float64:
             for i in 0..<count {
-                destination[i] = Float(Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                destination[i] = Float(
+                    Double(
+                        bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
             }
         case .int64: widenInteger(source, Int64.self, count, destination)
         case .uint64: widenInteger(source, UInt64.self, count, destination)
@@ -80,8 +83,10 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
         }
     }
 
-    private func widenInteger<I: FixedWidthInteger>(_ source: UnsafeRawPointer, _ type: I.Type, _ count: Int,
-                                                    _ destination: UnsafeMutablePointer<Float>) {
+    private func widenInteger<I: FixedWidthInteger>(
+        _ source: UnsafeRawPointer, _ type: I.Type, _ count: Int,
+        _ destination: UnsafeMutablePointer<Float>
+    ) {
         let size = MemoryLayout<I>.size
         for i in 0..<count {
             destination[i] = Float(I(littleEndian: source.loadUnaligned(fromByteOffset: size * i, as: I.self)))

@@ -78,9 +78,11 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Senda
         case .fileTooShort(let n):
             return "file has \(n) bytes, but a safetensors file starts with an 8-byte header length"
         case .headerTooLarge(let length, let limit):
-            return "header length \(length) bytes exceeds the limit of \(limit) bytes (not a safetensors file, or corrupt)"
+            return
+                "header length \(length) bytes exceeds the limit of \(limit) bytes (not a safetensors file, or corrupt)"
         case .headerPastEndOfFile(let length, let size):
-            return "header length \(length) bytes reaches past the end of the file (\(size) bytes, 8 of them the length)"
+            return
+                "header length \(length) bytes reaches past the end of the file (\(size) bytes, 8 of them the length)"
         case .headerNotUTF8:
             return "header is not valid UTF-8"
         case .malformedJSON(let detail):
@@ -109,7 +111,8 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable, Senda
         case .offsetsOutOfRange(let begin, let end, let size):
             return "data_offsets [\(begin), \(end)] reach past the end of the data buffer (\(size) bytes)"
         case .byteCountMismatch(let begin, let end, let shape, let dtype, let needed):
-            return "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but shape \(list(shape)) of \(dtype) needs \(needed)"
+            return
+                "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but shape \(list(shape)) of \(dtype) needs \(needed)"
         case .overlap(let begin, let end, let other, let otherBegin, let otherEnd):
             return "data_offsets [\(begin), \(end)] overlap tensor '\(other)' at [\(otherBegin), \(otherEnd)]"
         case .uncoveredBytes(let begin, let end):

@@ -59,8 +59,9 @@ public final class SafeTensorsFile {
     public func tensor(named name: String) throws -> Tensor {
         let info = try requireInfo(name)
         guard info.dtype.isReadableAsFloat32 else {
-            throw SafeTensorsError(file: url.lastPathComponent, tensor: name,
-                                   problem: .unsupportedDType(info.dtype.rawValue, reason: "no conversion to Float32"))
+            throw SafeTensorsError(
+                file: url.lastPathComponent, tensor: name,
+                problem: .unsupportedDType(info.dtype.rawValue, reason: "no conversion to Float32"))
         }
         let result = Tensor(zeros: info.shape)
         result.name = name
@@ -93,8 +94,10 @@ public final class SafeTensorsFile {
     }
 
     /// Calls `body` with the raw little-endian bytes of tensor `name`, valid only during the call.
-    public func withRawBytes<Result>(ofTensorNamed name: String,
-                                     _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result {
+    public func withRawBytes<Result>(
+        ofTensorNamed name: String,
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result {
         let info = try requireInfo(name)
         let start = mapping.bytes.map { $0 + dataStart + info.dataOffsets.lowerBound }
         return try withExtendedLifetime(mapping) {
@@ -104,8 +107,9 @@ public final class SafeTensorsFile {
 
     private func requireInfo(_ name: String) throws -> SafeTensorsTensorInfo {
         guard let info = info(named: name) else {
-            throw SafeTensorsError(file: url.lastPathComponent, tensor: name,
-                                   problem: .tensorNotFound(available: tensorInfos.count))
+            throw SafeTensorsError(
+                file: url.lastPathComponent, tensor: name,
+                problem: .tensorNotFound(available: tensorInfos.count))
         }
         return info
     }

@@ -66,7 +66,11 @@ struct SafeTensorsHeader {
                 tensors.append(try Self.parseEntry(name: key, value, bufferSize: bufferSize, fail: fail))
             }
         }
-        tensors.sort { ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound) }
+        tensors.sort {
+            ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound) < (
+                $1.dataOffsets.lowerBound, $1.dataOffsets.upperBound
+            )
+        }
         try Self.checkTiling(tensors, bufferSize: bufferSize, fail: fail)
         self.metadata = metadata
         self.tensors = tensors
@@ -100,8 +104,10 @@ struct SafeTensorsHeader {
         return metadata
     }
 
-    private static func parseEntry(name: String, _ value: SafeTensorsJSON.Value, bufferSize: Int,
-                                   fail: Fail) throws -> SafeTensorsTensorInfo {
+    private static func parseEntry(
+        name: String, _ value: SafeTensorsJSON.Value, bufferSize: Int,
+        fail: Fail
+    ) throws -> SafeTensorsTensorInfo {
         func problem(_ p: SafeTensorsError.Problem) -> SafeTensorsError { fail(p, name) }
         guard case .object(let pairs) = value else { throw problem(.entryNotObject(found: value.summary)) }
         func field(_ key: String) throws -> SafeTensorsJSON.Value {
@@ -144,8 +150,10 @@ struct SafeTensorsHeader {
         let offsetsValue = try field("data_offsets")
         let offsets = try nonNegativeIntegers("data_offsets", offsetsValue, expected: "an array [begin, end]")
         guard offsets.count == 2 else {
-            throw problem(.wrongFieldType(field: "data_offsets", expected: "an array [begin, end]",
-                                          found: offsetsValue.summary))
+            throw problem(
+                .wrongFieldType(
+                    field: "data_offsets", expected: "an array [begin, end]",
+                    found: offsetsValue.summary))
         }
         let (begin, end) = (offsets[0], offsets[1])
         guard begin <= end else { throw problem(.offsetsReversed(begin: begin, end: end)) }
@@ -155,8 +163,9 @@ struct SafeTensorsHeader {
         guard end - begin == needed else {
             throw problem(.byteCountMismatch(begin: begin, end: end, shape: shape, dtype: dtypeName, needed: needed))
         }
-        return SafeTensorsTensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end,
-                                     elementCount: elementCount)
+        return SafeTensorsTensorInfo(
+            name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end,
+            elementCount: elementCount)
     }
 
     /// The tensors, sorted by offset, must cover [0, bufferSize) exactly once.
@@ -169,9 +178,11 @@ struct SafeTensorsHeader {
                 throw fail(.uncoveredBytes(begin: covered, end: range.lowerBound), nil)
             }
             if range.lowerBound < covered, let previous {
-                throw fail(.overlap(begin: range.lowerBound, end: range.upperBound, other: previous.name,
-                                    otherBegin: previous.dataOffsets.lowerBound,
-                                    otherEnd: previous.dataOffsets.upperBound), info.name)
+                throw fail(
+                    .overlap(
+                        begin: range.lowerBound, end: range.upperBound, other: previous.name,
+                        otherBegin: previous.dataOffsets.lowerBound,
+                        otherEnd: previous.dataOffsets.upperBound), info.name)
             }
             covered = range.upperBound
             previous = info

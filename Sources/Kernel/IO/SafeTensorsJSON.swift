@@ -29,7 +29,8 @@ enum SafeTensorsJSON {
         /// The value as an `Int` when it is an integer literal (no fraction, no exponent) that fits.
         var integer: Int? {
             guard case .number(let text) = self,
-                  !text.contains("."), !text.contains("e"), !text.contains("E") else { return nil }
+                !text.contains("."), !text.contains("e"), !text.contains("E")
+            else { return nil }
             return Int(text)
         }
     }
@@ -50,7 +51,6 @@ enum SafeTensorsJSON {
         if parser.position < parser.bytes.count { throw parser.error("unexpected content after the JSON value") }
         return value
     }
-
 
     private static let maximumDepth = 64
 
@@ -98,7 +98,10 @@ enum SafeTensorsJSON {
             var pairs: [(key: String, value: Value)] = []
             var seen = Set<String>()
             skipWhitespace()
-            if current == UInt8(ascii: "}") { position += 1; return .object(pairs) }
+            if current == UInt8(ascii: "}") {
+                position += 1
+                return .object(pairs)
+            }
             while true {
                 skipWhitespace()
                 guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -113,8 +116,14 @@ enum SafeTensorsJSON {
                 skipWhitespace()
                 pairs.append((key, try parseValue(depth: depth + 1)))
                 skipWhitespace()
-                if current == UInt8(ascii: ",") { position += 1; continue }
-                if current == UInt8(ascii: "}") { position += 1; return .object(pairs) }
+                if current == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                if current == UInt8(ascii: "}") {
+                    position += 1
+                    return .object(pairs)
+                }
                 throw error("expected ',' or '}' in object")
             }
         }
@@ -123,13 +132,22 @@ enum SafeTensorsJSON {
             position += 1  // [
             var items: [Value] = []
             skipWhitespace()
-            if current == UInt8(ascii: "]") { position += 1; return .array(items) }
+            if current == UInt8(ascii: "]") {
+                position += 1
+                return .array(items)
+            }
             while true {
                 skipWhitespace()
                 items.append(try parseValue(depth: depth + 1))
                 skipWhitespace()
-                if current == UInt8(ascii: ",") { position += 1; continue }
-                if current == UInt8(ascii: "]") { position += 1; return .array(items) }
+                if current == UInt8(ascii: ",") {
+                    position += 1
+                    continue
+                }
+                if current == UInt8(ascii: "]") {
+                    position += 1
+                    return .array(items)
+                }
                 throw error("expected ',' or ']' in array")
             }
         }
@@ -181,9 +199,16 @@ enum SafeTensorsJSON {
             var utf8: [UInt8] = []
             while true {
                 guard let c = current else { throw error("unterminated string") }
-                if c == UInt8(ascii: "\"") { position += 1; break }
+                if c == UInt8(ascii: "\"") {
+                    position += 1
+                    break
+                }
                 if c < 0x20 { throw error("unescaped control character in string") }
-                if c != UInt8(ascii: "\\") { utf8.append(c); position += 1; continue }
+                if c != UInt8(ascii: "\\") {
+                    utf8.append(c)
+                    position += 1
+                    continue
+                }
                 position += 1
                 guard let escape = current else { throw error("unterminated escape") }
                 position += 1

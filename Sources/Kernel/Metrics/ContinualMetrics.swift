@@ -77,16 +77,18 @@ public struct ContinualMetrics: Codable, Equatable, Sendable {
     ///   - targets: the tuned benchmarks with their stages; at least one.
     ///   - heldOut: the benchmarks never tuned on; may be empty.
     public init(accuracies: [[Double]], benchmarks: [String], targets: [Target], heldOut: [String]) throws {
-        let columns = try ContinualMetrics.validate(accuracies: accuracies, benchmarks: benchmarks,
-                                                    targets: targets, heldOut: heldOut)
+        let columns = try ContinualMetrics.validate(
+            accuracies: accuracies, benchmarks: benchmarks,
+            targets: targets, heldOut: heldOut)
         let R = accuracies
         let S = R.count - 1
         stageCount = S
         self.heldOut = heldOut
 
         self.targets = zip(targets, columns.targets).map { target, j in
-            TargetOutcome(benchmark: target.benchmark, stage: target.stage,
-                          base: R[0][j], afterTuning: R[target.stage][j], final: R[S][j])
+            TargetOutcome(
+                benchmark: target.benchmark, stage: target.stage,
+                base: R[0][j], afterTuning: R[target.stage][j], final: R[S][j])
         }
         learning = mean(self.targets.map(\.gain))!
         averageAccuracy = mean(self.targets.map(\.final))!
@@ -94,9 +96,10 @@ public struct ContinualMetrics: Codable, Equatable, Sendable {
 
         let earlier = zip(targets, columns.targets).filter { $0.0.stage < S }
         backwardTransfer = mean(earlier.map { target, j in R[S][j] - R[target.stage][j] })
-        chaudhryForgetting = mean(earlier.map { target, j in
-            (target.stage..<S).map { R[$0][j] }.max()! - R[S][j]
-        })
+        chaudhryForgetting = mean(
+            earlier.map { target, j in
+                (target.stage..<S).map { R[$0][j] }.max()! - R[S][j]
+            })
 
         let h = columns.heldOut
         heldOutAveragePerStage = h.isEmpty ? [] : (0...S).map { s in mean(h.map { R[s][$0] })! }
@@ -105,8 +108,10 @@ public struct ContinualMetrics: Codable, Equatable, Sendable {
     }
 
     /// Checks the matrix and the benchmark lists; returns the column of every target and held-out benchmark.
-    private static func validate(accuracies: [[Double]], benchmarks: [String], targets: [Target],
-                                 heldOut: [String]) throws -> (targets: [Int], heldOut: [Int]) {
+    private static func validate(
+        accuracies: [[Double]], benchmarks: [String], targets: [Target],
+        heldOut: [String]
+    ) throws -> (targets: [Int], heldOut: [Int]) {
         guard accuracies.count >= 2 else { throw ContinualMetricsError.tooFewStages(rows: accuracies.count) }
         var column: [String: Int] = [:]
         for (j, name) in benchmarks.enumerated() {
@@ -159,22 +164,25 @@ public enum ContinualMetricsError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .tooFewStages(rows):
+        case .tooFewStages(let rows):
             return "accuracy matrix has \(rows) row(s); expected stage 0 (the base model) and at least one tuning stage"
-        case let .rowLength(stage, count, expected):
-            return "accuracy matrix row for stage \(stage) has \(count) value(s); expected \(expected), one per benchmark"
-        case let .nonFinite(stage, benchmark, value):
+        case .rowLength(let stage, let count, let expected):
+            return
+                "accuracy matrix row for stage \(stage) has \(count) value(s); expected \(expected), one per benchmark"
+        case .nonFinite(let stage, let benchmark, let value):
             return "accuracy of \"\(benchmark)\" at stage \(stage) is \(value); expected a finite number"
-        case let .duplicateBenchmark(name):
+        case .duplicateBenchmark(let name):
             return "benchmark \"\(name)\" names two columns of the accuracy matrix"
         case .noTargets:
             return "no target benchmarks given; expected at least one"
-        case let .unknownBenchmark(name, role, known):
-            return "\(role) benchmark \"\(name)\" is not a column of the accuracy matrix (columns: \(known.joined(separator: ", ")))"
-        case let .listedTwice(name, first, second):
+        case .unknownBenchmark(let name, let role, let known):
+            return
+                "\(role) benchmark \"\(name)\" is not a column of the accuracy matrix (columns: \(known.joined(separator: ", ")))"
+        case .listedTwice(let name, let first, let second):
             return "benchmark \"\(name)\" is listed as \(first) and again as \(second); expected once"
-        case let .targetStageOutOfRange(name, stage, stages):
-            return "target \"\(name)\" is tuned at stage \(stage); expected a stage in 1...\(stages) (stage 0 is the base model)"
+        case .targetStageOutOfRange(let name, let stage, let stages):
+            return
+                "target \"\(name)\" is tuned at stage \(stage); expected a stage in 1...\(stages) (stage 0 is the base model)"
         }
     }
 }

@@ -130,7 +130,8 @@ open class Module {
 
     /// (trainable, total) parameter element counts.
     public var parameterCounts: (trainable: Int, total: Int) {
-        var trainable = 0, total = 0
+        var trainable = 0
+        var total = 0
         for (_, t) in namedParameters() {
             total += t.count
             if t.requiresGrad { trainable += t.count }
@@ -187,14 +188,14 @@ public enum ModuleError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .noSuchModule(path, available):
+        case .noSuchModule(let path, let available):
             return "no module at '\(path)'; modules are: \(available.prefix(40).joined(separator: ", "))"
                 + (available.count > 40 ? ", ... (\(available.count) in all)" : "")
-        case let .missingTensor(name, source):
+        case .missingTensor(let name, let source):
             return "\(source): tensor '\(name)' is missing (the model needs it)"
-        case let .unexpectedTensor(name, source):
+        case .unexpectedTensor(let name, let source):
             return "\(source): tensor '\(name)' does not match any parameter of the model"
-        case let .shapeMismatch(name, source, expected, found):
+        case .shapeMismatch(let name, let source, let expected, let found):
             return "\(source): tensor '\(name)' has shape \(found), expected \(expected)"
         }
     }

@@ -88,7 +88,9 @@ public func swiglu(_ gate: Tensor, _ up: Tensor) -> Tensor {
     precondition(gate.shape == up.shape, "swiglu: gate \(gate.shape) and up \(up.shape) must have the same shape")
     let out = Tensor(uninitialized: gate.shape)
     let n = gate.count
-    let pg = gate.data, pu = up.data, po = out.data
+    let pg = gate.data
+    let pu = up.data
+    let po = out.data
     Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
         for i in r {
             let g = pg[i]
@@ -99,26 +101,33 @@ public func swiglu(_ gate: Tensor, _ up: Tensor) -> Tensor {
         // New gradients are written; existing ones added to (an add of 0 would give the same bits).
         let gateGrad = gate.requiresGrad ? gate.gradStorageForUpdate() : nil
         let upGrad = up.requiresGrad ? up.gradStorageForUpdate() : nil
-        let addGate = gateGrad?.accumulate ?? false, addUp = upGrad?.accumulate ?? false
+        let addGate = gateGrad?.accumulate ?? false
+        let addUp = upGrad?.accumulate ?? false
         Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
             if let dGate = gateGrad?.pointer, let dUp = upGrad?.pointer {
                 if !addGate && !addUp {
                     for i in r {
-                        let g = pg[i], s = FastMath.sigmoid(g), d = dy[i]
+                        let g = pg[i]
+                        let s = FastMath.sigmoid(g)
+                        let d = dy[i]
                         dGate[i] = d * pu[i] * (s * (1 + g * (1 - s)))
                         dUp[i] = d * (g * s)
                     }
                 } else {
                     for i in r {
-                        let g = pg[i], s = FastMath.sigmoid(g), d = dy[i]
-                        let gateTerm = d * pu[i] * (s * (1 + g * (1 - s))), upTerm = d * (g * s)
+                        let g = pg[i]
+                        let s = FastMath.sigmoid(g)
+                        let d = dy[i]
+                        let gateTerm = d * pu[i] * (s * (1 + g * (1 - s)))
+                        let upTerm = d * (g * s)
                         dGate[i] = addGate ? dGate[i] + gateTerm : gateTerm
                         dUp[i] = addUp ? dUp[i] + upTerm : upTerm
                     }
                 }
             } else if let dGate = gateGrad?.pointer {
                 for i in r {
-                    let g = pg[i], s = FastMath.sigmoid(g)
+                    let g = pg[i]
+                    let s = FastMath.sigmoid(g)
                     let term = dy[i] * pu[i] * (s * (1 + g * (1 - s)))
                     dGate[i] = addGate ? dGate[i] + term : term
                 }

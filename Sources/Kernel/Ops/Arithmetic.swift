@@ -87,9 +87,13 @@ extension Tensor {
     }
 
     /// Adds `rhs` to every element.
-    public static func + (lhs: Tensor, rhs: Float) -> Tensor { mapElements(lhs, AddScalarKernel(c: rhs), op: "add_scalar") }
+    public static func + (lhs: Tensor, rhs: Float) -> Tensor {
+        mapElements(lhs, AddScalarKernel(c: rhs), op: "add_scalar")
+    }
     /// Adds `lhs` to every element.
-    public static func + (lhs: Float, rhs: Tensor) -> Tensor { mapElements(rhs, AddScalarKernel(c: lhs), op: "add_scalar") }
+    public static func + (lhs: Float, rhs: Tensor) -> Tensor {
+        mapElements(rhs, AddScalarKernel(c: lhs), op: "add_scalar")
+    }
     /// Subtracts `rhs` from every element.
     public static func - (lhs: Tensor, rhs: Float) -> Tensor {
         mapElements(lhs, AddScalarKernel(c: -rhs), op: "subtract_scalar")

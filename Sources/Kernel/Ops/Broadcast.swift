@@ -59,7 +59,9 @@ struct RowWalker {
             return
         }
         var index = [Int](repeating: 0, count: rank)
-        var offsetA = 0, offsetB = 0, rest = range.lowerBound
+        var offsetA = 0
+        var offsetB = 0
+        var rest = range.lowerBound
         for d in stride(from: rank - 1, through: 0, by: -1) {
             index[d] = rest % shape[d]
             rest /= shape[d]
@@ -89,23 +91,29 @@ struct RowWalker {
 func collapseDimensions(sizes: [Int], stridesA: [Int], stridesB: [Int])
     -> (outer: RowWalker, inner: Int, innerStrideA: Int, innerStrideB: Int)
 {
-    var keptSizes: [Int] = [], keptA: [Int] = [], keptB: [Int] = []
+    var keptSizes: [Int] = []
+    var keptA: [Int] = []
+    var keptB: [Int] = []
     // Walk from the innermost dimension outwards, merging into the last kept (inner) one when possible.
     for d in stride(from: sizes.count - 1, through: 0, by: -1) where sizes[d] != 1 {
         if let size = keptSizes.last, let sa = keptA.last, let sb = keptB.last,
-           stridesA[d] == sa * size, stridesB[d] == sb * size {
+            stridesA[d] == sa * size, stridesB[d] == sb * size
+        {
             keptSizes[keptSizes.count - 1] = size * sizes[d]
         } else {
-            keptSizes.append(sizes[d]); keptA.append(stridesA[d]); keptB.append(stridesB[d])
+            keptSizes.append(sizes[d])
+            keptA.append(stridesA[d])
+            keptB.append(stridesB[d])
         }
     }
     guard let inner = keptSizes.first else {
         return (RowWalker(shape: [], stridesA: [], stridesB: []), 1, 0, 0)
     }
     // kept* are innermost first; the walker wants the outer ones outermost first.
-    let walker = RowWalker(shape: Array(keptSizes.dropFirst().reversed()),
-                           stridesA: Array(keptA.dropFirst().reversed()),
-                           stridesB: Array(keptB.dropFirst().reversed()))
+    let walker = RowWalker(
+        shape: Array(keptSizes.dropFirst().reversed()),
+        stridesA: Array(keptA.dropFirst().reversed()),
+        stridesB: Array(keptB.dropFirst().reversed()))
     return (walker, inner, keptA[0], keptB[0])
 }
 
@@ -146,8 +154,10 @@ struct BroadcastPlan {
     /// large. Every output element belongs to exactly one call; `out + rowStart` is where the row goes.
     /// A single long row is cut into pieces so that same-shape ops parallelize too.
     @inline(__always)
-    func forEachRow(parallel: Bool = true,
-                    _ body: (_ outStart: Int, _ length: Int, _ offsetA: Int, _ offsetB: Int) -> Void) {
+    func forEachRow(
+        parallel: Bool = true,
+        _ body: (_ outStart: Int, _ length: Int, _ offsetA: Int, _ offsetB: Int) -> Void
+    ) {
         guard outCount > 0 else { return }
         let chunk = parallel ? elementwiseParallelGrain : Int.max
         if walker.rows == 1 {

@@ -16,7 +16,8 @@ public func dropout(_ x: Tensor, probability p: Float, generator: inout RandomGe
     let scale: Float = p < 1 ? 1 / (1 - p) : 0
     let threshold = p * 16_777_216  // keep when the 24-bit draw u satisfies u / 2^24 >= p
     let out = Tensor(zeros: x.shape)
-    let px = x.data, po = out.data
+    let px = x.data
+    let po = out.data
     let recording = Autograd.needsGrad([x])
     // The mask is kept (one byte per element) only when backward will need it.
     var mask = [UInt8](repeating: 0, count: recording ? n : 0)

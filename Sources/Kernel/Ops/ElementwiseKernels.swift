@@ -30,7 +30,8 @@ protocol BinaryElementKernel {
 func mapElements<K: UnaryElementKernel>(_ x: Tensor, _ kernel: K, op: String) -> Tensor {
     let out = Tensor(uninitialized: x.shape)
     let n = x.count
-    let source = x.data, destination = out.data
+    let source = x.data
+    let destination = out.data
     Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
         for i in r { destination[i] = kernel.value(source[i]) }
     }
@@ -39,7 +40,8 @@ func mapElements<K: UnaryElementKernel>(_ x: Tensor, _ kernel: K, op: String) ->
     let keptOutput: Storage? = K.derivativeNeedsOutput ? out.storage : nil
     Autograd.record(out, inputs: [x], op: op) { g in
         let (gx, accumulate) = x.gradStorageForUpdate()
-        let xs = x.data, ys = keptOutput?.pointer ?? xs
+        let xs = x.data
+        let ys = keptOutput?.pointer ?? xs
         Parallel.forRanges(n, minimumPerChunk: elementwiseParallelGrain) { r in
             if accumulate {
                 for i in r { gx[i] += g[i] * kernel.derivative(xs[i], ys[i]) }
@@ -56,10 +58,15 @@ func mapElements<K: UnaryElementKernel>(_ x: Tensor, _ kernel: K, op: String) ->
 func mapBroadcast<K: BinaryElementKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K.Type, op: String) -> Tensor {
     let plan = BroadcastPlan(a.shape, b.shape, op: op)
     let out = Tensor(uninitialized: plan.outShape)  // every row is written
-    let pa = a.data, pb = b.data, po = out.data
-    let sa = plan.innerStrideA, sb = plan.innerStrideB
+    let pa = a.data
+    let pb = b.data
+    let po = out.data
+    let sa = plan.innerStrideA
+    let sb = plan.innerStrideB
     plan.forEachRow { start, n, offsetA, offsetB in
-        let ra = pa + offsetA, rb = pb + offsetB, ro = po + start
+        let ra = pa + offsetA
+        let rb = pb + offsetB
+        let ro = po + start
         if sa == 1 && sb == 1 {
             for j in 0..<n { ro[j] = K.value(ra[j], rb[j]) }
         } else if sa == 1 {
@@ -76,13 +83,15 @@ func mapBroadcast<K: BinaryElementKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K.
     Autograd.record(out, inputs: [a, b], op: op) { g in
         if a.requiresGrad {
             let (target, accumulate) = broadcastGradientTarget(a, plan)
-            accumulateBroadcastGradient(GradientOfA<K>.self, plan, into: target, accumulate: accumulate,
-                                        count: a.count, a: pa, b: pb, g: g)
+            accumulateBroadcastGradient(
+                GradientOfA<K>.self, plan, into: target, accumulate: accumulate,
+                count: a.count, a: pa, b: pb, g: g)
         }
         if b.requiresGrad {
             let (target, accumulate) = broadcastGradientTarget(b, plan)
-            accumulateBroadcastGradient(GradientOfB<K>.self, plan, into: target, accumulate: accumulate,
-                                        count: b.count, a: pa, b: pb, g: g)
+            accumulateBroadcastGradient(
+                GradientOfB<K>.self, plan, into: target, accumulate: accumulate,
+                count: b.count, a: pa, b: pb, g: g)
         }
     }
     return out
@@ -117,13 +126,16 @@ private func accumulateBroadcastGradient<S: BroadcastGradientSide>(
     _ side: S.Type, _ plan: BroadcastPlan, into target: UnsafeMutablePointer<Float>, accumulate: Bool, count: Int,
     a: UnsafePointer<Float>, b: UnsafePointer<Float>, g: UnsafePointer<Float>
 ) {
-    let sa = plan.innerStrideA, sb = plan.innerStrideB
+    let sa = plan.innerStrideA
+    let sb = plan.innerStrideB
     let st = S.isA ? sa : sb
     // A target as large as the output gets each element from exactly one output element, so its rows
     // can run in parallel; a broadcast target is summed serially, in a fixed order (deterministic).
     let parallel = count == plan.outCount
     plan.forEachRow(parallel: parallel) { start, n, offsetA, offsetB in
-        let ra = a + offsetA, rb = b + offsetB, rg = g + start
+        let ra = a + offsetA
+        let rb = b + offsetB
+        let rg = g + start
         let t = target + (S.isA ? offsetA : offsetB)
         if st == 0 {
             var sum: Float = 0

@@ -7,7 +7,8 @@
 /// order, deterministically); a frozen table (`requiresGrad == false`) costs nothing in backward.
 public func embedding(_ weight: Tensor, ids: [Int32]) -> Tensor {
     precondition(weight.rank == 2, "embedding: weight must be [vocabulary, dimension], got \(weight.shape)")
-    let vocabulary = weight.shape[0], width = weight.shape[1]
+    let vocabulary = weight.shape[0]
+    let width = weight.shape[1]
     for (i, id) in ids.enumerated() where id < 0 || Int(id) >= vocabulary {
         preconditionFailure(
             "embedding: id \(id) at position \(i) is out of range 0..<\(vocabulary) for weight \(weight.shape)")

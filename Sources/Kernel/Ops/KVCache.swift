@@ -19,8 +19,10 @@ public final class KVCache {
     private var keyValid: [Bool]?
 
     public init(layers: Int, batchSize: Int, capacity: Int, kvHeads: Int, headDim: Int) {
-        precondition(layers > 0 && batchSize > 0 && capacity > 0 && kvHeads > 0 && headDim > 0,
-                     "KVCache: sizes must be > 0, got layers \(layers), batch \(batchSize), capacity \(capacity), kvHeads \(kvHeads), headDim \(headDim)")
+        precondition(
+            layers > 0 && batchSize > 0 && capacity > 0 && kvHeads > 0 && headDim > 0,
+            "KVCache: sizes must be > 0, got layers \(layers), batch \(batchSize), capacity \(capacity), kvHeads \(kvHeads), headDim \(headDim)"
+        )
         layerCount = layers
         self.batchSize = batchSize
         self.capacity = capacity
@@ -47,11 +49,13 @@ public final class KVCache {
     /// Marks positions start..<start + n of each batch row valid (true) or padding (false); `valid` is row-major
     /// [B, n]. Positions never marked are valid.
     public func setKeyValidity(_ valid: [Bool], from start: Int) {
-        precondition(valid.count % batchSize == 0,
-                     "KVCache.setKeyValidity: \(valid.count) flags is not a multiple of batch size \(batchSize)")
+        precondition(
+            valid.count % batchSize == 0,
+            "KVCache.setKeyValidity: \(valid.count) flags is not a multiple of batch size \(batchSize)")
         let n = valid.count / batchSize
-        precondition(start >= 0 && start + n <= capacity,
-                     "KVCache.setKeyValidity: positions \(start)..<\(start + n) exceed capacity \(capacity)")
+        precondition(
+            start >= 0 && start + n <= capacity,
+            "KVCache.setKeyValidity: positions \(start)..<\(start + n) exceed capacity \(capacity)")
         var flags = keyValid ?? Array(repeating: true, count: batchSize * capacity)
         for b in 0..<batchSize {
             for i in 0..<n { flags[b * capacity + start + i] = valid[b * n + i] }
@@ -66,22 +70,30 @@ public final class KVCache {
     /// not require grad).
     public func attend(layer: Int, query: Tensor, newKeys: Tensor, newValues: Tensor, scale: Float? = nil) -> Tensor {
         precondition(layer >= 0 && layer < layerCount, "KVCache.attend: layer \(layer) out of 0..<\(layerCount)")
-        precondition(!Autograd.needsGrad([query, newKeys, newValues]),
-                     "KVCache.attend is for no-grad generation: wrap the step in Autograd.withNoGrad")
+        precondition(
+            !Autograd.needsGrad([query, newKeys, newValues]),
+            "KVCache.attend is for no-grad generation: wrap the step in Autograd.withNoGrad")
         let kvShape = [batchSize, newKeys.shape.count == 4 ? newKeys.shape[1] : -1, kvHeads, headDim]
-        precondition(newKeys.shape == kvShape && newValues.shape == kvShape,
-                     "KVCache.attend: new keys \(newKeys.shape) and values \(newValues.shape) must be [B=\(batchSize), Tnew, Hkv=\(kvHeads), Dh=\(headDim)]")
+        precondition(
+            newKeys.shape == kvShape && newValues.shape == kvShape,
+            "KVCache.attend: new keys \(newKeys.shape) and values \(newValues.shape) must be [B=\(batchSize), Tnew, Hkv=\(kvHeads), Dh=\(headDim)]"
+        )
         let tNew = kvShape[1]
-        precondition(query.rank == 4 && query.shape[0] == batchSize && query.shape[1] == tNew
-                     && query.shape[3] == headDim && query.shape[2] % kvHeads == 0,
-                     "KVCache.attend: query \(query.shape) must be [B=\(batchSize), Tnew=\(tNew), Hq (multiple of \(kvHeads)), Dh=\(headDim)]")
+        precondition(
+            query.rank == 4 && query.shape[0] == batchSize && query.shape[1] == tNew
+                && query.shape[3] == headDim && query.shape[2] % kvHeads == 0,
+            "KVCache.attend: query \(query.shape) must be [B=\(batchSize), Tnew=\(tNew), Hq (multiple of \(kvHeads)), Dh=\(headDim)]"
+        )
         let past = lengths[layer]
-        precondition(past + tNew <= capacity,
-                     "KVCache.attend: \(past) cached + \(tNew) new positions exceed capacity \(capacity)")
+        precondition(
+            past + tNew <= capacity,
+            "KVCache.attend: \(past) cached + \(tNew) new positions exceed capacity \(capacity)")
 
-        let row = kvHeads * headDim, batchStride = capacity * row
+        let row = kvHeads * headDim
+        let batchStride = capacity * row
         for b in 0..<batchSize {
-            let dst = b * batchStride + past * row, src = b * tNew * row
+            let dst = b * batchStride + past * row
+            let src = b * tNew * row
             (keys[layer].data + dst).update(from: newKeys.data + src, count: tNew * row)
             (values[layer].data + dst).update(from: newValues.data + src, count: tNew * row)
         }
@@ -94,8 +106,9 @@ public final class KVCache {
             scale: scale ?? 1 / Float(headDim).squareRoot())
         precondition(geometry.scale > 0, "KVCache.attend: scale must be > 0, got \(geometry.scale)")
         withOptionalPointer(keyValid) { mask in
-            AttentionCore.forward(geometry, query.data, keys[layer].data, values[layer].data, out.data,
-                                  logSumExp: nil, mask: mask, maskBatchStride: capacity)
+            AttentionCore.forward(
+                geometry, query.data, keys[layer].data, values[layer].data, out.data,
+                logSumExp: nil, mask: mask, maskBatchStride: capacity)
         }
         return out
     }

@@ -31,33 +31,44 @@
 ///   - rowWeights: nil, or N finite weights >= 0 (as in `crossEntropy`).
 ///   - chunkElements: the most logits held at once (rounded up to one row).
 /// - Returns: a scalar.
-public func linearCrossEntropy(_ hidden: Tensor, weight: Tensor, targets: [Int32], rowWeights: [Float]? = nil,
-                               ignoreIndex: Int32 = -100, chunkElements: Int = 1 << 25) -> Tensor {
+public func linearCrossEntropy(
+    _ hidden: Tensor, weight: Tensor, targets: [Int32], rowWeights: [Float]? = nil,
+    ignoreIndex: Int32 = -100, chunkElements: Int = 1 << 25
+) -> Tensor {
     precondition(weight.rank == 2, "linearCrossEntropy: weight must be [V, d], got \(weight.shape)")
-    let v = weight.shape[0], d = weight.shape[1]
-    precondition(v > 0 && hidden.rank >= 1 && hidden.shape[hidden.rank - 1] == d,
-                 "linearCrossEntropy: hidden \(hidden.shape) does not end in \(d) (weight \(weight.shape))")
+    let v = weight.shape[0]
+    let d = weight.shape[1]
+    precondition(
+        v > 0 && hidden.rank >= 1 && hidden.shape[hidden.rank - 1] == d,
+        "linearCrossEntropy: hidden \(hidden.shape) does not end in \(d) (weight \(weight.shape))")
     precondition(chunkElements > 0, "linearCrossEntropy: chunkElements must be > 0, got \(chunkElements)")
     let rows = d == 0 ? 0 : hidden.count / d
-    precondition(targets.count == rows,
-                 "linearCrossEntropy: \(targets.count) targets for hidden \(hidden.shape), expected \(rows)")
+    precondition(
+        targets.count == rows,
+        "linearCrossEntropy: \(targets.count) targets for hidden \(hidden.shape), expected \(rows)")
     for (r, target) in targets.enumerated() where target != ignoreIndex {
-        precondition(target >= 0 && Int(target) < v,
-                     "linearCrossEntropy: target \(target) at row \(r) is outside 0..<\(v) and is not ignoreIndex \(ignoreIndex)")
+        precondition(
+            target >= 0 && Int(target) < v,
+            "linearCrossEntropy: target \(target) at row \(r) is outside 0..<\(v) and is not ignoreIndex \(ignoreIndex)"
+        )
     }
     if let rowWeights {
-        precondition(rowWeights.count == rows,
-                     "linearCrossEntropy: \(rowWeights.count) row weights for hidden \(hidden.shape), expected \(rows)")
-        precondition(rowWeights.allSatisfy { $0.isFinite && $0 >= 0 }, "linearCrossEntropy: row weights must be finite and >= 0")
+        precondition(
+            rowWeights.count == rows,
+            "linearCrossEntropy: \(rowWeights.count) row weights for hidden \(hidden.shape), expected \(rows)")
+        precondition(
+            rowWeights.allSatisfy { $0.isFinite && $0 >= 0 }, "linearCrossEntropy: row weights must be finite and >= 0")
     }
     // As in `crossEntropy`: each row's weight (0 when ignored) and their sum in row order.
     let weights = (0..<rows).map { targets[$0] == ignoreIndex ? 0 : rowWeights?[$0] ?? 1 }
     let total = weights.reduce(0.0) { $0 + Double($1) }
-    precondition(rowWeights == nil || total > 0 || !targets.contains { $0 != ignoreIndex },
-                 "linearCrossEntropy: the kept rows' weights sum to 0")
+    precondition(
+        rowWeights == nil || total > 0 || !targets.contains { $0 != ignoreIndex },
+        "linearCrossEntropy: the kept rows' weights sum to 0")
     let kept = (0..<rows).filter { targets[$0] != ignoreIndex }
     let needsGrad = total > 0 && Autograd.needsGrad([hidden, weight])
-    let wantsHidden = needsGrad && hidden.requiresGrad, wantsWeight = needsGrad && weight.requiresGrad
+    let wantsHidden = needsGrad && hidden.requiresGrad
+    let wantsWeight = needsGrad && weight.requiresGrad
 
     let plan = LinearCrossEntropyPlan(kept: kept, vocabulary: v, chunkElements: chunkElements)
     let rowLoss = Storage(count: rows)  // ignored rows stay 0
@@ -75,17 +86,23 @@ public func linearCrossEntropy(_ hidden: Tensor, weight: Tensor, targets: [Int32
                 // The chunk's hidden rows, contiguous: in place when the kept rows are, else gathered.
                 let h: UnsafePointer<Float>
                 if let gathered {
-                    for (i, r) in kept[range].enumerated() { (gathered.pointer + i * d).update(from: hidden.data + r * d, count: d) }
+                    for (i, r) in kept[range].enumerated() {
+                        (gathered.pointer + i * d).update(from: hidden.data + r * d, count: d)
+                    }
                     h = UnsafePointer(gathered.pointer)
                 } else {
                     h = UnsafePointer(hidden.data + kept[range.lowerBound] * d)
                 }
-                let z = logits.pointer, losses = rowLoss.pointer
+                let z = logits.pointer
+                let losses = rowLoss.pointer
                 // logits_c = h_c W^T: the call `linear` makes.
-                Gemm.sgemm(transA: false, transB: true, m: c, n: v, k: d, a: h, lda: d, b: weight.data, ldb: d,
-                           beta: 0, c: z, ldc: v)
+                Gemm.sgemm(
+                    transA: false, transB: true, m: c, n: v, k: d, a: h, lda: d, b: weight.data, ldb: d,
+                    beta: 0, c: z, ldc: v)
                 RowKernels.forEachRow(c, width: v) { i in
-                    let r = kept[range.lowerBound + i], t = Int(tp[r]), zr = z + i * v
+                    let r = kept[range.lowerBound + i]
+                    let t = Int(tp[r])
+                    let zr = z + i * v
                     let lse = RowKernels.logSumExp(zr, v, scale: 1)
                     losses[r] = (lse - zr[t]) * w[r]
                     guard needsGrad else { return }
@@ -95,12 +112,14 @@ public func linearCrossEntropy(_ hidden: Tensor, weight: Tensor, targets: [Int32
                 }
                 guard needsGrad else { continue }
                 if let hiddenGrad {  // dHidden_c = dZ_c W: the call `linear`'s backward makes.
-                    Gemm.sgemm(transA: false, transB: false, m: c, n: d, k: v, a: z, lda: v, b: weight.data, ldb: d,
-                               beta: 0, c: hiddenGrad.pointer + range.lowerBound * d, ldc: d)
+                    Gemm.sgemm(
+                        transA: false, transB: false, m: c, n: d, k: v, a: z, lda: v, b: weight.data, ldb: d,
+                        beta: 0, c: hiddenGrad.pointer + range.lowerBound * d, ldc: d)
                 }
                 if let weightGrad {  // dW += dZ_c^T h_c
-                    Gemm.sgemm(transA: true, transB: false, m: v, n: d, k: c, a: z, lda: v, b: h, ldb: d,
-                               beta: chunk == 0 ? 0 : 1, c: weightGrad.pointer, ldc: d)
+                    Gemm.sgemm(
+                        transA: true, transB: false, m: v, n: d, k: c, a: z, lda: v, b: h, ldb: d,
+                        beta: chunk == 0 ? 0 : 1, c: weightGrad.pointer, ldc: d)
                 }
             }
         }
@@ -163,8 +182,10 @@ private func addHiddenGradient(_ rowsGrad: Storage, kept: [Int], width d: Int, s
 }
 
 /// dst = (accumulate ? dst : 0) + scale * src, split over threads for large counts (each element independent).
-private func scaledUpdate(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, count: Int, scale: Float,
-                          accumulate: Bool) {
+private func scaledUpdate(
+    _ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>, count: Int, scale: Float,
+    accumulate: Bool
+) {
     Parallel.forRanges(count, minimumPerChunk: 1 << 16) { range in
         let f = RowKernels.Vector(repeating: scale)
         var j = range.lowerBound
@@ -185,12 +206,16 @@ private func scaledUpdate(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePo
 /// `crossEntropy`'s backward adding that row into a zero gradient (0 + x is x).
 @inline(__always)
 private func writeScaledSoftmax(_ p: UnsafeMutablePointer<Float>, _ n: Int, logSumExp: Float, factor: Float) {
-    let sc = RowKernels.Vector(repeating: 1), sh = RowKernels.Vector(repeating: logSumExp)
+    let sc = RowKernels.Vector(repeating: 1)
+    let sh = RowKernels.Vector(repeating: logSumExp)
     let f = RowKernels.Vector(repeating: factor)
     var j = 0
     while j + RowKernels.lanes <= n {
         RowKernels.store(f * RowKernels.exp(RowKernels.load(p + j) * sc - sh), p + j)
         j += RowKernels.lanes
     }
-    while j < n { p[j] = factor * RowKernels.exp(p[j] * 1 - logSumExp); j += 1 }
+    while j < n {
+        p[j] = factor * RowKernels.exp(p[j] * 1 - logSumExp)
+        j += 1
+    }
 }

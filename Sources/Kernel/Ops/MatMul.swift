@@ -10,28 +10,36 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs rank >= 2, got \(a.shape) and \(b.shape)")
     let batchShape = Array(a.shape.dropLast(2))
     let sharedB = b.rank == 2 && a.rank > 2
-    precondition(sharedB || Array(b.shape.dropLast(2)) == batchShape,
-                 "matmul: batch dimensions differ: \(a.shape) vs \(b.shape)")
+    precondition(
+        sharedB || Array(b.shape.dropLast(2)) == batchShape,
+        "matmul: batch dimensions differ: \(a.shape) vs \(b.shape)")
     let m = transposeA ? a.shape[a.rank - 1] : a.shape[a.rank - 2]
     let k = transposeA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]
     let kb = transposeB ? b.shape[b.rank - 1] : b.shape[b.rank - 2]
     let n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1]
-    precondition(k == kb, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "^T" : "") x \(b.shape)\(transposeB ? "^T" : "")")
+    precondition(
+        k == kb,
+        "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "^T" : "") x \(b.shape)\(transposeB ? "^T" : "")")
     let batch = Tensor.elementCount(batchShape)
     let out = Tensor(uninitialized: batchShape + [m, n])  // every element is written (beta 0)
-    let aStride = m * k, bStride = sharedB ? 0 : k * n, cStride = m * n
+    let aStride = m * k
+    let bStride = sharedB ? 0 : k * n
+    let cStride = m * n
 
     // A shared, untransposed weight folds the batch into M: one large GEMM instead of many small ones.
     let foldBatch = sharedB && !transposeA
-    let lda = transposeA ? m : k, ldb = transposeB ? k : n
+    let lda = transposeA ? m : k
+    let ldb = transposeB ? k : n
     if foldBatch {
-        Gemm.sgemm(transA: false, transB: transposeB, m: batch * m, n: n, k: k,
-                   a: a.data, lda: lda, b: b.data, ldb: ldb, c: out.data, ldc: n)
+        Gemm.sgemm(
+            transA: false, transB: transposeB, m: batch * m, n: n, k: k,
+            a: a.data, lda: lda, b: b.data, ldb: ldb, c: out.data, ldc: n)
     } else {
         for i in 0..<batch {
-            Gemm.sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k,
-                       a: a.data + i * aStride, lda: lda, b: b.data + i * bStride, ldb: ldb,
-                       c: out.data + i * cStride, ldc: n)
+            Gemm.sgemm(
+                transA: transposeA, transB: transposeB, m: m, n: n, k: k,
+                a: a.data + i * aStride, lda: lda, b: b.data + i * bStride, ldb: ldb,
+                c: out.data + i * cStride, ldc: n)
         }
     }
 
@@ -42,9 +50,10 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         if a.requiresGrad {
             let (dA, accumulate) = a.gradStorageForUpdate()
             for i in 0..<steps {
-                matmulGradA(transA: transposeA, transB: transposeB, m: rows, n: n, k: k,
-                            b: b.data + i * bStride, dC: dC + i * cStride, dA: dA + i * aStride,
-                            beta: accumulate ? 1 : 0)
+                matmulGradA(
+                    transA: transposeA, transB: transposeB, m: rows, n: n, k: k,
+                    b: b.data + i * bStride, dC: dC + i * cStride, dA: dA + i * aStride,
+                    beta: accumulate ? 1 : 0)
             }
         }
         if b.requiresGrad {
@@ -52,9 +61,10 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
             for i in 0..<steps {
                 // A shared B collects every batch entry's product into one gradient.
                 let first = i == 0 || bStride != 0
-                matmulGradB(transA: transposeA, transB: transposeB, m: rows, n: n, k: k,
-                            a: a.data + i * aStride, dC: dC + i * cStride, dB: dB + i * bStride,
-                            beta: accumulate || !first ? 1 : 0)
+                matmulGradB(
+                    transA: transposeA, transB: transposeB, m: rows, n: n, k: k,
+                    a: a.data + i * aStride, dC: dC + i * cStride, dB: dB + i * bStride,
+                    beta: accumulate || !first ? 1 : 0)
             }
         }
     }
@@ -63,32 +73,42 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
 
 /// dA = beta * dA + dC op(B)^T, written in A's storage layout.
 @inline(__always)
-func matmulGradA(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                 b: UnsafePointer<Float>, dC: UnsafePointer<Float>, dA: UnsafeMutablePointer<Float>, beta: Float) {
+func matmulGradA(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    b: UnsafePointer<Float>, dC: UnsafePointer<Float>, dA: UnsafeMutablePointer<Float>, beta: Float
+) {
     switch (transA, transB) {
     case (false, false):  // dA[m,k] = dC[m,n] B[k,n]^T
-        Gemm.sgemm(transA: false, transB: true, m: m, n: k, k: n, a: dC, lda: n, b: b, ldb: n, beta: beta, c: dA, ldc: k)
-    case (false, true):   // dA[m,k] = dC[m,n] B[n,k]
-        Gemm.sgemm(transA: false, transB: false, m: m, n: k, k: n, a: dC, lda: n, b: b, ldb: k, beta: beta, c: dA, ldc: k)
-    case (true, false):   // dA[k,m] = B[k,n] dC[m,n]^T
-        Gemm.sgemm(transA: false, transB: true, m: k, n: m, k: n, a: b, lda: n, b: dC, ldb: n, beta: beta, c: dA, ldc: m)
-    case (true, true):    // dA[k,m] = B[n,k]^T dC[m,n]^T
+        Gemm.sgemm(
+            transA: false, transB: true, m: m, n: k, k: n, a: dC, lda: n, b: b, ldb: n, beta: beta, c: dA, ldc: k)
+    case (false, true):  // dA[m,k] = dC[m,n] B[n,k]
+        Gemm.sgemm(
+            transA: false, transB: false, m: m, n: k, k: n, a: dC, lda: n, b: b, ldb: k, beta: beta, c: dA, ldc: k)
+    case (true, false):  // dA[k,m] = B[k,n] dC[m,n]^T
+        Gemm.sgemm(
+            transA: false, transB: true, m: k, n: m, k: n, a: b, lda: n, b: dC, ldb: n, beta: beta, c: dA, ldc: m)
+    case (true, true):  // dA[k,m] = B[n,k]^T dC[m,n]^T
         Gemm.sgemm(transA: true, transB: true, m: k, n: m, k: n, a: b, lda: k, b: dC, ldb: n, beta: beta, c: dA, ldc: m)
     }
 }
 
 /// dB = beta * dB + op(A)^T dC, written in B's storage layout.
 @inline(__always)
-func matmulGradB(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                 a: UnsafePointer<Float>, dC: UnsafePointer<Float>, dB: UnsafeMutablePointer<Float>, beta: Float) {
+func matmulGradB(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, dC: UnsafePointer<Float>, dB: UnsafeMutablePointer<Float>, beta: Float
+) {
     switch (transA, transB) {
     case (false, false):  // dB[k,n] = A[m,k]^T dC[m,n]
-        Gemm.sgemm(transA: true, transB: false, m: k, n: n, k: m, a: a, lda: k, b: dC, ldb: n, beta: beta, c: dB, ldc: n)
-    case (false, true):   // dB[n,k] = dC[m,n]^T A[m,k]
-        Gemm.sgemm(transA: true, transB: false, m: n, n: k, k: m, a: dC, lda: n, b: a, ldb: k, beta: beta, c: dB, ldc: k)
-    case (true, false):   // dB[k,n] = A[k,m] dC[m,n]
-        Gemm.sgemm(transA: false, transB: false, m: k, n: n, k: m, a: a, lda: m, b: dC, ldb: n, beta: beta, c: dB, ldc: n)
-    case (true, true):    // dB[n,k] = dC[m,n]^T A[k,m]^T
+        Gemm.sgemm(
+            transA: true, transB: false, m: k, n: n, k: m, a: a, lda: k, b: dC, ldb: n, beta: beta, c: dB, ldc: n)
+    case (false, true):  // dB[n,k] = dC[m,n]^T A[m,k]
+        Gemm.sgemm(
+            transA: true, transB: false, m: n, n: k, k: m, a: dC, lda: n, b: a, ldb: k, beta: beta, c: dB, ldc: k)
+    case (true, false):  // dB[k,n] = A[k,m] dC[m,n]
+        Gemm.sgemm(
+            transA: false, transB: false, m: k, n: n, k: m, a: a, lda: m, b: dC, ldb: n, beta: beta, c: dB, ldc: n)
+    case (true, true):  // dB[n,k] = dC[m,n]^T A[k,m]^T
         Gemm.sgemm(transA: true, transB: true, m: n, n: k, k: m, a: dC, lda: n, b: a, ldb: m, beta: beta, c: dB, ldc: k)
     }
 }
@@ -97,9 +117,11 @@ func matmulGradB(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
 /// bias [out]. Result: [..., out].
 public func linear(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil) -> Tensor {
     precondition(weight.rank == 2, "linear: weight must be [out, in], got \(weight.shape)")
-    let inF = weight.shape[1], outF = weight.shape[0]
-    precondition(x.rank >= 1 && x.shape[x.rank - 1] == inF,
-                 "linear: input \(x.shape) does not end in \(inF) (weight \(weight.shape))")
+    let inF = weight.shape[1]
+    let outF = weight.shape[0]
+    precondition(
+        x.rank >= 1 && x.shape[x.rank - 1] == inF,
+        "linear: input \(x.shape) does not end in \(inF) (weight \(weight.shape))")
     if let bias { precondition(bias.shape == [outF], "linear: bias \(bias.shape), expected [\(outF)]") }
     let rows = x.count / max(inF, 1)
     let out = Tensor(uninitialized: Array(x.shape.dropLast()) + [outF])  // bias rows or beta 0 set every element
@@ -108,8 +130,9 @@ public func linear(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil) -> Tensor
         for r in 0..<rows { (out.data + r * outF).update(from: bias.data, count: outF) }
         beta = 1
     }
-    Gemm.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF,
-               a: x.data, lda: inF, b: weight.data, ldb: inF, beta: beta, c: out.data, ldc: outF)
+    Gemm.sgemm(
+        transA: false, transB: true, m: rows, n: outF, k: inF,
+        a: x.data, lda: inF, b: weight.data, ldb: inF, beta: beta, c: out.data, ldc: outF)
 
     var inputs = [x, weight]
     if let bias { inputs.append(bias) }
@@ -117,13 +140,15 @@ public func linear(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil) -> Tensor
         // A gradient that does not exist yet is written (beta 0) rather than zero-filled and added to.
         if x.requiresGrad {  // dX[rows,in] += dY[rows,out] W[out,in]
             let (dX, accumulate) = x.gradStorageForUpdate()
-            Gemm.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF,
-                       a: dY, lda: outF, b: weight.data, ldb: inF, beta: accumulate ? 1 : 0, c: dX, ldc: inF)
+            Gemm.sgemm(
+                transA: false, transB: false, m: rows, n: inF, k: outF,
+                a: dY, lda: outF, b: weight.data, ldb: inF, beta: accumulate ? 1 : 0, c: dX, ldc: inF)
         }
         if weight.requiresGrad {  // dW[out,in] += dY^T X
             let (dW, accumulate) = weight.gradStorageForUpdate()
-            Gemm.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows,
-                       a: dY, lda: outF, b: x.data, ldb: inF, beta: accumulate ? 1 : 0, c: dW, ldc: inF)
+            Gemm.sgemm(
+                transA: true, transB: false, m: outF, n: inF, k: rows,
+                a: dY, lda: outF, b: x.data, ldb: inF, beta: accumulate ? 1 : 0, c: dW, ldc: inF)
         }
         if let bias, bias.requiresGrad {
             let db = bias.gradStorage()

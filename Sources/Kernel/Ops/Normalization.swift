@@ -17,9 +17,13 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float = 1e-6) -> Tensor {
     let out = Tensor(uninitialized: x.shape)
     let recording = Autograd.needsGrad([x, weight])
     let inverseRMS = Storage(count: recording ? rows : 0)
-    let xs = x.data, ws = weight.data, ys = out.data, saved = inverseRMS.pointer
+    let xs = x.data
+    let ws = weight.data
+    let ys = out.data
+    let saved = inverseRMS.pointer
     RowKernels.forEachRow(rows, width: d) { r in
-        let xr = xs + r * d, yr = ys + r * d
+        let xr = xs + r * d
+        let yr = ys + r * d
         let inv = 1 / (RowKernels.dot(xr, xr, d) / Float(d) + eps).squareRoot()
         if recording { saved[r] = inv }
         for j in 0..<d { yr[j] = (xr[j] * inv) * ws[j] }
@@ -30,7 +34,10 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float = 1e-6) -> Tensor {
             // dx = inv * w * g - x * inv^3 / D * sum(g * w * x)
             let (dX, accumulate) = x.gradStorageForUpdate()
             RowKernels.forEachRow(rows, width: d) { r in
-                let xr = xs + r * d, gr = dY + r * d, dr = dX + r * d, ir = inv[r]
+                let xr = xs + r * d
+                let gr = dY + r * d
+                let dr = dX + r * d
+                let ir = inv[r]
                 let c = RowKernels.dot3(gr, ws, xr, d) * ir * ir * ir / Float(d)
                 if accumulate {
                     for j in 0..<d { dr[j] = dr[j] + ir * ws[j] * gr[j] - xr[j] * c }
@@ -43,7 +50,9 @@ public func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float = 1e-6) -> Tensor {
             let dW = weight.gradStorage()
             Parallel.forRanges(d, minimumPerChunk: 16) { columns in
                 for r in 0..<rows {
-                    let xr = xs + r * d, gr = dY + r * d, ir = inv[r]
+                    let xr = xs + r * d
+                    let gr = dY + r * d
+                    let ir = inv[r]
                     for j in columns { dW[j] = dW[j] + gr[j] * (xr[j] * ir) }
                 }
             }
@@ -67,12 +76,20 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, eps: Float = 1
     let out = Tensor(zeros: x.shape)
     let recording = Autograd.needsGrad(inputs)
     let stats = Storage(count: recording ? 2 * rows : 0)  // mean, inverse std per row
-    let xs = x.data, ws = weight.data, bs = bias?.data, ys = out.data, saved = stats.pointer
+    let xs = x.data
+    let ws = weight.data
+    let bs = bias?.data
+    let ys = out.data
+    let saved = stats.pointer
     RowKernels.forEachRow(rows, width: d) { r in
-        let xr = xs + r * d, yr = ys + r * d
+        let xr = xs + r * d
+        let yr = ys + r * d
         let mean = RowKernels.sum(xr, d) / Float(d)
         let inv = 1 / (RowKernels.squaredDeviation(xr, d, from: mean) / Float(d) + eps).squareRoot()
-        if recording { saved[2 * r] = mean; saved[2 * r + 1] = inv }
+        if recording {
+            saved[2 * r] = mean
+            saved[2 * r + 1] = inv
+        }
         if let bs {
             for j in 0..<d { yr[j] = (xr[j] - mean) * inv * ws[j] + bs[j] }
         } else {
@@ -85,8 +102,11 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, eps: Float = 1
             // With xhat = (x - mean) * inv and h = g * w: dx = inv * (h - mean(h) - xhat * mean(h * xhat)).
             let dX = x.gradStorage()
             RowKernels.forEachRow(rows, width: d) { r in
-                let xr = xs + r * d, gr = dY + r * d, dr = dX + r * d
-                let mean = st[2 * r], inv = st[2 * r + 1]
+                let xr = xs + r * d
+                let gr = dY + r * d
+                let dr = dX + r * d
+                let mean = st[2 * r]
+                let inv = st[2 * r + 1]
                 let meanH = RowKernels.dot(gr, ws, d) / Float(d)
                 let meanHX = RowKernels.dot3(gr, ws, xr, d, center: mean) * inv / Float(d)
                 for j in 0..<d {
@@ -100,8 +120,10 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, eps: Float = 1
         if dW != nil || dB != nil {  // dw = sum g * xhat, db = sum g, over rows
             Parallel.forRanges(d, minimumPerChunk: 16) { columns in
                 for r in 0..<rows {
-                    let xr = xs + r * d, gr = dY + r * d
-                    let mean = st[2 * r], inv = st[2 * r + 1]
+                    let xr = xs + r * d
+                    let gr = dY + r * d
+                    let mean = st[2 * r]
+                    let inv = st[2 * r + 1]
                     if let dW { for j in columns { dW[j] = dW[j] + gr[j] * ((xr[j] - mean) * inv) } }
                     if let dB { for j in columns { dB[j] = dB[j] + gr[j] } }
                 }

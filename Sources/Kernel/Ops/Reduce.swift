@@ -34,7 +34,8 @@ extension Tensor {
         let n = count
         let out = Tensor(scalar: Float(sumInDouble(data, n) / Double(n)))
         Autograd.record(out, inputs: [self], op: "mean") { [self] dOut in
-            let g = gradStorage(), d = dOut[0] / Float(n)
+            let g = gradStorage()
+            let d = dOut[0] / Float(n)
             for i in 0..<n { g[i] += d }
         }
         return out
@@ -45,14 +46,16 @@ extension Tensor {
         let (outer, n, inner) = splitAround(axis: axis)
         precondition(n > 0, "max(axis: \(axis)): the axis of shape \(shape) is empty")
         let out = Tensor(zeros: reducedShape(axis: axis, keepingDimension: keepingDimension))
-        let px = data, po = out.data
+        let px = data
+        let po = out.data
         let recording = Autograd.needsGrad([self])
         var argmax = [Int32](repeating: 0, count: recording ? outer * inner : 0)
         argmax.withUnsafeMutableBufferPointer { arg in
             for o in 0..<outer {
                 for i in 0..<inner {
                     let base = px + o * n * inner + i
-                    var best = base[0], at = 0
+                    var best = base[0]
+                    var at = 0
                     for k in 1..<n where base[k * inner] > best {
                         best = base[k * inner]
                         at = k
@@ -77,7 +80,8 @@ extension Tensor {
     private func sumAlong(axis: Int, keepingDimension: Bool, scale: Double, op: String) -> Tensor {
         let (outer, n, inner) = splitAround(axis: axis)
         let out = Tensor(zeros: reducedShape(axis: axis, keepingDimension: keepingDimension))
-        let px = data, po = out.data
+        let px = data
+        let po = out.data
         let rowsPerChunk = Swift.max(1, elementwiseParallelGrain / Swift.max(1, n * inner))
         Parallel.forRanges(outer, minimumPerChunk: rowsPerChunk) { rows in
             if inner == 1 {
@@ -117,13 +121,24 @@ extension Tensor {
 /// vectorize) combined in a fixed order: deterministic, and far more accurate than a Float running sum.
 @inline(__always)
 func sumInDouble(_ values: UnsafePointer<Float>, _ count: Int) -> Double {
-    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0
+    var s0 = 0.0
+    var s1 = 0.0
+    var s2 = 0.0
+    var s3 = 0.0
+    var s4 = 0.0
+    var s5 = 0.0
+    var s6 = 0.0
+    var s7 = 0.0
     var i = 0
     while i + 8 <= count {
-        s0 += Double(values[i]); s1 += Double(values[i + 1])
-        s2 += Double(values[i + 2]); s3 += Double(values[i + 3])
-        s4 += Double(values[i + 4]); s5 += Double(values[i + 5])
-        s6 += Double(values[i + 6]); s7 += Double(values[i + 7])
+        s0 += Double(values[i])
+        s1 += Double(values[i + 1])
+        s2 += Double(values[i + 2])
+        s3 += Double(values[i + 3])
+        s4 += Double(values[i + 4])
+        s5 += Double(values[i + 5])
+        s6 += Double(values[i + 6])
+        s7 += Double(values[i + 7])
         i += 8
     }
     var tail = 0.0

@@ -19,43 +19,56 @@ import Foundation
 /// - Returns: [B, T, H, Dh].
 public func applyRotary(_ x: Tensor, positions: [Int], theta: Float) -> Tensor {
     precondition(x.rank == 4, "applyRotary: x must be [B, T, H, Dh], got \(x.shape)")
-    let b = x.shape[0], t = x.shape[1], h = x.shape[2], dh = x.shape[3]
+    let b = x.shape[0]
+    let t = x.shape[1]
+    let h = x.shape[2]
+    let dh = x.shape[3]
     precondition(dh % 2 == 0 && dh > 0, "applyRotary: head dim Dh must be even and > 0, x is \(x.shape)")
     let perRow = positions.count == b * t && b > 1
-    precondition(positions.count == t || positions.count == b * t,
-                 "applyRotary: positions has \(positions.count) entries; x \(x.shape) needs T = \(t) or B * T = \(b * t)")
+    precondition(
+        positions.count == t || positions.count == b * t,
+        "applyRotary: positions has \(positions.count) entries; x \(x.shape) needs T = \(t) or B * T = \(b * t)")
     let maxPosition = positions.max() ?? 0
     precondition(positions.allSatisfy { $0 >= 0 }, "applyRotary: positions must be >= 0")
     let table = RotaryTable.shared(headDim: dh, theta: theta, covering: maxPosition)
     let out = Tensor(uninitialized: x.shape)
-    let half = dh / 2, rowWidth = h * dh
+    let half = dh / 2
+    let rowWidth = h * dh
 
     /// Writes every head of every token of `src` rotated by +angle into `dst`, or, with `inverse` (backward),
     /// rotated by -angle, added into `dst` when `accumulate`.
-    func rotate(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, inverse: Bool,
-                accumulate: Bool = false) {
-        let cosTable = table.cos.pointer, sinTable = table.sin.pointer  // `table` stays alive with this function
+    func rotate(
+        _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, inverse: Bool,
+        accumulate: Bool = false
+    ) {
+        let cosTable = table.cos.pointer
+        let sinTable = table.sin.pointer  // `table` stays alive with this function
         positions.withUnsafeBufferPointer { pos in
             RowKernels.forEachRow(b * t, width: rowWidth) { token in
                 let p = perRow ? pos[token] : pos[token % t]
-                let c = cosTable + p * half, s = sinTable + p * half
+                let c = cosTable + p * half
+                let s = sinTable + p * half
                 for head in 0..<h {
-                    let xr = src + token * rowWidth + head * dh, yr = dst + token * rowWidth + head * dh
+                    let xr = src + token * rowWidth + head * dh
+                    let yr = dst + token * rowWidth + head * dh
                     if inverse && !accumulate {  // (g1 c + g2 s, g2 c - g1 s)
                         for j in 0..<half {
-                            let x1 = xr[j], x2 = xr[j + half]
+                            let x1 = xr[j]
+                            let x2 = xr[j + half]
                             yr[j] = x1 * c[j] + x2 * s[j]
                             yr[j + half] = x2 * c[j] - x1 * s[j]
                         }
                     } else if inverse {  // the same, added into the gradient
                         for j in 0..<half {
-                            let x1 = xr[j], x2 = xr[j + half]
+                            let x1 = xr[j]
+                            let x2 = xr[j + half]
                             yr[j] = yr[j] + (x1 * c[j] + x2 * s[j])
                             yr[j + half] = yr[j + half] + (x2 * c[j] - x1 * s[j])
                         }
                     } else {
                         for j in 0..<half {
-                            let x1 = xr[j], x2 = xr[j + half]
+                            let x1 = xr[j]
+                            let x2 = xr[j + half]
                             yr[j] = x1 * c[j] - x2 * s[j]
                             yr[j + half] = x2 * c[j] + x1 * s[j]
                         }

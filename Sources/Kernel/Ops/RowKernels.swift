@@ -38,7 +38,10 @@ enum RowKernels {
     @inline(__always)
     static func forEachVector(_ n: Int, _ body: (_ start: Int, _ count: Int) -> Void) {
         var i = 0
-        while i + lanes <= n { body(i, lanes); i += lanes }
+        while i + lanes <= n {
+            body(i, lanes)
+            i += lanes
+        }
         if i < n { body(i, n - i) }
     }
 
@@ -59,9 +62,11 @@ enum RowKernels {
     /// Built from adds, multiplies and integer shifts only, so it vectorizes on baseline x86-64 too.
     @inline(__always)
     static func exp(_ x: Vector) -> Vector {
-        let low: Float = -87, high: Float = 88
+        let low: Float = -87
+        let high: Float = 88
         // `replacing` rather than pointwiseMin/Max: those are not inlined and cost a call per vector.
-        let lowVector = Vector(repeating: low), highVector = Vector(repeating: high)
+        let lowVector = Vector(repeating: low)
+        let highVector = Vector(repeating: high)
         let xc = x.replacing(with: lowVector, where: x .< lowVector).replacing(with: highVector, where: x .> highVector)
         // n = round(x / ln 2) by the 1.5 * 2^23 trick; its integer sits in the low mantissa bits.
         let magic = Vector(repeating: 12_582_912)
@@ -91,17 +96,27 @@ enum RowKernels {
     static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = Vector(repeating: -.infinity)
         var i = 0
-        while i + lanes <= n { let v = load(p + i); m = m.replacing(with: v, where: v .> m); i += lanes }
-        if i < n { let v = loadPartial(p + i, n - i, fill: -.infinity); m = m.replacing(with: v, where: v .> m) }
+        while i + lanes <= n {
+            let v = load(p + i)
+            m = m.replacing(with: v, where: v .> m)
+            i += lanes
+        }
+        if i < n {
+            let v = loadPartial(p + i, n - i, fill: -.infinity)
+            m = m.replacing(with: v, where: v .> m)
+        }
         return m.max()
     }
 
     /// Writes `dst[i] = exp(src[i] * scale - shift)` for i < n and returns their sum. `dst` may equal `src`.
     @inline(__always)
-    static func expAndSum(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
-                          scale: Float, shift: Float) -> Float {
+    static func expAndSum(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+        scale: Float, shift: Float
+    ) -> Float {
         var s = Vector.zero
-        let sc = Vector(repeating: scale), sh = Vector(repeating: shift)
+        let sc = Vector(repeating: scale)
+        let sh = Vector(repeating: shift)
         var i = 0
         while i + lanes <= n {
             let e = exp(load(src + i) * sc - sh)
@@ -121,9 +136,13 @@ enum RowKernels {
     @inline(__always)
     static func sumOfExp(_ src: UnsafePointer<Float>, _ n: Int, scale: Float, shift: Float) -> Float {
         var s = Vector.zero
-        let sc = Vector(repeating: scale), sh = Vector(repeating: shift)
+        let sc = Vector(repeating: scale)
+        let sh = Vector(repeating: shift)
         var i = 0
-        while i + lanes <= n { s += exp(load(src + i) * sc - sh); i += lanes }
+        while i + lanes <= n {
+            s += exp(load(src + i) * sc - sh)
+            i += lanes
+        }
         if i < n { s += exp(loadPartial(src + i, n - i, fill: -.infinity) * sc - sh) }
         return s.sum()
     }
@@ -140,8 +159,14 @@ enum RowKernels {
     static func scale(_ p: UnsafeMutablePointer<Float>, _ n: Int, by factor: Float) {
         let f = Vector(repeating: factor)
         var i = 0
-        while i + lanes <= n { store(load(p + i) * f, p + i); i += lanes }
-        while i < n { p[i] *= factor; i += 1 }
+        while i + lanes <= n {
+            store(load(p + i) * f, p + i)
+            i += lanes
+        }
+        while i < n {
+            p[i] *= factor
+            i += 1
+        }
     }
 
     /// sum of a[i] * b[i] for i < n.
@@ -149,21 +174,30 @@ enum RowKernels {
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var s = Vector.zero
         var i = 0
-        while i + lanes <= n { s = s + load(a + i) * load(b + i); i += lanes }
+        while i + lanes <= n {
+            s = s + load(a + i) * load(b + i)
+            i += lanes
+        }
         if i < n { s = s + loadPartial(a + i, n - i, fill: 0) * loadPartial(b + i, n - i, fill: 0) }
         return s.sum()
     }
 
     /// sum of a[i] * b[i] * (c[i] - center) for i < n.
     @inline(__always)
-    static func dot3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int,
-                     center: Float = 0) -> Float {
+    static func dot3(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int,
+        center: Float = 0
+    ) -> Float {
         var s = Vector.zero
         let m = Vector(repeating: center)
         var i = 0
-        while i + lanes <= n { s = s + load(a + i) * load(b + i) * (load(c + i) - m); i += lanes }
+        while i + lanes <= n {
+            s = s + load(a + i) * load(b + i) * (load(c + i) - m)
+            i += lanes
+        }
         if i < n {
-            s = s + loadPartial(a + i, n - i, fill: 0) * loadPartial(b + i, n - i, fill: 0)
+            s =
+                s + loadPartial(a + i, n - i, fill: 0) * loadPartial(b + i, n - i, fill: 0)
                 * (loadPartial(c + i, n - i, fill: center) - m)
         }
         return s.sum()
@@ -175,8 +209,15 @@ enum RowKernels {
         var s = Vector.zero
         let m = Vector(repeating: center)
         var i = 0
-        while i + lanes <= n { let c = load(p + i) - m; s = s + c * c; i += lanes }
-        if i < n { let c = loadPartial(p + i, n - i, fill: center) - m; s = s + c * c }
+        while i + lanes <= n {
+            let c = load(p + i) - m
+            s = s + c * c
+            i += lanes
+        }
+        if i < n {
+            let c = loadPartial(p + i, n - i, fill: center) - m
+            s = s + c * c
+        }
         return s.sum()
     }
 
@@ -185,7 +226,10 @@ enum RowKernels {
     static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var s = Vector.zero
         var i = 0
-        while i + lanes <= n { s += load(p + i); i += lanes }
+        while i + lanes <= n {
+            s += load(p + i)
+            i += lanes
+        }
         if i < n { s += loadPartial(p + i, n - i, fill: 0) }
         return s.sum()
     }

@@ -22,13 +22,15 @@ extension Tensor {
         precondition(inferred.count <= 1, "reshaped: at most one -1 allowed in \(newShape) (from \(shape))")
         precondition(newShape.allSatisfy { $0 >= -1 }, "reshaped: negative size in \(newShape) (from \(shape))")
         guard let at = inferred.first else {
-            precondition(Tensor.elementCount(newShape) == count,
-                         "reshaped: \(shape) has \(count) elements, \(newShape) has \(Tensor.elementCount(newShape))")
+            precondition(
+                Tensor.elementCount(newShape) == count,
+                "reshaped: \(shape) has \(count) elements, \(newShape) has \(Tensor.elementCount(newShape))")
             return newShape
         }
         let known = newShape.enumerated().reduce(1) { $1.offset == at ? $0 : $0 * $1.element }
-        precondition(known > 0 && count % known == 0,
-                     "reshaped: cannot infer -1 in \(newShape) for \(shape) (\(count) elements)")
+        precondition(
+            known > 0 && count % known == 0,
+            "reshaped: cannot infer -1 in \(newShape) for \(shape) (\(count) elements)")
         var resolved = newShape
         resolved[at] = count / known
         return resolved
@@ -45,11 +47,13 @@ extension Tensor {
     /// Dimensions that stay contiguous are copied as whole rows.
     public func permuted(_ order: [Int]) -> Tensor {
         let axes = order.map { axis -> Int in
-            precondition(axis >= -rank && axis < rank, "permuted: axis \(axis) out of range in \(order) for shape \(shape)")
+            precondition(
+                axis >= -rank && axis < rank, "permuted: axis \(axis) out of range in \(order) for shape \(shape)")
             return axis < 0 ? axis + rank : axis
         }
-        precondition(axes.count == rank && Set(axes).count == rank,
-                     "permuted: \(order) is not a permutation of the \(rank) axes of \(shape)")
+        precondition(
+            axes.count == rank && Set(axes).count == rank,
+            "permuted: \(order) is not a permutation of the \(rank) axes of \(shape)")
         let outShape = axes.map { shape[$0] }
         let out = Tensor(zeros: outShape)
         permuteCopy(data, shape: shape, order: axes, into: out.data, accumulate: false)
@@ -66,20 +70,26 @@ extension Tensor {
 
 /// destination = source permuted (`destination` dimension i is `source` dimension `order[i]`), or
 /// destination += that when `accumulate`. Each destination element is written by one thread.
-private func permuteCopy(_ source: UnsafePointer<Float>, shape: [Int], order: [Int],
-                         into destination: UnsafeMutablePointer<Float>, accumulate: Bool) {
+private func permuteCopy(
+    _ source: UnsafePointer<Float>, shape: [Int], order: [Int],
+    into destination: UnsafeMutablePointer<Float>, accumulate: Bool
+) {
     let outShape = order.map { shape[$0] }
     let sourceStrides = contiguousStrides(shape)
     // Walk the destination in order; A = offset in the source, B = offset in the destination.
-    let plan = collapseDimensions(sizes: outShape, stridesA: order.map { sourceStrides[$0] },
-                                  stridesB: contiguousStrides(outShape))
-    let walker = plan.outer, inner = plan.inner, step = plan.innerStrideA
+    let plan = collapseDimensions(
+        sizes: outShape, stridesA: order.map { sourceStrides[$0] },
+        stridesB: contiguousStrides(outShape))
+    let walker = plan.outer
+    let inner = plan.inner
+    let step = plan.innerStrideA
     guard Tensor.elementCount(shape) > 0 else { return }
     let rowsPerChunk = Swift.max(1, elementwiseParallelGrain / inner)
     Parallel.forRanges(walker.rows, minimumPerChunk: rowsPerChunk) { rows in
         if step == 1 {
             walker.forEachRow(rows) { _, sourceOffset, destinationOffset in
-                let src = source + sourceOffset, dst = destination + destinationOffset
+                let src = source + sourceOffset
+                let dst = destination + destinationOffset
                 if accumulate {
                     for j in 0..<inner { dst[j] += src[j] }
                 } else {
@@ -88,7 +98,8 @@ private func permuteCopy(_ source: UnsafePointer<Float>, shape: [Int], order: [I
             }
         } else {
             forEachTile(walker, rows: rows, inner: inner) { sourceOffset, destinationOffset, columns in
-                let src = source + sourceOffset, dst = destination + destinationOffset
+                let src = source + sourceOffset
+                let dst = destination + destinationOffset
                 if accumulate {
                     for j in columns { dst[j] += src[j * step] }
                 } else {
@@ -104,8 +115,10 @@ private func permuteCopy(_ source: UnsafePointer<Float>, shape: [Int], order: [I
 /// stride (a transpose), the 16 rows of a tile read neighbouring source elements, so each cache line
 /// fetched is used 16 times instead of once.
 @inline(__always)
-private func forEachTile(_ walker: RowWalker, rows: Range<Int>, inner: Int,
-                         _ body: (_ sourceOffset: Int, _ destinationOffset: Int, _ columns: Range<Int>) -> Void) {
+private func forEachTile(
+    _ walker: RowWalker, rows: Range<Int>, inner: Int,
+    _ body: (_ sourceOffset: Int, _ destinationOffset: Int, _ columns: Range<Int>) -> Void
+) {
     let tile = 16
     var offsets: [(source: Int, destination: Int)] = []
     offsets.reserveCapacity(tile)

@@ -8,14 +8,16 @@ extension Tensor {
     /// A copy of positions `start..<end` along `axis` (negative axis counts from the end).
     public func slice(axis: Int, start: Int, end: Int) -> Tensor {
         let a = normalizedAxis(axis)
-        precondition(0 <= start && start <= end && end <= shape[a],
-                     "slice: range \(start)..<\(end) is out of bounds for axis \(axis) of shape \(shape)")
+        precondition(
+            0 <= start && start <= end && end <= shape[a],
+            "slice: range \(start)..<\(end) is out of bounds for axis \(axis) of shape \(shape)")
         let (outer, n, inner) = splitAround(axis: a)
         var outShape = shape
         outShape[a] = end - start
         let out = Tensor(zeros: outShape)
         let block = (end - start) * inner
-        let px = data, po = out.data
+        let px = data
+        let po = out.data
         let rowsPerChunk = Swift.max(1, elementwiseParallelGrain / Swift.max(1, block))
         Parallel.forRanges(outer, minimumPerChunk: rowsPerChunk) { rows in
             for o in rows { (po + o * block).update(from: px + (o * n + start) * inner, count: block) }
@@ -24,7 +26,8 @@ extension Tensor {
             let gx = gradStorage()
             Parallel.forRanges(outer, minimumPerChunk: rowsPerChunk) { rows in
                 for o in rows {
-                    let dst = gx + (o * n + start) * inner, src = g + o * block
+                    let dst = gx + (o * n + start) * inner
+                    let src = g + o * block
                     for j in 0..<block { dst[j] += src[j] }
                 }
             }
@@ -38,14 +41,17 @@ extension Tensor {
         let a = normalizedAxis(axis)
         let (outer, n, inner) = splitAround(axis: a)
         for (k, index) in indices.enumerated() {
-            precondition(index >= 0 && index < n,
-                         "indexSelect: index \(index) at position \(k) is out of range 0..<\(n) for axis \(axis) of shape \(shape)")
+            precondition(
+                index >= 0 && index < n,
+                "indexSelect: index \(index) at position \(k) is out of range 0..<\(n) for axis \(axis) of shape \(shape)"
+            )
         }
         var outShape = shape
         outShape[a] = indices.count
         let out = Tensor(zeros: outShape)
         let m = indices.count
-        let px = data, po = out.data
+        let px = data
+        let po = out.data
         indices.withUnsafeBufferPointer { idx in
             for o in 0..<outer {
                 gatherRows(from: px + o * n * inner, width: inner, indices: idx, into: po + o * m * inner)
@@ -71,8 +77,9 @@ public func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
     for t in tensors {
         var expected = first.shape
         if t.rank == first.rank { expected[a] = t.shape[a] }
-        precondition(t.shape == expected,
-                     "concat: shapes \(tensors.map { $0.shape }) differ outside axis \(axis)")
+        precondition(
+            t.shape == expected,
+            "concat: shapes \(tensors.map { $0.shape }) differ outside axis \(axis)")
     }
     let (outer, _, inner) = first.splitAround(axis: a)
     let sizes = tensors.map { $0.shape[a] }
@@ -80,7 +87,8 @@ public func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
     var outShape = first.shape
     outShape[a] = total
     let out = Tensor(zeros: outShape)
-    let sources = tensors.map { $0.data }, po = out.data
+    let sources = tensors.map { $0.data }
+    let po = out.data
     let rowBlock = total * inner
     let rowsPerChunk = Swift.max(1, elementwiseParallelGrain / Swift.max(1, rowBlock))
     Parallel.forRanges(outer, minimumPerChunk: rowsPerChunk) { rows in
@@ -99,10 +107,12 @@ public func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
             let block = sizes[t] * inner
             defer { start += block }
             guard tensor.requiresGrad else { continue }
-            let gt = tensor.gradStorage(), from = start
+            let gt = tensor.gradStorage()
+            let from = start
             Parallel.forRanges(outer, minimumPerChunk: rowsPerChunk) { rows in
                 for o in rows {
-                    let dst = gt + o * block, src = g + o * rowBlock + from
+                    let dst = gt + o * block
+                    let src = g + o * rowBlock + from
                     for j in 0..<block { dst[j] += src[j] }
                 }
             }

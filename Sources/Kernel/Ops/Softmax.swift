@@ -10,18 +10,23 @@ import Foundation
 public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let (rows, width) = softmaxRows(x, axis: axis, op: "softmax")
     let out = Tensor(zeros: x.shape)
-    let src = x.data, dst = out.data
+    let src = x.data
+    let dst = out.data
     RowKernels.forEachRow(rows, width: width) { r in
-        let xr = src + r * width, yr = dst + r * width
+        let xr = src + r * width
+        let yr = dst + r * width
         let m = RowKernels.max(xr, width)
         let s = RowKernels.expAndSum(xr, yr, width, scale: 1, shift: m)
         RowKernels.scale(yr, width, by: 1 / s)
     }
     Autograd.record(out, inputs: [x], op: "softmax") { dY in
         // dx = y * (dy - sum(dy * y))
-        let dX = x.gradStorage(), y = out.data
+        let dX = x.gradStorage()
+        let y = out.data
         RowKernels.forEachRow(rows, width: width) { r in
-            let yr = y + r * width, gr = dY + r * width, dr = dX + r * width
+            let yr = y + r * width
+            let gr = dY + r * width
+            let dr = dX + r * width
             let inner = RowKernels.dot(yr, gr, width)
             for j in 0..<width { dr[j] = dr[j] + yr[j] * (gr[j] - inner) }
         }
@@ -33,9 +38,11 @@ public func softmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     let (rows, width) = softmaxRows(x, axis: axis, op: "logSoftmax")
     let out = Tensor(zeros: x.shape)
-    let src = x.data, dst = out.data
+    let src = x.data
+    let dst = out.data
     RowKernels.forEachRow(rows, width: width) { r in
-        let xr = src + r * width, yr = dst + r * width
+        let xr = src + r * width
+        let yr = dst + r * width
         let m = RowKernels.max(xr, width)
         // The exponentials go to the output row as scratch, then are overwritten by the result.
         let logSum = m + log(RowKernels.expAndSum(xr, yr, width, scale: 1, shift: m))
@@ -43,9 +50,12 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
     }
     Autograd.record(out, inputs: [x], op: "logSoftmax") { dY in
         // dx = dy - softmax(x) * sum(dy), with softmax(x) = exp(log-softmax).
-        let dX = x.gradStorage(), y = out.data
+        let dX = x.gradStorage()
+        let y = out.data
         RowKernels.forEachRow(rows, width: width) { r in
-            let yr = y + r * width, gr = dY + r * width, dr = dX + r * width
+            let yr = y + r * width
+            let gr = dY + r * width
+            let dr = dX + r * width
             let total = RowKernels.sum(gr, width)
             var j = 0
             let t = RowKernels.Vector(repeating: total)
@@ -54,7 +64,10 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
                 RowKernels.store(RowKernels.load(dr + j) + RowKernels.load(gr + j) - p * t, dr + j)
                 j += RowKernels.lanes
             }
-            while j < width { dr[j] = dr[j] + gr[j] - RowKernels.exp(yr[j]) * total; j += 1 }
+            while j < width {
+                dr[j] = dr[j] + gr[j] - RowKernels.exp(yr[j]) * total
+                j += 1
+            }
         }
     }
     return out
@@ -63,8 +76,9 @@ public func logSoftmax(_ x: Tensor, axis: Int = -1) -> Tensor {
 /// Checks that `axis` is the last axis and returns (rows, row width).
 private func softmaxRows(_ x: Tensor, axis: Int, op: String) -> (rows: Int, width: Int) {
     precondition(x.rank >= 1, "\(op): needs rank >= 1, got shape \(x.shape)")
-    precondition(x.normalizedAxis(axis) == x.rank - 1,
-                 "\(op): only the last axis is supported, got axis \(axis) for shape \(x.shape)")
+    precondition(
+        x.normalizedAxis(axis) == x.rank - 1,
+        "\(op): only the last axis is supported, got axis \(axis) for shape \(x.shape)")
     let width = x.shape[x.rank - 1]
     return (width == 0 ? 0 : x.count / width, width)
 }

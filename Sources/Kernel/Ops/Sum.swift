@@ -3,7 +3,8 @@ extension Tensor {
     public func sum() -> Tensor {
         let out = Tensor(scalar: Float(sumInDouble(data, count)))
         Autograd.record(out, inputs: [self], op: "sum") { [self] dOut in
-            let g = gradStorage(), d = dOut[0]
+            let g = gradStorage()
+            let d = dOut[0]
             for i in 0..<count { g[i] += d }
         }
         return out

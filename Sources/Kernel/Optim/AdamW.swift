@@ -94,15 +94,19 @@ public final class AdamW {
         var slots: [Slot] = []
         for (name, tensor) in parameters {
             precondition(seenNames.insert(name).inserted, "AdamW: parameter name '\(name)' appears twice")
-            precondition(seenTensors.insert(ObjectIdentifier(tensor)).inserted,
-                         "AdamW: parameter '\(name)' is the same tensor as an earlier parameter")
+            precondition(
+                seenTensors.insert(ObjectIdentifier(tensor)).inserted,
+                "AdamW: parameter '\(name)' is the same tensor as an earlier parameter")
             guard tensor.requiresGrad else { continue }
             let scale = learningRateScale?(name) ?? 1
-            precondition(scale >= 0 && scale.isFinite,
-                         "AdamW: learning-rate scale for '\(name)' must be finite and >= 0, got \(scale)")
+            precondition(
+                scale >= 0 && scale.isFinite,
+                "AdamW: learning-rate scale for '\(name)' must be finite and >= 0, got \(scale)")
             let exempt = excludeFromWeightDecay?(name) ?? false
-            slots.append(Slot(name: name, tensor: tensor, learningRateScale: scale,
-                              weightDecay: exempt ? 0 : weightDecay))
+            slots.append(
+                Slot(
+                    name: name, tensor: tensor, learningRateScale: scale,
+                    weightDecay: exempt ? 0 : weightDecay))
         }
         self.slots = slots
         var index: [String: Int] = [:]
@@ -130,12 +134,14 @@ public final class AdamW {
     /// a pass that reads and writes every gradient. The gradients themselves are left unscaled.
     public func step(learningRate: Double, gradientScale: Float = 1) {
         precondition(gradientScale.isFinite, "AdamW.step: gradientScale must be finite, got \(gradientScale)")
-        precondition(learningRate >= 0 && learningRate.isFinite,
-                     "AdamW.step: learning rate must be finite and >= 0, got \(learningRate)")
+        precondition(
+            learningRate >= 0 && learningRate.isFinite,
+            "AdamW.step: learning rate must be finite and >= 0, got \(learningRate)")
         for slot in slots {
             guard let grad = slot.tensor.grad else { continue }
-            precondition(grad.count == slot.tensor.count,
-                         "AdamW.step: gradient of '\(slot.name)' has shape \(grad.shape), parameter \(slot.tensor.shape)")
+            precondition(
+                grad.count == slot.tensor.count,
+                "AdamW.step: gradient of '\(slot.name)' has shape \(grad.shape), parameter \(slot.tensor.shape)")
             slot.step += 1
             update(slot, gradient: grad.data, scale: gradientScale, learningRate: learningRate * slot.learningRateScale)
         }
@@ -157,17 +163,23 @@ public final class AdamW {
         let biasCorrection2Sqrt = Float(biasCorrection2.squareRoot())
         let eps = Float(epsilon)
 
-        let p = slot.tensor.data, g = gradient
-        let m = slot.firstMoment.data, v = slot.secondMoment.data
+        let p = slot.tensor.data
+        let g = gradient
+        let m = slot.firstMoment.data
+        let v = slot.secondMoment.data
         Parallel.forRanges(slot.tensor.count, minimumPerChunk: AdamW.minimumElementsPerChunk) { range in
             // SIMD lanes first: `SIMD16.squareRoot()` is LLVM's sqrt intrinsic (no errno), so this part
             // vectorizes without compiler flags; IEEE sqrt and division are exact, so lanes and the scalar
             // tail give the same bits.
             typealias V = SIMD16<Float>
             var i = range.lowerBound
-            let decayV = V(repeating: decayFactor), mwV = V(repeating: momentumWeight)
-            let b2V = V(repeating: beta2f), swV = V(repeating: squareWeight)
-            let bcV = V(repeating: biasCorrection2Sqrt), epsV = V(repeating: eps), stepV = V(repeating: negativeStepSize)
+            let decayV = V(repeating: decayFactor)
+            let mwV = V(repeating: momentumWeight)
+            let b2V = V(repeating: beta2f)
+            let swV = V(repeating: squareWeight)
+            let bcV = V(repeating: biasCorrection2Sqrt)
+            let epsV = V(repeating: eps)
+            let stepV = V(repeating: negativeStepSize)
             let scaleV = V(repeating: scale)  // x * 1 is x: no branch for the unclipped case
             while i + V.scalarCount <= range.upperBound {
                 let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) * scaleV
@@ -205,7 +217,8 @@ public final class AdamW {
     /// multiply them by (1 when it would not clip, or when the norm is not finite), without touching them: give
     /// the factor to `step(learningRate:gradientScale:)`.
     public func clipFactor(maxNorm: Float) -> (norm: Float, scale: Float) {
-        precondition(maxNorm > 0 && maxNorm.isFinite, "AdamW.clipFactor: maxNorm must be finite and > 0, got \(maxNorm)")
+        precondition(
+            maxNorm > 0 && maxNorm.isFinite, "AdamW.clipFactor: maxNorm must be finite and > 0, got \(maxNorm)")
         let norm = globalGradientNorm(slots.compactMap(\.tensor.grad))
         guard norm.isFinite else { return (Float(norm), 1) }
         let coefficient = Double(maxNorm) / (norm + 1e-6)  // as clipGradNorm and torch compute it
@@ -283,7 +296,8 @@ extension AdamW {
             let s = try take(AdamW.stepSuffix, shape: [], alternativeShape: [1])
             let stepValue = s.item
             guard stepValue >= 0, stepValue == stepValue.rounded(), stepValue < 16_777_216 else {
-                throw OptimizerStateError("'\(slot.name + AdamW.stepSuffix)' is \(stepValue), expected a whole number of steps")
+                throw OptimizerStateError(
+                    "'\(slot.name + AdamW.stepSuffix)' is \(stepValue), expected a whole number of steps")
             }
             updates.append((slot, m, v, Int(stepValue)))
         }

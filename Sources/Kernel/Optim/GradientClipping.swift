@@ -62,10 +62,16 @@ func sumOfSquaresDeterministic(_ x: UnsafeMutablePointer<Float>, count: Int) -> 
 /// Sum of x^2 in Double with four interleaved accumulators (a fixed order, so deterministic).
 @inline(__always)
 private func sumOfSquaresBlock(_ x: UnsafeMutablePointer<Float>, count: Int) -> Double {
-    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    var s0 = 0.0
+    var s1 = 0.0
+    var s2 = 0.0
+    var s3 = 0.0
     var i = 0
     while i + 4 <= count {
-        let a = Double(x[i]), b = Double(x[i + 1]), c = Double(x[i + 2]), d = Double(x[i + 3])
+        let a = Double(x[i])
+        let b = Double(x[i + 1])
+        let c = Double(x[i + 2])
+        let d = Double(x[i + 3])
         s0 = s0 + a * a
         s1 = s1 + b * b
         s2 = s2 + c * c

@@ -28,12 +28,17 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
     /// Updates in the whole run (one epoch per stage in the study).
     public var totalSteps: Int
 
-    public init(shape: Shape, peakLearningRate: Double, minimumLearningRate: Double = 0,
-                warmupSteps: Int, totalSteps: Int) {
-        precondition(peakLearningRate >= 0 && peakLearningRate.isFinite,
-                     "LearningRateSchedule: peak learning rate must be finite and >= 0, got \(peakLearningRate)")
-        precondition(minimumLearningRate >= 0 && minimumLearningRate <= peakLearningRate,
-                     "LearningRateSchedule: minimum learning rate \(minimumLearningRate) must be in 0...peak (\(peakLearningRate))")
+    public init(
+        shape: Shape, peakLearningRate: Double, minimumLearningRate: Double = 0,
+        warmupSteps: Int, totalSteps: Int
+    ) {
+        precondition(
+            peakLearningRate >= 0 && peakLearningRate.isFinite,
+            "LearningRateSchedule: peak learning rate must be finite and >= 0, got \(peakLearningRate)")
+        precondition(
+            minimumLearningRate >= 0 && minimumLearningRate <= peakLearningRate,
+            "LearningRateSchedule: minimum learning rate \(minimumLearningRate) must be in 0...peak (\(peakLearningRate))"
+        )
         precondition(warmupSteps >= 0, "LearningRateSchedule: warmupSteps must be >= 0, got \(warmupSteps)")
         precondition(totalSteps >= 1, "LearningRateSchedule: totalSteps must be >= 1, got \(totalSteps)")
         self.shape = shape
@@ -44,31 +49,40 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
     }
 
     /// Cosine decay to `minimum` after `warmupSteps` of linear warmup.
-    public static func cosineWithWarmup(peak: Double, totalSteps: Int, warmupSteps: Int,
-                                        minimum: Double = 0) -> LearningRateSchedule {
-        LearningRateSchedule(shape: .cosine, peakLearningRate: peak, minimumLearningRate: minimum,
-                             warmupSteps: warmupSteps, totalSteps: totalSteps)
+    public static func cosineWithWarmup(
+        peak: Double, totalSteps: Int, warmupSteps: Int,
+        minimum: Double = 0
+    ) -> LearningRateSchedule {
+        LearningRateSchedule(
+            shape: .cosine, peakLearningRate: peak, minimumLearningRate: minimum,
+            warmupSteps: warmupSteps, totalSteps: totalSteps)
     }
 
     /// Cosine decay with a warmup of `ceil(totalSteps * warmupFraction)` steps (HF's `warmup_ratio`; the
     /// study uses 0.03).
-    public static func cosineWithWarmup(peak: Double, totalSteps: Int, warmupFraction: Double = 0.03,
-                                        minimum: Double = 0) -> LearningRateSchedule {
-        cosineWithWarmup(peak: peak, totalSteps: totalSteps,
-                         warmupSteps: warmupSteps(totalSteps: totalSteps, fraction: warmupFraction),
-                         minimum: minimum)
+    public static func cosineWithWarmup(
+        peak: Double, totalSteps: Int, warmupFraction: Double = 0.03,
+        minimum: Double = 0
+    ) -> LearningRateSchedule {
+        cosineWithWarmup(
+            peak: peak, totalSteps: totalSteps,
+            warmupSteps: warmupSteps(totalSteps: totalSteps, fraction: warmupFraction),
+            minimum: minimum)
     }
 
     /// A constant rate, optionally after a linear warmup.
     public static func constant(_ learningRate: Double, warmupSteps: Int = 0, totalSteps: Int = 1)
-        -> LearningRateSchedule {
-        LearningRateSchedule(shape: .constant, peakLearningRate: learningRate, minimumLearningRate: 0,
-                             warmupSteps: warmupSteps, totalSteps: totalSteps)
+        -> LearningRateSchedule
+    {
+        LearningRateSchedule(
+            shape: .constant, peakLearningRate: learningRate, minimumLearningRate: 0,
+            warmupSteps: warmupSteps, totalSteps: totalSteps)
     }
 
     /// HF's rule for a warmup given as a fraction: `ceil(totalSteps * fraction)`.
     public static func warmupSteps(totalSteps: Int, fraction: Double) -> Int {
-        precondition(fraction >= 0 && fraction <= 1, "LearningRateSchedule: warmup fraction must be in 0...1, got \(fraction)")
+        precondition(
+            fraction >= 0 && fraction <= 1, "LearningRateSchedule: warmup fraction must be in 0...1, got \(fraction)")
         return Int((Double(totalSteps) * fraction).rounded(.up))
     }
 

@@ -33,8 +33,10 @@ public protocol Backbone: Module {
     /// Greedy decoding with a KV cache; returns only the new tokens of each request, stopping after an
     /// end-of-sequence token (which is included) or after `maxNewTokens`. `onStep(request, logits)` sees the
     /// logits [vocabularySize] from which each new token was chosen.
-    func generate(_ requests: [GenerationRequest], maxNewTokens: Int,
-                  onStep: ((_ request: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)?) -> [[Int32]]
+    func generate(
+        _ requests: [GenerationRequest], maxNewTokens: Int,
+        onStep: ((_ request: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)?
+    ) -> [[Int32]]
 
     /// Applies the output head (lm_head) to hidden states [..., hiddenSize] -> [..., vocabularySize].
     func unembed(_ hidden: Tensor) -> Tensor
@@ -62,7 +64,8 @@ extension Backbone {
 
     /// The default conversation encoding: the system message and earlier turns as plain lines before the prompt,
     /// through `encodePrompt`. Backbones with a chat template use it when the template is off.
-    public func encodePlainConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
+    public func encodePlainConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32]
+    {
         guard system != nil || !history.isEmpty else { return encodePrompt(prompt, hasImage: hasImage) }
         var lines: [String] = system.map { [$0] } ?? []
         for turn in history { lines += [turn.user, turn.assistant] }
@@ -83,8 +86,9 @@ extension Backbone {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             return encodeConversation(system: example.system, history: example.history, prompt: text, hasImage: false)
         }
-        return encodeConversation(system: example.system, history: example.history, prompt: example.prompt,
-                                  hasImage: example.image != nil)
+        return encodeConversation(
+            system: example.system, history: example.history, prompt: example.prompt,
+            hasImage: example.image != nil)
     }
 
     public func generate(_ requests: [GenerationRequest], maxNewTokens: Int) -> [[Int32]] {
@@ -122,10 +126,12 @@ public struct BackboneFactory {
     /// Preset names this family offers.
     public var presets: [String]
 
-    public init(presets: [String],
-                create: @escaping (String, UInt64, [String]) throws -> any Backbone,
-                load: @escaping (URL) throws -> any Backbone,
-                recognizes: @escaping (URL) -> Bool) {
+    public init(
+        presets: [String],
+        create: @escaping (String, UInt64, [String]) throws -> any Backbone,
+        load: @escaping (URL) throws -> any Backbone,
+        recognizes: @escaping (URL) -> Bool
+    ) {
         self.presets = presets
         self.create = create
         self.load = load

@@ -35,8 +35,10 @@ public struct Example: Sendable, Equatable {
     /// Earlier turns of the conversation, oldest first (empty for a single question).
     public var history: [ChatTurn]
 
-    public init(id: String, prompt: String, answer: String, image: Image? = nil, system: String? = nil,
-                history: [ChatTurn] = []) {
+    public init(
+        id: String, prompt: String, answer: String, image: Image? = nil, system: String? = nil,
+        history: [ChatTurn] = []
+    ) {
         self.id = id
         self.prompt = prompt
         self.answer = answer

@@ -10,12 +10,12 @@ public enum StrategyError: Error, CustomStringConvertible, LocalizedError, Equat
 
     public var description: String {
         switch self {
-        case let .nothingSelected(strategy, selection, family, available):
+        case .nothingSelected(let strategy, let selection, let family, let available):
             let shown = available.prefix(60)
             return "strategy '\(strategy)': \(selection) matches nothing in this \(family) model. "
                 + "Its names look like (N = any index): \(shown.joined(separator: ", "))"
                 + (available.count > shown.count ? ", ... (\(available.count) in all)" : "") + "."
-        case let .unsupportedModel(strategy, reason):
+        case .unsupportedModel(let strategy, let reason):
             return "strategy '\(strategy)': \(reason)"
         }
     }

@@ -57,7 +57,8 @@ public struct StrategyOptionReader {
     public func number(_ name: String, in range: ClosedRange<Double>) throws -> Double {
         let text = string(name)
         guard let value = Double(text), value.isFinite, range.contains(value) else {
-            throw invalid(name, text, expected: "a number in [\(format(range.lowerBound)), \(format(range.upperBound))]")
+            throw invalid(
+                name, text, expected: "a number in [\(format(range.lowerBound)), \(format(range.upperBound))]")
         }
         return value
     }
@@ -66,7 +67,8 @@ public struct StrategyOptionReader {
     public func number(_ name: String, in range: Range<Double>) throws -> Double {
         let text = string(name)
         guard let value = Double(text), value.isFinite, range.contains(value) else {
-            throw invalid(name, text, expected: "a number in [\(format(range.lowerBound)), \(format(range.upperBound)))")
+            throw invalid(
+                name, text, expected: "a number in [\(format(range.lowerBound)), \(format(range.upperBound)))")
         }
         return value
     }
@@ -74,9 +76,11 @@ public struct StrategyOptionReader {
     /// A finite number > `lowerBound` (strictly), and below `upperBound` (strictly) if given.
     public func number(_ name: String, above lowerBound: Double, below upperBound: Double? = nil) throws -> Double {
         let text = string(name)
-        let expected = upperBound.map { "a number > \(format(lowerBound)) and < \(format($0))" }
+        let expected =
+            upperBound.map { "a number > \(format(lowerBound)) and < \(format($0))" }
             ?? "a number > \(format(lowerBound))"
-        guard let value = Double(text), value.isFinite, value > lowerBound, upperBound.map({ value < $0 }) ?? true else {
+        guard let value = Double(text), value.isFinite, value > lowerBound, upperBound.map({ value < $0 }) ?? true
+        else {
             throw invalid(name, text, expected: expected)
         }
         return value
@@ -148,19 +152,21 @@ public enum StrategyOptionError: Error, CustomStringConvertible, LocalizedError,
 
     public var description: String {
         switch self {
-        case let .unknownOption(strategy, name, valid, suggestion):
+        case .unknownOption(let strategy, let name, let valid, let suggestion):
             var message = "strategy '\(strategy)' has no option '\(name)'."
             if let suggestion { message += " Did you mean '\(suggestion)'?" }
             if valid.isEmpty {
                 message += " It takes no options."
             } else {
-                message += " Valid options: "
+                message +=
+                    " Valid options: "
                     + valid.map { "\($0.name) (default \($0.defaultValue.isEmpty ? "empty" : $0.defaultValue))" }
-                        .joined(separator: ", ") + "."
+                    .joined(separator: ", ") + "."
             }
             return message
-        case let .invalidValue(strategy, option, value, expected):
-            return "strategy '\(strategy)': option \(option)=\(value.isEmpty ? "(empty)" : value) is not valid; expected \(expected)."
+        case .invalidValue(let strategy, let option, let value, let expected):
+            return
+                "strategy '\(strategy)': option \(option)=\(value.isEmpty ? "(empty)" : value) is not valid; expected \(expected)."
         }
     }
 

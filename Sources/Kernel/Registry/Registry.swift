@@ -56,8 +56,9 @@ public final class Registry<Factory>: @unchecked Sendable {
         let registered = storage.keys.sorted()
         lock.unlock()
         if let found { return found }
-        throw RegistryError.unknownName(kind: kind, name: name, registered: registered,
-                                        suggestion: closestName(to: name, among: registered))
+        throw RegistryError.unknownName(
+            kind: kind, name: name, registered: registered,
+            suggestion: closestName(to: name, among: registered))
     }
 
     /// The factory registered under `name` (call it to make an instance). Throws like `entry(named:)`.
@@ -102,15 +103,16 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Equat
 
     public var description: String {
         switch self {
-        case let .invalidName(kind, name):
+        case .invalidName(let kind, let name):
             return "invalid \(kind) name \"\(name)\": names must be non-empty and contain no whitespace"
-        case let .duplicateName(kind, name, existingSummary):
+        case .duplicateName(let kind, let name, let existingSummary):
             return "a \(kind) named \"\(name)\" is already registered (\(existingSummary)); "
                 + "register yours under another name"
-        case let .unknownName(kind, name, registered, suggestion):
+        case .unknownName(let kind, let name, let registered, let suggestion):
             var message = "unknown \(kind) \"\(name)\"."
             if let suggestion { message += " Did you mean \"\(suggestion)\"?" }
-            message += registered.isEmpty
+            message +=
+                registered.isEmpty
                 ? " No \(kind) is registered."
                 : " Registered: \(registered.joined(separator: ", "))."
             return message

@@ -48,7 +48,8 @@ public enum Autograd {
         _ output: Tensor, of input: Tensor, op: String,
         backward: @escaping (_ gradOutput: UnsafeMutablePointer<Float>) -> Void
     ) {
-        precondition(output.count == input.count, "recordView: \(op) output \(output.shape) is not a view of \(input.shape)")
+        precondition(
+            output.count == input.count, "recordView: \(op) output \(output.shape) is not a view of \(input.shape)")
         guard needsGrad([input]) else { return }
         output.requiresGrad = true
         output.gradFn = GradFn(op: op, inputs: [input], backward: backward, isView: true)
@@ -63,8 +64,10 @@ final class GradFn {
     /// Whether the output is a view of the single input (see `Autograd.recordView`).
     let isView: Bool
 
-    init(op: String, inputs: [Tensor], backward: @escaping (UnsafeMutablePointer<Float>) -> Void,
-         isView: Bool = false) {
+    init(
+        op: String, inputs: [Tensor], backward: @escaping (UnsafeMutablePointer<Float>) -> Void,
+        isView: Bool = false
+    ) {
         self.op = op
         self.inputs = inputs
         self.backward = backward

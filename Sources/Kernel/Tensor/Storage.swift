@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A contiguous, 64-byte aligned buffer of `Float`s, owned by one or more tensors (views share it).
@@ -33,13 +33,13 @@ public final class Storage {
     /// holds what was once live at the same time). Done once, before the first storage; nothing on macOS.
     private static let allocatorTuned: Bool = {
         #if canImport(Glibc)
-        // mallopt is not in Swift's Glibc module (malloc.h); look it up. M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        if let symbol = dlsym(nil, "mallopt") {
-            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-            _ = mallopt(-3, 512 << 20)
-            _ = mallopt(-1, 1024 << 20)
-        }
+            // mallopt is not in Swift's Glibc module (malloc.h); look it up. M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
+            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+            if let symbol = dlsym(nil, "mallopt") {
+                let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+                _ = mallopt(-3, 512 << 20)
+                _ = mallopt(-1, 1024 << 20)
+            }
         #endif
         return true
     }()

@@ -40,14 +40,16 @@ public final class Tensor {
 
     /// A tensor whose values are not set: for op outputs that a kernel overwrites entirely.
     public convenience init(uninitialized shape: [Int], requiresGrad: Bool = false) {
-        self.init(shape: shape, storage: Storage(uninitializedCount: Tensor.elementCount(shape)),
-                  requiresGrad: requiresGrad)
+        self.init(
+            shape: shape, storage: Storage(uninitializedCount: Tensor.elementCount(shape)),
+            requiresGrad: requiresGrad)
     }
 
     /// A tensor holding `values` (row-major) with the given shape.
     public convenience init(shape: [Int], values: [Float], requiresGrad: Bool = false) {
-        precondition(values.count == Tensor.elementCount(shape),
-                     "Tensor: \(values.count) values do not fill shape \(shape)")
+        precondition(
+            values.count == Tensor.elementCount(shape),
+            "Tensor: \(values.count) values do not fill shape \(shape)")
         self.init(shape: shape, storage: Storage(values), requiresGrad: requiresGrad)
     }
 
@@ -124,7 +126,9 @@ public final class Tensor {
 
 extension Tensor: CustomStringConvertible {
     public var description: String {
-        let shown = count <= 16 ? array.map { String($0) }.joined(separator: ", ")
+        let shown =
+            count <= 16
+            ? array.map { String($0) }.joined(separator: ", ")
             : array.prefix(8).map { String($0) }.joined(separator: ", ") + ", ..."
         return "Tensor\(name.map { " '\($0)'" } ?? "")(shape: \(shape), [\(shown)])"
     }

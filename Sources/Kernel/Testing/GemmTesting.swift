@@ -32,29 +32,35 @@ public enum GemmTesting {
         let kernel = GemmMicrokernel.allCases[microkernel]
         switch path {
         case .simple, .packed:
-            Gemm.multiply(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
-                          ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads, kernel: kernel,
-                          arithmetic: arithmetic, path: path == .simple ? .simple : .packed)
+            Gemm.multiply(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+                ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads, kernel: kernel,
+                arithmetic: arithmetic, path: path == .simple ? .simple : .packed)
         case .smallRows:
             precondition(!transA && transB, "GemmTesting: the small-rows path needs transA false and transB true")
-            GemmSmallRows.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
-                                   c: c, ldc: ldc, threads: threads, arithmetic: arithmetic)
+            GemmSmallRows.multiply(
+                m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                c: c, ldc: ldc, threads: threads, arithmetic: arithmetic)
         }
     }
 
     /// Runs microkernel `index` on one tile: C[6, 64] (row stride `ldc`) = alpha * A B + beta * C, with A a packed
     /// panel (`kc` steps of 6 values) and B row-major [kc, 64], packed here for the kernel's width.
-    public static func runMicrokernel(_ index: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                      c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float,
-                                      arithmetic: GemmArithmetic = .active) {
+    public static func runMicrokernel(
+        _ index: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float,
+        arithmetic: GemmArithmetic = .active
+    ) {
         let kernel = GemmMicrokernel.allCases[index]
         let packed = UnsafeMutableRawPointer.allocate(byteCount: 64 * max(kc, 1) * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: 64 * max(kc, 1))
         defer { packed.deallocate() }
-        GemmPacking.packB(transB: false, b: b, ldb: 64, depth: 0..<kc, columns: 0..<64, width: kernel.width, into: packed)
+        GemmPacking.packB(
+            transB: false, b: b, ldb: 64, depth: 0..<kc, columns: 0..<64, width: kernel.width, into: packed)
         for j in stride(from: 0, to: 64, by: kernel.width) {
-            kernel.run(kc: kc, a: a, b: packed + j * kc, c: c + j, ldc: ldc, alpha: alpha, beta: beta,
-                       arithmetic: arithmetic)
+            kernel.run(
+                kc: kc, a: a, b: packed + j * kc, c: c + j, ldc: ldc, alpha: alpha, beta: beta,
+                arithmetic: arithmetic)
         }
     }
 }

@@ -34,7 +34,9 @@ public enum GradientCheck {
         // Fixed projection r in [-1, 1], from a tiny local generator so this file needs nothing else.
         var state = seed | 1
         func nextUniform() -> Float {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
             return Float(state >> 40) / Float(1 << 24) * 2 - 1
         }
         for t in inputs { t.grad = nil }

@@ -19,7 +19,10 @@ public enum WordText {
         let chars = Array(text.lowercased())
         var i = 0
         func flush() {
-            if !current.isEmpty { result.append(current); current = "" }
+            if !current.isEmpty {
+                result.append(current)
+                current = ""
+            }
         }
         while i < chars.count {
             let c = chars[i]
@@ -70,7 +73,8 @@ public enum WordText {
     private static func isDigit(_ w: String) -> Bool { w.count == 1 && w.first!.isASCII && w.first!.isNumber }
 
     private static func gluedToPrevious(_ list: [String], _ i: Int) -> Bool {
-        let previous = list[i - 1], word = list[i]
+        let previous = list[i - 1]
+        let word = list[i]
         if noSpaceBefore.contains(word) || noSpaceAfter.contains(previous) { return true }
         if isDigit(previous) && isDigit(word) { return true }
         // "7 : 4 5" -> "7:45" and "3 . 5" -> "3.5": a separator between digits joins on both sides.

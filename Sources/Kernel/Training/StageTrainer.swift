@@ -13,8 +13,10 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// Skip (rather than stop at) a step whose loss or gradient is NaN or infinite.
     public var skipNonFiniteSteps: Bool
 
-    public init(steps: Int, batchSize: Int, learningRate: Double, warmupFraction: Double = 0.03,
-                weightDecay: Double = 0, gradientClip: Double = 1, skipNonFiniteSteps: Bool = false) {
+    public init(
+        steps: Int, batchSize: Int, learningRate: Double, warmupFraction: Double = 0.03,
+        weightDecay: Double = 0, gradientClip: Double = 1, skipNonFiniteSteps: Bool = false
+    ) {
         self.steps = steps
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -58,8 +60,9 @@ public enum StageTrainer {
     ) throws -> TrainingReport {
         let started = Date()
         try strategy.prepare(model, stage: stage)
-        let optimizer = AdamW(parameters: model.namedParameters(), weightDecay: settings.weightDecay,
-                              learningRateScale: { Double(strategy.learningRateScale(forParameter: $0)) })
+        let optimizer = AdamW(
+            parameters: model.namedParameters(), weightDecay: settings.weightDecay,
+            learningRateScale: { Double(strategy.learningRateScale(forParameter: $0)) })
         // No schedule for a stage of zero steps (e.g. `--pretrain-steps 0`, an untrained base): there is nothing
         // to warm up or decay, and the schedule requires at least one step.
         let schedule: LearningRateSchedule? = settings.steps > 0 ? settings.schedule : nil
@@ -123,8 +126,10 @@ public enum AnswerLossWeighting: String, Codable, Sendable {
 /// op (`linearCrossEntropy`): only the answer positions' logits are computed, a chunk of rows at a time, so a
 /// large vocabulary costs neither the [positions, vocabulary] logits nor their gradient. The loss and the
 /// gradients are those of `crossEntropy(forward(batch).logits)` (see `linearCrossEntropy` for the rounding).
-public func answerCrossEntropy(_ model: any Backbone, _ batch: Batch, weighting: AnswerLossWeighting = .perToken,
-                               fuseHead: Bool = true) -> Tensor {
+public func answerCrossEntropy(
+    _ model: any Backbone, _ batch: Batch, weighting: AnswerLossWeighting = .perToken,
+    fuseHead: Bool = true
+) -> Tensor {
     if fuseHead, let head = model.forwardToHead(batch) {
         let weights = answerRowWeights(head.targets, rows: head.hidden.shape[0], weighting: weighting)
         return linearCrossEntropy(head.hidden, weight: head.headWeight, targets: head.targets, rowWeights: weights)

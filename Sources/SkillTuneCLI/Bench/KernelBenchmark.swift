@@ -1,6 +1,6 @@
-import Host
 import Dispatch
 import Foundation
+import Host
 import Kernel
 
 /// `skilltune bench kernels`: throughput of the compute kernels on this machine and build.
@@ -66,7 +66,8 @@ public enum KernelBenchmark {
         /// JSON keys that are not sections.
         static let fixedKeys: Set<String> = ["gemm", "peakGflops", "microkernel"]
 
-        public init(microkernel: String, peakGflops: Double = 0, gemm: [GemmMeasurement], sections: [String: [Record]]) {
+        public init(microkernel: String, peakGflops: Double = 0, gemm: [GemmMeasurement], sections: [String: [Record]])
+        {
             self.microkernel = microkernel
             self.peakGflops = peakGflops
             self.gemm = gemm
@@ -104,8 +105,10 @@ public enum KernelBenchmark {
         public var run: @Sendable (Options) -> [Record]
         public var describe: @Sendable (Record) -> String
 
-        public init(name: String, title: String, run: @escaping @Sendable (Options) -> [Record],
-                    describe: @escaping @Sendable (Record) -> String) {
+        public init(
+            name: String, title: String, run: @escaping @Sendable (Options) -> [Record],
+            describe: @escaping @Sendable (Record) -> String
+        ) {
             self.name = name
             self.title = title
             self.run = run
@@ -128,26 +131,34 @@ public enum KernelBenchmark {
                 for i in 0..<t.count { t.data[i] = g.uniform(-1, 1) }
                 return t
             }
-            let shape = [8, 128, 4, 64], tokens = Double(8 * 128)
+            let shape = [8, 128, 4, 64]
+            let tokens = Double(8 * 128)
             for threads in options.threads {
                 Parallel.threads = threads
-                let q = random(shape, grad: true), k = random(shape, grad: true), v = random(shape, grad: true)
+                let q = random(shape, grad: true)
+                let k = random(shape, grad: true)
+                let v = random(shape, grad: true)
                 let forward = medianTiming(quick: options.quick) {
                     _ = Autograd.withNoGrad { attention(q, k, v, causal: true) }
                 }
                 let both = medianTiming(quick: options.quick) {
                     attention(q, k, v, causal: true).sum().backward()
-                    q.grad = nil; k.grad = nil; v.grad = nil
+                    q.grad = nil
+                    k.grad = nil
+                    v.grad = nil
                 }
-                records.append(["threads": Double(threads), "forwardTokensPerSecond": tokens / forward.wallSeconds,
-                                "forwardBackwardTokensPerSecond": tokens / both.wallSeconds])
+                records.append([
+                    "threads": Double(threads), "forwardTokensPerSecond": tokens / forward.wallSeconds,
+                    "forwardBackwardTokensPerSecond": tokens / both.wallSeconds,
+                ])
             }
             Parallel.threads = options.threads.max() ?? Parallel.threads
             return records
         },
         describe: { r in
-            String(format: "%d thread(s): forward %.0f tokens/s, forward+backward %.0f tokens/s",
-                   Int(r["threads"] ?? 0), r["forwardTokensPerSecond"] ?? 0, r["forwardBackwardTokensPerSecond"] ?? 0)
+            String(
+                format: "%d thread(s): forward %.0f tokens/s, forward+backward %.0f tokens/s",
+                Int(r["threads"] ?? 0), r["forwardTokensPerSecond"] ?? 0, r["forwardBackwardTokensPerSecond"] ?? 0)
         })
 
     static let adamWSection = Section(
@@ -167,7 +178,9 @@ public enum KernelBenchmark {
             return records
         },
         describe: { r in
-            String(format: "%d thread(s): %.0f M parameters/s", Int(r["threads"] ?? 0), (r["parametersPerSecond"] ?? 0) / 1e6)
+            String(
+                format: "%d thread(s): %.0f M parameters/s", Int(r["threads"] ?? 0),
+                (r["parametersPerSecond"] ?? 0) / 1e6)
         })
 
     /// The matmul shapes measured: squares, the transformer shapes (1024 token rows; d_model 256, SwiGLU
@@ -179,8 +192,10 @@ public enum KernelBenchmark {
         for size in quick ? [256, 512, 1024] : [256, 512, 1024, 2048] {
             shapes.append((size, size, size, false, false))
         }
-        for (m, n, k) in [(1024, 256, 688), (1024, 688, 256), (1024, 256, 256), (1024, 512, 256), (1024, 512, 688),
-                          (1024, 688, 688), (1024, 896, 896), (1024, 128, 896)] {
+        for (m, n, k) in [
+            (1024, 256, 688), (1024, 688, 256), (1024, 256, 256), (1024, 512, 256), (1024, 512, 688),
+            (1024, 688, 688), (1024, 896, 896), (1024, 128, 896),
+        ] {
             shapes.append((m, n, k, false, false))
         }
         if !quick {
@@ -205,8 +220,10 @@ public enum KernelBenchmark {
         var gemm: [GemmMeasurement] = []
         for shape in gemmShapes(quick: options.quick) {
             for threads in options.threads {
-                gemm.append(measureGemm(m: shape.m, n: shape.n, k: shape.k, transA: shape.transA,
-                                        transB: shape.transB, threads: threads, quick: options.quick))
+                gemm.append(
+                    measureGemm(
+                        m: shape.m, n: shape.n, k: shape.k, transA: shape.transA,
+                        transB: shape.transB, threads: threads, quick: options.quick))
             }
         }
         peak = max(peak, Gemm.peakGflops(seconds: options.quick ? 0.005 : 0.02))
@@ -216,29 +233,40 @@ public enum KernelBenchmark {
         }
         var sections: [String: [Record]] = [:]
         for section in additionalSections { sections[section.name] = section.run(options) }
-        return Result(microkernel: Gemm.microkernelName, peakGflops: (peak * 10).rounded() / 10, gemm: gemm,
-                      sections: sections)
+        return Result(
+            microkernel: Gemm.microkernelName, peakGflops: (peak * 10).rounded() / 10, gemm: gemm,
+            sections: sections)
     }
 
     /// A fraction rounded to 3 digits.
-    static func fraction(_ value: Double) -> Double { value.isFinite ? (value * 1000).rounded() / 1000 : 0
+    static func fraction(_ value: Double) -> Double {
+        value.isFinite ? (value * 1000).rounded() / 1000 : 0
     }
 
     /// Times `Gemm.sgemm` on one shape.
-    public static func measureGemm(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
-                                   threads: Int, quick: Bool = false) -> GemmMeasurement {
-        let a = filledBuffer(count: m * k, seed: 1), b = filledBuffer(count: k * n, seed: 2)
+    public static func measureGemm(
+        m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
+        threads: Int, quick: Bool = false
+    ) -> GemmMeasurement {
+        let a = filledBuffer(count: m * k, seed: 1)
+        let b = filledBuffer(count: k * n, seed: 2)
         let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
         c.initialize(repeating: 0, count: m * n)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        defer {
+            a.deallocate()
+            b.deallocate()
+            c.deallocate()
+        }
         let timing = medianTiming(quick: quick) {
-            Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                       a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n, c: c, ldc: n, threads: threads)
+            Gemm.sgemm(
+                transA: transA, transB: transB, m: m, n: n, k: k,
+                a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n, c: c, ldc: n, threads: threads)
         }
         let flops = 2 * Double(m * n * k)
         func rate(_ seconds: Double) -> Double { (flops / seconds / 1e9 * 10).rounded() / 10 }
-        return GemmMeasurement(m: m, n: n, k: k, threads: threads, gflops: rate(timing.wallSeconds),
-                               cpuGflops: rate(timing.cpuSeconds), transA: transA, transB: transB)
+        return GemmMeasurement(
+            m: m, n: n, k: k, threads: threads, gflops: rate(timing.wallSeconds),
+            cpuGflops: rate(timing.cpuSeconds), transA: transA, transB: transB)
     }
 
     /// The median wall and CPU time of one call of `body`: one warm-up call, then samples that each
@@ -255,9 +283,11 @@ public enum KernelBenchmark {
         let once = max(wall() - start, 1e-7)
         let sampleSeconds = quick ? 0.01 : 0.05
         let repeats = max(1, Int(sampleSeconds / once))
-        var wallSamples: [Double] = [], cpuSamples: [Double] = []
+        var wallSamples: [Double] = []
+        var cpuSamples: [Double] = []
         for _ in 0..<(quick ? 3 : 7) {
-            let wallStart = wall(), cpuStart = cpu()
+            let wallStart = wall()
+            let cpuStart = cpu()
             for _ in 0..<repeats { body() }
             cpuSamples.append((cpu() - cpuStart) / Double(repeats))
             wallSamples.append((wall() - wallStart) / Double(repeats))
@@ -271,7 +301,9 @@ public enum KernelBenchmark {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         for i in 0..<count {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
             p[i] = Float(state >> 40) / Float(1 << 24) - 0.5
         }
         return p
@@ -279,11 +311,14 @@ public enum KernelBenchmark {
 
     /// The human-readable report.
     public static func format(_ result: Result) -> String {
-        var lines = ["matmul (Gemm.sgemm, microkernel \(result.microkernel)), GFLOP/s, median; "
-                         + "\"per CPU-s\": per second of CPU time used (the per-core speed on a busy machine)",
-                     String(format: "peak of one core in this build: %.1f GFLOP/s (%@ loop); \"of peak\": GFLOP/s per "
-                            + "core used / peak, wall and per CPU-s", result.peakGflops,
-                            Gemm.microkernelName.hasSuffix("FMA") ? "FMA" : "multiply + add")]
+        var lines = [
+            "matmul (Gemm.sgemm, microkernel \(result.microkernel)), GFLOP/s, median; "
+                + "\"per CPU-s\": per second of CPU time used (the per-core speed on a busy machine)",
+            String(
+                format: "peak of one core in this build: %.1f GFLOP/s (%@ loop); \"of peak\": GFLOP/s per "
+                    + "core used / peak, wall and per CPU-s", result.peakGflops,
+                Gemm.microkernelName.hasSuffix("FMA") ? "FMA" : "multiply + add"),
+        ]
         let threadCounts = Array(Set(result.gemm.map(\.threads))).sorted()
         var header = "  " + "shape (m x n x k)".padding(toLength: 30, withPad: " ", startingAt: 0)
         for t in threadCounts { header += "\(t) thread\(t == 1 ? "" : "s")".leftPadded(to: 11) }
@@ -295,7 +330,8 @@ public enum KernelBenchmark {
         lines.append(header)
         var seen: [String] = []
         for entry in result.gemm {
-            let label = "\(entry.m) x \(entry.n) x \(entry.k)" + (entry.transA ? " transA" : "")
+            let label =
+                "\(entry.m) x \(entry.n) x \(entry.k)" + (entry.transA ? " transA" : "")
                 + (entry.transB ? " transB" : "")
             if seen.contains(label) { continue }
             seen.append(label)
@@ -307,7 +343,9 @@ public enum KernelBenchmark {
             }
             var line = "  " + label.padding(toLength: 30, withPad: " ", startingAt: 0)
             for match in matches { line += (match.map { String(format: "%.1f", $0.gflops) } ?? "-").leftPadded(to: 11) }
-            for match in matches { line += (match.map { String(format: "%.1f", $0.cpuGflops) } ?? "-").leftPadded(to: 15) }
+            for match in matches {
+                line += (match.map { String(format: "%.1f", $0.cpuGflops) } ?? "-").leftPadded(to: 15)
+            }
             if result.peakGflops > 0 {
                 func percent(_ value: Double?) -> String { value.map { String(format: "%.0f%%", $0 * 100) } ?? "-" }
                 for match in matches { line += percent(match?.peakFraction).leftPadded(to: 12) }
@@ -332,8 +370,8 @@ public enum KernelBenchmark {
     }
 }
 
-private extension String {
-    func leftPadded(to width: Int) -> String {
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

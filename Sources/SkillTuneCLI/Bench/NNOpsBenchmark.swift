@@ -1,5 +1,5 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 /// Times the fused neural-network ops of the Kernel at the shapes of the reference training step (Llama-style
@@ -13,36 +13,54 @@ public enum NNOpsBenchmark {
         var generator = RandomGenerator(seed: 1)
         func random(_ shape: [Int], scale: Float = 1, requiresGrad: Bool = true) -> Tensor {
             let n = Tensor.elementCount(shape)
-            return Tensor(shape: shape, values: (0..<n).map { _ in generator.normal() * scale },
-                          requiresGrad: requiresGrad)
+            return Tensor(
+                shape: shape, values: (0..<n).map { _ in generator.normal() * scale },
+                requiresGrad: requiresGrad)
         }
         func forwardBackward(_ inputs: [Tensor], _ f: () -> Tensor) {
             for x in inputs { x.zeroGrad() }
             let y = f()
             if y.count == 1 { y.backward() } else { y.backward(seed: Tensor(filled: 1, shape: y.shape)) }
         }
-        let x = random([b, t, d]), weight = random([d]), bias = random([d])
-        let q = random([b, t, heads, headDim]), k = random([b, t, heads, headDim]), v = random([b, t, heads, headDim])
-        let logits = random([b * t, vocab], scale: 3), teacher = random([b * t, vocab], scale: 3, requiresGrad: false)
+        let x = random([b, t, d])
+        let weight = random([d])
+        let bias = random([d])
+        let q = random([b, t, heads, headDim])
+        let k = random([b, t, heads, headDim])
+        let v = random([b, t, heads, headDim])
+        let logits = random([b * t, vocab], scale: 3)
+        let teacher = random([b * t, vocab], scale: 3, requiresGrad: false)
         let targets = (0..<(b * t)).map { Int32($0 % vocab) }
         let positions = Array(0..<t)
         let cases: [(String, () -> Void)] = [
             ("rmsNorm fwd+bwd [1024, 256]", { forwardBackward([x, weight]) { rmsNorm(x, weight: weight) } }),
-            ("layerNorm fwd+bwd [1024, 256]", {
-                forwardBackward([x, weight, bias]) { layerNorm(x, weight: weight, bias: bias) }
-            }),
-            ("applyRotary fwd+bwd [8, 128, 4, 64]", {
-                forwardBackward([q]) { applyRotary(q, positions: positions, theta: 10_000) }
-            }),
+            (
+                "layerNorm fwd+bwd [1024, 256]",
+                {
+                    forwardBackward([x, weight, bias]) { layerNorm(x, weight: weight, bias: bias) }
+                }
+            ),
+            (
+                "applyRotary fwd+bwd [8, 128, 4, 64]",
+                {
+                    forwardBackward([q]) { applyRotary(q, positions: positions, theta: 10_000) }
+                }
+            ),
             ("attention causal fwd (no grad)", { _ = Autograd.withNoGrad { attention(q, k, v, causal: true) } }),
             ("attention causal fwd+bwd", { forwardBackward([q, k, v]) { attention(q, k, v, causal: true) } }),
             ("softmax fwd+bwd [1024, 512]", { forwardBackward([logits]) { softmax(logits) } }),
-            ("crossEntropy fwd+bwd [1024, 512]", {
-                forwardBackward([logits]) { crossEntropy(logits, targets: targets) }
-            }),
-            ("klDivergence T=2 fwd+bwd [1024, 512]", {
-                forwardBackward([logits]) { klDivergence(student: logits, teacher: teacher, temperature: 2) }
-            }),
+            (
+                "crossEntropy fwd+bwd [1024, 512]",
+                {
+                    forwardBackward([logits]) { crossEntropy(logits, targets: targets) }
+                }
+            ),
+            (
+                "klDivergence T=2 fwd+bwd [1024, 512]",
+                {
+                    forwardBackward([logits]) { klDivergence(student: logits, teacher: teacher, temperature: 2) }
+                }
+            ),
         ]
         var lines = ["nn-ops benchmark, \(Parallel.threads) threads, milliseconds (median / best of \(repetitions))"]
         for (name, body) in cases {
@@ -54,8 +72,9 @@ public enum NNOpsBenchmark {
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             times.sort()
-            lines.append(name.padding(toLength: 40, withPad: " ", startingAt: 0)
-                         + String(format: " %8.3f / %8.3f", times[times.count / 2], times[0]))
+            lines.append(
+                name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                    + String(format: " %8.3f / %8.3f", times[times.count / 2], times[0]))
         }
         return lines.joined(separator: "\n")
     }

@@ -1,7 +1,7 @@
-import Host
 import Dispatch
 import Foundation
 import HFCausalLM
+import Host
 import Kernel
 import Transformer
 
@@ -82,10 +82,12 @@ public enum TrainBenchmark {
 
     /// The decoder config of `options`.
     public static func modelConfig(_ o: Options) -> HFModelConfig {
-        HFModelConfig(modelType: "llama", decoder: DecoderConfig(
-            vocabularySize: o.vocabularySize, hiddenSize: o.hiddenSize, intermediateSize: o.intermediateSize,
-            layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, attentionBias: false, tieWordEmbeddings: false,
-            maxPositions: max(4096, o.sequenceLength)))
+        HFModelConfig(
+            modelType: "llama",
+            decoder: DecoderConfig(
+                vocabularySize: o.vocabularySize, hiddenSize: o.hiddenSize, intermediateSize: o.intermediateSize,
+                layers: o.layers, heads: o.heads, kvHeads: o.kvHeads, attentionBias: false, tieWordEmbeddings: false,
+                maxPositions: max(4096, o.sequenceLength)))
     }
 
     /// Builds the model, runs warm-up and timed steps, and measures.
@@ -99,30 +101,38 @@ public enum TrainBenchmark {
         let count = o.batchSize * o.sequenceLength
         let tokens = (0..<count).map { _ in Int32(random.next() % UInt64(o.vocabularySize)) }
         let targets = (0..<count).map { _ in Int32(random.next() % UInt64(o.vocabularySize)) }
-        let batch = Batch(tokens: tokens, targets: targets, lengths: Array(repeating: o.sequenceLength, count: o.batchSize),
-                          batchSize: o.batchSize, sequenceLength: o.sequenceLength)
+        let batch = Batch(
+            tokens: tokens, targets: targets, lengths: Array(repeating: o.sequenceLength, count: o.batchSize),
+            batchSize: o.batchSize, sequenceLength: o.sequenceLength)
         let steps = o.warmupSteps + o.timedSteps
         let settings = TrainingSettings(steps: steps, batchSize: o.batchSize, learningRate: 1e-4)
-        var completed: [UInt64] = [], completedCPU: [Double] = []
+        var completed: [UInt64] = []
+        var completedCPU: [Double] = []
         var trainable = 0
         let trained: any TuningStrategy = o.unfusedHead ? UnfusedHeadStrategy(strategy) : strategy
         _ = try StageTrainer.run(
             model: model, strategy: trained, stage: StageContext(index: 1, name: "bench", totalSteps: steps, seed: 1),
-            settings: settings, batch: { step in
+            settings: settings,
+            batch: { step in
                 if step == 0 { trainable = model.parameterCounts.trainable }
                 return batch
-            }, onStep: { _, _, _ in
+            },
+            onStep: { _, _, _ in
                 completed.append(DispatchTime.now().uptimeNanoseconds)
                 completedCPU.append(processCPUSeconds())
             })
         // Step i (from 0) took completed[i] - completed[i - 1]; the first warm-up step has no start mark.
-        let times = (max(1, o.warmupSteps)..<completed.count).map { Double(completed[$0] - completed[$0 - 1]) / 1e6 }.sorted()
+        let times = (max(1, o.warmupSteps)..<completed.count).map { Double(completed[$0] - completed[$0 - 1]) / 1e6 }
+            .sorted()
         precondition(!times.isEmpty, "bench train: no timed steps")
-        let cpuTimes = (max(1, o.warmupSteps)..<completedCPU.count).map { (completedCPU[$0] - completedCPU[$0 - 1]) * 1e3 }
+        let cpuTimes = (max(1, o.warmupSteps)..<completedCPU.count).map {
+            (completedCPU[$0] - completedCPU[$0 - 1]) * 1e3
+        }
         let median = medianOf(times)
-        return Result(msPerStep: median, tokensPerS: Double(count) / (median / 1e3), threads: o.threads,
-                      strategy: o.strategy, peakRssMb: peakResidentMegabytes(), trainableParams: trainable,
-                      bestMsPerStep: times[0], cpuMsPerStep: medianOf(cpuTimes))
+        return Result(
+            msPerStep: median, tokensPerS: Double(count) / (median / 1e3), threads: o.threads,
+            strategy: o.strategy, peakRssMb: peakResidentMegabytes(), trainableParams: trainable,
+            bestMsPerStep: times[0], cpuMsPerStep: medianOf(cpuTimes))
     }
 
     /// A strategy whose loss is the unfused `answerCrossEntropy` (logits of every position, then the loss).
@@ -131,7 +141,9 @@ public enum TrainBenchmark {
         init(_ base: any TuningStrategy) { self.base = base }
         var name: String { base.name }
         var options: [StrategyOption] { base.options }
-        func installModules(_ model: any Backbone, stage: StageContext) throws { try base.installModules(model, stage: stage) }
+        func installModules(_ model: any Backbone, stage: StageContext) throws {
+            try base.installModules(model, stage: stage)
+        }
         func prepare(_ model: any Backbone, stage: StageContext) throws { try base.prepare(model, stage: stage) }
         func loss(_ model: any Backbone, batch: Batch, stage: StageContext) -> Tensor {
             answerCrossEntropy(model, batch, fuseHead: false)
@@ -156,36 +168,41 @@ public enum TrainBenchmark {
     public static func peakResidentMegabytes() -> Double {
         var usage = rusage()
         #if os(macOS)
-        getrusage(RUSAGE_SELF, &usage)
-        return Double(usage.ru_maxrss) / 1_048_576
+            getrusage(RUSAGE_SELF, &usage)
+            return Double(usage.ru_maxrss) / 1_048_576
         #else
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) / 1024
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_maxrss) / 1024
         #endif
     }
 
     /// One JSON object, keys in a fixed order: ms_per_step, tokens_per_s, threads first.
     public static func json(_ r: Result) -> String {
-        String(format: "{\"ms_per_step\":%.3f,\"tokens_per_s\":%.1f,\"threads\":%d,\"strategy\":%@,"
-               + "\"peak_rss_mb\":%.1f,\"trainable_params\":%d,\"best_ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f}",
-               r.msPerStep, r.tokensPerS, r.threads, JSONString.literal(r.strategy), r.peakRssMb, r.trainableParams,
-               r.bestMsPerStep, r.cpuMsPerStep)
+        String(
+            format: "{\"ms_per_step\":%.3f,\"tokens_per_s\":%.1f,\"threads\":%d,\"strategy\":%@,"
+                + "\"peak_rss_mb\":%.1f,\"trainable_params\":%d,\"best_ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f}",
+            r.msPerStep, r.tokensPerS, r.threads, JSONString.literal(r.strategy), r.peakRssMb, r.trainableParams,
+            r.bestMsPerStep, r.cpuMsPerStep)
     }
 
     /// One line for people.
     public static func format(_ r: Result, _ o: Options) -> String {
-        String(format: "bench train: %@, d %d, %d layers, %d heads (%d kv), hidden %d, vocab %d, seq %d, batch %d, %d threads\n"
-               + "%.2f ms/step (median of %d, best %.2f; CPU %.2f ms), %.0f tokens/s, peak RSS %.0f MB, %d trainable parameters, gemm %@",
-               r.strategy, o.hiddenSize, o.layers, o.heads, o.kvHeads, o.intermediateSize, o.vocabularySize,
-               o.sequenceLength, o.batchSize, r.threads, r.msPerStep, o.timedSteps, r.bestMsPerStep, r.cpuMsPerStep, r.tokensPerS,
-               r.peakRssMb, r.trainableParams, Gemm.microkernelName)
+        String(
+            format:
+                "bench train: %@, d %d, %d layers, %d heads (%d kv), hidden %d, vocab %d, seq %d, batch %d, %d threads\n"
+                + "%.2f ms/step (median of %d, best %.2f; CPU %.2f ms), %.0f tokens/s, peak RSS %.0f MB, %d trainable parameters, gemm %@",
+            r.strategy, o.hiddenSize, o.layers, o.heads, o.kvHeads, o.intermediateSize, o.vocabularySize,
+            o.sequenceLength, o.batchSize, r.threads, r.msPerStep, o.timedSteps, r.bestMsPerStep, r.cpuMsPerStep,
+            r.tokensPerS,
+            r.peakRssMb, r.trainableParams, Gemm.microkernelName)
     }
 
     /// The `bench train` command.
     public static func command(_ registries: SkillTuneRegistries) -> Command {
         Command(
             name: "bench train", summary: "Time a training step of a small Llama-style decoder (compare with PyTorch).",
-            usage: "[--shape anchor|qwen2-0.5b] [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--intermediate N] [--vocab N] [--seq N] [--batch N] [--threads N] [--strategy NAME] [--json]",
+            usage:
+                "[--shape anchor|qwen2-0.5b] [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--intermediate N] [--vocab N] [--seq N] [--batch N] [--threads N] [--strategy NAME] [--json]",
             discussion: """
                 A text-only decoder of the given size (RMSNorm, RoPE, SwiGLU, untied head, no biases) with random
                 weights and random token ids, trained with the study's step (forward, next-token cross-entropy,
@@ -210,7 +227,9 @@ public enum TrainBenchmark {
                 .value("seq", "N", "Sequence length (anchor 128).", default: nil),
                 .value("batch", "N", "Batch size (anchor 8).", default: nil),
                 .value("threads", "N", "Kernel threads.", default: "2"),
-                .value("strategy", "NAME", "A registered strategy (full, sa-proj, mlp-gate-up, lora, ...).", default: "full"),
+                .value(
+                    "strategy", "NAME", "A registered strategy (full, sa-proj, mlp-gate-up, lora, ...).",
+                    default: "full"),
                 .value("option", "KEY=VALUE", "A strategy option, e.g. rank=16 (repeatable).", repeatable: true),
                 .value("warmup", "N", "Untimed steps first.", default: "5"),
                 .value("steps", "N", "Timed steps.", default: "30"),
@@ -220,8 +239,9 @@ public enum TrainBenchmark {
         ) { a in
             let shape = try a.required("shape")
             guard var o = Options.shape(shape) else {
-                throw UsageError("option '--shape' must be one of \(Options.shapes.joined(separator: ", ")), got '\(shape)'",
-                                 command: a.command)
+                throw UsageError(
+                    "option '--shape' must be one of \(Options.shapes.joined(separator: ", ")), got '\(shape)'",
+                    command: a.command)
             }
             o.hiddenSize = try a.int("hidden", in: 2...65_536) ?? o.hiddenSize
             o.layers = try a.int("layers", in: 1...1024) ?? o.layers
@@ -244,7 +264,9 @@ public enum TrainBenchmark {
                 o.strategyOptions[parts[0]] = parts[1]
             }
             guard o.hiddenSize % o.heads == 0, (o.hiddenSize / o.heads) % 2 == 0, o.heads % o.kvHeads == 0 else {
-                throw UsageError("--hidden must be a multiple of --heads with an even head size, and --heads a multiple of --kv-heads", command: a.command)
+                throw UsageError(
+                    "--hidden must be a multiple of --heads with an even head size, and --heads a multiple of --kv-heads",
+                    command: a.command)
             }
             let result = try run(o, registries: registries)
             if a.flag("json") {

@@ -1,5 +1,5 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 /// Declarative options and a strict parser for `skilltune` commands.
@@ -22,8 +22,10 @@ public struct OptionSpec: Sendable {
         OptionSpec(name: name, valueName: nil, help: help, defaultValue: nil, repeatable: false)
     }
 
-    public static func value(_ name: String, _ valueName: String, _ help: String, default defaultValue: String? = nil,
-                             repeatable: Bool = false) -> OptionSpec {
+    public static func value(
+        _ name: String, _ valueName: String, _ help: String, default defaultValue: String? = nil,
+        repeatable: Bool = false
+    ) -> OptionSpec {
         OptionSpec(name: name, valueName: valueName, help: help, defaultValue: defaultValue, repeatable: repeatable)
     }
 
@@ -62,10 +64,14 @@ public struct ParsedArguments: Sendable {
             let arg = arguments[i]
             i += 1
             if onlyPositionals || !arg.hasPrefix("--") || arg == "-" {
-                if arg == "--" && !onlyPositionals { onlyPositionals = true; continue }
+                if arg == "--" && !onlyPositionals {
+                    onlyPositionals = true
+                    continue
+                }
                 guard positionals.count < maxPositionals else {
-                    throw UsageError("unexpected argument '\(arg)'"
-                        + (maxPositionals == 0 ? " (this command takes only --options)" : ""), command: command)
+                    throw UsageError(
+                        "unexpected argument '\(arg)'"
+                            + (maxPositionals == 0 ? " (this command takes only --options)" : ""), command: command)
                 }
                 positionals.append(arg)
                 continue
@@ -79,15 +85,21 @@ public struct ParsedArguments: Sendable {
             guard let spec = specs[name] else {
                 let known = options.map { "--" + $0.name }.sorted()
                 var message = "unknown option '--\(name)'"
-                if let close = closestName(to: name, among: options.map(\.name)) { message += "; did you mean '--\(close)'?" }
-                message += known.isEmpty ? " (this command takes no options)" : "; valid options: " + known.joined(separator: ", ")
+                if let close = closestName(to: name, among: options.map(\.name)) {
+                    message += "; did you mean '--\(close)'?"
+                }
+                message +=
+                    known.isEmpty
+                    ? " (this command takes no options)" : "; valid options: " + known.joined(separator: ", ")
                 throw UsageError(message, command: command)
             }
             let value: String
             if spec.isFlag {
                 if let v = inlineValue {
                     guard ["true", "false", "1", "0", "yes", "no"].contains(v.lowercased()) else {
-                        throw UsageError("option '--\(name)' is a flag; expected no value or true/false, got '\(v)'", command: command)
+                        throw UsageError(
+                            "option '--\(name)' is a flag; expected no value or true/false, got '\(v)'",
+                            command: command)
                     }
                     value = ["true", "1", "yes"].contains(v.lowercased()) ? "true" : "false"
                 } else {
@@ -131,26 +143,32 @@ public struct ParsedArguments: Sendable {
             throw UsageError("option '--\(name)' expects a whole number, got '\(s)'", command: command)
         }
         guard range.contains(v) else {
-            throw UsageError("option '--\(name)' must be in \(range.lowerBound)...\(range.upperBound), got \(v)", command: command)
+            throw UsageError(
+                "option '--\(name)' must be in \(range.lowerBound)...\(range.upperBound), got \(v)", command: command)
         }
         return v
     }
 
     /// The option as a finite number within `range`, or nil when absent with no default.
-    public func double(_ name: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws -> Double? {
+    public func double(
+        _ name: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+    ) throws -> Double? {
         guard let s = string(name) else { return nil }
         guard let v = Double(s), v.isFinite else {
             throw UsageError("option '--\(name)' expects a finite number, got '\(s)'", command: command)
         }
         guard range.contains(v) else {
-            throw UsageError("option '--\(name)' must be in \(range.lowerBound)...\(range.upperBound), got \(v)", command: command)
+            throw UsageError(
+                "option '--\(name)' must be in \(range.lowerBound)...\(range.upperBound), got \(v)", command: command)
         }
         return v
     }
 
     /// A comma-separated list option ("a,b,c"), empty items dropped.
     public func list(_ name: String) -> [String]? {
-        string(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        string(name).map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
     }
 
     /// A required option's value.
@@ -161,4 +179,3 @@ public struct ParsedArguments: Sendable {
         return v
     }
 }
-

@@ -1,5 +1,5 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 /// One `skilltune` command: its words ("bench kernels"), help text, options, and what it does.
@@ -16,8 +16,10 @@ public struct Command {
     public var maxPositionals: Int
     public var run: (ParsedArguments) throws -> Void
 
-    public init(name: String, summary: String, usage: String = "", discussion: String = "",
-                options: [OptionSpec], maxPositionals: Int = 0, run: @escaping (ParsedArguments) throws -> Void) {
+    public init(
+        name: String, summary: String, usage: String = "", discussion: String = "",
+        options: [OptionSpec], maxPositionals: Int = 0, run: @escaping (ParsedArguments) throws -> Void
+    ) {
         self.name = name
         self.summary = summary
         self.usage = usage
@@ -70,7 +72,9 @@ public struct CommandLineTool {
     /// "COMMANDS:" and one aligned line per command: its name and summary.
     static func commandList(_ members: [Command]) -> String {
         let width = (members.map(\.name.count).max() ?? 0) + 4
-        return "COMMANDS:\n" + members.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary + "\n" }.joined()
+        return "COMMANDS:\n"
+            + members.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary + "\n" }
+            .joined()
     }
 
     /// Finds the command whose words prefix `arguments` (longest match) and the remaining arguments.
@@ -79,7 +83,8 @@ public struct CommandLineTool {
         for c in commands {
             let words = c.name.split(separator: " ").map(String.init)
             if arguments.count >= words.count, Array(arguments.prefix(words.count)) == words,
-               best == nil || words.count > best!.1 {
+                best == nil || words.count > best!.1
+            {
                 best = (c, words.count)
             }
         }
@@ -122,8 +127,9 @@ public struct CommandLineTool {
             return 0
         }
         do {
-            let parsed = try ParsedArguments(command: command.name, arguments: rest, options: command.options,
-                                             maxPositionals: command.maxPositionals)
+            let parsed = try ParsedArguments(
+                command: command.name, arguments: rest, options: command.options,
+                maxPositionals: command.maxPositionals)
             try command.run(parsed)
             return 0
         } catch let error as Interrupted {

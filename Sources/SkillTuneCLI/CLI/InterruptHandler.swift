@@ -1,5 +1,5 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 /// Ctrl-C during a long command: the first SIGINT asks the work to stop at its next check (between training
@@ -13,7 +13,9 @@ public enum InterruptHandler {
     /// The command that continues the interrupted work: this process's own command line with `--resume`.
     public static var resumeCommand: String {
         var words = CommandLine.arguments
-        if let program = words.first { words[0] = URL(fileURLWithPath: program).lastPathComponent == "skilltune" ? "skilltune" : program }
+        if let program = words.first {
+            words[0] = URL(fileURLWithPath: program).lastPathComponent == "skilltune" ? "skilltune" : program
+        }
         if !words.contains("--resume") { words.append("--resume") }
         return words.map(shellQuoted).joined(separator: " ")
     }
@@ -39,7 +41,9 @@ public enum InterruptHandler {
             lock.unlock()
             if n == 1 {
                 Interruption.request()
-                Terminal.error("\nCtrl-C: stopping after the current step and keeping every finished stage (press Ctrl-C again to quit at once)")
+                Terminal.error(
+                    "\nCtrl-C: stopping after the current step and keeping every finished stage (press Ctrl-C again to quit at once)"
+                )
             } else {
                 Terminal.error("\nInterrupted. Finished stages are saved. Resume with: \(resumeCommand)")
                 _exit(130)

@@ -1,6 +1,6 @@
-import Host
 import ChatTemplate
 import Foundation
+import Host
 import Kernel
 
 /// `skilltune chat-template`: renders a conversation with a checkpoint's chat template, as transformers'
@@ -22,24 +22,29 @@ public enum ChatTemplateCommand {
                 """,
             options: [
                 .value("model", "DIR", "A checkpoint directory with a chat template."),
-                .value("messages", "FILE", "The conversation: a JSON array of messages, or {\"messages\": [...], \"tools\": [...]}."),
+                .value(
+                    "messages", "FILE",
+                    "The conversation: a JSON array of messages, or {\"messages\": [...], \"tools\": [...]}."),
                 .flag("add-generation-prompt", "Append the header that starts the assistant's answer."),
-                .value("template", "NAME", "Which named template to use (default: 'default', or 'tool_use' with tools)."),
+                .value(
+                    "template", "NAME", "Which named template to use (default: 'default', or 'tool_use' with tools)."),
                 .flag("json", "Print {\"text\":\"...\"} instead of the text."),
             ]
         ) { arguments in
             let directory = URL(fileURLWithPath: try arguments.required("model"), isDirectory: true)
             let messagesPath = try arguments.required("messages")
             guard let files = try ChatTemplateFiles.load(directory: directory) else {
-                throw UsageError("\(directory.path) has no chat template (looked for chat_template.jinja, chat_template.json "
-                                 + "and chat_template in tokenizer_config.json)", command: arguments.command)
+                throw UsageError(
+                    "\(directory.path) has no chat template (looked for chat_template.jinja, chat_template.json "
+                        + "and chat_template in tokenizer_config.json)", command: arguments.command)
             }
             let conversation = try Conversation(file: URL(fileURLWithPath: messagesPath))
             let template = try files.template(named: arguments.string("template"), hasTools: conversation.tools != nil)
-            let text = try template.apply(messages: conversation.messages, tools: conversation.tools,
-                                          documents: conversation.documents,
-                                          addGenerationPrompt: arguments.flag("add-generation-prompt"),
-                                          specialTokens: files.specialTokens, extra: conversation.extra)
+            let text = try template.apply(
+                messages: conversation.messages, tools: conversation.tools,
+                documents: conversation.documents,
+                addGenerationPrompt: arguments.flag("add-generation-prompt"),
+                specialTokens: files.specialTokens, extra: conversation.extra)
             output(arguments.flag("json") ? "{\"text\":" + JSONText.string(text) + "}" : text)
         }
     }
@@ -54,8 +59,9 @@ public enum ChatTemplateCommand {
         init(file: URL) throws {
             let data: Data
             do { data = try Data(contentsOf: file) } catch {
-                throw ChatTemplateError(source: file.path, line: nil, column: nil,
-                                        message: "cannot read the messages file (\(error.localizedDescription))")
+                throw ChatTemplateError(
+                    source: file.path, line: nil, column: nil,
+                    message: "cannot read the messages file (\(error.localizedDescription))")
             }
             try self.init(data: data, source: file.path)
         }

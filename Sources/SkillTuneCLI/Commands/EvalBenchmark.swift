@@ -1,6 +1,6 @@
-import Host
 import Foundation
 import HFCausalLM
+import Host
 import Kernel
 import SkillSuite
 import TinyLLaVA
@@ -22,9 +22,10 @@ public enum EvalBenchmark {
     /// biases, tied embeddings, rope_theta 1e6): for speed measurements with random weights.
     public static let qwen2_05B = HFModelConfig(
         modelType: "qwen2",
-        decoder: DecoderConfig(vocabularySize: 151_936, hiddenSize: 896, intermediateSize: 4864, layers: 24, heads: 14,
-                               kvHeads: 2, ropeTheta: 1_000_000, rmsNormEps: 1e-6, attentionBias: true,
-                               tieWordEmbeddings: true, maxPositions: 32_768))
+        decoder: DecoderConfig(
+            vocabularySize: 151_936, hiddenSize: 896, intermediateSize: 4864, layers: 24, heads: 14,
+            kvHeads: 2, ropeTheta: 1_000_000, rmsNormEps: 1e-6, attentionBias: true,
+            tieWordEmbeddings: true, maxPositions: 32_768))
 
     public struct Options {
         /// "qwen2-135m" (SmolLM2-135M's shape with Qwen2's q/k/v biases), "smollm2-135m" or a config.json path.
@@ -62,13 +63,14 @@ public enum EvalBenchmark {
 
         /// One JSON object with hf_generate.py's keys.
         public var json: String {
-            String(format: "{\"prefill_ms\":%.3f,\"prefill_tokens_per_s\":%.1f,\"decode_ms_per_token\":%.3f,"
-                   + "\"decode_tokens_per_s\":%.2f,\"threads\":%d,\"prompt_tokens\":%d,\"new_tokens\":%d,"
-                   + "\"best_prefill_ms\":%.3f,\"best_decode_ms_per_token\":%.3f,\"peak_rss_mb\":%.1f,"
-                   + "\"parameters\":%d,\"cpu_decode_ms_per_token\":%.3f}",
-                   prefillMs, Double(promptTokens) / prefillMs * 1e3, decodeMsPerToken, 1e3 / decodeMsPerToken, threads,
-                   promptTokens, newTokens, bestPrefillMs, bestDecodeMsPerToken, peakRssMb, parameters,
-                   cpuDecodeMsPerToken)
+            String(
+                format: "{\"prefill_ms\":%.3f,\"prefill_tokens_per_s\":%.1f,\"decode_ms_per_token\":%.3f,"
+                    + "\"decode_tokens_per_s\":%.2f,\"threads\":%d,\"prompt_tokens\":%d,\"new_tokens\":%d,"
+                    + "\"best_prefill_ms\":%.3f,\"best_decode_ms_per_token\":%.3f,\"peak_rss_mb\":%.1f,"
+                    + "\"parameters\":%d,\"cpu_decode_ms_per_token\":%.3f}",
+                prefillMs, Double(promptTokens) / prefillMs * 1e3, decodeMsPerToken, 1e3 / decodeMsPerToken, threads,
+                promptTokens, newTokens, bestPrefillMs, bestDecodeMsPerToken, peakRssMb, parameters,
+                cpuDecodeMsPerToken)
         }
     }
 
@@ -77,7 +79,8 @@ public enum EvalBenchmark {
         let model: HFCausalLM
         switch config {
         case "qwen2-135m":
-            model = try HFCausalLM.create(config: HFModelConfig(modelType: "qwen2", decoder: HFModelConfig.smolLM2_135M.decoder), seed: 1)
+            model = try HFCausalLM.create(
+                config: HFModelConfig(modelType: "qwen2", decoder: HFModelConfig.smolLM2_135M.decoder), seed: 1)
         case "qwen2-0.5b": model = try HFCausalLM.create(config: qwen2_05B, seed: 1)
         default: model = try HFCausalLM.factory.create(config, 1, []) as! HFCausalLM
         }
@@ -91,12 +94,14 @@ public enum EvalBenchmark {
         if let threads = options.threads { Parallel.threads = threads }
         defer { Parallel.threads = previousThreads }
         let model = try makeModel(options.config)
-        let language = model.language, d = language.config.hiddenSize
+        let language = model.language
+        let d = language.config.hiddenSize
         var random = RandomGenerator(seed: 7)
         let ids = (0..<options.promptTokens).map { _ in Int32(random.int(below: language.config.vocabularySize)) }
         let prompt = Autograd.withNoGrad { language.embed(ids, batchSize: 1).reshaped([ids.count, d]) }
         func run(_ n: Int) -> (wall: Double, cpu: Double) {
-            let start = DispatchTime.now().uptimeNanoseconds, cpu = TrainBenchmark.processCPUSeconds()
+            let start = DispatchTime.now().uptimeNanoseconds
+            let cpu = TrainBenchmark.processCPUSeconds()
             let out = language.generateGreedy([prompt], maxNewTokens: n, endOfSequence: [], batchSize: 1)
             precondition(out[0].count == n, "bench eval: generated \(out[0].count) tokens, expected \(n)")
             return (seconds(since: start), TrainBenchmark.processCPUSeconds() - cpu)
@@ -106,7 +111,8 @@ public enum EvalBenchmark {
         _ = run(1 + options.newTokens)
         let full = (0..<max(1, options.repeats)).map { _ in run(1 + options.newTokens) }
         let median = { (v: [Double]) in TrainBenchmark.medianOf(v) }
-        let prefillS = median(prefill.map(\.wall)), m = Double(options.newTokens)
+        let prefillS = median(prefill.map(\.wall))
+        let m = Double(options.newTokens)
         return GenerationResult(
             promptTokens: options.promptTokens, newTokens: options.newTokens, threads: Parallel.threads,
             prefillMs: prefillS * 1e3, bestPrefillMs: prefill.map(\.wall).min()! * 1e3,
@@ -126,30 +132,41 @@ public enum EvalBenchmark {
         let createSeconds = seconds(since: started)
         let d = model.configuration.decoder
         let parameters = model.parameterCounts.total
-        var lines = [String(format: "eval benchmark: %@ (%@, %.1fM parameters, random weights, made in %.1f s), %d threads",
-                            options.config, model.family, Double(parameters) / 1e6, createSeconds, Parallel.threads)]
-        lines.append("best of \(options.repeats) after a warm-up run; build with -c release -Xswiftc -target-cpu -Xswiftc native")
+        var lines = [
+            String(
+                format: "eval benchmark: %@ (%@, %.1fM parameters, random weights, made in %.1f s), %d threads",
+                options.config, model.family, Double(parameters) / 1e6, createSeconds, Parallel.threads)
+        ]
+        lines.append(
+            "best of \(options.repeats) after a warm-up run; build with -c release -Xswiftc -target-cpu -Xswiftc native"
+        )
         if options.timeLoading {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skilltune-eval-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "skilltune-eval-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             var start = DispatchTime.now().uptimeNanoseconds
             try model.save(to: directory)
             let saveSeconds = seconds(since: start)
             start = DispatchTime.now().uptimeNanoseconds
             _ = try HFCausalLM.load(directory: directory)
-            lines.append(String(format: "checkpoint (F32 safetensors, %.0f MB): saved in %.2f s, loaded in %.2f s",
-                                Double(parameters) * 4 / 1e6, saveSeconds, seconds(since: start)))
+            lines.append(
+                String(
+                    format: "checkpoint (F32 safetensors, %.0f MB): saved in %.2f s, loaded in %.2f s",
+                    Double(parameters) * 4 / 1e6, saveSeconds, seconds(since: start)))
         }
         var random = RandomGenerator(seed: 7)
         func randomIDs(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(random.int(below: d.vocabularySize)) } }
 
         // Prefill: one forward pass over the prompt, logits at every position (as a scoring pass computes them).
         let prompt = randomIDs(options.promptTokens)
-        let batch = Batch(tokens: prompt, targets: prompt, lengths: [prompt.count], batchSize: 1,
-                          sequenceLength: prompt.count)
+        let batch = Batch(
+            tokens: prompt, targets: prompt, lengths: [prompt.count], batchSize: 1,
+            sequenceLength: prompt.count)
         let prefill = best(options.repeats) { _ = Autograd.withNoGrad { model.forward(batch) } }
-        lines.append(String(format: "prefill %d tokens, batch 1:%@ %8.1f ms  %8.1f tokens/s", options.promptTokens,
-                            String(repeating: " ", count: 12), prefill * 1e3, Double(options.promptTokens) / prefill))
+        lines.append(
+            String(
+                format: "prefill %d tokens, batch 1:%@ %8.1f ms  %8.1f tokens/s", options.promptTokens,
+                String(repeating: " ", count: 12), prefill * 1e3, Double(options.promptTokens) / prefill))
 
         lines += generationLines(model.language, options, random: &random)
 
@@ -157,8 +174,10 @@ public enum EvalBenchmark {
             let start = DispatchTime.now().uptimeNanoseconds
             let tiny = try TinyLLaVA(preset: preset, vocabulary: SkillSuite.vocabulary, seed: 1)
             tiny.setTraining(false)
-            lines.append(String(format: "tiny-llava:%@ (%.2fM parameters, random weights, made in %.2f s), text prompts",
-                                preset, Double(tiny.parameterCounts.total) / 1e6, seconds(since: start)))
+            lines.append(
+                String(
+                    format: "tiny-llava:%@ (%.2fM parameters, random weights, made in %.2f s), text prompts",
+                    preset, Double(tiny.parameterCounts.total) / 1e6, seconds(since: start)))
             lines += generationLines(tiny, options, random: &random)
         }
         return lines.joined(separator: "\n")
@@ -166,25 +185,34 @@ public enum EvalBenchmark {
 
     /// Greedy generation at each batch size, with no end-of-sequence ids, so every request makes exactly
     /// `newTokens` tokens: total tokens/s, and the decode step alone (the first token's time taken off).
-    static func generationLines(_ language: CausalLanguageModel, _ options: Options,
-                                random: inout RandomGenerator) -> [String] {
-        let d = language.config.hiddenSize, vocab = language.config.vocabularySize
+    static func generationLines(
+        _ language: CausalLanguageModel, _ options: Options,
+        random: inout RandomGenerator
+    ) -> [String] {
+        let d = language.config.hiddenSize
+        let vocab = language.config.vocabularySize
         var lines: [String] = []
         for b in options.batchSizes {
             let prompts = Autograd.withNoGrad {
                 (0..<b).map { _ in
-                    language.embed((0..<options.generationPromptTokens).map { _ in Int32(random.int(below: vocab)) },
-                                   batchSize: 1).reshaped([options.generationPromptTokens, d])
+                    language.embed(
+                        (0..<options.generationPromptTokens).map { _ in Int32(random.int(below: vocab)) },
+                        batchSize: 1
+                    ).reshaped([options.generationPromptTokens, d])
                 }
             }
-            func run(_ n: Int) { _ = language.generateGreedy(prompts, maxNewTokens: n, endOfSequence: [], batchSize: b) }
+            func run(_ n: Int) {
+                _ = language.generateGreedy(prompts, maxNewTokens: n, endOfSequence: [], batchSize: b)
+            }
             let first = best(options.repeats) { run(1) }
             let full = best(options.repeats) { run(options.newTokens) }
             let decode = (full - first) / Double(max(options.newTokens - 1, 1))
-            lines.append(String(format: "generate batch %d, prompt %d + %d new: %8.1f ms  %8.1f tokens/s "
-                                + "(decode step %.2f ms = %.1f tokens/s)",
-                                b, options.generationPromptTokens, options.newTokens, full * 1e3,
-                                Double(b * options.newTokens) / full, decode * 1e3, Double(b) / decode))
+            lines.append(
+                String(
+                    format: "generate batch %d, prompt %d + %d new: %8.1f ms  %8.1f tokens/s "
+                        + "(decode step %.2f ms = %.1f tokens/s)",
+                    b, options.generationPromptTokens, options.newTokens, full * 1e3,
+                    Double(b * options.newTokens) / full, decode * 1e3, Double(b) / decode))
         }
         return lines
     }
@@ -206,8 +234,10 @@ public enum EvalBenchmark {
     /// The `bench eval` command.
     public static func command(output: @escaping (String) -> Void = { print($0) }) -> Command {
         Command(
-            name: "bench eval", summary: "Time greedy generation (batch and single) of a 135M-class Qwen2 and of tiny-llava.",
-            usage: "[--config NAME|FILE] [--tiny-llava PRESET|none] [--prompt-tokens N] [--new-tokens N] [--batch-sizes LIST] [--repeats N] [--threads N] [--load] [--generation-only [--json]]",
+            name: "bench eval",
+            summary: "Time greedy generation (batch and single) of a 135M-class Qwen2 and of tiny-llava.",
+            usage:
+                "[--config NAME|FILE] [--tiny-llava PRESET|none] [--prompt-tokens N] [--new-tokens N] [--batch-sizes LIST] [--repeats N] [--threads N] [--load] [--generation-only [--json]]",
             discussion: """
                 Builds the models with random weights (nothing is downloaded) and prints tokens/s for a prefill
                 forward pass and for greedy generation with the KV cache, then greedy generation of the built-in
@@ -218,7 +248,9 @@ public enum EvalBenchmark {
                 --config qwen2-0.5b is Qwen2-0.5B's shape (24 layers, 494M parameters, ~2 GB of float32).
                 """,
             options: [
-                .value("config", "NAME|FILE", "qwen2-135m, smollm2-135m, qwen2-0.5b or a Qwen2/Llama config.json.", default: "qwen2-135m"),
+                .value(
+                    "config", "NAME|FILE", "qwen2-135m, smollm2-135m, qwen2-0.5b or a Qwen2/Llama config.json.",
+                    default: "qwen2-135m"),
                 .value("tiny-llava", "PRESET", "tiny-llava preset to measure too (none: skip).", default: "small"),
                 .value("prompt-tokens", "N", "Prefill length.", default: "128"),
                 .value("new-tokens", "N", "Tokens generated per request.", default: "32"),
@@ -241,20 +273,25 @@ public enum EvalBenchmark {
             options.threads = try arguments.int("threads", in: 1...1024)
             options.batchSizes = try (arguments.list("batch-sizes") ?? []).map { item in
                 guard let b = Int(item), b >= 1 else {
-                    throw UsageError("option '--batch-sizes': '\(item)' is not a batch size (whole number >= 1)",
-                                     command: arguments.command)
+                    throw UsageError(
+                        "option '--batch-sizes': '\(item)' is not a batch size (whole number >= 1)",
+                        command: arguments.command)
                 }
                 return b
             }
             if arguments.flag("generation-only") {
                 let result = try generation(options)
-                output(arguments.flag("json") ? result.json : String(
-                    format: "bench eval: %@, %d threads: prefill %d tokens %.1f ms (%.1f tokens/s), decode %.2f ms/token "
-                        + "(%.2f tokens/s, CPU %.2f ms), best %.1f / %.2f ms, peak RSS %.0f MB",
-                    options.config, result.threads, result.promptTokens, result.prefillMs,
-                    Double(result.promptTokens) / result.prefillMs * 1e3, result.decodeMsPerToken,
-                    1e3 / result.decodeMsPerToken, result.cpuDecodeMsPerToken, result.bestPrefillMs,
-                    result.bestDecodeMsPerToken, result.peakRssMb))
+                output(
+                    arguments.flag("json")
+                        ? result.json
+                        : String(
+                            format:
+                                "bench eval: %@, %d threads: prefill %d tokens %.1f ms (%.1f tokens/s), decode %.2f ms/token "
+                                + "(%.2f tokens/s, CPU %.2f ms), best %.1f / %.2f ms, peak RSS %.0f MB",
+                            options.config, result.threads, result.promptTokens, result.prefillMs,
+                            Double(result.promptTokens) / result.prefillMs * 1e3, result.decodeMsPerToken,
+                            1e3 / result.decodeMsPerToken, result.cpuDecodeMsPerToken, result.bestPrefillMs,
+                            result.bestDecodeMsPerToken, result.peakRssMb))
                 return
             }
             output(try report(options))

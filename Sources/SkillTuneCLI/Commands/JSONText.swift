@@ -1,5 +1,6 @@
 import Host
 import Kernel
+
 /// Compact JSON text for command output, with keys in the order the command contract gives them
 /// (`{"shape":...,"logits":...}`), which `JSONSerialization` does not keep.
 public enum JSONText {

@@ -1,6 +1,6 @@
-import Host
 import Foundation
 import HFCausalLM
+import Host
 import Kernel
 import LoRA
 
@@ -10,12 +10,16 @@ public enum ModelCommands {
     public typealias Output = (String) -> Void
 
     static let modelOption = OptionSpec.value(
-        "model", "DIR", "Model: a checkpoint directory (Hugging Face Qwen2/Llama, or one SkillTune saved), or a backbone name with an optional preset such as tiny-llava or tiny-llava:small (fresh random weights).")
+        "model", "DIR",
+        "Model: a checkpoint directory (Hugging Face Qwen2/Llama, or one SkillTune saved), or a backbone name with an optional preset such as tiny-llava or tiny-llava:small (fresh random weights)."
+    )
 
     /// The three commands.
     public static func all(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> [Command] {
-        [tokenize(registries: registries, output: output), logits(registries: registries, output: output),
-         generate(registries: registries, output: output)]
+        [
+            tokenize(registries: registries, output: output), logits(registries: registries, output: output),
+            generate(registries: registries, output: output),
+        ]
     }
 
     // MARK: tokenize
@@ -47,8 +51,10 @@ public enum ModelCommands {
                 that reads back exactly. With --adapter, a PEFT LoRA adapter directory (adapter_config.json and
                 adapter_model.safetensors, e.g. saved by PEFT's save_pretrained) is applied to the model first.
                 """,
-            options: [modelOption, .value("token-ids", "LIST", "Comma-separated token ids, e.g. 1,2,3."),
-                      .value("adapter", "ADIR", "A PEFT LoRA adapter directory to apply before the forward pass.")]
+            options: [
+                modelOption, .value("token-ids", "LIST", "Comma-separated token ids, e.g. 1,2,3."),
+                .value("adapter", "ADIR", "A PEFT LoRA adapter directory to apply before the forward pass."),
+            ]
         ) { arguments in
             let ids = try parseTokenIDs(try arguments.required("token-ids"), command: arguments.command)
             let backbone = try registries.backbone(reference: try arguments.required("model"))
@@ -57,7 +63,8 @@ public enum ModelCommands {
                 try PEFTAdapter.load(from: URL(fileURLWithPath: adapter, isDirectory: true), into: backbone)
             }
             backbone.setTraining(false)  // evaluation mode: no adapter dropout
-            let t = ids.count, v = backbone.vocabularySize
+            let t = ids.count
+            let v = backbone.vocabularySize
             let logits = Autograd.withNoGrad {
                 backbone.forward(Batch(tokens: ids, targets: ids, lengths: [t], batchSize: 1, sequenceLength: t)).logits
             }
@@ -75,13 +82,15 @@ public enum ModelCommands {
         let items = list.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
         guard !(items.count == 1 && items[0].isEmpty) else {
-            throw UsageError("option '--token-ids' is empty; expected ids separated by commas, e.g. 1,2,3",
-                             command: command)
+            throw UsageError(
+                "option '--token-ids' is empty; expected ids separated by commas, e.g. 1,2,3",
+                command: command)
         }
         return try items.map { item in
             guard let id = Int32(item), id >= 0 else {
-                throw UsageError("option '--token-ids': '\(item)' is not a token id (expected whole numbers >= 0 "
-                                 + "separated by commas, e.g. 1,2,3)", command: command)
+                throw UsageError(
+                    "option '--token-ids': '\(item)' is not a token id (expected whole numbers >= 0 "
+                        + "separated by commas, e.g. 1,2,3)", command: command)
             }
             return id
         }
@@ -89,8 +98,9 @@ public enum ModelCommands {
 
     static func checkRange(_ ids: [Int32], vocabularySize: Int, command: String) throws {
         if let (i, id) = ids.enumerated().first(where: { Int($0.element) >= vocabularySize }) {
-            throw UsageError("token id \(id) (item \(i + 1) of --token-ids) is out of range: the model has "
-                             + "\(vocabularySize) ids (0...\(vocabularySize - 1))", command: command)
+            throw UsageError(
+                "token id \(id) (item \(i + 1) of --token-ids) is out of range: the model has "
+                    + "\(vocabularySize) ids (0...\(vocabularySize - 1))", command: command)
         }
     }
 
@@ -121,9 +131,10 @@ public enum ModelCommands {
             let ids: [Int32]
             if arguments.flag("chat") {
                 guard let chat = backbone as? ChatTemplating, chat.supportsChatTemplate else {
-                    throw UsageError("--chat: this model has no chat template (no chat_template in tokenizer_config.json, "
-                                     + "chat_template.jinja or chat_template.json) and its tokenizer has no "
-                                     + "<|im_start|>/<|im_end|> tokens for the ChatML default", command: arguments.command)
+                    throw UsageError(
+                        "--chat: this model has no chat template (no chat_template in tokenizer_config.json, "
+                            + "chat_template.jinja or chat_template.json) and its tokenizer has no "
+                            + "<|im_start|>/<|im_end|> tokens for the ChatML default", command: arguments.command)
                 }
                 _ = try chat.renderChat([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
                 chat.useChatTemplate = true
@@ -132,7 +143,8 @@ public enum ModelCommands {
                 ids = backbone.tokenizer.encode(prompt)
             }
             guard !ids.isEmpty else {
-                throw UsageError("the prompt encodes to no tokens; give a non-empty --prompt", command: arguments.command)
+                throw UsageError(
+                    "the prompt encodes to no tokens; give a non-empty --prompt", command: arguments.command)
             }
             let newIDs = backbone.generate([GenerationRequest(tokens: ids)], maxNewTokens: maxNewTokens)[0]
             let text = backbone.tokenizer.decode(newIDs)

@@ -1,19 +1,25 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 /// Options every study command shares, and how they change a `StudyConfig`.
 enum StudyOptions {
     static let specs: [OptionSpec] = [
         .value("config", "FILE", "A study file (JSON: any of study.json's fields); flags given here override it."),
-        .value("model", "DIR", "Study this checkpoint (a Hugging Face Qwen2/Llama directory, or one SkillTune saved) instead of pretraining the built-in backbone."),
+        .value(
+            "model", "DIR",
+            "Study this checkpoint (a Hugging Face Qwen2/Llama directory, or one SkillTune saved) instead of pretraining the built-in backbone."
+        ),
         .value("backbone", "NAME", "Backbone to study (see 'skilltune list').", default: "tiny-llava"),
         .value("preset", "NAME", "Size and budget: quick (smoke test, ~1 min) or small (the study).", default: "small"),
         .value("seed", "N", "Seed for data, initialisation and order.", default: "0"),
-        .value("targets", "LIST", "Target skills in training order (comma-separated): benchmark names or data files (FILE[@scoring]; the file name names the stage).",
-               default: StudyConfig.studyTargets.joined(separator: ",")),
-        .value("held-out", "LIST", "Held-out benchmarks to watch (comma-separated names or data files).",
-               default: StudyConfig.studyHeldOut.joined(separator: ",")),
+        .value(
+            "targets", "LIST",
+            "Target skills in training order (comma-separated): benchmark names or data files (FILE[@scoring]; the file name names the stage).",
+            default: StudyConfig.studyTargets.joined(separator: ",")),
+        .value(
+            "held-out", "LIST", "Held-out benchmarks to watch (comma-separated names or data files).",
+            default: StudyConfig.studyHeldOut.joined(separator: ",")),
         .value("steps", "N", "Optimizer steps per stage (default: the preset's)."),
         .value("batch-size", "N", "Examples per step (default: the preset's)."),
         .value("lr", "X", "Peak learning rate (default: the preset's)."),
@@ -34,7 +40,8 @@ enum StudyOptions {
         let fromFile = a.has("config")
         var c: StudyConfig
         if let file = a.string("config") {
-            c = try StudyFile.read(URL(fileURLWithPath: file), preset: a.string("preset")!, backbone: a.string("backbone")!)
+            c = try StudyFile.read(
+                URL(fileURLWithPath: file), preset: a.string("preset")!, backbone: a.string("backbone")!)
             if a.has("preset") || a.has("backbone") {
                 let defaults = try presetDefaults(a)
                 (c.preset, c.backbone) = (defaults.preset, defaults.backbone)
@@ -60,7 +67,9 @@ enum StudyOptions {
 
     static func presetDefaults(_ a: ParsedArguments) throws -> StudyConfig {
         do { return try StudyConfig.defaults(preset: a.string("preset")!, backbone: a.string("backbone")!) } catch {
-            throw UsageError("option '--preset' must be one of \(StudyConfig.presets.joined(separator: ", ")); got '\(a.string("preset")!)'", command: a.command)
+            throw UsageError(
+                "option '--preset' must be one of \(StudyConfig.presets.joined(separator: ", ")); got '\(a.string("preset")!)'",
+                command: a.command)
         }
     }
 
@@ -71,7 +80,9 @@ enum StudyOptions {
     }
 
     /// Applies `--strategies` (given, or without a study file) and `--option` entries to `config`.
-    static func applyStrategies(_ a: ParsedArguments, to config: inout StudyConfig, registries: SkillTuneRegistries) throws {
+    static func applyStrategies(_ a: ParsedArguments, to config: inout StudyConfig, registries: SkillTuneRegistries)
+        throws
+    {
         if !a.has("config") || a.has("strategies") {
             let names = a.list("strategies")!
             config.strategies = names == ["all"] ? registries.allStrategyNames : names
@@ -82,7 +93,9 @@ enum StudyOptions {
             config.strategyOptions[name, default: [:]].merge(options) { $1 }
         }
         for name in config.strategyOptions.keys where !config.strategies.contains(name) {
-            throw UsageError("--option names strategy '\(name)', which is not among --strategies (\(config.strategies.joined(separator: ",")))", command: a.command)
+            throw UsageError(
+                "--option names strategy '\(name)', which is not among --strategies (\(config.strategies.joined(separator: ",")))",
+                command: a.command)
         }
     }
 
@@ -91,9 +104,12 @@ enum StudyOptions {
         var out: [String: [String: String]] = [:]
         for entry in a.strings("option") {
             guard let eq = entry.firstIndex(of: "="), let dot = entry[..<eq].firstIndex(of: ".") else {
-                throw UsageError("option '--option' expects STRATEGY.KEY=VALUE (e.g. lora.rank=8), got '\(entry)'", command: a.command)
+                throw UsageError(
+                    "option '--option' expects STRATEGY.KEY=VALUE (e.g. lora.rank=8), got '\(entry)'",
+                    command: a.command)
             }
-            out[String(entry[..<dot]), default: [:]][String(entry[entry.index(after: dot)..<eq])] = String(entry[entry.index(after: eq)...])
+            out[String(entry[..<dot]), default: [:]][String(entry[entry.index(after: dot)..<eq])] = String(
+                entry[entry.index(after: eq)...])
         }
         return out
     }
@@ -102,32 +118,38 @@ enum StudyOptions {
 extension SkillTuneCommands {
     static func compare(_ registries: SkillTuneRegistries) -> Command {
         Command(
-            name: "compare", summary: "Run the study: tune every strategy on the target skills in sequence and compare learning and forgetting.",
-            usage: "[--model DIR | --preset quick|small] [--config FILE] [--strategies LIST|all] [--targets LIST] [--held-out LIST] [--seed N] [--out DIR] [--resume] [options]",
+            name: "compare",
+            summary:
+                "Run the study: tune every strategy on the target skills in sequence and compare learning and forgetting.",
+            usage:
+                "[--model DIR | --preset quick|small] [--config FILE] [--strategies LIST|all] [--targets LIST] [--held-out LIST] [--seed N] [--out DIR] [--resume] [options]",
             discussion: """
-            Every strategy starts from the same base model (the checkpoint --model names, else the built-in backbone
-            pretrained first, then cached), trains the target skills
-            one stage after another with the same data, steps, schedule and seed, and after the base and every stage
-            is evaluated on every target and held-out benchmark with greedy decoding. The counting-bias and
-            layer-shift probes run at every stage. Writes DIR/results.json, DIR/results.csv and DIR/report.html,
-            every evaluated example under DIR/samples/ (JSON Lines), and prints the learning / forgetting table.
-            DIR/study.json holds the settings: '--config DIR/study.json' reruns the study. Each finished stage is checkpointed; --resume continues an
-            interrupted run with identical results.
+                Every strategy starts from the same base model (the checkpoint --model names, else the built-in backbone
+                pretrained first, then cached), trains the target skills
+                one stage after another with the same data, steps, schedule and seed, and after the base and every stage
+                is evaluated on every target and held-out benchmark with greedy decoding. The counting-bias and
+                layer-shift probes run at every stage. Writes DIR/results.json, DIR/results.csv and DIR/report.html,
+                every evaluated example under DIR/samples/ (JSON Lines), and prints the learning / forgetting table.
+                DIR/study.json holds the settings: '--config DIR/study.json' reruns the study. Each finished stage is checkpointed; --resume continues an
+                interrupted run with identical results.
 
-            EXAMPLES:
-              skilltune compare --strategies all
-              skilltune compare --strategies sa-proj,mlp-gate-up,llm --preset quick --out runs/quick
-              skilltune compare --strategies lora,components --option lora.rank=16 --option components.trainable='self_attn.(q|v)_proj'
-              skilltune compare --model qwen2-dir --targets arith.jsonl@numeric,colors.jsonl --held-out facts.jsonl --strategies sa-proj,lora
-              skilltune compare --config runs/quick/study.json --out runs/again
-            """,
+                EXAMPLES:
+                  skilltune compare --strategies all
+                  skilltune compare --strategies sa-proj,mlp-gate-up,llm --preset quick --out runs/quick
+                  skilltune compare --strategies lora,components --option lora.rank=16 --option components.trainable='self_attn.(q|v)_proj'
+                  skilltune compare --model qwen2-dir --targets arith.jsonl@numeric,colors.jsonl --held-out facts.jsonl --strategies sa-proj,lora
+                  skilltune compare --config runs/quick/study.json --out runs/again
+                """,
             options: StudyOptions.specs + [
-                .value("strategies", "LIST", "Strategies to compare, or 'all' (\(registries.allStrategyNames.count) of the study).",
-                       default: "all"),
+                .value(
+                    "strategies", "LIST",
+                    "Strategies to compare, or 'all' (\(registries.allStrategyNames.count) of the study).",
+                    default: "all"),
                 .value("option", "S.KEY=VALUE", "A strategy option, e.g. lora.rank=8 (repeatable).", repeatable: true),
                 .value("out", "DIR", "Output directory.", default: "skilltune-results"),
                 .flag("resume", "Continue the comparison already in --out."),
-            ]) { a in
+            ]
+        ) { a in
             var config = try StudyOptions.config(a)
             try StudyOptions.applyStrategies(a, to: &config, registries: registries)
             let out = URL(fileURLWithPath: a.string("out")!)
@@ -135,27 +157,35 @@ extension SkillTuneCommands {
             InterruptHandler.install()
             let results = try study.run()
             print(ResultFiles.summaryTable(results), terminator: "")
-            print("wrote \(out.path)/results.json, results.csv, report.html in \(Progress.formatDuration(results.timings.totalSeconds))")
+            print(
+                "wrote \(out.path)/results.json, results.csv, report.html in \(Progress.formatDuration(results.timings.totalSeconds))"
+            )
         }
     }
 
     static func pretrain(_ registries: SkillTuneRegistries) -> Command {
         Command(
-            name: "pretrain", summary: "Pretrain (or find cached) the base model and report its accuracy on every benchmark.",
+            name: "pretrain",
+            summary: "Pretrain (or find cached) the base model and report its accuracy on every benchmark.",
             usage: "[--backbone NAME] [--preset NAME] [--seed N] [--out DIR]",
             discussion: """
-            Trains every parameter on the held-out abilities and captions plus a small share of each target skill,
-            so the base is strong on held-out benchmarks and low (but above chance) on targets. The result is
-            cached by backbone, preset, seed and settings and reused by 'compare'. With --out, a copy of the
-            checkpoint directory is written there too.
-            """,
+                Trains every parameter on the held-out abilities and captions plus a small share of each target skill,
+                so the base is strong on held-out benchmarks and low (but above chance) on targets. The result is
+                cached by backbone, preset, seed and settings and reused by 'compare'. With --out, a copy of the
+                checkpoint directory is written there too.
+                """,
             options: StudyOptions.specs + [
                 .value("out", "DIR", "Also copy the base checkpoint here."),
-                .value("eval-every", "N", "When pretraining here, print the accuracy on every benchmark every N steps (a learning curve)."),
-            ]) { a in
+                .value(
+                    "eval-every", "N",
+                    "When pretraining here, print the accuracy on every benchmark every N steps (a learning curve)."),
+            ]
+        ) { a in
             let config = try StudyOptions.config(a)
             guard config.model == nil else {
-                throw UsageError("--model names a checkpoint to study as it is; 'pretrain' makes the built-in base model (use --backbone/--preset)", command: a.command)
+                throw UsageError(
+                    "--model names a checkpoint to study as it is; 'pretrain' makes the built-in base model (use --backbone/--preset)",
+                    command: a.command)
             }
             let data = try StudyData(config: config, registries: registries)
             let every = try a.int("eval-every", in: 1...10_000_000) ?? 0
@@ -163,8 +193,11 @@ extension SkillTuneCommands {
                 config: config, data: data, registries: registries, evaluateEvery: every,
                 evaluate: { step, model in
                     let line = accuracyLines(model, data: data, config: config)
-                    Terminal.error("step \(step): " + line.summary + "  [" + line.rows.map { "\($0.0) \(Int($0.2.rounded()))" }.joined(separator: ", ") + "]")
-                }) { Terminal.error($0) }
+                    Terminal.error(
+                        "step \(step): " + line.summary + "  ["
+                            + line.rows.map { "\($0.0) \(Int($0.2.rounded()))" }.joined(separator: ", ") + "]")
+                }
+            ) { Terminal.error($0) }
             if let out = a.string("out") {
                 let target = URL(fileURLWithPath: out)
                 try? FileManager.default.removeItem(at: target)
@@ -174,7 +207,9 @@ extension SkillTuneCommands {
             print("base model: \(directory.path)")
             let result = accuracyLines(model, data: data, config: config)
             for (name, role, acc) in result.rows {
-                print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + role.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "%6.1f", acc))
+                print(
+                    name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                        + role.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "%6.1f", acc))
             }
             print(result.summary + " (\(config.evalExamplesPerBenchmark) eval examples each)")
         }
@@ -183,15 +218,19 @@ extension SkillTuneCommands {
     /// Accuracy of `model` on every benchmark of the study (name, role, percent), and a one-line summary of the
     /// held-out and target means.
     static func accuracyLines(_ model: any Backbone, data: StudyData, config: StudyConfig)
-        -> (rows: [(String, String, Double)], summary: String) {
+        -> (rows: [(String, String, Double)], summary: String)
+    {
         var rows: [(String, String, Double)] = []
         for b in data.columns {
-            let outcome = Evaluator.evaluate(model, on: b, examples: data.eval[b.name] ?? [], maxNewTokens: config.maxNewTokens)
+            let outcome = Evaluator.evaluate(
+                model, on: b, examples: data.eval[b.name] ?? [], maxNewTokens: config.maxNewTokens)
             rows.append((b.name, config.targets.contains(b.name) ? "target" : "held-out", outcome.accuracy))
         }
-        let held = rows.filter { $0.1 == "held-out" }.map(\.2), targets = rows.filter { $0.1 == "target" }.map(\.2)
-        let summary = String(format: "held-out mean %.1f, target mean %.1f",
-                             held.reduce(0, +) / Double(max(1, held.count)), targets.reduce(0, +) / Double(max(1, targets.count)))
+        let held = rows.filter { $0.1 == "held-out" }.map(\.2)
+        let targets = rows.filter { $0.1 == "target" }.map(\.2)
+        let summary = String(
+            format: "held-out mean %.1f, target mean %.1f",
+            held.reduce(0, +) / Double(max(1, held.count)), targets.reduce(0, +) / Double(max(1, targets.count)))
         return (rows, summary)
     }
 }
@@ -199,9 +238,15 @@ extension SkillTuneCommands {
 /// The command set of the `skilltune` tool.
 public enum SkillTuneCommands {
     public static func all(_ registries: SkillTuneRegistries) -> [Command] {
-        [compare(registries), run(registries), tune(registries), pretrain(registries), eval(registries), list(registries), show(registries),
-         probeCountingBias(registries), probeLayerShift(registries)] + ModelCommands.all(registries: registries)
+        [
+            compare(registries), run(registries), tune(registries), pretrain(registries), eval(registries),
+            list(registries), show(registries),
+            probeCountingBias(registries), probeLayerShift(registries),
+        ] + ModelCommands.all(registries: registries)
             + [ChatTemplateCommand.command()]
-            + [benchKernels(), EvalBenchmark.command(), benchNNOps(), TrainBenchmark.command(registries), FuzzCommand.command()]
+            + [
+                benchKernels(), EvalBenchmark.command(), benchNNOps(), TrainBenchmark.command(registries),
+                FuzzCommand.command(),
+            ]
     }
 }

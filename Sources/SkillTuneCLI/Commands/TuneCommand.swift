@@ -1,5 +1,5 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 /// `skilltune tune`: one tuning run on a checkpoint, then the tuned model written where other tools load it.

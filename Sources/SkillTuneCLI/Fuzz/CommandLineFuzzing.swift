@@ -1,5 +1,5 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 /// The command line as a fuzz target: an input is a list of arguments separated by NUL bytes. Each is
@@ -15,9 +15,11 @@ enum CommandLineFuzzing {
             for w in c.name.split(separator: " ") { words.insert(String(w)) }
             for o in c.options { words.insert("--" + o.name) }
         }
-        words.formUnion(["--", "-", "-h", "=", "all", "lora", "lwf", "components", "lora.rank=", "lora.rank=0", "x.y=z", ".=",
-                         "quick", "tiny", "small", "train", "eval", "-1", "0", "1", "2", "256", "257", "9223372036854775807",
-                         "9223372036854775808", "1e308", "1e-400", "nan", "inf", "-inf", "0x10", ",", ",,", "a,,b", "é", ""])
+        words.formUnion([
+            "--", "-", "-h", "=", "all", "lora", "lwf", "components", "lora.rank=", "lora.rank=0", "x.y=z", ".=",
+            "quick", "tiny", "small", "train", "eval", "-1", "0", "1", "2", "256", "257", "9223372036854775807",
+            "9223372036854775808", "1e308", "1e-400", "nan", "inf", "-inf", "0x10", ",", ",,", "a,,b", "é", "",
+        ])
         return words.sorted()
     }()
 
@@ -60,8 +62,9 @@ enum CommandLineFuzzing {
             _ = command.help(toolName: tool.name)
             return
         }
-        let parsed = try ParsedArguments(command: command.name, arguments: rest, options: command.options,
-                                         maxPositionals: command.maxPositionals)
+        let parsed = try ParsedArguments(
+            command: command.name, arguments: rest, options: command.options,
+            maxPositionals: command.maxPositionals)
         for option in command.options {
             _ = parsed.has(option.name)
             _ = parsed.string(option.name)
@@ -75,11 +78,16 @@ enum CommandLineFuzzing {
         guard ["compare", "run", "pretrain"].contains(command.name) else { return }
         // The study options change two globals; put them back so later inputs start alike.
         let (threads, progress) = (Parallel.threads, Progress.isEnabled)
-        defer { Parallel.threads = threads; Progress.isEnabled = progress }
+        defer {
+            Parallel.threads = threads
+            Progress.isEnabled = progress
+        }
         let declared = Set(command.options.map(\.name))
         var config = try StudyOptions.config(parsed)
         let options = declared.contains("option") ? try StudyOptions.strategyOptions(parsed) : [:]
-        let names = declared.contains("strategies") ? parsed.list("strategies")
+        let names =
+            declared.contains("strategies")
+            ? parsed.list("strategies")
             : declared.contains("strategy") ? parsed.string("strategy").map { [$0] } : nil
         if let names {
             config.strategies = names == ["all"] ? registries.allStrategyNames : names

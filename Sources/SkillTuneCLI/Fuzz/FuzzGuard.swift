@@ -1,9 +1,10 @@
-import Host
 import Foundation
+import Host
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The fuzzer's safety net: keeps a copy of the current input where a signal handler can write it out, and
@@ -51,11 +52,17 @@ enum FuzzGuard {
                 let resident = residentBytes()
                 maximumResidentBytes = max(maximumResidentBytes, resident)
                 let started = startedAt
-                if started != 0, Double(DispatchTime.now().uptimeNanoseconds &- started) / 1e9 > timeLimit, startedAt == started {
+                if started != 0, Double(DispatchTime.now().uptimeNanoseconds &- started) / 1e9 > timeLimit,
+                    startedAt == started
+                {
                     stop(kind: "timeout", message: "input #\(index) ran longer than \(timeLimit) s")
                 }
                 if resident > memoryLimit {
-                    stop(kind: "memory", message: "input #\(index) grew the resident memory to \(resident >> 20) MB (limit \(memoryLimit >> 20) MB)")
+                    stop(
+                        kind: "memory",
+                        message:
+                            "input #\(index) grew the resident memory to \(resident >> 20) MB (limit \(memoryLimit >> 20) MB)"
+                    )
                 }
             }
         }
@@ -105,10 +112,15 @@ enum FuzzGuard {
     }
 
     static func sayNumber(_ value: Int) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { raw in
-            var v = max(0, value), at = raw.count
+            var v = max(0, value)
+            var at = raw.count
             repeat {
                 at -= 1
                 raw[at] = UInt8(48 + v % 10)

@@ -22,9 +22,11 @@ public struct FuzzMutator {
 
     /// Integers that break size arithmetic: zero, one, signed and unsigned edges of every width, and powers of two.
     public static let interestingIntegers: [UInt64] = {
-        var values: [UInt64] = [0, 1, 2, 3, 7, 8, 15, 16, 31, 32, 63, 64, 100, 127, 128, 255, 256, 1000, 1024, 4095, 4096,
-                                32767, 32768, 65535, 65536, 100_000_000, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
-                                0x1_0000_0000, 0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, UInt64.max, UInt64.max - 1]
+        var values: [UInt64] = [
+            0, 1, 2, 3, 7, 8, 15, 16, 31, 32, 63, 64, 100, 127, 128, 255, 256, 1000, 1024, 4095, 4096,
+            32767, 32768, 65535, 65536, 100_000_000, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
+            0x1_0000_0000, 0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, UInt64.max, UInt64.max - 1,
+        ]
         for shift in stride(from: 8, to: 64, by: 4) { values.append(1 << UInt64(shift)) }
         return values
     }()
@@ -98,7 +100,8 @@ public struct FuzzMutator {
             writeInteresting(&data, at: below(data.count))
         case 7:  // splice: our head, the other's tail
             guard !other.isEmpty else { return }
-            let cut = below(data.count + 1), from = below(other.count)
+            let cut = below(data.count + 1)
+            let from = below(other.count)
             data = Array(data[..<cut]) + Array(other[from...])
         case 8, 9:  // dictionary word, inserted or written over
             guard !dictionary.isEmpty else { return }
@@ -142,16 +145,23 @@ public struct FuzzMutator {
             case 0:  // a number becomes another
                 let numbers = tokens.filter { $0.kind == .number }
                 let target = numbers.isEmpty ? token : numbers[below(numbers.count)]
-                data.replaceSubrange(target.range, with: Array(Self.interestingNumbers[below(Self.interestingNumbers.count)].utf8))
+                data.replaceSubrange(
+                    target.range, with: Array(Self.interestingNumbers[below(Self.interestingNumbers.count)].utf8))
             case 1:  // a string becomes another (dictionary words count as strings)
                 let strings = tokens.filter { $0.kind == .string }
                 let target = strings.isEmpty ? token : strings[below(strings.count)]
                 var replacement = Array(Self.interestingStrings[below(Self.interestingStrings.count)].utf8)
-                if !dictionary.isEmpty && chance(0.5) { replacement = [0x22] + dictionary[below(dictionary.count)] + [0x22] }
+                if !dictionary.isEmpty && chance(0.5) {
+                    replacement = [0x22] + dictionary[below(dictionary.count)] + [0x22]
+                }
                 data.replaceSubrange(target.range, with: replacement)
             case 2:  // any value becomes a hostile one
-                data.replaceSubrange(JSONTokens.valueRange(data, startingAt: token), with: Array(Self.interestingValues[below(Self.interestingValues.count)].utf8))
-            case 3:  // a value is duplicated next to itself ("k": v -> "k": v, v is usually invalid; in arrays it grows them)
+                data.replaceSubrange(
+                    JSONTokens.valueRange(data, startingAt: token),
+                    with: Array(Self.interestingValues[below(Self.interestingValues.count)].utf8))
+            case 3:
+                // A value is duplicated next to itself ("k": v -> "k": v, v is usually invalid; in arrays it grows
+                // them).
                 let range = JSONTokens.valueRange(data, startingAt: token)
                 let copy = Array(data[range])
                 data.insert(contentsOf: copy + [UInt8(ascii: ",")], at: range.lowerBound)

@@ -1,5 +1,5 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 /// Runs a seeded mutation fuzzer on one `FuzzTarget`.
@@ -20,9 +20,11 @@ public struct FuzzRunner {
         public var longestInputSeconds = 0.0
 
         public var description: String {
-            String(format: "%@: %d inputs in %.1f s (%.0f/s), %d accepted, %d distinct outcomes, slowest input %.3f s, max RSS %.0f MB, no crash",
-                   target, inputs, seconds, Double(inputs) / max(seconds, 1e-9), accepted, outcomes, longestInputSeconds,
-                   maximumResidentMegabytes)
+            String(
+                format:
+                    "%@: %d inputs in %.1f s (%.0f/s), %d accepted, %d distinct outcomes, slowest input %.3f s, max RSS %.0f MB, no crash",
+                target, inputs, seconds, Double(inputs) / max(seconds, 1e-9), accepted, outcomes, longestInputSeconds,
+                maximumResidentMegabytes)
         }
     }
 
@@ -43,7 +45,9 @@ public struct FuzzRunner {
         var seeds: [[UInt8]] = []
         if let corpus, let names = try? FileManager.default.contentsOfDirectory(atPath: corpus.path) {
             for name in names.sorted() where !name.hasPrefix(".") {
-                if let data = FileManager.default.contents(atPath: corpus.appendingPathComponent(name).path) { seeds.append([UInt8](data)) }
+                if let data = FileManager.default.contents(atPath: corpus.appendingPathComponent(name).path) {
+                    seeds.append([UInt8](data))
+                }
             }
         }
         self.seeds = seeds.isEmpty ? target.builtInSeeds() : seeds
@@ -55,7 +59,8 @@ public struct FuzzRunner {
             try body()
             return "accepted"
         } catch {
-            let text = String("\(type(of: error)): \(error)".unicodeScalars.filter { !("0"..."9").contains($0) }.prefix(90))
+            let text = String(
+                "\(type(of: error)): \(error)".unicodeScalars.filter { !("0"..."9").contains($0) }.prefix(90))
             return text
         }
     }
@@ -68,7 +73,11 @@ public struct FuzzRunner {
         var seen = Set<String>()
         var saved = 0
         var slowest: [UInt8] = []
-        if guarded { FuzzGuard.install(target: target.name, seed: seed, crashDirectory: crashDirectory, timeLimit: timeLimit, memoryLimit: memoryLimitBytes) }
+        if guarded {
+            FuzzGuard.install(
+                target: target.name, seed: seed, crashDirectory: crashDirectory, timeLimit: timeLimit,
+                memoryLimit: memoryLimitBytes)
+        }
         let started = Date()
         var lastReport = started
         for index in 0..<count {
@@ -76,7 +85,8 @@ public struct FuzzRunner {
             if index < seeds.count {
                 input = seeds[index]
             } else {
-                let base = pool[mutator.below(pool.count)], other = pool[mutator.below(pool.count)]
+                let base = pool[mutator.below(pool.count)]
+                let other = pool[mutator.below(pool.count)]
                 input = target.mutate.map { $0(&mutator, base, other) } ?? mutator.mutateBytes(base, other: other)
             }
             if guarded { FuzzGuard.begin(input, index: index) }
@@ -101,7 +111,9 @@ public struct FuzzRunner {
             }
             if guarded, Date().timeIntervalSince(lastReport) > 30 {
                 lastReport = Date()
-                log("  \(target.name): \(index + 1)/\(count) inputs, \(seen.count) outcomes, RSS \(Int(FuzzGuard.residentMegabytes())) MB")
+                log(
+                    "  \(target.name): \(index + 1)/\(count) inputs, \(seen.count) outcomes, RSS \(Int(FuzzGuard.residentMegabytes())) MB"
+                )
             }
         }
         stats.outcomes = seen.count
@@ -111,7 +123,8 @@ public struct FuzzRunner {
             FuzzGuard.uninstall()
             // The slowest input, to look at when it is slow enough to matter.
             if let crashDirectory {
-                try? Data(slowest).write(to: crashDirectory.appendingPathComponent("slowest-\(target.name)-seed\(seed).bin"))
+                try? Data(slowest).write(
+                    to: crashDirectory.appendingPathComponent("slowest-\(target.name)-seed\(seed).bin"))
             }
         }
         return stats
@@ -120,7 +133,9 @@ public struct FuzzRunner {
     /// Runs each file once (to check a crash is fixed), returning each file's outcome.
     public func replay(_ files: [URL]) throws -> [(file: String, outcome: String)] {
         try files.map { url in
-            guard let data = FileManager.default.contents(atPath: url.path) else { throw HostError("\(url.path): cannot read the file") }
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw HostError("\(url.path): cannot read the file")
+            }
             return (url.lastPathComponent, Self.outcome { try target.run([UInt8](data)) })
         }
     }

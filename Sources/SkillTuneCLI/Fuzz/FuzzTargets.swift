@@ -1,9 +1,9 @@
-import Host
 import Foundation
-import Kernel
 import HFCausalLM
 import HFTokenizers
+import Host
 import JSONLBenchmark
+import Kernel
 import LoRA
 import TinyLLaVA
 import Transformer
@@ -28,13 +28,17 @@ public struct FuzzTarget {
 
     /// The parsers we own, in the order `skilltune fuzz all` runs them.
     public static var all: [FuzzTarget] {
-        [safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, llavaJSON, messagesJSONL, image, commandLine,
-         studyConfig, chatTemplate]
+        [
+            safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, llavaJSON, messagesJSONL, image, commandLine,
+            studyConfig, chatTemplate,
+        ]
     }
 
     /// The names of `all`, without building the targets (the command list mentions them).
-    public static let names = ["safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "llava-json",
-                               "messages-jsonl", "image", "cli", "study-config", "chat-template"]
+    public static let names = [
+        "safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "llava-json",
+        "messages-jsonl", "image", "cli", "study-config", "chat-template",
+    ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -42,10 +46,13 @@ public struct FuzzTarget {
 
     static let safeTensors = FuzzTarget(
         name: "safetensors", summary: "safetensors headers and data (SafeTensorsFile, every tensor widened to Float32)",
-        dictionary: ["\"dtype\"", "\"shape\"", "\"data_offsets\"", "\"__metadata__\"", "\"F32\"", "\"F16\"", "\"BF16\"",
-                     "\"I64\"", "\"U8\"", "\"BOOL\"", "\"F64\"", "\"F8_E4M3\"", "[4294967296,4294967296,0]", "[0,0]"],
+        dictionary: [
+            "\"dtype\"", "\"shape\"", "\"data_offsets\"", "\"__metadata__\"", "\"F32\"", "\"F16\"", "\"BF16\"",
+            "\"I64\"", "\"U8\"", "\"BOOL\"", "\"F64\"", "\"F8_E4M3\"", "[4294967296,4294967296,0]", "[0,0]",
+        ],
         builtInSeeds: {
-            let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[1,2],"data_offsets":[8,12]},"__metadata__":{"k":"v"}}"#
+            let header =
+                #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[1,2],"data_offsets":[8,12]},"__metadata__":{"k":"v"}}"#
             return [SafeTensorsFuzzing.assemble(Array(header.utf8), data: [UInt8](repeating: 0x3F, count: 12))]
         },
         mutate: { mutator, input, other in
@@ -65,7 +72,9 @@ public struct FuzzTarget {
         },
         run: { bytes in
             let file = try SafeTensorsFile(data: Data(bytes))
-            precondition(file.float32ByteCount <= UInt64(bytes.count) * 4, "safetensors: Float32 size not bounded by the file size")
+            precondition(
+                file.float32ByteCount <= UInt64(bytes.count) * 4,
+                "safetensors: Float32 size not bounded by the file size")
             for name in file.tensorNames.prefix(64) {
                 guard let info = file.info(named: name) else { continue }
                 if info.dtype.isReadableAsFloat32 {
@@ -79,12 +88,21 @@ public struct FuzzTarget {
     // MARK: config.json
 
     static let configJSON = FuzzTarget(
-        name: "config-json", summary: "config.json of Hugging Face Qwen2/Llama (HFModelConfig) and tiny-llava (TinyLLaVAConfig) checkpoints",
-        dictionary: ["\"model_type\"", "\"vocab_size\"", "\"hidden_size\"", "\"intermediate_size\"", "\"num_hidden_layers\"",
-                     "\"num_attention_heads\"", "\"num_key_value_heads\"", "\"head_dim\"", "\"rope_theta\"", "\"rope_scaling\"",
-                     "\"rope_parameters\"", "\"rope_type\"", "\"eos_token_id\"", "\"tie_word_embeddings\"", "\"layer_types\"",
-                     "\"vision_config\"", "\"text_config\"", "\"image_size\"", "\"patch_size\"", "\"max_position_embeddings\""],
-        builtInSeeds: { [Array(#"{"model_type":"llama","vocab_size":300,"hidden_size":16,"intermediate_size":32,"num_hidden_layers":1,"num_attention_heads":2,"eos_token_id":[1,2]}"#.utf8)] },
+        name: "config-json",
+        summary: "config.json of Hugging Face Qwen2/Llama (HFModelConfig) and tiny-llava (TinyLLaVAConfig) checkpoints",
+        dictionary: [
+            "\"model_type\"", "\"vocab_size\"", "\"hidden_size\"", "\"intermediate_size\"", "\"num_hidden_layers\"",
+            "\"num_attention_heads\"", "\"num_key_value_heads\"", "\"head_dim\"", "\"rope_theta\"", "\"rope_scaling\"",
+            "\"rope_parameters\"", "\"rope_type\"", "\"eos_token_id\"", "\"tie_word_embeddings\"", "\"layer_types\"",
+            "\"vision_config\"", "\"text_config\"", "\"image_size\"", "\"patch_size\"", "\"max_position_embeddings\"",
+        ],
+        builtInSeeds: {
+            [
+                Array(
+                    #"{"model_type":"llama","vocab_size":300,"hidden_size":16,"intermediate_size":32,"num_hidden_layers":1,"num_attention_heads":2,"eos_token_id":[1,2]}"#
+                        .utf8)
+            ]
+        },
         mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
         run: { bytes in
             let data = Data(bytes)
@@ -92,14 +110,16 @@ public struct FuzzTarget {
             do {
                 let config = try HFModelConfig(data: data)
                 _ = try config.jsonData()
-                try MemoryBudget.check(float32Bytes: config.decoder.float32ParameterBytes, what: "the model of config.json",
-                                       limit: 1 << 40)
+                try MemoryBudget.check(
+                    float32Bytes: config.decoder.float32ParameterBytes, what: "the model of config.json",
+                    limit: 1 << 40)
             } catch { failures.append(error) }
             do {
                 let config = try JSONNesting.decode(TinyLLaVAConfig.self, from: data, file: "config.json")
                 if config.problems().isEmpty {
-                    try MemoryBudget.check(float32Bytes: TinyLLaVA.float32Bytes(of: config), what: "the model of config.json",
-                                           limit: 1 << 40)
+                    try MemoryBudget.check(
+                        float32Bytes: TinyLLaVA.float32Bytes(of: config), what: "the model of config.json",
+                        limit: 1 << 40)
                 }
             } catch { failures.append(error) }
             if failures.count == 2 { throw FuzzRejection(failures.map { "\($0)" }.joined(separator: " | ")) }
@@ -108,13 +128,17 @@ public struct FuzzTarget {
     // MARK: tokenizer.json
 
     static let tokenizerJSON = FuzzTarget(
-        name: "tokenizer-json", summary: "tokenizer.json: byte-level BPE (HFTokenizer) and word-level (tiny-llava WordTokenizer), then encoding and decoding a short text",
-        dictionary: ["\"model\"", "\"vocab\"", "\"merges\"", "\"added_tokens\"", "\"pre_tokenizer\"", "\"pretokenizers\"",
-                     "\"normalizer\"", "\"decoder\"", "\"decoders\"", "\"type\"", "\"content\"", "\"id\"", "\"special\"",
-                     "\"normalized\"", "\"Regex\"", "\"String\"", "\"behavior\"", "\"Isolated\"", "\"MergedWithPrevious\"",
-                     "\"Removed\"", "\"individual_digits\"", "\"use_regex\"", "\"add_prefix_space\"", "\"ignore_merges\"",
-                     "\"single_word\"", "\"lstrip\"", "\"rstrip\"", "\"Ġ\"", "\"Ċ\"", "16777215", "16777216", "\"WordLevel\"",
-                     "\"<pad>\"", "\"<image>\""],
+        name: "tokenizer-json",
+        summary:
+            "tokenizer.json: byte-level BPE (HFTokenizer) and word-level (tiny-llava WordTokenizer), then encoding and decoding a short text",
+        dictionary: [
+            "\"model\"", "\"vocab\"", "\"merges\"", "\"added_tokens\"", "\"pre_tokenizer\"", "\"pretokenizers\"",
+            "\"normalizer\"", "\"decoder\"", "\"decoders\"", "\"type\"", "\"content\"", "\"id\"", "\"special\"",
+            "\"normalized\"", "\"Regex\"", "\"String\"", "\"behavior\"", "\"Isolated\"", "\"MergedWithPrevious\"",
+            "\"Removed\"", "\"individual_digits\"", "\"use_regex\"", "\"add_prefix_space\"", "\"ignore_merges\"",
+            "\"single_word\"", "\"lstrip\"", "\"rstrip\"", "\"Ġ\"", "\"Ċ\"", "16777215", "16777216", "\"WordLevel\"",
+            "\"<pad>\"", "\"<image>\"",
+        ],
         builtInSeeds: { [Array(ByteLevelTokenizerFile.data())] },
         mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
         run: { bytes in
@@ -132,30 +156,47 @@ public struct FuzzTarget {
 
     static let peftConfig = FuzzTarget(
         name: "peft-config", summary: "PEFT LoRA adapter_config.json (PEFTAdapter.readConfig)",
-        dictionary: ["\"r\"", "\"lora_alpha\"", "\"lora_dropout\"", "\"peft_type\"", "\"use_rslora\"", "\"rank_pattern\"",
-                     "\"alpha_pattern\"", "\"modules_to_save\"", "\"fan_in_fan_out\"", "\"use_dora\"", "\"bias\"", "\"lora_bias\""],
+        dictionary: [
+            "\"r\"", "\"lora_alpha\"", "\"lora_dropout\"", "\"peft_type\"", "\"use_rslora\"", "\"rank_pattern\"",
+            "\"alpha_pattern\"", "\"modules_to_save\"", "\"fan_in_fan_out\"", "\"use_dora\"", "\"bias\"",
+            "\"lora_bias\"",
+        ],
         builtInSeeds: { [Array(#"{"peft_type":"LORA","r":4,"lora_alpha":8,"lora_dropout":0.0,"bias":"none"}"#.utf8)] },
         mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
         run: { bytes in
             let settings = try PEFTAdapter.readConfig(Data(bytes), directory: "<fuzz>")
-            _ = LoRAConfiguration(rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout,
-                                  rankStabilized: settings.rankStabilized).scaling
+            _ =
+                LoRAConfiguration(
+                    rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout,
+                    rankStabilized: settings.rankStabilized
+                ).scaling
         })
 
     // MARK: JSON Lines benchmarks
 
     static let jsonl = FuzzTarget(
         name: "jsonl", summary: "JSON Lines benchmark files (JSONLBenchmark), images resolved beside the file",
-        dictionary: ["\"prompt\"", "\"answer\"", "\"image\"", "\"split\"", "\"options\"", "\"id\"", "<image>", "\n", "\r\n",
-                     "\"red.ppm\"", "\"blue.png\"", "\"/dev/zero\"", "\"/dev/urandom\"", "\"/proc/self/maps\"", "\".\"", "\"/\""],
-        builtInSeeds: { [Array("{\"prompt\":\"2+2?\",\"answer\":4,\"split\":\"train\"}\n{\"prompt\":\"<image>\\nColor?\",\"answer\":\"red\",\"image\":\"red.ppm\"}\n".utf8)] },
+        dictionary: [
+            "\"prompt\"", "\"answer\"", "\"image\"", "\"split\"", "\"options\"", "\"id\"", "<image>", "\n", "\r\n",
+            "\"red.ppm\"", "\"blue.png\"", "\"/dev/zero\"", "\"/dev/urandom\"", "\"/proc/self/maps\"", "\".\"", "\"/\"",
+        ],
+        builtInSeeds: {
+            [
+                Array(
+                    "{\"prompt\":\"2+2?\",\"answer\":4,\"split\":\"train\"}\n{\"prompt\":\"<image>\\nColor?\",\"answer\":\"red\",\"image\":\"red.ppm\"}\n"
+                        .utf8)
+            ]
+        },
         mutate: { mutator, input, other in
             mutator.chance(0.8) ? mutator.mutateJSON(input, other: other) : mutator.mutateBytes(input, other: other)
         },
         run: { bytes in
             for scoring in [JSONLBenchmark.Scoring.normalized, .multipleChoice, .numeric] {
-                guard let benchmark = try? JSONLBenchmark(contents: Data(bytes), file: FuzzFiles.jsonlFile, scoring: scoring,
-                                                          imageLimits: ImageLimits(maxPixels: 1 << 16, maxSide: 1024)) else { continue }
+                guard
+                    let benchmark = try? JSONLBenchmark(
+                        contents: Data(bytes), file: FuzzFiles.jsonlFile, scoring: scoring,
+                        imageLimits: ImageLimits(maxPixels: 1 << 16, maxSide: 1024))
+                else { continue }
                 for split in [Split.train, .eval] where benchmark.availableCount(split) > 0 {
                     for example in try benchmark.examples(split, count: 3, seed: 1) {
                         _ = benchmark.score(prediction: example.answer, example: example)
@@ -170,10 +211,13 @@ public struct FuzzTarget {
     // MARK: Conversation data files
 
     static let llavaJSON = FuzzTarget(
-        name: "llava-json", summary: "LLaVA conversation JSON data files (DataFileBenchmark), images resolved beside the file",
-        dictionary: ["\"conversations\"", "\"from\"", "\"value\"", "\"human\"", "\"gpt\"", "\"system\"", "\"image\"",
-                     "\"id\"", "\"split\"", "\"answers\"", "\"messages\"", "\"prompt\"", "<image>", "\"red.ppm\"",
-                     "[\"red.ppm\",\"blue.png\"]", "\"/dev/zero\"", "\"data:image/png;base64,\"", ",", "]", "\\\""],
+        name: "llava-json",
+        summary: "LLaVA conversation JSON data files (DataFileBenchmark), images resolved beside the file",
+        dictionary: [
+            "\"conversations\"", "\"from\"", "\"value\"", "\"human\"", "\"gpt\"", "\"system\"", "\"image\"",
+            "\"id\"", "\"split\"", "\"answers\"", "\"messages\"", "\"prompt\"", "<image>", "\"red.ppm\"",
+            "[\"red.ppm\",\"blue.png\"]", "\"/dev/zero\"", "\"data:image/png;base64,\"", ",", "]", "\\\"",
+        ],
         builtInSeeds: { [Array(DataFileFuzzing.llavaSeed.utf8)] },
         mutate: { mutator, input, other in
             mutator.chance(0.8) ? mutator.mutateJSON(input, other: other) : mutator.mutateBytes(input, other: other)
@@ -182,10 +226,12 @@ public struct FuzzTarget {
 
     static let messagesJSONL = FuzzTarget(
         name: "messages-jsonl", summary: "chat-messages and ShareGPT JSON Lines data files (DataFileBenchmark)",
-        dictionary: ["\"messages\"", "\"role\"", "\"content\"", "\"user\"", "\"assistant\"", "\"system\"",
-                     "\"type\"", "\"text\"", "\"image\"", "\"image_url\"", "{\"url\":\"red.ppm\"}", "\"images\"",
-                     "\"conversations\"", "\"from\"", "\"value\"", "<image>", "\"red.ppm\"", "\"http://x/y.png\"",
-                     "\"file:///dev/zero\"", "\n", "\r\n"],
+        dictionary: [
+            "\"messages\"", "\"role\"", "\"content\"", "\"user\"", "\"assistant\"", "\"system\"",
+            "\"type\"", "\"text\"", "\"image\"", "\"image_url\"", "{\"url\":\"red.ppm\"}", "\"images\"",
+            "\"conversations\"", "\"from\"", "\"value\"", "<image>", "\"red.ppm\"", "\"http://x/y.png\"",
+            "\"file:///dev/zero\"", "\n", "\r\n",
+        ],
         builtInSeeds: { [Array(DataFileFuzzing.messagesSeed.utf8)] },
         mutate: { mutator, input, other in
             mutator.chance(0.8) ? mutator.mutateJSON(input, other: other) : mutator.mutateBytes(input, other: other)
@@ -196,10 +242,16 @@ public struct FuzzTarget {
 
     static let image = FuzzTarget(
         name: "image", summary: "PNG (with inflate), PPM P6/P3 and JPEG images (ImageFile.decode)",
-        dictionary: ["IHDR", "IDAT", "IEND", "PLTE", "tEXt", "P6", "P3", "255", "65535", "#", "\n",
-                     "JFIF\u{0}", "Exif\u{0}\u{0}", "Adobe"],
-        builtInSeeds: { [PNG.encode(Image(width: 3, height: 2, pixels: [UInt8](repeating: 200, count: 18))),
-                         PPM.encode(Image(width: 2, height: 2, pixels: [UInt8](repeating: 9, count: 12)))] },
+        dictionary: [
+            "IHDR", "IDAT", "IEND", "PLTE", "tEXt", "P6", "P3", "255", "65535", "#", "\n",
+            "JFIF\u{0}", "Exif\u{0}\u{0}", "Adobe",
+        ],
+        builtInSeeds: {
+            [
+                PNG.encode(Image(width: 3, height: 2, pixels: [UInt8](repeating: 200, count: 18))),
+                PPM.encode(Image(width: 2, height: 2, pixels: [UInt8](repeating: 9, count: 12))),
+            ]
+        },
         mutate: { mutator, input, other in
             var out = mutator.mutateBytes(input, other: other)
             // Most mutations of a PNG would only ever test the CRC check: repair the CRCs most of the time.
@@ -208,15 +260,20 @@ public struct FuzzTarget {
         },
         run: { bytes in
             let image = try ImageFile.decode(bytes, limits: ImageLimits(maxPixels: 1 << 20, maxSide: 1 << 12))
-            precondition(image.pixels.count == image.width * image.height * 3, "decoded image has the wrong pixel count")
+            precondition(
+                image.pixels.count == image.width * image.height * 3, "decoded image has the wrong pixel count")
         })
 
     // MARK: Command line
 
     static let commandLine = FuzzTarget(
-        name: "cli", summary: "skilltune command-line arguments (command lookup, option parsing, every typed accessor, study options)",
+        name: "cli",
+        summary:
+            "skilltune command-line arguments (command lookup, option parsing, every typed accessor, study options)",
         dictionary: CommandLineFuzzing.dictionary,
-        builtInSeeds: { [CommandLineFuzzing.encode(["compare", "--strategies", "lora", "--preset", "quick", "--seed", "1"])] },
+        builtInSeeds: {
+            [CommandLineFuzzing.encode(["compare", "--strategies", "lora", "--preset", "quick", "--seed", "1"])]
+        },
         mutate: { mutator, input, other in CommandLineFuzzing.mutate(&mutator, input, other) },
         run: { bytes in try CommandLineFuzzing.run(CommandLineFuzzing.decode(bytes)) })
 }
@@ -238,7 +295,9 @@ enum FuzzFiles {
     static var jsonlFile: URL {
         if !made {
             try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let red = Image(width: 2, height: 2, pixels: [UInt8](repeating: 0, count: 12).enumerated().map { $0.offset % 3 == 0 ? 255 : 0 })
+            let red = Image(
+                width: 2, height: 2,
+                pixels: [UInt8](repeating: 0, count: 12).enumerated().map { $0.offset % 3 == 0 ? 255 : 0 })
             try? Data(PPM.encode(red)).write(to: directory.appendingPathComponent("red.ppm"))
             try? Data(PNG.encode(red)).write(to: directory.appendingPathComponent("blue.png"))
             made = true
@@ -253,21 +312,27 @@ enum FuzzFiles {
 }
 
 enum DataFileFuzzing {
-    static let llavaSeed = #"[{"id":"a","image":"red.ppm","conversations":[{"from":"system","value":"Be brief."},"#
+    static let llavaSeed =
+        #"[{"id":"a","image":"red.ppm","conversations":[{"from":"system","value":"Be brief."},"#
         + #"{"from":"human","value":"<image>\nColor?"},{"from":"gpt","value":"red"},{"from":"human","value":"Sure?"},"#
         + #"{"from":"gpt","value":"yes"}]},{"id":"b","answers":["4","four"],"conversations":[{"from":"human","value":"2+2?"},"#
         + #"{"from":"gpt","value":"4"}]}]"#
-    static let messagesSeed = #"{"messages":[{"role":"user","content":[{"type":"image","image":"blue.png"},{"type":"text","text":"Shape?"}]},"#
+    static let messagesSeed =
+        #"{"messages":[{"role":"user","content":[{"type":"image","image":"blue.png"},{"type":"text","text":"Shape?"}]},"#
         + #"{"role":"assistant","content":"square"}],"split":"eval"}"# + "\n"
-        + #"{"conversations":[{"from":"human","value":"<image> Hue?"},{"from":"gpt","value":"B"}],"images":["red.ppm"]}"# + "\n"
+        + #"{"conversations":[{"from":"human","value":"<image> Hue?"},{"from":"gpt","value":"B"}],"images":["red.ppm"]}"#
+        + "\n"
 
     /// Loads the bytes as a data file under every scoring (each checks answers differently), then draws and
     /// scores examples of each that loads.
     static func run(_ bytes: [UInt8]) throws {
         let limits = ImageLimits(maxPixels: 1 << 16, maxSide: 1024)
         for scoring in [DataFileBenchmark.Scoring.normalized, .multipleChoice, .numeric, .anls, .relaxed] {
-            guard let benchmark = try? DataFileBenchmark(contents: Data(bytes), file: FuzzFiles.jsonlFile, scoring: scoring,
-                                                         maxItems: 4096, imageLimits: limits) else { continue }
+            guard
+                let benchmark = try? DataFileBenchmark(
+                    contents: Data(bytes), file: FuzzFiles.jsonlFile, scoring: scoring,
+                    maxItems: 4096, imageLimits: limits)
+            else { continue }
             for split in [Split.train, .eval] where benchmark.availableCount(split) > 0 {
                 for example in try benchmark.examples(split, count: 3, seed: 1) {
                     _ = benchmark.score(prediction: example.answer, example: example)
@@ -303,13 +368,16 @@ enum PNGFuzzing {
     static func repairChunkCRCs(_ bytes: inout [UInt8]) {
         var position = 8
         while position + 12 <= bytes.count {
-            let length = Int(UInt32(bytes[position]) << 24 | UInt32(bytes[position + 1]) << 16
-                             | UInt32(bytes[position + 2]) << 8 | UInt32(bytes[position + 3]))
+            let length = Int(
+                UInt32(bytes[position]) << 24 | UInt32(bytes[position + 1]) << 16
+                    | UInt32(bytes[position + 2]) << 8 | UInt32(bytes[position + 3]))
             guard length <= bytes.count - position - 12 else { return }
             let crc = Checksum.crc32(bytes[(position + 4)..<(position + 8 + length)])
             let at = position + 8 + length
-            bytes[at] = UInt8(crc >> 24); bytes[at + 1] = UInt8((crc >> 16) & 0xFF)
-            bytes[at + 2] = UInt8((crc >> 8) & 0xFF); bytes[at + 3] = UInt8(crc & 0xFF)
+            bytes[at] = UInt8(crc >> 24)
+            bytes[at + 1] = UInt8((crc >> 16) & 0xFF)
+            bytes[at + 2] = UInt8((crc >> 8) & 0xFF)
+            bytes[at + 3] = UInt8(crc & 0xFF)
             position += 12 + length
         }
     }

@@ -1,5 +1,5 @@
-import Host
 import Foundation
+import Host
 import Kernel
 
 extension FuzzTarget {

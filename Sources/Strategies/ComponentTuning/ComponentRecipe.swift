@@ -27,16 +27,20 @@ public struct ComponentRecipe: Sendable {
 extension ComponentRecipe {
     public static let full = ComponentRecipe(
         name: "full", summary: "everything trains: vision encoder, projector and language model",
-        selection: "every parameter") { _ in true }
+        selection: "every parameter"
+    ) { _ in true }
     public static let llm = ComponentRecipe(
         name: "llm", summary: "the whole language model (embeddings, norms, lm_head included)",
-        selection: "names starting with model. or lm_head.") { $0.hasPrefix("model.") || $0.hasPrefix("lm_head.") }
+        selection: "names starting with model. or lm_head."
+    ) { $0.hasPrefix("model.") || $0.hasPrefix("lm_head.") }
     public static let vision = ComponentRecipe(
         name: "vision", summary: "the vision encoder only",
-        selection: "names starting with vision_tower.") { $0.hasPrefix("vision_tower.") }
+        selection: "names starting with vision_tower."
+    ) { $0.hasPrefix("vision_tower.") }
     public static let projector = ComponentRecipe(
         name: "projector", summary: "the multimodal projector only",
-        selection: "names starting with mm_projector.") { $0.hasPrefix("mm_projector.") }
+        selection: "names starting with mm_projector."
+    ) { $0.hasPrefix("mm_projector.") }
     public static let saProj = decoder(
         "sa-proj", summary: "self-attention q/k/v/o projections of every decoder layer (weights and biases)",
         modules: ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"])
@@ -64,7 +68,8 @@ extension ComponentRecipe {
         let prefixes = modules.map { $0 + "." }
         return ComponentRecipe(
             name: name, summary: summary,
-            selection: "names model.layers.N.{\(modules.joined(separator: ","))}.*") { fullName in
+            selection: "names model.layers.N.{\(modules.joined(separator: ","))}.*"
+        ) { fullName in
             guard let rest = decoderLayerRemainder(fullName) else { return false }
             return prefixes.contains { rest.hasPrefix($0) }
         }
@@ -88,7 +93,8 @@ extension StrategyOptionReader {
     public func recipe(_ name: String) throws -> ComponentRecipe {
         let value = string(name)
         guard let recipe = ComponentRecipe.named(value) else {
-            throw invalid(name, value, expected: "a component recipe: " + ComponentRecipe.all.map(\.name).joined(separator: ", "))
+            throw invalid(
+                name, value, expected: "a component recipe: " + ComponentRecipe.all.map(\.name).joined(separator: ", "))
         }
         return recipe
     }

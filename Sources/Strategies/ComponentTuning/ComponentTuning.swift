@@ -19,8 +19,9 @@ public final class ComponentTuning: TuningStrategy {
     /// A study recipe. `full` and `vision` take `vision-lr-scale`; the others take no option.
     public init(recipe: ComponentRecipe, options given: [String: String] = [:]) throws {
         let tunesVision = recipe.name == ComponentRecipe.full.name || recipe.name == ComponentRecipe.vision.name
-        let reader = try StrategyOptionReader(strategy: recipe.name, given: given,
-                                              declared: tunesVision ? [Self.visionScaleOption] : [])
+        let reader = try StrategyOptionReader(
+            strategy: recipe.name, given: given,
+            declared: tunesVision ? [Self.visionScaleOption] : [])
         name = recipe.name
         selection = .recipe(recipe)
         visionLearningRateScale = tunesVision ? Float(try reader.number("vision-lr-scale", atLeast: 0)) : 1
@@ -30,15 +31,19 @@ public final class ComponentTuning: TuningStrategy {
     /// The `components` strategy: option `trainable` holds regular expressions matched against full
     /// parameter names (comma-separated at the top level, e.g. `self_attn.(q|v)_proj,mlp.down_proj`).
     public init(patternOptions given: [String: String]) throws {
-        let reader = try StrategyOptionReader(strategy: "components", given: given, declared: [
-            StrategyOption(name: "trainable", defaultValue: "",
-                           help: "regular expressions on full parameter names, searched anywhere in the name "
-                               + "(e.g. 'self_attn.(q|v)_proj'); several separated by commas"),
-            Self.visionScaleOption,
-        ])
+        let reader = try StrategyOptionReader(
+            strategy: "components", given: given,
+            declared: [
+                StrategyOption(
+                    name: "trainable", defaultValue: "",
+                    help: "regular expressions on full parameter names, searched anywhere in the name "
+                        + "(e.g. 'self_attn.(q|v)_proj'); several separated by commas"),
+                Self.visionScaleOption,
+            ])
         let text = reader.string("trainable")
         let patterns = splitPatternList(text)
-        let expected = "one or more regular expressions on parameter names, separated by commas "
+        let expected =
+            "one or more regular expressions on parameter names, separated by commas "
             + "(e.g. trainable=self_attn.(q|v)_proj,mlp.down_proj)"
         guard !text.isEmpty, patterns.allSatisfy({ !$0.isEmpty }) else {
             throw reader.invalid("trainable", text, expected: expected)
@@ -56,10 +61,13 @@ public final class ComponentTuning: TuningStrategy {
     /// The options of a baseline that tunes one component recipe (LwF, WiSE-FT): which recipe trains, and
     /// the vision tower's learning-rate multiplier when that recipe reaches it.
     public static let recipeOptions = [
-        StrategyOption(name: "trainable", defaultValue: "mlp",
-                       help: "which parameters train: a component recipe (" + ComponentRecipe.all.map(\.name).joined(separator: ", ") + ")"),
-        StrategyOption(name: "vision-lr-scale", defaultValue: referenceVisionLearningRateScale,
-                       help: "learning-rate multiplier for vision_tower.* when the recipe trains it (the study: 2e-6 vs 5e-6)"),
+        StrategyOption(
+            name: "trainable", defaultValue: "mlp",
+            help: "which parameters train: a component recipe ("
+                + ComponentRecipe.all.map(\.name).joined(separator: ", ") + ")"),
+        StrategyOption(
+            name: "vision-lr-scale", defaultValue: referenceVisionLearningRateScale,
+            help: "learning-rate multiplier for vision_tower.* when the recipe trains it (the study: 2e-6 vs 5e-6)"),
     ]
 
     static let visionScaleOption = StrategyOption(

@@ -8,18 +8,22 @@ public enum ComponentTuningStrategies {
 
     public static func register(in registry: Registry<StrategyFactory>) throws {
         for recipe in ComponentRecipe.all {
-            try registry.register(name: recipe.name, summary: recipe.summary,
-                                  options: optionText(try ComponentTuning(recipe: recipe).options)) { options in
+            try registry.register(
+                name: recipe.name, summary: recipe.summary,
+                options: optionText(try ComponentTuning(recipe: recipe).options)
+            ) { options in
                 try ComponentTuning(recipe: recipe, options: options)
             }
         }
         try registry.register(
             name: "components", summary: "parameters whose names match regular expressions (option trainable)",
             options: StrategyOption.describe([
-                StrategyOption(name: "trainable", defaultValue: "",
-                               help: "regular expressions on full parameter names, comma-separated (required)"),
+                StrategyOption(
+                    name: "trainable", defaultValue: "",
+                    help: "regular expressions on full parameter names, comma-separated (required)"),
                 ComponentTuning.visionScaleOption,
-            ])) { options in
+            ])
+        ) { options in
             try ComponentTuning(patternOptions: options)
         }
     }

@@ -32,13 +32,18 @@ public struct TrainableSelection {
             } catch {
                 throw PatternError(pattern: pattern)
             }
-            parts.append(("pattern '\(pattern)'", { name in
-                regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
-            }))
+            parts.append(
+                (
+                    "pattern '\(pattern)'",
+                    { name in
+                        regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+                    }
+                ))
         }
         let matchers = parts.map(\.1)
         return TrainableSelection(
-            description: patterns.count == 1 ? "pattern '\(patterns[0])'" : "patterns " + patterns.map { "'\($0)'" }.joined(separator: ", "),
+            description: patterns.count == 1
+                ? "pattern '\(patterns[0])'" : "patterns " + patterns.map { "'\($0)'" }.joined(separator: ", "),
             contains: { name in matchers.contains { $0(name) } }, parts: parts)
     }
 
@@ -55,8 +60,9 @@ public struct TrainableSelection {
     public func apply(to model: any Backbone, strategy: String) throws -> [String] {
         let names = model.namedParameters().map(\.name)
         for part in parts where !names.contains(where: part.matches) {
-            throw StrategyError.nothingSelected(strategy: strategy, selection: part.description, family: model.family,
-                                                available: model.parameterNameShapes)
+            throw StrategyError.nothingSelected(
+                strategy: strategy, selection: part.description, family: model.family,
+                available: model.parameterNameShapes)
         }
         return model.setTrainable(where: contains)
     }
@@ -76,10 +82,18 @@ public func splitPatternList(_ text: String) -> [String] {
             continue
         }
         switch ch {
-        case "\\": escaped = true; current.append(ch)
-        case "(", "[", "{": depth += 1; current.append(ch)
-        case ")", "]", "}": depth = max(0, depth - 1); current.append(ch)
-        case "," where depth == 0: out.append(current); current = ""
+        case "\\":
+            escaped = true
+            current.append(ch)
+        case "(", "[", "{":
+            depth += 1
+            current.append(ch)
+        case ")", "]", "}":
+            depth = max(0, depth - 1)
+            current.append(ch)
+        case "," where depth == 0:
+            out.append(current)
+            current = ""
         default: current.append(ch)
         }
     }

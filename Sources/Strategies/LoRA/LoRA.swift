@@ -28,21 +28,31 @@ public final class LoRA: TuningStrategy {
 
     public static let declaredOptions = [
         StrategyOption(name: "rank", defaultValue: "8", help: "adapter rank r (the study: 256)"),
-        StrategyOption(name: "alpha", defaultValue: "8", help: "lora_alpha; the update is scaled by alpha/r (the study: 32 with r=256)"),
-        StrategyOption(name: "dropout", defaultValue: "0.05", help: "dropout on the adapter input in training, in [0, 1) (the study: 0.05)"),
-        StrategyOption(name: "targets", defaultValue: LoRATargets.reference.joined(separator: ","),
-                       help: "comma-separated names of decoder linear layers to adapt (PEFT target_modules style)"),
-        StrategyOption(name: "merge", defaultValue: "true",
-                       help: "true: merge into the base weights at the end of each stage; false: keep one adapter across stages"),
-        StrategyOption(name: "lr-scale", defaultValue: "10", help: "learning-rate multiplier for the adapters (the study: 5e-5 vs 5e-6)"),
-        StrategyOption(name: "adapter-dir", defaultValue: "", help: "if set, save each stage's adapter there in PEFT format"),
+        StrategyOption(
+            name: "alpha", defaultValue: "8",
+            help: "lora_alpha; the update is scaled by alpha/r (the study: 32 with r=256)"),
+        StrategyOption(
+            name: "dropout", defaultValue: "0.05",
+            help: "dropout on the adapter input in training, in [0, 1) (the study: 0.05)"),
+        StrategyOption(
+            name: "targets", defaultValue: LoRATargets.reference.joined(separator: ","),
+            help: "comma-separated names of decoder linear layers to adapt (PEFT target_modules style)"),
+        StrategyOption(
+            name: "merge", defaultValue: "true",
+            help: "true: merge into the base weights at the end of each stage; false: keep one adapter across stages"),
+        StrategyOption(
+            name: "lr-scale", defaultValue: "10",
+            help: "learning-rate multiplier for the adapters (the study: 5e-5 vs 5e-6)"),
+        StrategyOption(
+            name: "adapter-dir", defaultValue: "", help: "if set, save each stage's adapter there in PEFT format"),
     ]
 
     public init(options given: [String: String] = [:]) throws {
         let reader = try StrategyOptionReader(strategy: "lora", given: given, declared: Self.declaredOptions)
-        configuration = LoRAConfiguration(rank: try reader.integer("rank", atLeast: 1),
-                                          alpha: try reader.number("alpha", above: 0),
-                                          dropout: try reader.number("dropout", in: 0..<1))
+        configuration = LoRAConfiguration(
+            rank: try reader.integer("rank", atLeast: 1),
+            alpha: try reader.number("alpha", above: 0),
+            dropout: try reader.number("dropout", in: 0..<1))
         targets = try reader.list("targets")
         mergesAtStageEnd = try reader.boolean("merge")
         learningRateMultiplier = Float(try reader.number("lr-scale", atLeast: 0))
@@ -66,23 +76,26 @@ public final class LoRA: TuningStrategy {
         for path in paths where !(model.module(at: path) is LoRALinear) {
             guard let base = model.module(at: path) as? Linear else { continue }
             var generator = root.fork(path)
-            try model.replaceModule(at: path, with: LoRALinear(wrapping: base, configuration: configuration, generator: &generator))
+            try model.replaceModule(
+                at: path, with: LoRALinear(wrapping: base, configuration: configuration, generator: &generator))
         }
         return paths
     }
 
     public func prepare(_ model: any Backbone, stage: StageContext) throws {
         let paths = Set(try installAdapters(model, stage: stage))
-        let adapterNames = Set(model.loraLayers.filter { paths.contains($0.path) }
-            .flatMap { [$0.path + ".lora_A.weight", $0.path + ".lora_B.weight"] })
+        let adapterNames = Set(
+            model.loraLayers.filter { paths.contains($0.path) }
+                .flatMap { [$0.path + ".lora_A.weight", $0.path + ".lora_B.weight"] })
         model.setTrainable { adapterNames.contains($0) }
     }
 
     public func finish(_ model: any Backbone, stage: StageContext) throws {
         if let adapterDirectory {
             let safeName = stage.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
-            try PEFTAdapter.save(model, to: adapterDirectory.appendingPathComponent("stage-\(stage.index)-\(String(safeName))"),
-                                 baseModel: model.family)
+            try PEFTAdapter.save(
+                model, to: adapterDirectory.appendingPathComponent("stage-\(stage.index)-\(String(safeName))"),
+                baseModel: model.family)
         }
         if mergesAtStageEnd { try model.mergeLoRAAdapters() }
     }
@@ -95,8 +108,11 @@ public final class LoRA: TuningStrategy {
 /// Registers `lora`.
 public enum LoRAStrategies {
     public static func register(in registry: Registry<StrategyFactory>) throws {
-        try registry.register(name: "lora", summary: "low-rank adapters on the decoder MLP linears, base frozen; merged at each stage end",
-                              options: StrategyOption.describe(LoRA.declaredOptions)) { options in
+        try registry.register(
+            name: "lora",
+            summary: "low-rank adapters on the decoder MLP linears, base frozen; merged at each stage end",
+            options: StrategyOption.describe(LoRA.declaredOptions)
+        ) { options in
             try LoRA(options: options)
         }
     }

@@ -24,22 +24,28 @@ public final class LoRALinear: Linear {
         let bound = 1 / Float(max(base.inFeatures, 1)).squareRoot()
         for i in 0..<a.count { a.data[i] = generator.uniform(-bound, bound) }
         let b = Tensor(zeros: [base.outFeatures, configuration.rank], requiresGrad: true)
-        self.init(wrapping: base, loraA: a, loraB: b, configuration: configuration,
-                  dropoutGenerator: generator.fork("lora.dropout"))
+        self.init(
+            wrapping: base, loraA: a, loraB: b, configuration: configuration,
+            dropoutGenerator: generator.fork("lora.dropout"))
     }
 
     /// An adapter with given factors (loaded from a file): A [r, in], B [out, r].
-    public init(wrapping base: Linear, loraA: Tensor, loraB: Tensor, configuration: LoRAConfiguration,
-                dropoutGenerator: RandomGenerator = RandomGenerator(seed: 0)) {
-        precondition(loraA.shape == [configuration.rank, base.inFeatures],
-                     "LoRALinear: lora_A is \(loraA.shape), expected [\(configuration.rank), \(base.inFeatures)]")
-        precondition(loraB.shape == [base.outFeatures, configuration.rank],
-                     "LoRALinear: lora_B is \(loraB.shape), expected [\(base.outFeatures), \(configuration.rank)]")
+    public init(
+        wrapping base: Linear, loraA: Tensor, loraB: Tensor, configuration: LoRAConfiguration,
+        dropoutGenerator: RandomGenerator = RandomGenerator(seed: 0)
+    ) {
+        precondition(
+            loraA.shape == [configuration.rank, base.inFeatures],
+            "LoRALinear: lora_A is \(loraA.shape), expected [\(configuration.rank), \(base.inFeatures)]")
+        precondition(
+            loraB.shape == [base.outFeatures, configuration.rank],
+            "LoRALinear: lora_B is \(loraB.shape), expected [\(base.outFeatures), \(configuration.rank)]")
         self.configuration = configuration
         scaling = configuration.scaling
         self.dropoutGenerator = dropoutGenerator
         super.init(weight: base.weight, bias: base.bias)
-        let a = Module(), b = Module()
+        let a = Module()
+        let b = Module()
         a.registerParameter("weight", loraA)
         b.registerParameter("weight", loraB)
         registerChild("lora_A", a)
@@ -49,7 +55,8 @@ public final class LoRALinear: Linear {
 
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         let base = linear(x, weight, bias: bias)
-        let input = dropout(x, probability: Float(configuration.dropout), generator: &dropoutGenerator, training: isTraining)
+        let input = dropout(
+            x, probability: Float(configuration.dropout), generator: &dropoutGenerator, training: isTraining)
         return base + linear(linear(input, loraA), loraB) * scaling
     }
 
@@ -58,7 +65,9 @@ public final class LoRALinear: Linear {
     public func mergedIntoBase() -> Linear {
         Autograd.withNoGrad {
             let delta = matmul(loraB, loraA)  // [out, in]
-            let w = weight.data, d = delta.data, s = scaling
+            let w = weight.data
+            let d = delta.data
+            let s = scaling
             for i in 0..<weight.count { w[i] = w[i] + s * d[i] }
         }
         let plain = Linear(weight: weight, bias: bias)

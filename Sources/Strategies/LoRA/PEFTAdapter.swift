@@ -27,12 +27,15 @@ public enum PEFTAdapter {
         for (path, layer) in layers {
             let c = layer.configuration
             guard c.alpha == first.alpha, c.dropout == first.dropout, c.rankStabilized == first.rankStabilized else {
-                throw PEFTAdapterError(directory: directory.path,
-                                       problem: "LoRA layer \(path) has alpha/dropout/rsLoRA settings that differ from the first layer's")
+                throw PEFTAdapterError(
+                    directory: directory.path,
+                    problem: "LoRA layer \(path) has alpha/dropout/rsLoRA settings that differ from the first layer's")
             }
         }
         var rankPattern: [String: Int] = [:]
-        for (path, layer) in layers where layer.configuration.rank != first.rank { rankPattern[path] = layer.configuration.rank }
+        for (path, layer) in layers where layer.configuration.rank != first.rank {
+            rankPattern[path] = layer.configuration.rank
+        }
         let config: [String: Any] = [
             "peft_type": "LORA",
             "task_type": "CAUSAL_LM",
@@ -55,7 +58,8 @@ public enum PEFTAdapter {
             "revision": NSNull(),
         ]
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let json = try JSONSerialization.data(
+            withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try AtomicFile.write(json, to: directory.appendingPathComponent(configFile))
         var tensors: [(String, Tensor)] = []
         for (path, layer) in layers {
@@ -75,10 +79,14 @@ public enum PEFTAdapter {
         let bySuffix = Set(linears.filter { path in lastNames.contains { path == $0 || path.hasSuffix("." + $0) } })
         if bySuffix == adaptedSet { return lastNames.sorted() }
         func escaped(_ s: String) -> String { NSRegularExpression.escapedPattern(for: s) }
-        let generalised = nameShapes(adapted).map { escaped($0).replacingOccurrences(of: "\\.N\\.", with: "\\.\\d+\\.") }
+        let generalised = nameShapes(adapted).map {
+            escaped($0).replacingOccurrences(of: "\\.N\\.", with: "\\.\\d+\\.")
+        }
         let pattern = generalised.joined(separator: "|")
         if let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$"),
-           Set(linears.filter { regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }) == adaptedSet {
+            Set(linears.filter { regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil })
+                == adaptedSet
+        {
             return pattern
         }
         return adapted.map(escaped).joined(separator: "|")
@@ -101,7 +109,9 @@ public enum PEFTAdapter {
     /// Reads and checks an adapter directory without touching any model.
     public static func read(from directory: URL) throws -> Contents {
         let configURL = directory.appendingPathComponent(configFile)
-        func fail(_ problem: String) -> PEFTAdapterError { PEFTAdapterError(directory: directory.path, problem: problem) }
+        func fail(_ problem: String) -> PEFTAdapterError {
+            PEFTAdapterError(directory: directory.path, problem: problem)
+        }
         guard let data = FileManager.default.contents(atPath: configURL.path) else {
             throw fail("\(configFile) is missing (a PEFT LoRA adapter has \(configFile) and \(weightsFile))")
         }
@@ -123,12 +133,17 @@ public enum PEFTAdapter {
                 return nil
             }()
             guard let parsed else {
-                throw fail("\(weightsFile): tensor '\(name)' is not a LoRA factor "
-                           + "(expected base_model.model.<module>.lora_A.weight or .lora_B.weight)")
+                throw fail(
+                    "\(weightsFile): tensor '\(name)' is not a LoRA factor "
+                        + "(expected base_model.model.<module>.lora_A.weight or .lora_B.weight)")
             }
             if factors[parsed.path] == nil { order.append(parsed.path) }
             let tensor = try file.tensor(named: name)
-            if parsed.isA { factors[parsed.path, default: (nil, nil)].a = tensor } else { factors[parsed.path, default: (nil, nil)].b = tensor }
+            if parsed.isA {
+                factors[parsed.path, default: (nil, nil)].a = tensor
+            } else {
+                factors[parsed.path, default: (nil, nil)].b = tensor
+            }
         }
         guard !order.isEmpty else { throw fail("\(weightsFile) holds no tensor") }
         var layers: [(String, Tensor, Tensor, LoRAConfiguration)] = []
@@ -137,13 +152,18 @@ public enum PEFTAdapter {
                 throw fail("\(weightsFile): module \(path) has only one of lora_A and lora_B")
             }
             guard a.rank == 2, b.rank == 2, a.shape[0] == b.shape[1], a.shape[0] >= 1 else {
-                throw fail("\(weightsFile): module \(path) has lora_A \(a.shape) and lora_B \(b.shape); expected [r, in] and [out, r]")
+                throw fail(
+                    "\(weightsFile): module \(path) has lora_A \(a.shape) and lora_B \(b.shape); expected [r, in] and [out, r]"
+                )
             }
             // With rank_pattern the rank is per module: the tensors say which. Alpha is the shared lora_alpha.
             guard hasRankPattern || a.shape[0] == rank else {
-                throw fail("\(weightsFile): module \(path) has rank \(a.shape[0]) but \(configFile) says r = \(rank) and has no rank_pattern")
+                throw fail(
+                    "\(weightsFile): module \(path) has rank \(a.shape[0]) but \(configFile) says r = \(rank) and has no rank_pattern"
+                )
             }
-            let configuration = LoRAConfiguration(rank: a.shape[0], alpha: alpha, dropout: dropout, rankStabilized: rankStabilized)
+            let configuration = LoRAConfiguration(
+                rank: a.shape[0], alpha: alpha, dropout: dropout, rankStabilized: rankStabilized)
             layers.append((path, a, b, configuration))
         }
         return Contents(layers: layers, baseModel: settings.baseModel)
@@ -164,7 +184,8 @@ public enum PEFTAdapter {
     public static func readConfig(_ data: Data, directory: String) throws -> ConfigSettings {
         func fail(_ problem: String) -> PEFTAdapterError { PEFTAdapterError(directory: directory, problem: problem) }
         guard JSONNesting.depth(of: data) <= JSONNesting.limit,
-              let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else {
             throw fail("\(configFile) is not a JSON object")
         }
         if let type = config["peft_type"] as? String, type != "LORA" {
@@ -178,8 +199,12 @@ public enum PEFTAdapter {
         }
         let dropout = (config["lora_dropout"] as? NSNumber)?.doubleValue ?? 0
         guard dropout >= 0 && dropout < 1 else { throw fail("\(configFile): field lora_dropout must be in [0, 1)") }
-        if (config["fan_in_fan_out"] as? Bool) == true { throw fail("\(configFile): fan_in_fan_out true (Conv1D layers) is not supported") }
-        if let bias = config["bias"] as? String, bias != "none" { throw fail("\(configFile): bias \"\(bias)\" is not supported (only \"none\")") }
+        if (config["fan_in_fan_out"] as? Bool) == true {
+            throw fail("\(configFile): fan_in_fan_out true (Conv1D layers) is not supported")
+        }
+        if let bias = config["bias"] as? String, bias != "none" {
+            throw fail("\(configFile): bias \"\(bias)\" is not supported (only \"none\")")
+        }
         if (config["use_dora"] as? Bool) == true { throw fail("\(configFile): use_dora true (DoRA) is not supported") }
         if (config["lora_bias"] as? Bool) == true { throw fail("\(configFile): lora_bias true is not supported") }
         if let pattern = config["alpha_pattern"] as? [String: Any], !pattern.isEmpty {
@@ -190,8 +215,9 @@ public enum PEFTAdapter {
         }
         let rankStabilized = (config["use_rslora"] as? Bool) ?? false
         let hasRankPattern = !((config["rank_pattern"] as? [String: Any]) ?? [:]).isEmpty
-        return ConfigSettings(rank: rank, alpha: alpha, dropout: dropout, rankStabilized: rankStabilized,
-                              hasRankPattern: hasRankPattern, baseModel: config["base_model_name_or_path"] as? String)
+        return ConfigSettings(
+            rank: rank, alpha: alpha, dropout: dropout, rankStabilized: rankStabilized,
+            hasRankPattern: hasRankPattern, baseModel: config["base_model_name_or_path"] as? String)
     }
 
     /// Loads an adapter directory into `model`: every adapted module must be a plain `Linear` of matching
@@ -203,17 +229,24 @@ public enum PEFTAdapter {
         var planned: [(String, LoRALinear)] = []
         for (path, a, b, configuration) in contents.layers {
             guard let module = model.module(at: path) else {
-                throw PEFTAdapterError(directory: directory.path, problem:
-                    "the adapter has module \(path), which this model does not have; its linear layers look like: "
-                    + nameShapes(LoRATargets.linearPaths(in: model)).prefix(30).joined(separator: ", "))
+                throw PEFTAdapterError(
+                    directory: directory.path,
+                    problem:
+                        "the adapter has module \(path), which this model does not have; its linear layers look like: "
+                        + nameShapes(LoRATargets.linearPaths(in: model)).prefix(30).joined(separator: ", "))
             }
             guard let base = module as? Linear, !(module is LoRALinear) else {
-                throw PEFTAdapterError(directory: directory.path, problem:
-                    "module \(path) is a \(type(of: module)), not a plain linear layer (already adapted?)")
+                throw PEFTAdapterError(
+                    directory: directory.path,
+                    problem:
+                        "module \(path) is a \(type(of: module)), not a plain linear layer (already adapted?)")
             }
             guard a.shape[1] == base.inFeatures, b.shape[0] == base.outFeatures else {
-                throw PEFTAdapterError(directory: directory.path, problem:
-                    "module \(path) is \(base.inFeatures) -> \(base.outFeatures) but its lora_A is \(a.shape) and lora_B \(b.shape)")
+                throw PEFTAdapterError(
+                    directory: directory.path,
+                    problem:
+                        "module \(path) is \(base.inFeatures) -> \(base.outFeatures) but its lora_A is \(a.shape) and lora_B \(b.shape)"
+                )
             }
             a.requiresGrad = false
             b.requiresGrad = false

@@ -21,10 +21,12 @@ public final class LwF: TuningStrategy {
     /// The frozen model of the stage start, while a stage runs.
     public private(set) var teacher: (any Backbone)?
 
-    public static let declaredOptions = [
-        StrategyOption(name: "lambda", defaultValue: "1", help: "weight of the distillation term, >= 0 (the study: 1)"),
-        StrategyOption(name: "T", defaultValue: "2", help: "softmax temperature, > 0 (the study: 2)"),
-    ] + ComponentTuning.recipeOptions
+    public static let declaredOptions =
+        [
+            StrategyOption(
+                name: "lambda", defaultValue: "1", help: "weight of the distillation term, >= 0 (the study: 1)"),
+            StrategyOption(name: "T", defaultValue: "2", help: "softmax temperature, > 0 (the study: 2)"),
+        ] + ComponentTuning.recipeOptions
 
     public init(options given: [String: String] = [:]) throws {
         let reader = try StrategyOptionReader(strategy: "lwf", given: given, declared: Self.declaredOptions)
@@ -44,14 +46,17 @@ public final class LwF: TuningStrategy {
     }
 
     public func loss(_ model: any Backbone, batch: Batch, stage: StageContext) -> Tensor {
-        guard let teacher else { preconditionFailure("LwF.loss: prepare(_:stage:) must run first (it takes the teacher)") }
+        guard let teacher else {
+            preconditionFailure("LwF.loss: prepare(_:stage:) must run first (it takes the teacher)")
+        }
         let student = model.forward(batch)
         let studentLogits = student.logits.reshaped([-1, model.vocabularySize])
         let teacherLogits = Autograd.withNoGrad { teacher.forward(batch).logits.reshaped([-1, model.vocabularySize]) }
         let crossEntropyLoss = crossEntropy(studentLogits, targets: student.targets)
         guard lambda > 0 else { return crossEntropyLoss }
-        let distillation = klDivergence(student: studentLogits, teacher: teacherLogits, temperature: temperature,
-                                        targets: student.targets)
+        let distillation = klDivergence(
+            student: studentLogits, teacher: teacherLogits, temperature: temperature,
+            targets: student.targets)
         return crossEntropyLoss + distillation * (lambda * temperature * temperature)
     }
 
@@ -67,8 +72,11 @@ public final class LwF: TuningStrategy {
 /// Registers `lwf`.
 public enum LwFStrategies {
     public static func register(in registry: Registry<StrategyFactory>) throws {
-        try registry.register(name: "lwf", summary: "MLP tuned with distillation from the stage-start model: CE + lambda*T^2*KL on answer tokens",
-                              options: StrategyOption.describe(LwF.declaredOptions)) { options in
+        try registry.register(
+            name: "lwf",
+            summary: "MLP tuned with distillation from the stage-start model: CE + lambda*T^2*KL on answer tokens",
+            options: StrategyOption.describe(LwF.declaredOptions)
+        ) { options in
             try LwF(options: options)
         }
     }

@@ -17,8 +17,9 @@ public final class MixtureOfExperts: Module, UnaryLayer {
 
     /// `original` becomes `experts.0`, `copy` `experts.1`.
     public init(original: any UnaryLayer, copy: any UnaryLayer, router: Linear) {
-        precondition(router.outFeatures == Self.expertCount,
-                     "MixtureOfExperts: the router must have \(Self.expertCount) outputs, got \(router.outFeatures)")
+        precondition(
+            router.outFeatures == Self.expertCount,
+            "MixtureOfExperts: the router must have \(Self.expertCount) outputs, got \(router.outFeatures)")
         super.init()
         registerChild("experts.0", original)
         registerChild("experts.1", copy)
@@ -32,17 +33,20 @@ public final class MixtureOfExperts: Module, UnaryLayer {
         if isTraining {
             let p = softmax(logits, axis: -1)
             let last = p.rank - 1
-            let original = expert(0), copy = expert(1)
+            let original = expert(0)
+            let copy = expert(1)
             let fromOriginal = original.callAsFunction(x)
             let fromCopy = copy.callAsFunction(x)
-            return p.slice(axis: last, start: 0, end: 1) * fromOriginal + p.slice(axis: last, start: 1, end: 2) * fromCopy
+            return p.slice(axis: last, start: 0, end: 1) * fromOriginal + p.slice(axis: last, start: 1, end: 2)
+                * fromCopy
         }
         return hardTopOne(x, logits: logits)
     }
 
     /// Each token through the expert its router logit picks, weight 1.
     private func hardTopOne(_ x: Tensor, logits: Tensor) -> Tensor {
-        let hidden = x.shape[x.rank - 1], tokens = x.count / hidden
+        let hidden = x.shape[x.rank - 1]
+        let tokens = x.count / hidden
         var chosen: [[Int]] = Array(repeating: [], count: Self.expertCount)
         for t in 0..<tokens {
             let row = logits.data + t * Self.expertCount
@@ -53,7 +57,8 @@ public final class MixtureOfExperts: Module, UnaryLayer {
             return layer.callAsFunction(x)
         }
         let flat = x.reshaped([tokens, hidden])
-        var parts: [Tensor] = [], order: [Int] = []
+        var parts: [Tensor] = []
+        var order: [Int] = []
         for (e, rows) in chosen.enumerated() where !rows.isEmpty {
             let layer = expert(e)
             parts.append(layer.callAsFunction(flat.indexSelect(axis: 0, indices: rows)))

@@ -20,8 +20,9 @@ public final class MoE: TuningStrategy {
     public let originalPrior: Double
 
     public static let declaredOptions = [
-        StrategyOption(name: "original-prior", defaultValue: "0.75",
-                       help: "initial router probability of the original expert, in (0.5, 1): the router starts preferring it"),
+        StrategyOption(
+            name: "original-prior", defaultValue: "0.75",
+            help: "initial router probability of the original expert, in (0.5, 1): the router starts preferring it")
     ]
 
     public init(options given: [String: String] = [:]) throws {
@@ -34,18 +35,25 @@ public final class MoE: TuningStrategy {
     public func installModules(_ model: any Backbone, stage: StageContext) throws {
         let paths = mlpPaths(model)
         guard !paths.isEmpty else {
-            throw StrategyError.nothingSelected(strategy: name, selection: "decoder MLPs (model.layers.N.mlp)",
-                                                family: model.family, available: model.parameterNameShapes)
+            throw StrategyError.nothingSelected(
+                strategy: name, selection: "decoder MLPs (model.layers.N.mlp)",
+                family: model.family, available: model.parameterNameShapes)
         }
         for path in paths {
             let module = model.module(at: path)!
             if module is MixtureOfExperts { continue }
             guard let original = module as? GatedMLP else {
-                throw StrategyError.unsupportedModel(strategy: name, reason:
-                    "\(path) is a \(type(of: module)), expected the decoder's GatedMLP (gate_proj, up_proj, down_proj)")
+                throw StrategyError.unsupportedModel(
+                    strategy: name,
+                    reason:
+                        "\(path) is a \(type(of: module)), expected the decoder's GatedMLP (gate_proj, up_proj, down_proj)"
+                )
             }
-            try model.replaceModule(at: path, with: MixtureOfExperts(
-                original: original, copy: try duplicate(original, path: path), router: makeRouter(hidden: model.hiddenSize)))
+            try model.replaceModule(
+                at: path,
+                with: MixtureOfExperts(
+                    original: original, copy: try duplicate(original, path: path),
+                    router: makeRouter(hidden: model.hiddenSize)))
         }
     }
 
@@ -63,16 +71,22 @@ public final class MoE: TuningStrategy {
     /// A GatedMLP of the same shape with copied values (and the original's trainable flags).
     private func duplicate(_ mlp: GatedMLP, path: String) throws -> GatedMLP {
         guard let gate = mlp.child("gate_proj") as? Linear, type(of: gate) == Linear.self else {
-            throw StrategyError.unsupportedModel(strategy: name, reason: "\(path).gate_proj is not a plain Linear (adapted?)")
+            throw StrategyError.unsupportedModel(
+                strategy: name, reason: "\(path).gate_proj is not a plain Linear (adapted?)")
         }
         var unused = RandomGenerator(seed: 0)
-        let twin = GatedMLP(hidden: gate.inFeatures, intermediate: gate.outFeatures, bias: gate.bias != nil, generator: &unused)
+        let twin = GatedMLP(
+            hidden: gate.inFeatures, intermediate: gate.outFeatures, bias: gate.bias != nil, generator: &unused)
         guard twin.namedParameters().map(\.name) == mlp.namedParameters().map(\.name) else {
-            throw StrategyError.unsupportedModel(strategy: name, reason: "\(path) has parameters a plain GatedMLP does not: "
-                + mlp.namedParameters().map(\.name).joined(separator: ", "))
+            throw StrategyError.unsupportedModel(
+                strategy: name,
+                reason: "\(path) has parameters a plain GatedMLP does not: "
+                    + mlp.namedParameters().map(\.name).joined(separator: ", "))
         }
         try twin.load(mlp.parameterSnapshot(), source: path)
-        for ((_, src), (_, dst)) in zip(mlp.namedParameters(), twin.namedParameters()) { dst.requiresGrad = src.requiresGrad }
+        for ((_, src), (_, dst)) in zip(mlp.namedParameters(), twin.namedParameters()) {
+            dst.requiresGrad = src.requiresGrad
+        }
         twin.setTraining(mlp.isTraining)
         return twin
     }
@@ -88,8 +102,10 @@ public final class MoE: TuningStrategy {
 /// Registers `moe`.
 public enum MoEStrategies {
     public static func register(in registry: Registry<StrategyFactory>) throws {
-        try registry.register(name: "moe", summary: "each decoder MLP becomes frozen original + trainable copy with a per-token router",
-                              options: StrategyOption.describe(MoE.declaredOptions)) { options in
+        try registry.register(
+            name: "moe", summary: "each decoder MLP becomes frozen original + trainable copy with a per-token router",
+            options: StrategyOption.describe(MoE.declaredOptions)
+        ) { options in
             try MoE(options: options)
         }
     }

@@ -18,10 +18,12 @@ public final class WiSEFT: TuningStrategy {
     /// The trainable parameters' values taken in `prepare`, while a stage runs.
     public private(set) var previous: [String: Tensor] = [:]
 
-    public static let declaredOptions = [
-        StrategyOption(name: "alpha", defaultValue: "0.1",
-                       help: "weight of the previous stage's parameters, in [0, 1] (the study: 0.1; WiSE-FT's usual: 0.5)"),
-    ] + ComponentTuning.recipeOptions
+    public static let declaredOptions =
+        [
+            StrategyOption(
+                name: "alpha", defaultValue: "0.1",
+                help: "weight of the previous stage's parameters, in [0, 1] (the study: 0.1; WiSE-FT's usual: 0.5)")
+        ] + ComponentTuning.recipeOptions
 
     public init(options given: [String: String] = [:]) throws {
         let reader = try StrategyOptionReader(strategy: "wise-ft", given: given, declared: Self.declaredOptions)
@@ -40,11 +42,13 @@ public final class WiSEFT: TuningStrategy {
     public func finish(_ model: any Backbone, stage: StageContext) throws {
         defer { previous = [:] }
         guard alpha > 0 else { return }  // the tuned weights, bit for bit
-        let a = alpha, b = 1 - alpha
+        let a = alpha
+        let b = 1 - alpha
         for (name, tensor) in model.namedParameters() {
             guard let before = previous[name] else { continue }
             precondition(before.shape == tensor.shape, "WiSEFT.finish: \(name) changed shape during the stage")
-            let p = before.data, t = tensor.data
+            let p = before.data
+            let t = tensor.data
             if alpha == 1 {
                 t.update(from: p, count: tensor.count)  // the previous weights, bit for bit
             } else {
@@ -61,8 +65,11 @@ public final class WiSEFT: TuningStrategy {
 /// Registers `wise-ft`.
 public enum WiSEFTStrategies {
     public static func register(in registry: Registry<StrategyFactory>) throws {
-        try registry.register(name: "wise-ft", summary: "MLP tuned, then weights interpolated with the stage start: alpha*prev + (1-alpha)*tuned",
-                              options: StrategyOption.describe(WiSEFT.declaredOptions)) { options in
+        try registry.register(
+            name: "wise-ft",
+            summary: "MLP tuned, then weights interpolated with the stage start: alpha*prev + (1-alpha)*tuned",
+            options: StrategyOption.describe(WiSEFT.declaredOptions)
+        ) { options in
             try WiSEFT(options: options)
         }
     }

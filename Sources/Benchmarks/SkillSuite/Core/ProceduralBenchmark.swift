@@ -23,8 +23,10 @@ public struct Draft {
         }
     }
 
-    public init(prompt: String, answer: String, description: String? = nil, details: [Detail] = [],
-                render: @escaping () -> Image) {
+    public init(
+        prompt: String, answer: String, description: String? = nil, details: [Detail] = [],
+        render: @escaping () -> Image
+    ) {
         self.prompt = prompt
         self.answer = answer
         self.description = description
@@ -98,8 +100,10 @@ extension ProceduralBenchmark {
 
     /// Draws drafts from the fork `skillsuite/NAME/SPLIT PURPOSE` of `seed`, keeps those whose image belongs to
     /// `split` and for which `make` gives a prompt and answer, until `count` are found.
-    private func drawExamples(_ split: Split, count: Int, seed: UInt64, purpose: String,
-                              make: (Draft, inout RandomGenerator) -> (prompt: String, answer: String)?) throws -> [Example] {
+    private func drawExamples(
+        _ split: Split, count: Int, seed: UInt64, purpose: String,
+        make: (Draft, inout RandomGenerator) -> (prompt: String, answer: String)?
+    ) throws -> [Example] {
         precondition(count >= 0, "\(name): negative example count \(count)")
         var rng = RandomGenerator(seed: seed).fork("skillsuite/\(name)/\(split.rawValue)\(purpose)")
         var result: [Example] = []
@@ -109,14 +113,17 @@ extension ProceduralBenchmark {
         while result.count < count {
             attempts += 1
             guard attempts <= maxAttempts else {
-                throw ExampleGenerationError(description: "\(name): found only \(result.count) of \(count) \(split.rawValue) "
-                    + "examples in \(maxAttempts) draws; the difficulty options leave too few distinct images")
+                throw ExampleGenerationError(
+                    description: "\(name): found only \(result.count) of \(count) \(split.rawValue) "
+                        + "examples in \(maxAttempts) draws; the difficulty options leave too few distinct images")
             }
             let draft = draft(&rng)
             let image = draft.render()
             guard SplitAssignment.split(of: image) == split, let made = make(draft, &rng) else { continue }
-            result.append(Example(id: "\(name)/\(split.rawValue)\(purpose)/\(seed)/\(result.count)", prompt: made.prompt,
-                                  answer: made.answer, image: image))
+            result.append(
+                Example(
+                    id: "\(name)/\(split.rawValue)\(purpose)/\(seed)/\(result.count)", prompt: made.prompt,
+                    answer: made.answer, image: image))
         }
         return result
     }

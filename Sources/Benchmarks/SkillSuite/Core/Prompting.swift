@@ -19,16 +19,21 @@ public enum Prompting {
     }
 
     /// Prompts of the dense-description examples every held-out task offers for pretraining.
-    public static let describeTemplates = ["Describe the image in detail.", "Describe everything in this picture.",
-                                           "List what the image shows."]
+    public static let describeTemplates = [
+        "Describe the image in detail.", "Describe everything in this picture.",
+        "List what the image shows.",
+    ]
 
     /// Prompts of the focused descriptions of one object (`Draft.details`).
     public static let detailTemplates = ["Describe the {subject}.", "Tell me about the {subject}."]
 
     /// The words of the descriptions' shared phrasing (positions, sides, and the focused descriptions' phrases).
-    static let descriptionWords = words(describeTemplates + detailTemplates.map { fill($0, ["subject": ""]) }
-        + ["top bottom left right middle at on the and a big small , . : ;",
-           "it is has shows high tallest shortest highest number value field there no of object above below"])
+    static let descriptionWords = words(
+        describeTemplates + detailTemplates.map { fill($0, ["subject": ""]) }
+            + [
+                "top bottom left right middle at on the and a big small , . : ;",
+                "it is has shows high tallest shortest highest number value field there no of object above below",
+            ])
 
     /// The option letters of a multiple-choice question.
     public static let optionLetters = ["A", "B", "C", "D", "E", "F"]
@@ -39,7 +44,9 @@ public enum Prompting {
 
     /// Lettered options for `correct` among `pool` (all of it, at most 4): in `pool`'s order, or shuffled.
     /// Returns the options and the right letter's index.
-    static func choices(_ correct: String, from pool: [String], shuffled: Bool, _ rng: inout RandomGenerator) -> ([String], Int) {
+    static func choices(_ correct: String, from pool: [String], shuffled: Bool, _ rng: inout RandomGenerator) -> (
+        [String], Int
+    ) {
         var options = Array(pool.prefix(4))
         precondition(options.contains(correct), "choices: '\(correct)' is not among \(options)")
         if shuffled { rng.shuffle(&options) }
@@ -67,7 +74,14 @@ public enum Prompting {
             var stripped = ""
             var inPlaceholder = false
             for c in text {
-                if c == "{" { inPlaceholder = true; stripped.append(" ") } else if c == "}" { inPlaceholder = false } else if !inPlaceholder { stripped.append(c) }
+                if c == "{" {
+                    inPlaceholder = true
+                    stripped.append(" ")
+                } else if c == "}" {
+                    inPlaceholder = false
+                } else if !inPlaceholder {
+                    stripped.append(c)
+                }
             }
             result.formUnion(WordText.words(in: stripped))
         }
@@ -75,6 +89,8 @@ public enum Prompting {
     }
 
     /// Light background colours for object scenes.
-    static let lightBackgrounds: [RGB] = [RGB(246, 246, 240), RGB(228, 234, 246), RGB(242, 232, 218), RGB(226, 242, 228),
-                                          RGB(236, 236, 236), RGB(248, 236, 240)]
+    static let lightBackgrounds: [RGB] = [
+        RGB(246, 246, 240), RGB(228, 234, 246), RGB(242, 232, 218), RGB(226, 242, 228),
+        RGB(236, 236, 236), RGB(248, 236, 240),
+    ]
 }

@@ -4,13 +4,16 @@ import Kernel
 public enum SkillScoring {
     /// Multiple choice: the prediction's option letter (see `AnswerMatching.choiceLetter`) equals the answer's.
     public static func letter(_ prediction: String, _ answer: String) -> Double {
-        guard let p = AnswerMatching.choiceLetter(in: prediction), let a = AnswerMatching.choiceLetter(in: answer) else { return 0 }
+        guard let p = AnswerMatching.choiceLetter(in: prediction), let a = AnswerMatching.choiceLetter(in: answer)
+        else { return 0 }
         return p == a ? 1 : 0
     }
 
     /// Counting and numbers: the first whole number of the prediction (digits or number words) equals the answer's.
     public static func integer(_ prediction: String, _ answer: String) -> Double {
-        guard let p = AnswerMatching.integer(in: prediction), let a = AnswerMatching.integer(in: answer) else { return 0 }
+        guard let p = AnswerMatching.integer(in: prediction), let a = AnswerMatching.integer(in: answer) else {
+            return 0
+        }
         return p == a ? 1 : 0
     }
 
@@ -34,7 +37,9 @@ public enum SkillScoring {
     /// Clocks, as in the study: the hour exact (12-hour, so 00 and 12 agree) and the minute within +-1, wrapping
     /// around the hour (59 and 00 are 1 apart; the hour must still match).
     public static func clock(_ prediction: String, _ answer: String) -> Double {
-        guard let p = AnswerMatching.clockTime(in: prediction), let a = AnswerMatching.clockTime(in: answer) else { return 0 }
+        guard let p = AnswerMatching.clockTime(in: prediction), let a = AnswerMatching.clockTime(in: answer) else {
+            return 0
+        }
         let minuteGap = abs(p.minute - a.minute)
         return (p.hour % 12 == a.hour % 12 && min(minuteGap, 60 - minuteGap) <= 1) ? 1 : 0
     }

@@ -23,7 +23,8 @@ extension Canvas {
         func X(_ dx: Float) -> Float { facingRight ? cx + dx : cx - dx }
         let tailColour = looks.wing.rgb
         let tailEnd: Float = looks.tail == .long ? -12 : -8.5
-        fillPolygon([(X(-4), cy - 1.5), (X(tailEnd), cy - 3.5), (X(tailEnd + 1), cy + 0.5), (X(-4), cy + 1.5)], tailColour)
+        fillPolygon(
+            [(X(-4), cy - 1.5), (X(tailEnd), cy - 3.5), (X(tailEnd + 1), cy + 0.5), (X(-4), cy + 1.5)], tailColour)
         let legs = RGB(60, 45, 30)
         line(from: (X(-1), cy + 3), to: (X(-1), cy + 7), thickness: 0.9, legs)
         line(from: (X(1.5), cy + 3), to: (X(1.5), cy + 7), thickness: 0.9, legs)

@@ -26,18 +26,24 @@ extension Canvas {
         strokeCircle(cx: cx, cy: cy, radius: radius, thickness: max(1, radius * 0.1), style.rim)
         for tick in 0..<12 {
             let angle = Double(tick) * Double.pi / 6
-            let outer = radius * 0.86, inner = radius * (tick % 3 == 0 ? 0.62 : 0.74)
+            let outer = radius * 0.86
+            let inner = radius * (tick % 3 == 0 ? 0.62 : 0.74)
             let (s, c) = (Float(sin(angle)), Float(-cos(angle)))
-            line(from: (cx + s * inner, cy + c * inner), to: (cx + s * outer, cy + c * outer),
-                 thickness: tick % 3 == 0 ? 1.3 : 0.9, style.ticks)
+            line(
+                from: (cx + s * inner, cy + c * inner), to: (cx + s * outer, cy + c * outer),
+                thickness: tick % 3 == 0 ? 1.3 : 0.9, style.ticks)
         }
         let minuteAngle = Double(minute) / 60 * 2 * Double.pi
         let hourAngle = (Double(hour % 12) + Double(minute) / 60) / 12 * 2 * Double.pi
-        let hourLength = radius * 0.5, minuteLength = radius * 0.84
-        line(from: (cx, cy), to: (cx + Float(sin(hourAngle)) * hourLength, cy - Float(cos(hourAngle)) * hourLength),
-             thickness: max(2, radius * 0.17), style.hands)
-        line(from: (cx, cy), to: (cx + Float(sin(minuteAngle)) * minuteLength, cy - Float(cos(minuteAngle)) * minuteLength),
-             thickness: max(1, radius * 0.08), style.minuteHand ?? style.hands)
+        let hourLength = radius * 0.5
+        let minuteLength = radius * 0.84
+        line(
+            from: (cx, cy), to: (cx + Float(sin(hourAngle)) * hourLength, cy - Float(cos(hourAngle)) * hourLength),
+            thickness: max(2, radius * 0.17), style.hands)
+        line(
+            from: (cx, cy),
+            to: (cx + Float(sin(minuteAngle)) * minuteLength, cy - Float(cos(minuteAngle)) * minuteLength),
+            thickness: max(1, radius * 0.08), style.minuteHand ?? style.hands)
         fillCircle(cx: cx, cy: cy, radius: max(1, radius * 0.09), style.hands)
     }
 }

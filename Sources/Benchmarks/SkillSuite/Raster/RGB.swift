@@ -9,7 +9,9 @@ public struct RGB: Hashable, Sendable {
 
     /// This colour moved towards `other` by `t` in 0...1.
     public func mixed(with other: RGB, _ t: Float) -> RGB {
-        func mix(_ a: UInt8, _ b: UInt8) -> UInt8 { UInt8(max(0, min(255, (Float(a) + (Float(b) - Float(a)) * t).rounded()))) }
+        func mix(_ a: UInt8, _ b: UInt8) -> UInt8 {
+            UInt8(max(0, min(255, (Float(a) + (Float(b) - Float(a)) * t).rounded())))
+        }
         return RGB(mix(r, other.r), mix(g, other.g), mix(b, other.b))
     }
 

@@ -17,19 +17,26 @@ public enum ShapeKind: String, CaseIterable, Sendable {
 
 extension Canvas {
     /// A shape of bounding-box side `size` centred at (cx, cy), filled or outlined.
-    public mutating func shape(_ kind: ShapeKind, cx: Float, cy: Float, size: Float, _ colour: RGB, filled: Bool = true,
-                               thickness: Float = 1) {
+    public mutating func shape(
+        _ kind: ShapeKind, cx: Float, cy: Float, size: Float, _ colour: RGB, filled: Bool = true,
+        thickness: Float = 1
+    ) {
         let h = size / 2
         switch kind {
         case .circle:
             // +0.3 keeps small discs round: without it a radius just above a whole number leaves one-pixel nubs
             // on the axes, and a circle of 8 pixels reads as a plus.
-            if filled { fillCircle(cx: cx, cy: cy, radius: h + 0.3, colour) } else {
+            if filled {
+                fillCircle(cx: cx, cy: cy, radius: h + 0.3, colour)
+            } else {
                 strokeCircle(cx: cx, cy: cy, radius: h + 0.3, thickness: thickness, colour)
             }
         case .square:
-            let s = size * 0.86, o = s / 2
-            if filled { fillRect(x: cx - o, y: cy - o, width: s, height: s, colour) } else {
+            let s = size * 0.86
+            let o = s / 2
+            if filled {
+                fillRect(x: cx - o, y: cy - o, width: s, height: s, colour)
+            } else {
                 strokeRect(x: cx - o, y: cy - o, width: s, height: s, thickness: thickness, colour)
             }
         case .cross:

@@ -19,7 +19,7 @@ public enum Texture: Sendable, Equatable {
     /// Whether the point (x, y) is inked.
     public func inked(_ x: Float, _ y: Float) -> Bool {
         switch self {
-        case let .stripes(direction, period, ink, phase):
+        case .stripes(let direction, let period, let ink, let phase):
             let t: Float
             switch direction {
             case 0: t = y
@@ -28,19 +28,22 @@ public enum Texture: Sendable, Equatable {
             default: t = (x - y) * 0.7071
             }
             return Texture.wrap(t + phase, period) < ink
-        case let .dots(spacing, radius, phase):
-            let dx = Texture.wrap(x + phase, spacing) - spacing / 2, dy = Texture.wrap(y + phase, spacing) - spacing / 2
+        case .dots(let spacing, let radius, let phase):
+            let dx = Texture.wrap(x + phase, spacing) - spacing / 2
+            let dy = Texture.wrap(y + phase, spacing) - spacing / 2
             return dx * dx + dy * dy <= radius * radius
-        case let .checker(cell, phase):
-            let i = Int(((x + phase) / cell).rounded(.down)), j = Int(((y + phase) / cell).rounded(.down))
+        case .checker(let cell, let phase):
+            let i = Int(((x + phase) / cell).rounded(.down))
+            let j = Int(((y + phase) / cell).rounded(.down))
             return (i + j) & 1 == 0
-        case let .noise(cell, density, seed):
-            let i = Int((x / cell).rounded(.down)), j = Int((y / cell).rounded(.down))
+        case .noise(let cell, let density, let seed):
+            let i = Int((x / cell).rounded(.down))
+            let j = Int((y / cell).rounded(.down))
             return Texture.hashUnit(seed, i, j) < density
-        case let .waves(period, ink, wavelength, amplitude, phase):
+        case .waves(let period, let ink, let wavelength, let amplitude, let phase):
             let bent = y + amplitude * Float(sin(Double(2 * Float.pi * x / wavelength)))
             return Texture.wrap(bent + phase, period) < ink
-        case let .rings(cx, cy, period, ink):
+        case .rings(let cx, let cy, let period, let ink):
             let d = ((x - cx) * (x - cx) + (y - cy) * (y - cy)).squareRoot()
             return Texture.wrap(d, period) < ink
         }
@@ -53,7 +56,9 @@ public enum Texture: Sendable, Equatable {
 
     /// A uniform number in [0, 1) from a seed and a cell, stable across runs and machines.
     static func hashUnit(_ seed: UInt64, _ i: Int, _ j: Int) -> Float {
-        var z = seed &+ UInt64(bitPattern: Int64(i)) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(bitPattern: Int64(j)) &* 0xC2B2_AE3D_27D4_EB4F
+        var z =
+            seed &+ UInt64(bitPattern: Int64(i)) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(bitPattern: Int64(j))
+            &* 0xC2B2_AE3D_27D4_EB4F
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
@@ -63,8 +68,10 @@ public enum Texture: Sendable, Equatable {
 
 extension Canvas {
     /// Paints `texture` in a rectangle: inked points in `ink`, the others in `ground` (nil keeps what is there).
-    public mutating func fill(_ texture: Texture, x: Float = 0, y: Float = 0, width: Float = Canvas.designSize,
-                              height: Float = Canvas.designSize, ink: RGB, ground: RGB?) {
+    public mutating func fill(
+        _ texture: Texture, x: Float = 0, y: Float = 0, width: Float = Canvas.designSize,
+        height: Float = Canvas.designSize, ink: RGB, ground: RGB?
+    ) {
         paint(minX: x, minY: y, maxX: x + width, maxY: y + height) { px, py in
             guard px < x + width, py < y + height else { return nil }
             return texture.inked(px, py) ? ink : ground

@@ -22,16 +22,22 @@ public final class CaptionBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    static let templates = ["Describe the image.", "What is in this picture?", "Write a short caption for this image.",
-                            "Describe the objects you see."]
+    static let templates = [
+        "Describe the image.", "What is in this picture?", "Write a short caption for this image.",
+        "Describe the objects you see.",
+    ]
 
     public var words: Set<String> {
-        Prompting.words(Self.templates + ["a, an and."] + ShapeKind.basic.map(\.rawValue) + NamedColour.objectColours.map(\.rawValue))
+        Prompting.words(
+            Self.templates + ["a, an and."] + ShapeKind.basic.map(\.rawValue)
+                + NamedColour.objectColours.map(\.rawValue))
     }
 
     /// "a red circle.", "a red circle and a blue square.", "a red circle, a blue square and a green triangle."
     static func caption(_ objects: [(colour: NamedColour, shape: ShapeKind)]) -> String {
-        let phrases = objects.map { ("aeiou".contains($0.colour.rawValue.first!) ? "an " : "a ") + "\($0.colour.rawValue) \($0.shape.rawValue)" }
+        let phrases = objects.map {
+            ("aeiou".contains($0.colour.rawValue.first!) ? "an " : "a ") + "\($0.colour.rawValue) \($0.shape.rawValue)"
+        }
         return Prompting.list(phrases) + "."
     }
 
@@ -49,8 +55,9 @@ public final class CaptionBenchmark: ProceduralBenchmark {
         return Draft(prompt: Prompting.prompt(rng.pick(Self.templates)), answer: Self.caption(objects)) {
             var canvas = Canvas(size: size, background: background)
             for i in 0..<n {
-                canvas.shape(objects[i].shape, cx: Float(columns[i]) * 10.5 + 5.5 + placement[i].dx, cy: placement[i].y,
-                             size: placement[i].size, objects[i].colour.rgb)
+                canvas.shape(
+                    objects[i].shape, cx: Float(columns[i]) * 10.5 + 5.5 + placement[i].dx, cy: placement[i].y,
+                    size: placement[i].size, objects[i].colour.rgb)
             }
             return canvas.image
         }
@@ -59,7 +66,8 @@ public final class CaptionBenchmark: ProceduralBenchmark {
     /// The (colour, shape) pairs a caption names, in order.
     static func objectsNamed(in text: String) -> [String] {
         let words = WordText.words(in: text)
-        let colours = Set(NamedColour.allCases.map(\.rawValue)), shapes = Set(ShapeKind.allCases.map(\.rawValue))
+        let colours = Set(NamedColour.allCases.map(\.rawValue))
+        let shapes = Set(ShapeKind.allCases.map(\.rawValue))
         var result: [String] = []
         for i in 0..<max(0, words.count - 1) where colours.contains(words[i]) && shapes.contains(words[i + 1]) {
             result.append(words[i] + " " + words[i + 1])
@@ -68,12 +76,16 @@ public final class CaptionBenchmark: ProceduralBenchmark {
     }
 
     public func score(prediction: String, example: Example) -> Double {
-        let predicted = Self.objectsNamed(in: prediction), reference = Self.objectsNamed(in: example.answer)
+        let predicted = Self.objectsNamed(in: prediction)
+        let reference = Self.objectsNamed(in: example.answer)
         guard !predicted.isEmpty, !reference.isEmpty else { return 0 }
         var remaining = reference
         var matched = 0
         for p in predicted {
-            if let i = remaining.firstIndex(of: p) { remaining.remove(at: i); matched += 1 }
+            if let i = remaining.firstIndex(of: p) {
+                remaining.remove(at: i)
+                matched += 1
+            }
         }
         return 2 * Double(matched) / Double(predicted.count + reference.count)
     }

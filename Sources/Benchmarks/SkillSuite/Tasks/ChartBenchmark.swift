@@ -29,8 +29,10 @@ public final class ChartBenchmark: ProceduralBenchmark {
     static let valueTemplates = ["What is the value of the {colour} bar?", "How high is the {colour} bar?"]
 
     public var words: Set<String> {
-        Prompting.descriptionWords.union(Prompting.words(["bars from the left"])).union(Prompting.words(Self.tallestTemplates + Self.shortestTemplates + Self.valueTemplates
-                        + NamedColour.objectColours.map(\.rawValue) + (0...9).map(String.init)))
+        Prompting.descriptionWords.union(Prompting.words(["bars from the left"])).union(
+            Prompting.words(
+                Self.tallestTemplates + Self.shortestTemplates + Self.valueTemplates
+                    + NamedColour.objectColours.map(\.rawValue) + (0...9).map(String.init)))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
@@ -42,7 +44,8 @@ public final class ChartBenchmark: ProceduralBenchmark {
             values = (0..<n).map { _ in rng.int(in: 1...options.maxValue) }
             // Tallest and shortest questions need a unique answer.
         } while question < 2 && values.filter({ $0 == (question == 0 ? values.max()! : values.min()!) }).count > 1
-        let prompt: String, answer: String
+        let prompt: String
+        let answer: String
         switch question {
         case 0:
             prompt = Prompting.prompt(rng.pick(Self.tallestTemplates))
@@ -55,10 +58,13 @@ public final class ChartBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.valueTemplates), ["colour": colours[i].rawValue])
             answer = String(values[i])
         }
-        let size = imageSize, maxValue = options.maxValue
-        let description = "bars from the left: " + zip(colours, values).map { "\($0.rawValue) \($1)" }.joined(separator: ", ") + "."
+        let size = imageSize
+        let maxValue = options.maxValue
+        let description =
+            "bars from the left: " + zip(colours, values).map { "\($0.rawValue) \($1)" }.joined(separator: ", ") + "."
         // Each bar with its height, and whether it is the (unique) tallest or shortest.
-        let tallest = values.max()!, shortest = values.min()!
+        let tallest = values.max()!
+        let shortest = values.min()!
         let details = (0..<n).map { i -> Draft.Detail in
             let unique = values.filter { $0 == values[i] }.count == 1
             var text = "the \(colours[i].rawValue) bar is \(values[i]) high"
@@ -68,8 +74,9 @@ public final class ChartBenchmark: ProceduralBenchmark {
         }
         return Draft(prompt: prompt, answer: answer, description: description, details: details) {
             var canvas = Canvas(size: size, background: RGB(250, 250, 250))
-            canvas.barChart(values: values, colours: colours.map(\.rgb), maxValue: maxValue,
-                            layout: BarChartLayout(barCount: n, maxValue: maxValue))
+            canvas.barChart(
+                values: values, colours: colours.map(\.rgb), maxValue: maxValue,
+                layout: BarChartLayout(barCount: n, maxValue: maxValue))
             return canvas.image
         }
     }

@@ -27,12 +27,16 @@ public final class ClockBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    static let templates = ["What time does the clock show?", "What time is it? Answer as HH:MM.",
-                            "Read the time on this clock.", "What time is shown?"]
+    static let templates = [
+        "What time does the clock show?", "What time is it? Answer as HH:MM.",
+        "Read the time on this clock.", "What time is shown?",
+    ]
     static let faces: [RGB] = [RGB(250, 250, 245), RGB(250, 240, 200), RGB(225, 240, 250), RGB(235, 250, 230)]
     static let darks: [RGB] = [RGB(20, 20, 20), RGB(20, 30, 90), RGB(90, 30, 20), RGB(30, 70, 40)]
-    static let backgrounds: [RGB] = [RGB(120, 130, 150), RGB(170, 120, 100), RGB(90, 140, 110), RGB(150, 150, 150),
-                                     RGB(200, 180, 140), RGB(80, 90, 120)]
+    static let backgrounds: [RGB] = [
+        RGB(120, 130, 150), RGB(170, 120, 100), RGB(90, 140, 110), RGB(150, 150, 150),
+        RGB(200, 180, 140), RGB(80, 90, 120),
+    ]
 
     public var words: Set<String> { Prompting.words(Self.templates + ["12:00"]) }
 
@@ -43,8 +47,12 @@ public final class ClockBenchmark: ProceduralBenchmark {
     public func draft(_ rng: inout RandomGenerator) -> Draft {
         let hour = rng.int(in: 1...12)
         let minute = rng.int(below: 60 / options.minuteStep) * options.minuteStep
-        let cx = rng.grid(15.5, 16.5), cy = rng.grid(15.5, 16.5), radius = rng.grid(14, 15)
-        let face = rng.pick(Self.faces), rim = rng.pick(Self.darks), hands = rng.pick(Self.darks)
+        let cx = rng.grid(15.5, 16.5)
+        let cy = rng.grid(15.5, 16.5)
+        let radius = rng.grid(14, 15)
+        let face = rng.pick(Self.faces)
+        let rim = rng.pick(Self.darks)
+        let hands = rng.pick(Self.darks)
         let minuteHand: RGB? = options.distinctHandColours ? NamedColour.red.rgb : nil
         let background = rng.pick(Self.backgrounds)
         let style = ClockStyle(face: face, rim: rim, hands: hands, minuteHand: minuteHand, ticks: RGB(90, 90, 90))

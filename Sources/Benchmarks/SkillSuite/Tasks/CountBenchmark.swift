@@ -25,14 +25,17 @@ public final class CountBenchmark: ProceduralBenchmark {
     public let options: Options
 
     public init(imageSize: Int = 32, options: Options = Options()) {
-        precondition(options.maxCount + options.maxDistractors <= 16, "count: maxCount + maxDistractors must fit 16 cells")
+        precondition(
+            options.maxCount + options.maxDistractors <= 16, "count: maxCount + maxDistractors must fit 16 cells")
         precondition(options.shapes.count >= 2, "count: needs at least two shapes")
         self.imageSize = imageSize
         self.options = options
     }
 
-    static let templates = ["How many {plural} are in this image?", "How many {plural} are there?",
-                            "Count the {plural} in the picture.", "How many {plural} can you see?"]
+    static let templates = [
+        "How many {plural} are in this image?", "How many {plural} are there?",
+        "Count the {plural} in the picture.", "How many {plural} can you see?",
+    ]
 
     static func answer(count: Int, shape: ShapeKind) -> String {
         count == 1 ? "There is 1 \(shape.rawValue)." : "There are \(count) \(shape.plural)."
@@ -57,12 +60,16 @@ public final class CountBenchmark: ProceduralBenchmark {
         }
         let background = rng.pick(Prompting.lightBackgrounds)
         let template = rng.pick(Self.templates)
-        let size = imageSize, objectSize = options.objectSize
-        return Draft(prompt: Prompting.prompt(template, ["plural": target.plural]),
-                     answer: Self.answer(count: count, shape: target)) {
+        let size = imageSize
+        let objectSize = options.objectSize
+        return Draft(
+            prompt: Prompting.prompt(template, ["plural": target.plural]),
+            answer: Self.answer(count: count, shape: target)
+        ) {
             var canvas = Canvas(size: size, background: background)
             for o in objects {
-                let cx = Float(o.cell % 4) * 8 + 4 + o.dx, cy = Float(o.cell / 4) * 8 + 4 + o.dy
+                let cx = Float(o.cell % 4) * 8 + 4 + o.dx
+                let cy = Float(o.cell / 4) * 8 + 4 + o.dy
                 canvas.shape(o.shape, cx: cx, cy: cy, size: objectSize, o.colour.rgb)
             }
             return canvas.image

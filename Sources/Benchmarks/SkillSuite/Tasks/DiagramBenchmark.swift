@@ -23,10 +23,14 @@ public final class DiagramBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    static let shapeTemplates = ["What does the arrow point to?", "Which shape is the arrow pointing at?",
-                                 "Name the shape the arrow points to."]
-    static let colourTemplates = ["What color is the shape the arrow points to?",
-                                  "The arrow points to a shape. What color is it?"]
+    static let shapeTemplates = [
+        "What does the arrow point to?", "Which shape is the arrow pointing at?",
+        "Name the shape the arrow points to.",
+    ]
+    static let colourTemplates = [
+        "What color is the shape the arrow points to?",
+        "The arrow points to a shape. What color is it?",
+    ]
     static let slotNames = ["top", "right", "bottom", "left"]
     static let directions = ["up", "right", "down", "left"]
     /// Slot centres: top, right, bottom, left.
@@ -34,8 +38,9 @@ public final class DiagramBenchmark: ProceduralBenchmark {
 
     public var words: Set<String> {
         Prompting.descriptionWords.union(Prompting.words(["the arrow points up down :"])).union(
-            Prompting.words(Self.shapeTemplates + Self.colourTemplates + ShapeKind.basic.map(\.rawValue)
-                        + NamedColour.objectColours.map(\.rawValue)))
+            Prompting.words(
+                Self.shapeTemplates + Self.colourTemplates + ShapeKind.basic.map(\.rawValue)
+                    + NamedColour.objectColours.map(\.rawValue)))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
@@ -50,8 +55,11 @@ public final class DiagramBenchmark: ProceduralBenchmark {
         let slot = occupied[target]
         let size = imageSize
         // "the arrow points up. top: yellow square, left: blue diamond." (the shapes clockwise from the top)
-        let description = "the arrow points \(Self.directions[slot]). " + (0..<shapes.count).sorted { occupied[$0] < occupied[$1] }
-            .map { "\(Self.slotNames[occupied[$0]]): \(colours[$0].rawValue) \(shapes[$0].rawValue)" }.joined(separator: ", ") + "."
+        let description =
+            "the arrow points \(Self.directions[slot]). "
+            + (0..<shapes.count).sorted { occupied[$0] < occupied[$1] }
+            .map { "\(Self.slotNames[occupied[$0]]): \(colours[$0].rawValue) \(shapes[$0].rawValue)" }.joined(
+                separator: ", ") + "."
         return Draft(prompt: prompt, answer: answer, description: description) {
             var canvas = Canvas(size: size, background: background)
             for i in 0..<shapes.count {
@@ -61,9 +69,11 @@ public final class DiagramBenchmark: ProceduralBenchmark {
             // The arrow runs from just behind the centre out towards its shape, so where its body lies (not only
             // the few pixels of its head) tells the direction.
             let d = Self.slots[slot]
-            let ux = (d.x - 16) / 11, uy = (d.y - 16) / 11
-            canvas.arrow(from: (16 - ux * 2, 16 - uy * 2), to: (16 + ux * 6.5, 16 + uy * 6.5), thickness: 1.8,
-                         headLength: 4, headWidth: 6, RGB(25, 25, 25))
+            let ux = (d.x - 16) / 11
+            let uy = (d.y - 16) / 11
+            canvas.arrow(
+                from: (16 - ux * 2, 16 - uy * 2), to: (16 + ux * 6.5, 16 + uy * 6.5), thickness: 1.8,
+                headLength: 4, headWidth: 6, RGB(25, 25, 25))
             return canvas.image
         }
     }

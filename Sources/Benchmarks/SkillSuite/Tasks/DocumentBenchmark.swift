@@ -26,8 +26,10 @@ public final class DocumentBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    static let valueTemplates = ["What is the value of field {key}?", "What number is written next to {key}?",
-                                 "Read field {key} of the form."]
+    static let valueTemplates = [
+        "What is the value of field {key}?", "What number is written next to {key}?",
+        "Read field {key} of the form.",
+    ]
     static let keyTemplates = ["Which field has the value {value}?", "Which field of the form shows {value}?"]
     /// Field letters (I and O are left out: they look like 1 and 0).
     static let keys = Array("ABCDEFGHJKLMNPRSTUVWXYZ").map(String.init)
@@ -35,8 +37,10 @@ public final class DocumentBenchmark: ProceduralBenchmark {
     static let headers: [RGB] = [RGB(60, 90, 170), RGB(170, 60, 60), RGB(60, 140, 80), RGB(120, 120, 120)]
 
     public var words: Set<String> {
-        Prompting.descriptionWords.union(Prompting.words(Self.valueTemplates + Self.keyTemplates + Self.keys + ["fields:"]
-                                                         + (0...9).map(String.init)))
+        Prompting.descriptionWords.union(
+            Prompting.words(
+                Self.valueTemplates + Self.keyTemplates + Self.keys + ["fields:"]
+                    + (0...9).map(String.init)))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
@@ -44,10 +48,13 @@ public final class DocumentBenchmark: ProceduralBenchmark {
         let limit = options.valueDigits == 1 ? 10 : 100
         let values = rng.sample(Array(0..<limit), options.rows).map(String.init)  // distinct values
         // Fixed positions: the form's layout is the same on every page, as a form is; only its content varies.
-        let x: Float = 1.5, y0: Float = 8.5
-        let paper = rng.pick(Self.papers), header = rng.pick(Self.headers)
+        let x: Float = 1.5
+        let y0: Float = 8.5
+        let paper = rng.pick(Self.papers)
+        let header = rng.pick(Self.headers)
         let asked = rng.int(below: options.rows)
-        let prompt: String, answer: String
+        let prompt: String
+        let answer: String
         if rng.chance(0.75) {
             prompt = Prompting.prompt(rng.pick(Self.valueTemplates), ["key": keys[asked]])
             answer = values[asked]
@@ -55,12 +62,15 @@ public final class DocumentBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.keyTemplates), ["value": values[asked]])
             answer = keys[asked]
         }
-        let size = imageSize, rows = options.rows
+        let size = imageSize
+        let rows = options.rows
         let description = "fields: " + zip(keys, values).map { "\($0) \($1)" }.joined(separator: ", ") + "."
         // Each field asked for by its letter or by its value (values are distinct).
         let details = zip(keys, values).flatMap { key, value -> [Draft.Detail] in
             let text = "field \(key) shows \(value)."
-            return [Draft.Detail(subject: "field \(key)", text: text), Draft.Detail(subject: "value \(value)", text: text)]
+            return [
+                Draft.Detail(subject: "field \(key)", text: text), Draft.Detail(subject: "value \(value)", text: text),
+            ]
         }
         return Draft(prompt: prompt, answer: answer, description: description, details: details) {
             var canvas = Canvas(size: size, background: paper)
@@ -77,7 +87,8 @@ public final class DocumentBenchmark: ProceduralBenchmark {
     }
 
     public func score(prediction: String, example: Example) -> Double {
-        example.answer.first!.isNumber ? SkillScoring.integer(prediction, example.answer)
+        example.answer.first!.isNumber
+            ? SkillScoring.integer(prediction, example.answer)
             : SkillScoring.word(prediction, example.answer)
     }
 }

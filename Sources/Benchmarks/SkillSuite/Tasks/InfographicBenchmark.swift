@@ -21,13 +21,17 @@ public final class InfographicBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    static let numberTemplates = ["What number is next to the {icon}?", "What is the number for the {icon}?",
-                                  "Which number does the {icon} have?"]
+    static let numberTemplates = [
+        "What number is next to the {icon}?", "What is the number for the {icon}?",
+        "Which number does the {icon} have?",
+    ]
     static let largestTemplates = ["Which icon has the largest number?", "Which icon has the highest number?"]
 
     public var words: Set<String> {
-        Prompting.descriptionWords.union(Prompting.words(Self.numberTemplates + Self.largestTemplates + ["icons:"]
-                                                         + Icon.allCases.map(\.rawValue) + (0...9).map(String.init)))
+        Prompting.descriptionWords.union(
+            Prompting.words(
+                Self.numberTemplates + Self.largestTemplates + ["icons:"]
+                    + Icon.allCases.map(\.rawValue) + (0...9).map(String.init)))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
@@ -36,7 +40,8 @@ public final class InfographicBenchmark: ProceduralBenchmark {
         let cells = rng.sample(Array(0..<4), n)
         let numbers = rng.sample(Array(0...9), n)  // distinct, so "largest" has one answer
         let panel = rng.pick(Prompting.lightBackgrounds)
-        let prompt: String, answer: String
+        let prompt: String
+        let answer: String
         if rng.chance(0.7) {
             let i = rng.int(below: n)
             prompt = Prompting.prompt(rng.pick(Self.numberTemplates), ["icon": icons[i].rawValue])
@@ -48,12 +53,16 @@ public final class InfographicBenchmark: ProceduralBenchmark {
         let rows = (0..<n).map { _ in rng.int(in: 0...1) }
         let size = imageSize
         // Icons in reading order (top left, top right, bottom left, bottom right), each with its number.
-        let description = "icons: " + (0..<n).sorted { cells[$0] < cells[$1] }.map { "\(icons[$0].rawValue) \(numbers[$0])" }
+        let description =
+            "icons: "
+            + (0..<n).sorted { cells[$0] < cells[$1] }.map { "\(icons[$0].rawValue) \(numbers[$0])" }
             .joined(separator: ", ") + "."
         let highest = numbers.max()!
         let details = (0..<n).map { i in
-            Draft.Detail(subject: icons[i].rawValue,
-                         text: "the \(icons[i].rawValue) has \(numbers[i])" + (numbers[i] == highest ? ", the highest number." : "."))
+            Draft.Detail(
+                subject: icons[i].rawValue,
+                text: "the \(icons[i].rawValue) has \(numbers[i])"
+                    + (numbers[i] == highest ? ", the highest number." : "."))
         }
         return Draft(prompt: prompt, answer: answer, description: description, details: details) {
             var canvas = Canvas(size: size, background: RGB(250, 250, 250))
@@ -61,7 +70,8 @@ public final class InfographicBenchmark: ProceduralBenchmark {
                 canvas.fillRect(x: Float(c % 2) * 16 + 0.5, y: Float(c / 2) * 16 + 0.5, width: 15, height: 15, panel)
             }
             for i in 0..<n {
-                let x = Float(cells[i] % 2) * 16, y = Float(cells[i] / 2) * 16
+                let x = Float(cells[i] % 2) * 16
+                let y = Float(cells[i] / 2) * 16
                 // Icon and number each in one cell of the 8-unit grid, in the upper or lower half of the panel.
                 let row = Float(rows[i] * 8)
                 canvas.icon(icons[i], x: x + 0.5, y: y + row + 0.5)

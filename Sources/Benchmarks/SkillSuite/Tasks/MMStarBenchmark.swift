@@ -26,23 +26,36 @@ public final class MMStarBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    static let frequentQuestions = ["Which color appears most often in the image?", "Which color do most objects have?"]
+    static let frequentQuestions = [
+        "Which color appears most often in the image?", "Which color do most objects have?",
+    ]
     static let largestQuestions = ["Which shape is the largest?", "Which is the biggest shape in the image?"]
-    static let missingQuestions = ["Which color does not appear in the image?", "Which color is missing from the picture?"]
+    static let missingQuestions = [
+        "Which color does not appear in the image?", "Which color is missing from the picture?",
+    ]
     static let instructions = ["Answer with the letter.", "Choose A, B, C or D."]
 
     public var words: Set<String> {
         Prompting.descriptionWords.union(Prompting.words(["big , ."])).union(
-            Prompting.words(Self.frequentQuestions + Self.largestQuestions + Self.missingQuestions + Self.instructions
-                        + Prompting.choiceShapes.map(\.rawValue) + Prompting.choiceColours.map(\.rawValue) + ["A. B. C. D."]))
+            Prompting.words(
+                Self.frequentQuestions + Self.largestQuestions + Self.missingQuestions + Self.instructions
+                    + Prompting.choiceShapes.map(\.rawValue) + Prompting.choiceColours.map(\.rawValue) + ["A. B. C. D."]
+            ))
     }
 
-    struct Item { let shape: ShapeKind; let colour: NamedColour; let cell: Int; let size: Float }
+    struct Item {
+        let shape: ShapeKind
+        let colour: NamedColour
+        let cell: Int
+        let size: Float
+    }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
         let background = rng.pick(Prompting.lightBackgrounds)
         var items: [Item] = []
-        let question: String, correct: String, pool: [String]
+        let question: String
+        let correct: String
+        let pool: [String]
         switch rng.int(below: 3) {
         case 0:
             // The majority colour has 3 objects; every other colour at most 2.
@@ -54,7 +67,9 @@ public final class MMStarBenchmark: ProceduralBenchmark {
                 if assigned.filter({ $0 == c }).count < 2 { assigned.append(c) }
             }
             let cells = rng.sample(Array(0..<16), n)
-            items = (0..<n).map { Item(shape: rng.pick(Prompting.choiceShapes), colour: assigned[$0], cell: cells[$0], size: 6) }
+            items = (0..<n).map {
+                Item(shape: rng.pick(Prompting.choiceShapes), colour: assigned[$0], cell: cells[$0], size: 6)
+            }
             question = rng.pick(Self.frequentQuestions)
             correct = colours[0].rawValue
             pool = Prompting.choiceColours.map(\.rawValue)
@@ -73,7 +88,9 @@ public final class MMStarBenchmark: ProceduralBenchmark {
             let present = Array(colours.prefix(3))
             let cells = rng.sample(Array(0..<16), rng.int(in: 3...5))
             items = cells.enumerated().map { i, cell in
-                Item(shape: rng.pick(Prompting.choiceShapes), colour: i < 3 ? present[i] : rng.pick(present), cell: cell, size: 6)
+                Item(
+                    shape: rng.pick(Prompting.choiceShapes), colour: i < 3 ? present[i] : rng.pick(present), cell: cell,
+                    size: 6)
             }
             question = rng.pick(Self.missingQuestions)
             correct = colours[3].rawValue
@@ -81,15 +98,19 @@ public final class MMStarBenchmark: ProceduralBenchmark {
         }
         let quadrantLayout = items.count <= 4 && items.contains { $0.size > 8 }
         let (choices, letterIndex) = Prompting.choices(correct, from: pool, shuffled: options.shuffleOptions, &rng)
-        let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: choices, instruction: rng.pick(Self.instructions)))
+        let prompt = Prompting.prompt(
+            Prompting.multipleChoice(question, options: choices, instruction: rng.pick(Self.instructions)))
         let size = imageSize
         // Every object in reading order, the large one marked: "big red square, blue circle, green cross."
-        let description = items.sorted { $0.cell < $1.cell }
-            .map { ($0.size > 8 ? "big " : "") + "\($0.colour.rawValue) \($0.shape.rawValue)" }.joined(separator: ", ") + "."
+        let description =
+            items.sorted { $0.cell < $1.cell }
+            .map { ($0.size > 8 ? "big " : "") + "\($0.colour.rawValue) \($0.shape.rawValue)" }.joined(separator: ", ")
+            + "."
         return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex], description: description) {
             var canvas = Canvas(size: size, background: background)
             for item in items {
-                let (cx, cy): (Float, Float) = quadrantLayout
+                let (cx, cy): (Float, Float) =
+                    quadrantLayout
                     ? (Float(item.cell % 2) * 16 + 8, Float(item.cell / 2) * 16 + 8)
                     : (Float(item.cell % 4) * 8 + 4, Float(item.cell / 4) * 8 + 4)
                 canvas.shape(item.shape, cx: cx, cy: cy, size: item.size, item.colour.rgb)

@@ -29,16 +29,23 @@ public final class PathologyBenchmark: ProceduralBenchmark {
         self.options = options
     }
 
-    static let openTemplates = ["Which pattern does this tissue show?", "What kind of texture is in this tissue sample?",
-                                "Describe the tissue pattern in one word."]
-    static let patternTemplates = ["Does this tissue show a {pattern} pattern?", "Is the tissue {pattern}?",
-                                   "Is this sample {pattern}? Answer yes or no."]
-    static let lesionTemplates = ["Is there a lesion in this tissue?", "Does this sample contain a dark lesion?",
-                                  "Is a lesion visible? Answer yes or no."]
+    static let openTemplates = [
+        "Which pattern does this tissue show?", "What kind of texture is in this tissue sample?",
+        "Describe the tissue pattern in one word.",
+    ]
+    static let patternTemplates = [
+        "Does this tissue show a {pattern} pattern?", "Is the tissue {pattern}?",
+        "Is this sample {pattern}? Answer yes or no.",
+    ]
+    static let lesionTemplates = [
+        "Is there a lesion in this tissue?", "Does this sample contain a dark lesion?",
+        "Is a lesion visible? Answer yes or no.",
+    ]
 
     public var words: Set<String> {
-        Prompting.words(Self.openTemplates + Self.patternTemplates + Self.lesionTemplates + ["yes", "no"]
-                        + options.patterns.map(\.rawValue))
+        Prompting.words(
+            Self.openTemplates + Self.patternTemplates + Self.lesionTemplates + ["yes", "no"]
+                + options.patterns.map(\.rawValue))
     }
 
     func texture(_ pattern: Pattern, _ rng: inout RandomGenerator) -> Texture {
@@ -53,8 +60,9 @@ public final class PathologyBenchmark: ProceduralBenchmark {
         case .speckled:
             return .noise(cell: 1, density: rng.grid(0.3, 0.45, step: 0.05), seed: rng.next())
         case .wavy:
-            return .waves(period: rng.grid(5, 6), ink: rng.grid(2, 2.5), wavelength: rng.grid(10, 16, step: 1),
-                          amplitude: rng.grid(1.5, 2.5), phase: rng.grid(0, 5))
+            return .waves(
+                period: rng.grid(5, 6), ink: rng.grid(2, 2.5), wavelength: rng.grid(10, 16, step: 1),
+                amplitude: rng.grid(1.5, 2.5), phase: rng.grid(0, 5))
         }
     }
 
@@ -65,7 +73,8 @@ public final class PathologyBenchmark: ProceduralBenchmark {
         let ink = RGB(125, 55, 150).mixed(with: RGB(160, 80, 170), rng.grid(0, 1, step: 0.25))
         let hasLesion = rng.chance(options.lesionProbability)
         let lesion = (x: rng.grid(7, 25), y: rng.grid(7, 25), r: rng.grid(3, 4.5))
-        let prompt: String, answer: String
+        let prompt: String
+        let answer: String
         switch rng.int(below: 3) {
         case 0:
             prompt = Prompting.prompt(rng.pick(Self.openTemplates))
@@ -85,14 +94,16 @@ public final class PathologyBenchmark: ProceduralBenchmark {
             canvas.fill(tex, ink: ink, ground: nil)
             if hasLesion {
                 canvas.fillCircle(cx: lesion.x, cy: lesion.y, radius: lesion.r, RGB(70, 15, 60))
-                canvas.strokeCircle(cx: lesion.x, cy: lesion.y, radius: lesion.r + 0.8, thickness: 0.8, RGB(110, 40, 90))
+                canvas.strokeCircle(
+                    cx: lesion.x, cy: lesion.y, radius: lesion.r + 0.8, thickness: 0.8, RGB(110, 40, 90))
             }
             return canvas.image
         }
     }
 
     public func score(prediction: String, example: Example) -> Double {
-        ["yes", "no"].contains(example.answer) ? SkillScoring.yesNo(prediction, example.answer)
+        ["yes", "no"].contains(example.answer)
+            ? SkillScoring.yesNo(prediction, example.answer)
             : SkillScoring.word(prediction, example.answer)
     }
 }

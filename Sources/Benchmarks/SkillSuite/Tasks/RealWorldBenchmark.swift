@@ -53,9 +53,10 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
 
     public var words: Set<String> {
         Prompting.descriptionWords.union(Prompting.words(["a at the , and ."])).union(
-            Prompting.words(Self.relationTemplates.values.flatMap { $0 } + Self.sideTemplates.values.flatMap { $0 }
-                            + Self.presenceTemplates + Icon.allCases.map(\.rawValue)
-                        + ["yes", "no"]))
+            Prompting.words(
+                Self.relationTemplates.values.flatMap { $0 } + Self.sideTemplates.values.flatMap { $0 }
+                    + Self.presenceTemplates + Icon.allCases.map(\.rawValue)
+                    + ["yes", "no"]))
     }
 
     /// Whether `a` stands in `relation` to `b` by a clear margin (nil when too close to tell).
@@ -73,7 +74,8 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
 
     /// Whether an object centred at `p` is on `side` of the 32-unit picture (nil when it is in the middle band).
     static func onSide(_ side: Side, _ p: (x: Float, y: Float)) -> Bool? {
-        let edge: Float = 10, far: Float = 32 - 10
+        let edge: Float = 10
+        let far: Float = 32 - 10
         switch side {
         case .left, .right:
             guard p.x < edge || p.x > far else { return nil }
@@ -91,13 +93,16 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
         // of the 8-unit grid, so a patch-8 vision tower sees a whole object in one patch: the sides are the outer
         // cells, the middle one of the two inner cells. Positions are icon centres.
         let cells = rng.sample(Array(0..<9), n)
-        let unit = { (third: Int, rng: inout RandomGenerator) -> Int in third == 0 ? 0 : third == 2 ? 3 : rng.int(in: 1...2) }
+        let unit = { (third: Int, rng: inout RandomGenerator) -> Int in
+            third == 0 ? 0 : third == 2 ? 3 : rng.int(in: 1...2)
+        }
         let positions = cells.map { c in (x: Float(unit(c % 3, &rng) * 8) + 4, y: Float(unit(c / 3, &rng) * 8) + 4) }
         let horizon = rng.grid(12, 20, step: 1)
         let sky = RGB(170, 210, 245).mixed(with: RGB(220, 235, 250), rng.grid(0, 1, step: 0.5))
         let ground = RGB(140, 190, 110).mixed(with: RGB(190, 170, 120), rng.grid(0, 1, step: 0.5))
         let yes = rng.chance(0.5)
-        var prompt = "", answer = yes ? "yes" : "no"
+        var prompt = ""
+        var answer = yes ? "yes" : "no"
         let kind = rng.int(below: 3)
         if kind == 0 {
             // A pair and a relation clearly true (or clearly false) for it.
@@ -106,8 +111,9 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
                 let pair = rng.sample(Array(0..<n), 2)
                 let relation = rng.pick(Relation.allCases)
                 if let truth = Self.holds(relation, positions[pair[0]], positions[pair[1]]), truth == yes {
-                    prompt = Prompting.prompt(rng.pick(Self.relationTemplates[relation]!),
-                                              ["a": icons[pair[0]].rawValue, "b": icons[pair[1]].rawValue])
+                    prompt = Prompting.prompt(
+                        rng.pick(Self.relationTemplates[relation]!),
+                        ["a": icons[pair[0]].rawValue, "b": icons[pair[1]].rawValue])
                     found = true
                 }
             }
@@ -115,7 +121,8 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
         } else if kind == 1 {
             // An object and a side of the picture it is clearly on (or clearly not on).
             for _ in 0..<40 where prompt.isEmpty {
-                let i = rng.int(below: n), side = rng.pick(Side.allCases)
+                let i = rng.int(below: n)
+                let side = rng.pick(Side.allCases)
                 if let truth = Self.onSide(side, positions[i]), truth == yes {
                     prompt = Prompting.prompt(rng.pick(Self.sideTemplates[side]!), ["a": icons[i].rawValue])
                 }
@@ -129,7 +136,8 @@ public final class RealWorldBenchmark: ProceduralBenchmark {
         }
         let size = imageSize
         // "a sun at the top left and a house at the bottom middle." (reading order of the 3x3 cells)
-        let rows = ["top", "middle", "bottom"], columns = ["left", "middle", "right"]
+        let rows = ["top", "middle", "bottom"]
+        let columns = ["left", "middle", "right"]
         let phrases = (0..<n).sorted { cells[$0] < cells[$1] }
             .map { "a \(icons[$0].rawValue) at the \(rows[cells[$0] / 3]) \(columns[cells[$0] % 3])" }
         let description = Prompting.list(phrases) + "."

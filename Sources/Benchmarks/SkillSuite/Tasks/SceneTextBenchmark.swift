@@ -16,9 +16,11 @@ public final class SceneTextBenchmark: ProceduralBenchmark {
         public init() {}
     }
 
-    public static let wordList = ["STOP", "EXIT", "OPEN", "SHOP", "TAXI", "PARK", "BANK", "CAFE", "FOOD", "GATE",
-                                  "POOL", "ROAD", "SALE", "CAT", "DOG", "SUN", "BUS", "CAR", "MAP", "PEN", "CUP",
-                                  "BOX", "KEY", "HOT", "INN", "BAR", "ZOO", "GYM", "ART", "SPA", "TOY", "ICE"]
+    public static let wordList = [
+        "STOP", "EXIT", "OPEN", "SHOP", "TAXI", "PARK", "BANK", "CAFE", "FOOD", "GATE",
+        "POOL", "ROAD", "SALE", "CAT", "DOG", "SUN", "BUS", "CAR", "MAP", "PEN", "CUP",
+        "BOX", "KEY", "HOT", "INN", "BAR", "ZOO", "GYM", "ART", "SPA", "TOY", "ICE",
+    ]
 
     public let name = "scene-text"
     public let role = BenchmarkRole.target
@@ -27,14 +29,19 @@ public final class SceneTextBenchmark: ProceduralBenchmark {
     public let options: Options
 
     public init(imageSize: Int = 32, options: Options = Options()) {
-        precondition(options.words.allSatisfy { (1...4).contains($0.count) && $0.allSatisfy { BitmapFont.characters.contains($0) } },
-                     "scene-text: words must be 1-4 characters the font draws")
+        precondition(
+            options.words.allSatisfy {
+                (1...4).contains($0.count) && $0.allSatisfy { BitmapFont.characters.contains($0) }
+            },
+            "scene-text: words must be 1-4 characters the font draws")
         self.imageSize = imageSize
         self.options = options
     }
 
-    static let templates = ["What does the sign say?", "What word is written in the image?",
-                            "Read the text in this image.", "What is written on the sign?"]
+    static let templates = [
+        "What does the sign say?", "What word is written in the image?",
+        "Read the text in this image.", "What is written on the sign?",
+    ]
     static let codeLetters = Array("ABCDEFGHJKLMNPRSTUVWXYZ")
 
     public var words: Set<String> { Prompting.words(Self.templates + options.words) }
@@ -50,9 +57,12 @@ public final class SceneTextBenchmark: ProceduralBenchmark {
         let background = RGB(UInt8(rng.int(in: 90...200)), UInt8(rng.int(in: 90...200)), UInt8(rng.int(in: 90...200)))
         let clutter = (0..<options.clutter).map { _ in Clutter(&rng) }
         let textWidth = BitmapFont.width(of: text)
-        let x = rng.grid(2, 30 - textWidth, step: 1), y = rng.grid(3, 22, step: 1)
+        let x = rng.grid(2, 30 - textWidth, step: 1)
+        let y = rng.grid(3, 22, step: 1)
         let darkPlate = rng.chance(0.5)
-        let plate = darkPlate ? RGB(30, 40, 60).mixed(with: RGB(70, 20, 20), rng.grid(0, 1, step: 0.5))
+        let plate =
+            darkPlate
+            ? RGB(30, 40, 60).mixed(with: RGB(70, 20, 20), rng.grid(0, 1, step: 0.5))
             : RGB(245, 240, 225).mixed(with: RGB(250, 230, 120), rng.grid(0, 1, step: 0.5))
         let ink = darkPlate ? RGB(250, 250, 250) : RGB(15, 15, 15)
         let template = rng.pick(Self.templates)
@@ -79,7 +89,10 @@ struct Clutter {
 
     init(_ rng: inout RandomGenerator) {
         kind = rng.int(below: 3)
-        x = rng.grid(0, 30); y = rng.grid(0, 30); width = rng.grid(3, 12); height = rng.grid(3, 12)
+        x = rng.grid(0, 30)
+        y = rng.grid(0, 30)
+        width = rng.grid(3, 12)
+        height = rng.grid(3, 12)
         colour = RGB(UInt8(rng.int(in: 60...220)), UInt8(rng.int(in: 60...220)), UInt8(rng.int(in: 60...220)))
     }
 

@@ -17,28 +17,43 @@ public final class ScienceBenchmark: ProceduralBenchmark {
     public let options: Options
 
     public init(imageSize: Int = 32, options: Options = Options()) {
-        precondition(options.minimumDifference >= 2 && options.minimumDifference <= 8, "science: minimumDifference must be in 2...8")
+        precondition(
+            options.minimumDifference >= 2 && options.minimumDifference <= 8,
+            "science: minimumDifference must be in 2...8")
         self.imageSize = imageSize
         self.options = options
     }
 
-    static let balanceTemplates = ["Which side of the scale is heavier?", "Which side of the balance holds the heavier load?"]
+    static let balanceTemplates = [
+        "Which side of the scale is heavier?", "Which side of the balance holds the heavier load?",
+    ]
     static let beakerTemplates = ["Which beaker holds {more} liquid?", "Which glass has {more} water?"]
-    static let thermometerTemplates = ["Which thermometer shows the {higher} temperature?", "Which thermometer is {warmer}?"]
-    static let ballTemplates = ["Which ball is {bigger}, the {a} one or the {b} one?", "Which is the {bigger} ball: {a} or {b}?"]
+    static let thermometerTemplates = [
+        "Which thermometer shows the {higher} temperature?", "Which thermometer is {warmer}?",
+    ]
+    static let ballTemplates = [
+        "Which ball is {bigger}, the {a} one or the {b} one?", "Which is the {bigger} ball: {a} or {b}?",
+    ]
 
     public var words: Set<String> {
-        Prompting.descriptionWords.union(Prompting.words(["a balance ; the side is heavier and lower two beakers one holds more liquid thermometers warmer big small ball on ."])).union(
-            Prompting.words(Self.balanceTemplates + Self.beakerTemplates + Self.thermometerTemplates + Self.ballTemplates
-                        + ["more less higher lower warmer colder bigger smaller left right"]
-                        + NamedColour.objectColours.map(\.rawValue)))
+        Prompting.descriptionWords.union(
+            Prompting.words([
+                "a balance ; the side is heavier and lower two beakers one holds more liquid thermometers warmer big small ball on ."
+            ])
+        ).union(
+            Prompting.words(
+                Self.balanceTemplates + Self.beakerTemplates + Self.thermometerTemplates + Self.ballTemplates
+                    + ["more less higher lower warmer colder bigger smaller left right"]
+                    + NamedColour.objectColours.map(\.rawValue)))
     }
 
     /// Two levels in `low...high` at least `minimumDifference` apart, the first the larger when `firstLarger`.
     func pair(_ rng: inout RandomGenerator, _ low: Float, _ high: Float, firstLarger: Bool) -> (Float, Float) {
-        var a: Float, b: Float
+        var a: Float
+        var b: Float
         repeat {
-            a = rng.grid(low, high); b = rng.grid(low, high)
+            a = rng.grid(low, high)
+            b = rng.grid(low, high)
         } while abs(a - b) < options.minimumDifference
         return (a > b) == firstLarger ? (a, b) : (b, a)
     }
@@ -48,7 +63,8 @@ public final class ScienceBenchmark: ProceduralBenchmark {
         let asksLess = rng.chance(0.5)
         let background = rng.pick(Prompting.lightBackgrounds)
         let kind = rng.int(below: 4)
-        var prompt: String, answer = leftWins ? "left" : "right"
+        var prompt: String
+        var answer = leftWins ? "left" : "right"
         var description: String
         let drawing: (inout Canvas) -> Void
         switch kind {
@@ -58,12 +74,14 @@ public final class ScienceBenchmark: ProceduralBenchmark {
             prompt = Prompting.prompt(rng.pick(Self.balanceTemplates))
             description = "a balance; the \(leftWins ? "left" : "right") side is heavier and lower."
             drawing = { canvas in
-                let left = (x: Float(5), y: 15 + tilt), right = (x: Float(27), y: 15 - tilt)
+                let left = (x: Float(5), y: 15 + tilt)
+                let right = (x: Float(27), y: 15 - tilt)
                 canvas.fillPolygon([(16, 15), (20, 29), (12, 29)], RGB(90, 90, 100))
                 canvas.line(from: left, to: right, thickness: 1.5, RGB(60, 60, 70))
                 for (end, side) in [(left, leftWins ? big : small), (right, leftWins ? small : big)] {
                     canvas.fillRect(x: end.x - 4, y: end.y + 0.5, width: 8, height: 1.2, RGB(60, 60, 70))
-                    canvas.fillRect(x: end.x - side / 2, y: end.y + 0.5 - side, width: side, height: side, RGB(150, 80, 40))
+                    canvas.fillRect(
+                        x: end.x - side / 2, y: end.y + 0.5 - side, width: side, height: side, RGB(150, 80, 40))
                 }
             }
         case 1:
@@ -80,7 +98,8 @@ public final class ScienceBenchmark: ProceduralBenchmark {
             }
         case 2:
             let (a, b) = pair(&rng, 3, 18, firstLarger: leftWins != asksLess)
-            let higher = asksLess ? "lower" : "higher", warmer = asksLess ? "colder" : "warmer"
+            let higher = asksLess ? "lower" : "higher"
+            let warmer = asksLess ? "colder" : "warmer"
             description = "two thermometers; the \(a > b ? "left" : "right") one is warmer."
             prompt = Prompting.prompt(rng.pick(Self.thermometerTemplates), ["higher": higher, "warmer": warmer])
             drawing = { canvas in
@@ -94,14 +113,19 @@ public final class ScienceBenchmark: ProceduralBenchmark {
         default:
             let colours = rng.sample(NamedColour.objectColours, 2)
             let (leftRadius, rightRadius) = pair(&rng, 2.5, 7.5, firstLarger: leftWins != asksLess)
-            let leftY = rng.grid(10, 22), rightY = rng.grid(10, 22)
+            let leftY = rng.grid(10, 22)
+            let rightY = rng.grid(10, 22)
             let swapNames = rng.chance(0.5)
-            prompt = Prompting.prompt(rng.pick(Self.ballTemplates),
-                                      ["bigger": asksLess ? "smaller" : "bigger",
-                                       "a": colours[swapNames ? 1 : 0].rawValue, "b": colours[swapNames ? 0 : 1].rawValue])
+            prompt = Prompting.prompt(
+                rng.pick(Self.ballTemplates),
+                [
+                    "bigger": asksLess ? "smaller" : "bigger",
+                    "a": colours[swapNames ? 1 : 0].rawValue, "b": colours[swapNames ? 0 : 1].rawValue,
+                ])
             answer = colours[leftWins ? 0 : 1].rawValue
             let (leftSize, rightSize) = leftRadius > rightRadius ? ("big", "small") : ("small", "big")
-            description = "a \(leftSize) \(colours[0].rawValue) ball on the left and a \(rightSize) \(colours[1].rawValue) ball on the right."
+            description =
+                "a \(leftSize) \(colours[0].rawValue) ball on the left and a \(rightSize) \(colours[1].rawValue) ball on the right."
             drawing = { canvas in
                 canvas.fillCircle(cx: 8.5, cy: leftY, radius: leftRadius, colours[0].rgb)
                 canvas.fillCircle(cx: 23.5, cy: rightY, radius: rightRadius, colours[1].rgb)

@@ -32,15 +32,18 @@ public final class SeedBenchmark: ProceduralBenchmark {
 
     static let colourQuestions = ["What color is the {shape}?", "Which color does the {shape} have?"]
     static let shapeQuestions = ["What shape is the {colour} object?", "Which shape is {colour}?"]
-    static let positionQuestions = ["Where is the {colour} {shape}?", "In which part of the image is the {colour} {shape}?"]
+    static let positionQuestions = [
+        "Where is the {colour} {shape}?", "In which part of the image is the {colour} {shape}?",
+    ]
     static let instructions = ["Answer with the letter.", "Answer with the option's letter.", "Choose A, B, C or D."]
     static let places = ["top left", "top right", "bottom left", "bottom right"]
 
     public var words: Set<String> {
         Prompting.descriptionWords.union(Prompting.words(["a an at the , and ."])).union(
-            Prompting.words(Self.colourQuestions + Self.shapeQuestions + Self.positionQuestions + Self.instructions + Self.places
-                        + Prompting.choiceShapes.map(\.rawValue) + Prompting.choiceColours.map(\.rawValue)
-                        + Prompting.optionLetters.prefix(4).map { "\($0)." }))
+            Prompting.words(
+                Self.colourQuestions + Self.shapeQuestions + Self.positionQuestions + Self.instructions + Self.places
+                    + Prompting.choiceShapes.map(\.rawValue) + Prompting.choiceColours.map(\.rawValue)
+                    + Prompting.optionLetters.prefix(4).map { "\($0)." }))
     }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
@@ -50,10 +53,14 @@ public final class SeedBenchmark: ProceduralBenchmark {
         let quadrants = rng.sample(Array(0..<4), n)
         // Each 8-unit shape fills one cell of the 8-unit grid (one of the four cells of its quadrant), so a
         // patch-8 vision tower sees a whole object in one patch.
-        let offsets = (0..<n).map { _ in (x: Float(rng.int(in: 0...1) * 8 - 4), y: Float(rng.int(in: 0...1) * 8 - 4), size: Float(8)) }
+        let offsets = (0..<n).map { _ in
+            (x: Float(rng.int(in: 0...1) * 8 - 4), y: Float(rng.int(in: 0...1) * 8 - 4), size: Float(8))
+        }
         let background = rng.pick(Prompting.lightBackgrounds)
         let target = rng.int(below: n)
-        let question: String, correct: String, pool: [String]
+        let question: String
+        let correct: String
+        let pool: [String]
         switch rng.int(below: 3) {
         case 0:
             question = Prompting.fill(rng.pick(Self.colourQuestions), ["shape": shapes[target].rawValue])
@@ -64,13 +71,15 @@ public final class SeedBenchmark: ProceduralBenchmark {
             correct = shapes[target].rawValue
             pool = Prompting.choiceShapes.map(\.rawValue)
         default:
-            question = Prompting.fill(rng.pick(Self.positionQuestions),
-                                      ["colour": colours[target].rawValue, "shape": shapes[target].rawValue])
+            question = Prompting.fill(
+                rng.pick(Self.positionQuestions),
+                ["colour": colours[target].rawValue, "shape": shapes[target].rawValue])
             correct = Self.places[quadrants[target]]
             pool = Self.places
         }
         let (options, letterIndex) = Prompting.choices(correct, from: pool, shuffled: self.options.shuffleOptions, &rng)
-        let prompt = Prompting.prompt(Prompting.multipleChoice(question, options: options, instruction: rng.pick(Self.instructions)))
+        let prompt = Prompting.prompt(
+            Prompting.multipleChoice(question, options: options, instruction: rng.pick(Self.instructions)))
         let size = imageSize
         // "an orange diamond at the top left and a red square at the bottom right." (quadrant order)
         let phrases = (0..<n).sorted { quadrants[$0] < quadrants[$1] }.map { i -> String in
@@ -81,13 +90,18 @@ public final class SeedBenchmark: ProceduralBenchmark {
         // Each object asked for by its shape or by its colour (both unique in the picture).
         let details = (0..<n).flatMap { i -> [Draft.Detail] in
             let text = "\(colours[i].rawValue) \(shapes[i].rawValue) at the \(Self.places[quadrants[i]])."
-            return [Draft.Detail(subject: shapes[i].rawValue, text: "the " + text),
-                    Draft.Detail(subject: "\(colours[i].rawValue) object", text: "the " + text)]
+            return [
+                Draft.Detail(subject: shapes[i].rawValue, text: "the " + text),
+                Draft.Detail(subject: "\(colours[i].rawValue) object", text: "the " + text),
+            ]
         }
-        return Draft(prompt: prompt, answer: Prompting.optionLetters[letterIndex], description: description, details: details) {
+        return Draft(
+            prompt: prompt, answer: Prompting.optionLetters[letterIndex], description: description, details: details
+        ) {
             var canvas = Canvas(size: size, background: background)
             for i in 0..<n {
-                let cx = Float(quadrants[i] % 2) * 16 + 8 + offsets[i].x, cy = Float(quadrants[i] / 2) * 16 + 8 + offsets[i].y
+                let cx = Float(quadrants[i] % 2) * 16 + 8 + offsets[i].x
+                let cy = Float(quadrants[i] / 2) * 16 + 8 + offsets[i].y
                 canvas.shape(shapes[i], cx: cx, cy: cy, size: offsets[i].size, colours[i].rgb)
             }
             return canvas.image

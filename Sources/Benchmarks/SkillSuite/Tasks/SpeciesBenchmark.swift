@@ -18,7 +18,8 @@ public final class SpeciesBenchmark: ProceduralBenchmark {
 
     public let name = "species"
     public let role = BenchmarkRole.target
-    public let summary = "fine-grained sprite birds (colour/beak/tail combinations); 26-way, answer the species letter A-Z"
+    public let summary =
+        "fine-grained sprite birds (colour/beak/tail combinations); 26-way, answer the species letter A-Z"
     public let imageSize: Int
     public let options: Options
 
@@ -68,9 +69,11 @@ public final class SpeciesBenchmark: ProceduralBenchmark {
         return chosen
     }()
 
-    static let templates = ["Which species (A-Z) is this bird? Answer with the letter.",
-                            "Identify the bird species. Answer with a letter from A to Z.",
-                            "What species of bird is shown? Reply with its letter (A-Z)."]
+    static let templates = [
+        "Which species (A-Z) is this bird? Answer with the letter.",
+        "Identify the bird species. Answer with a letter from A to Z.",
+        "What species of bird is shown? Reply with its letter (A-Z).",
+    ]
     static let skies: [RGB] = [RGB(200, 225, 245), RGB(215, 235, 215), RGB(235, 225, 205), RGB(225, 220, 240)]
 
     public var words: Set<String> { Prompting.words(Self.templates + Prompting.optionLetters + ["Z"]) }
@@ -78,7 +81,8 @@ public final class SpeciesBenchmark: ProceduralBenchmark {
     public func draft(_ rng: inout RandomGenerator) -> Draft {
         let index = rng.int(below: options.speciesCount)
         let looks = Self.species[index]
-        let cx = rng.grid(14, 18), cy = rng.grid(12, 16)
+        let cx = rng.grid(14, 18)
+        let cy = rng.grid(12, 16)
         let facingRight = rng.chance(0.5)
         let sky = rng.pick(Self.skies)
         let leaves = (0..<rng.int(in: 0...options.maxLeaves)).map { _ in (x: rng.grid(1, 31), y: rng.grid(1, 8)) }

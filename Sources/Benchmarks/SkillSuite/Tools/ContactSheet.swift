@@ -19,13 +19,18 @@ public enum ContactSheet {
     @discardableResult
     /// With `descriptions`, the benchmark's dense-description examples (pretraining data) are shown instead of
     /// its questions.
-    public static func write(_ benchmark: any Benchmark, count: Int = 16, seed: UInt64 = 0, split: Split = .eval,
-                             descriptions: Bool = false, to directory: URL, scale: Int = 4) throws -> Output {
+    public static func write(
+        _ benchmark: any Benchmark, count: Int = 16, seed: UInt64 = 0, split: Split = .eval,
+        descriptions: Bool = false, to directory: URL, scale: Int = 4
+    ) throws -> Output {
         precondition(count > 0 && scale >= 1, "ContactSheet: count \(count) and scale \(scale) must be positive")
-        let examples = descriptions ? try benchmark.descriptionExamples(split, count: count, seed: seed)
+        let examples =
+            descriptions
+            ? try benchmark.descriptionExamples(split, count: count, seed: seed)
             : try benchmark.examples(split, count: count, seed: seed)
         guard !examples.isEmpty else {
-            throw ExampleGenerationError(description: "\(benchmark.name) has no description examples (only the held-out abilities do)")
+            throw ExampleGenerationError(
+                description: "\(benchmark.name) has no description examples (only the held-out abilities do)")
         }
         let fm = FileManager.default
         let imagesDirectory = directory.appendingPathComponent("images")
@@ -38,7 +43,8 @@ public enum ContactSheet {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for (i, example) in examples.enumerated() {
             text += "#\(i)  \(example.id)\n\(example.prompt)\n=> \(example.answer)\n\n"
-            var record = Record(prompt: example.prompt, answer: example.answer, image: nil, id: example.id, split: split.rawValue)
+            var record = Record(
+                prompt: example.prompt, answer: example.answer, image: nil, id: example.id, split: split.rawValue)
             if let image = example.image {
                 let name = String(format: "images/%04d.png", i)
                 try ImageFile.write(image, to: directory.appendingPathComponent(name))
@@ -46,9 +52,10 @@ public enum ContactSheet {
             }
             jsonl += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
         }
-        let output = Output(sheet: directory.appendingPathComponent("sheet.png"),
-                            text: directory.appendingPathComponent("examples.txt"),
-                            jsonl: directory.appendingPathComponent("examples.jsonl"), exampleCount: examples.count)
+        let output = Output(
+            sheet: directory.appendingPathComponent("sheet.png"),
+            text: directory.appendingPathComponent("examples.txt"),
+            jsonl: directory.appendingPathComponent("examples.jsonl"), exampleCount: examples.count)
         try ImageFile.write(sheet(examples.map(\.image), scale: scale), to: output.sheet)
         try Data(text.utf8).write(to: output.text, options: .atomic)
         try Data(jsonl.utf8).write(to: output.jsonl, options: .atomic)
@@ -69,13 +76,16 @@ public enum ContactSheet {
         let cellHeight = (images.compactMap { $0?.height }.max() ?? 32) * scale
         let columns = max(1, Int(Double(images.count).squareRoot().rounded(.up)))
         let rows = max(1, (images.count + columns - 1) / columns)
-        let gap = 2, label = 11
+        let gap = 2
+        let label = 11
         let width = columns * cellWidth + (columns + 1) * gap
         let height = rows * (cellHeight + label) + (rows + 1) * gap
         var pixels = [UInt8](repeating: 40, count: width * height * 3)
         func set(_ x: Int, _ y: Int, _ r: UInt8, _ g: UInt8, _ b: UInt8) {
             let i = (y * width + x) * 3
-            pixels[i] = r; pixels[i + 1] = g; pixels[i + 2] = b
+            pixels[i] = r
+            pixels[i + 1] = g
+            pixels[i + 2] = b
         }
         for (n, image) in images.enumerated() {
             let left = gap + (n % columns) * (cellWidth + gap)
@@ -84,7 +94,8 @@ public enum ContactSheet {
             var cursor = left + 2
             for character in String(n) {
                 for (row, bits) in BitmapFont.glyph(character).enumerated() {
-                    for column in 0..<BitmapFont.glyphWidth where bits & (1 << (BitmapFont.glyphWidth - 1 - column)) != 0 {
+                    for column in 0..<BitmapFont.glyphWidth
+                    where bits & (1 << (BitmapFont.glyphWidth - 1 - column)) != 0 {
                         if cursor + column < width { set(cursor + column, top + 2 + row, 230, 230, 230) }
                     }
                 }
