@@ -14,6 +14,30 @@ final class AnswerSimilarityTests: XCTestCase {
         XCTAssertEqual(AnswerSimilarity.levenshtein("\u{E9}", "e\u{301}"), 2)
     }
 
+    func testLevenshteinTrimmingMatchesTheFullTable() {
+        // The full dynamic-programming table, without the common prefix and suffix shortcut.
+        func full(_ a: [Character], _ b: [Character]) -> Int {
+            var d = (0...b.count).map { [$0] + [Int](repeating: 0, count: a.count) }
+            for i in 0...a.count { d[0][i] = i }
+            for j in 1...max(1, b.count) where j <= b.count {
+                for i in 1...max(1, a.count) where i <= a.count {
+                    d[j][i] = min(d[j - 1][i] + 1, d[j][i - 1] + 1, d[j - 1][i - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                }
+            }
+            return d[b.count][a.count]
+        }
+        var rng = RandomGenerator(seed: 11)
+        for _ in 0..<300 {
+            let a = (0..<rng.int(below: 9)).map { _ in Character(["a", "b", "c"][rng.int(below: 3)]) }
+            let b = (0..<rng.int(below: 9)).map { _ in Character(["a", "b", "c"][rng.int(below: 3)]) }
+            XCTAssertEqual(AnswerSimilarity.levenshtein(String(a), String(b)), full(a, b), "\(String(a)) \(String(b))")
+        }
+        // Long, nearly equal texts are cheap.
+        let long = String(repeating: "abcdefghij", count: 20_000)
+        XCTAssertEqual(AnswerSimilarity.levenshtein(long, "x" + long.dropFirst() + "y"), 2)
+        XCTAssertEqual(AnswerSimilarity.anls(prediction: long, references: [long]), 1)
+    }
+
     func testANLS() {
         func anls(_ prediction: String, _ references: [String]) -> Double {
             AnswerSimilarity.anls(prediction: prediction, references: references)

@@ -3,19 +3,31 @@
 /// `str`, not by Swift's canonical equivalence.
 public enum AnswerSimilarity {
     /// The Levenshtein distance between `a` and `b` over Unicode scalars: the fewest insertions, deletions and
-    /// substitutions (each costing 1) that turn one into the other. O(|a|·|b|) time, O(min(|a|, |b|)) memory.
+    /// substitutions (each costing 1) that turn one into the other. O(|a|·|b|) time (after removing a common
+    /// prefix and suffix), O(min(|a|, |b|)) memory.
     public static func levenshtein(_ a: String, _ b: String) -> Int {
         levenshtein(Array(a.unicodeScalars), Array(b.unicodeScalars))
     }
 
     static func levenshtein(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
-        let (short, long) = a.count <= b.count ? (a, b) : (b, a)
+        // A common prefix and suffix never need an edit: equal or nearly equal texts cost O(n).
+        var start = 0
+        while start < a.count && start < b.count && a[start] == b[start] { start += 1 }
+        var endA = a.count
+        var endB = b.count
+        while endA > start && endB > start && a[endA - 1] == b[endB - 1] {
+            endA -= 1
+            endB -= 1
+        }
+        let (short, long) =
+            endA - start <= endB - start ? (a[start..<endA], b[start..<endB]) : (b[start..<endB], a[start..<endA])
+        if short.isEmpty { return long.count }
         var previous = Array(0...short.count)
         var current = [Int](repeating: 0, count: short.count + 1)
         for (j, c) in long.enumerated() {
             current[0] = j + 1
-            for i in 0..<short.count {
-                current[i + 1] = short[i] == c ? previous[i] : 1 + min(previous[i], previous[i + 1], current[i])
+            for (i, s) in short.enumerated() {
+                current[i + 1] = s == c ? previous[i] : 1 + min(previous[i], previous[i + 1], current[i])
             }
             swap(&previous, &current)
         }
