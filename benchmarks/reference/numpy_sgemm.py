@@ -28,11 +28,26 @@ SHAPES = [  # (m, n, k, transA, transB), as KernelBenchmark.gemmShapes
 ]
 
 
+def parse_shape(text):
+    """'1024x256x688tB' -> (1024, 256, 688, False, True)."""
+    body = text.lower()
+    tb = body.endswith("tb")
+    if tb:
+        body = body[:-2]
+    ta = body.endswith("ta")
+    if ta:
+        body = body[:-2]
+    m, n, k = (int(x) for x in body.split("x"))
+    return (m, n, k, ta, tb)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", default="1,2", help="thread counts, comma separated")
     parser.add_argument("--quick", action="store_true", help="no 2048 product, shorter samples")
-    parser.add_argument("--shapes", default="", help="only these, untransposed, e.g. 1024x1024x1024;1024x256x688 (m x n x k)")
+    parser.add_argument("--shapes", default="",
+                        help="only these, e.g. 1024x1024x1024,1024x256x688tB (m x n x k, then tA/tB/tAtB as "
+                             "`skilltune bench kernels --shapes`; ';' also separates)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
@@ -58,8 +73,7 @@ def main():
     if args.quick:
         shapes = [s for s in shapes if s[0] != 2048 and 4864 not in s[:3]]
     if args.shapes:
-        wanted = [tuple(int(x) for x in s.split("x")) for s in args.shapes.split(";")]
-        shapes = [(m, n, k, False, False) for (m, n, k) in wanted]
+        shapes = [parse_shape(s) for s in args.shapes.replace(";", ",").split(",") if s]
     sample_seconds = 0.01 if args.quick else 0.05
     rng = np.random.default_rng(1)
     results = []

@@ -14,10 +14,50 @@ public enum KernelBenchmark {
         public var quick: Bool
         /// Thread counts to measure each product with.
         public var threads: [Int]
+        /// The products to time instead of the standard list (`gemmShapes`); nil for the standard list.
+        public var shapes: [Shape]?
+        /// Whether to run the sections after matmul (attention, AdamW).
+        public var sections: Bool
 
-        public init(quick: Bool = false, threads: [Int] = [1, 2]) {
+        public init(quick: Bool = false, threads: [Int] = [1, 2], shapes: [Shape]? = nil, sections: Bool = true) {
             self.quick = quick
             self.threads = threads
+            self.shapes = shapes
+            self.sections = sections
+        }
+    }
+
+    /// One product: C[m, n] = opA(A)[m, k] opB(B)[k, n].
+    public struct Shape: Sendable, Equatable {
+        public var m: Int, n: Int, k: Int
+        public var transA: Bool, transB: Bool
+
+        public init(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false) {
+            self.m = m
+            self.n = n
+            self.k = k
+            self.transA = transA
+            self.transB = transB
+        }
+
+        /// Parses `MxNxK`, optionally followed by `tA`, `tB` or `tAtB` (e.g. `1024x256x688tB`).
+        public init?(parsing text: String) {
+            var body = Substring(text.lowercased())
+            var transA = false
+            var transB = false
+            if body.hasSuffix("tb") {
+                transB = true
+                body = body.dropLast(2)
+            }
+            if body.hasSuffix("ta") {
+                transA = true
+                body = body.dropLast(2)
+            }
+            let parts = body.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 3, let m = parts[0], let n = parts[1], let k = parts[2],
+                (1...65536).contains(m), (1...65536).contains(n), (1...65536).contains(k)
+            else { return nil }
+            self.init(m: m, n: n, k: k, transA: transA, transB: transB)
         }
     }
 
@@ -218,7 +258,12 @@ public enum KernelBenchmark {
         // flattered by a slow moment of the peak loop).
         var peak = Gemm.peakGflops(seconds: options.quick ? 0.005 : 0.02)
         var gemm: [GemmMeasurement] = []
-        for shape in gemmShapes(quick: options.quick) {
+        let shapes =
+            options.shapes
+            ?? gemmShapes(quick: options.quick).map {
+                Shape(m: $0.m, n: $0.n, k: $0.k, transA: $0.transA, transB: $0.transB)
+            }
+        for shape in shapes {
             for threads in options.threads {
                 gemm.append(
                     measureGemm(
@@ -232,7 +277,7 @@ public enum KernelBenchmark {
             gemm[index].cpuPeakFraction = fraction(gemm[index].cpuGflops / peak)
         }
         var sections: [String: [Record]] = [:]
-        for section in additionalSections { sections[section.name] = section.run(options) }
+        for section in additionalSections where options.sections { sections[section.name] = section.run(options) }
         return Result(
             microkernel: Gemm.microkernelName, peakGflops: (peak * 10).rounded() / 10, gemm: gemm,
             sections: sections)
@@ -250,12 +295,12 @@ public enum KernelBenchmark {
     ) -> GemmMeasurement {
         let a = filledBuffer(count: m * k, seed: 1)
         let b = filledBuffer(count: k * n, seed: 2)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-        c.initialize(repeating: 0, count: m * n)
+        // Tensor storages, as in a model (large ones ask for huge pages, see `Storage`).
+        let cStorage = Storage(count: m * n)
+        let c = cStorage.pointer
         defer {
             a.deallocate()
             b.deallocate()
-            c.deallocate()
         }
         let timing = medianTiming(quick: quick) {
             Gemm.sgemm(
@@ -299,6 +344,7 @@ public enum KernelBenchmark {
 
     static func filledBuffer(count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        Storage.adviseHugePages(UnsafeMutableRawPointer(p), bytes: count * MemoryLayout<Float>.stride)
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         for i in 0..<count {
             state ^= state << 13
