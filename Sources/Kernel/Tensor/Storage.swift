@@ -42,7 +42,8 @@ public final class Storage {
             let huge = 2 << 20
             let start = (Int(bitPattern: raw) + huge - 1) / huge * huge
             let end = (Int(bitPattern: raw) + bytes) / huge * huge
-            if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 14) }  // MADV_HUGEPAGE
+            let adviseHugePage: Int32 = 14  // MADV_HUGEPAGE
+            if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, adviseHugePage) }
         #endif
     }
 
