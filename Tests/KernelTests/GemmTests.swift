@@ -168,8 +168,11 @@ final class GemmTests: XCTestCase {
             GemmTesting.runMicrokernel(kernel, m: m, kc: kc, a: a, b: b, c: &c, ldc: 64, alpha: 0.75, beta: 0.5)
             results.append(c)
         }
-        XCTAssertEqual(results[0], results[1])
-        XCTAssertEqual(results[0], results[2])
+        for (index, result) in results.enumerated().dropFirst() {
+            XCTAssertEqual(
+                results[0], result,
+                "\(GemmTesting.microkernelNames[index]) differs from \(GemmTesting.microkernelNames[0])")
+        }
     }
 
     /// The small-rows path (decoding) splits columns over threads: the same bits for any thread count, and

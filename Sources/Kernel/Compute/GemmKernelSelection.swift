@@ -11,12 +11,13 @@ import Foundation
 /// kept. All candidates give bitwise identical results within a mode (see `GemmMicrokernel`), so the choice
 /// never changes a number, only the speed.
 ///
-/// `SKILLTUNE_GEMM_KERNEL=wide|medium|narrow` forces a kernel (for measurements).
+/// `SKILLTUNE_GEMM_KERNEL=wide|wider|medium|narrow` forces a kernel (for measurements).
 extension GemmMicrokernel {
     static let selected: GemmMicrokernel = {
         if let name = ProcessInfo.processInfo.environment["SKILLTUNE_GEMM_KERNEL"] {
             switch name {
             case "wide": return .wide
+            case "wider": return .wider
             case "medium": return .medium
             case "narrow": return .narrow
             default: break
@@ -25,10 +26,11 @@ extension GemmMicrokernel {
         return fastest()
     }()
 
-    /// A readable name, e.g. "6x64 SIMD16".
+    /// A readable name, e.g. "14x32 SIMD16".
     var name: String {
         switch self {
         case .wide: return "14x32 SIMD16"
+        case .wider: return "6x64 SIMD16"
         case .medium: return "6x16 SIMD8"
         case .narrow: return "6x8 SIMD4"
         }
@@ -77,7 +79,7 @@ extension GemmMicrokernel {
 }
 
 extension Gemm {
-    /// The register block and arithmetic `sgemm` uses on this machine and build, e.g. "6x64 SIMD16 FMA" or
+    /// The register block and arithmetic `sgemm` uses on this machine and build, e.g. "14x32 SIMD16 FMA" or
     /// "6x8 SIMD4 mul+add" (for reports; see `GemmArithmetic`).
     public static var microkernelName: String {
         GemmMicrokernel.selected.name + (GemmArithmetic.active == .fused ? " FMA" : " mul+add")

@@ -21,6 +21,9 @@
 ///   Xeon in whole 1024 products against the 6 x 64 block this replaced (24 sums, 4 B vectors): 1.1-1.25x
 ///   faster, because its B micro-panel (256 x 32 floats, 32 KB) streams through L1 while the 14-row A panel
 ///   (14 KB) stays there; the 6 x 64 block's 64 KB B panel did not fit the 48 KB L1.
+/// - `wider`: 6 x 64, 24 `SIMD16<Float>` sums + 4 B vectors + 1 broadcast = 29 zmm (10 loads per 24 FMAs).
+///   Kept as a candidate: it reached ~90% of the peak on an AMD Zen 5 (whose L1 feeds 64 B loads faster), a
+///   machine not at hand to compare the two; the chooser decides per machine.
 /// - `medium`: 6 x 16, 12 `SIMD8<Float>` sums + 2 B + 1 broadcast = 15 of the 16 ymm registers of AVX2 (8
 ///   loads per 12 FMAs), BLIS's Haswell block. On ARM NEON a `SIMD8` is two q registers, so this is a
 ///   6 x 16 block of `SIMD4`: 24 sums + 4 B + 1 = 29 of NEON's 32 q registers (not measured here: no ARM
@@ -29,13 +32,13 @@
 /// A wider block than the registers spills accumulators to the stack every step (`wide` on AVX2 needs
 /// 56 ymm), which the selection by timing avoids.
 enum GemmMicrokernel: Int, CaseIterable, Sendable {
-    case wide, medium, narrow
+    case wide, wider, medium, narrow
 
     /// Rows of C per tile (values per step in a packed A micro-panel).
     var rows: Int {
         switch self {
         case .wide: return 14
-        case .medium, .narrow: return 6
+        case .wider, .medium, .narrow: return 6
         }
     }
 
@@ -43,6 +46,7 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     var width: Int {
         switch self {
         case .wide: return 32
+        case .wider: return 64
         case .medium: return 16
         case .narrow: return 8
         }
@@ -80,6 +84,8 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         switch (self, arithmetic) {
         case (.wide, .fused): Self.kernel14x32(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         case (.wide, .separate): Self.kernel14x32(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.wider, .fused): Self.kernel6x64(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.wider, .separate): Self.kernel6x64(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         case (.medium, .fused): Self.kernel6x16(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         case (.medium, .separate): Self.kernel6x16(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         case (.narrow, .fused): Self.kernel6x8(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
@@ -259,6 +265,113 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         row += ldc
         combine(c130, into: row, alpha: va, beta: vb, betaIsZero: zero)
         combine(c131, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
+    }
+
+    // MARK: - 6 x 64 with SIMD16 (AVX-512)
+
+    @inline(never)
+    static func kernel6x64<M: GemmMultiplyAdd>(
+        _: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        typealias V = SIMD16<Float>
+        var c00 = V()
+        var c01 = V()
+        var c02 = V()
+        var c03 = V()
+        var c10 = V()
+        var c11 = V()
+        var c12 = V()
+        var c13 = V()
+        var c20 = V()
+        var c21 = V()
+        var c22 = V()
+        var c23 = V()
+        var c30 = V()
+        var c31 = V()
+        var c32 = V()
+        var c33 = V()
+        var c40 = V()
+        var c41 = V()
+        var c42 = V()
+        var c43 = V()
+        var c50 = V()
+        var c51 = V()
+        var c52 = V()
+        var c53 = V()
+        var ap = a
+        var bp = b
+        for _ in 0..<kc {
+            let b0 = load(bp, 0, as: V.self)
+            let b1 = load(bp, 16, as: V.self)
+            let b2 = load(bp, 32, as: V.self)
+            let b3 = load(bp, 48, as: V.self)
+            var av = V(repeating: ap[0])
+            c00 = M.multiplyAdd(c00, av, b0)
+            c01 = M.multiplyAdd(c01, av, b1)
+            c02 = M.multiplyAdd(c02, av, b2)
+            c03 = M.multiplyAdd(c03, av, b3)
+            av = V(repeating: ap[1])
+            c10 = M.multiplyAdd(c10, av, b0)
+            c11 = M.multiplyAdd(c11, av, b1)
+            c12 = M.multiplyAdd(c12, av, b2)
+            c13 = M.multiplyAdd(c13, av, b3)
+            av = V(repeating: ap[2])
+            c20 = M.multiplyAdd(c20, av, b0)
+            c21 = M.multiplyAdd(c21, av, b1)
+            c22 = M.multiplyAdd(c22, av, b2)
+            c23 = M.multiplyAdd(c23, av, b3)
+            av = V(repeating: ap[3])
+            c30 = M.multiplyAdd(c30, av, b0)
+            c31 = M.multiplyAdd(c31, av, b1)
+            c32 = M.multiplyAdd(c32, av, b2)
+            c33 = M.multiplyAdd(c33, av, b3)
+            av = V(repeating: ap[4])
+            c40 = M.multiplyAdd(c40, av, b0)
+            c41 = M.multiplyAdd(c41, av, b1)
+            c42 = M.multiplyAdd(c42, av, b2)
+            c43 = M.multiplyAdd(c43, av, b3)
+            av = V(repeating: ap[5])
+            c50 = M.multiplyAdd(c50, av, b0)
+            c51 = M.multiplyAdd(c51, av, b1)
+            c52 = M.multiplyAdd(c52, av, b2)
+            c53 = M.multiplyAdd(c53, av, b3)
+            ap += 6
+            bp += 64
+        }
+        let va = V(repeating: alpha)
+        let vb = V(repeating: beta)
+        let zero = beta == 0
+        var row = c
+        combine(c00, into: row, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c01, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c02, into: row + 32, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c03, into: row + 48, alpha: va, beta: vb, betaIsZero: zero)
+        row += ldc
+        combine(c10, into: row, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c11, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c12, into: row + 32, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c13, into: row + 48, alpha: va, beta: vb, betaIsZero: zero)
+        row += ldc
+        combine(c20, into: row, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c21, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c22, into: row + 32, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c23, into: row + 48, alpha: va, beta: vb, betaIsZero: zero)
+        row += ldc
+        combine(c30, into: row, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c31, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c32, into: row + 32, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c33, into: row + 48, alpha: va, beta: vb, betaIsZero: zero)
+        row += ldc
+        combine(c40, into: row, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c41, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c42, into: row + 32, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c43, into: row + 48, alpha: va, beta: vb, betaIsZero: zero)
+        row += ldc
+        combine(c50, into: row, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c51, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c52, into: row + 32, alpha: va, beta: vb, betaIsZero: zero)
+        combine(c53, into: row + 48, alpha: va, beta: vb, betaIsZero: zero)
     }
 
     // MARK: - 6 x (2 vectors): SIMD8 (AVX2) and SIMD4 (SSE2)

@@ -12,7 +12,7 @@ public enum GemmTesting {
         case smallRows
     }
 
-    /// The microkernels (register blocks), by name, e.g. "6x64 SIMD16"; an index into this list names one.
+    /// The microkernels (register blocks), by name, e.g. "14x32 SIMD16"; an index into this list names one.
     public static var microkernelNames: [String] { GemmMicrokernel.allCases.map(\.name) }
 
     /// The index of the microkernel `Gemm.sgemm` uses on this machine.

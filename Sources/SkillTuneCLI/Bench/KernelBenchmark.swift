@@ -87,7 +87,7 @@ public enum KernelBenchmark {
     /// Every result. Encodes as `{"gemm": [...], "peakGflops": x, "microkernel": "...", "<section name>":
     /// [...], ...}`.
     public struct Result: Codable, Sendable {
-        /// The register block and arithmetic `Gemm.sgemm` chose, e.g. "6x64 SIMD16 FMA".
+        /// The register block and arithmetic `Gemm.sgemm` chose, e.g. "14x32 SIMD16 FMA".
         public var microkernel: String
         /// One core's peak in this build (`Gemm.peakGflops`: independent FMA chains on the widest vector,
         /// or multiplies and adds when the build has no FMA), GFLOP/s; 0 when not measured.
