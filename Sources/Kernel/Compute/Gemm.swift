@@ -29,8 +29,8 @@ import Dispatch
 /// but several times slower (no FMA, 128-bit vectors).
 public enum Gemm {
     /// Rows and columns of C handled per packing round: bounds the workspace (packed A at most 3 MB, packed
-    /// B 2 MB; the k block is at most 256 deep, see `GemmMicrokernel.depthBlock`). A round takes the largest
-    /// multiple of the kernel's `rows` up to `packedRows`, so only the last round can have a partial row tile.
+    /// B 2 MB; the k block is at most 256 deep, see `GemmMicrokernel.depthBlock`).
+    /// The row count is a multiple of 6, so only the last round can have a partial row tile.
     static let packedRows = 3072, packedColumns = 2048
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
     static let smallProductLimit = 4096

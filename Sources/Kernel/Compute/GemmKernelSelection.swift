@@ -11,13 +11,12 @@ import Foundation
 /// kept. All candidates give bitwise identical results within a mode (see `GemmMicrokernel`), so the choice
 /// never changes a number, only the speed.
 ///
-/// `SKILLTUNE_GEMM_KERNEL=wide|wider|medium|narrow` forces a kernel (for measurements).
+/// `SKILLTUNE_GEMM_KERNEL=wide|medium|narrow` forces a kernel (for measurements).
 extension GemmMicrokernel {
     static let selected: GemmMicrokernel = {
         if let name = ProcessInfo.processInfo.environment["SKILLTUNE_GEMM_KERNEL"] {
             switch name {
             case "wide": return .wide
-            case "wider": return .wider
             case "medium": return .medium
             case "narrow": return .narrow
             default: break
@@ -26,21 +25,20 @@ extension GemmMicrokernel {
         return fastest()
     }()
 
-    /// A readable name, e.g. "14x32 SIMD16".
+    /// A readable name, e.g. "6x64 SIMD16".
     var name: String {
         switch self {
-        case .wide: return "14x32 SIMD16"
-        case .wider: return "6x64 SIMD16"
+        case .wide: return "6x64 SIMD16"
         case .medium: return "6x16 SIMD8"
         case .narrow: return "6x8 SIMD4"
         }
     }
 
-    /// The product the kernels are timed on: a slice of a transformer linear layer (126 token rows, whole
-    /// tiles of both 6 and 14 rows; 512 outputs, 256 inputs), run through the whole packed path on one
-    /// thread, so packing, the k blocking and reading A in place count as they do in real products. (A tiny in-cache tile favours a block that
+    /// The product the kernels are timed on: a slice of a transformer linear layer (96 token rows, 512
+    /// outputs, 256 inputs), run through the whole packed path on one thread, so packing, the k blocking and
+    /// reading A in place count as they do in real products. (A tiny in-cache tile favours a block that
     /// spills on AVX2: the spills hit L1 there, but cost a third of the speed at real shapes.)
-    static let trialShape = (m: 126, n: 512, k: 256)
+    static let trialShape = (m: 96, n: 512, k: 256)
 
     /// Times every kernel on `trialShape` (thread CPU time, best of 3 to 9 tries each, interleaved, to shrug off
     /// preemption and other processes) and returns the widest (first in `allCases`) of those within 15% of
@@ -79,7 +77,7 @@ extension GemmMicrokernel {
 }
 
 extension Gemm {
-    /// The register block and arithmetic `sgemm` uses on this machine and build, e.g. "14x32 SIMD16 FMA" or
+    /// The register block and arithmetic `sgemm` uses on this machine and build, e.g. "6x64 SIMD16 FMA" or
     /// "6x8 SIMD4 mul+add" (for reports; see `GemmArithmetic`).
     public static var microkernelName: String {
         GemmMicrokernel.selected.name + (GemmArithmetic.active == .fused ? " FMA" : " mul+add")

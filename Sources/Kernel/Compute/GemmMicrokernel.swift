@@ -1,8 +1,9 @@
 /// The register-blocked inner kernels of `Gemm.sgemm`.
 ///
-/// A microkernel multiplies one packed A micro-panel (`kc` steps of `rows` values, one per row: value (row r,
-/// step p) at `a[rows * p + r]`) by one packed B micro-panel (`kc` steps of `width` values, one per column),
-/// keeping the whole `rows` x `width` tile of sums in registers, then combines the sums into C:
+/// A microkernel multiplies one packed A micro-panel (`kc` steps of `GemmMicrokernel.rows` = 6 values, one
+/// per row: value (row r, step p) at `a[6 * p + r]`) by one packed B micro-panel (`kc` steps of `width`
+/// values, one per column), keeping the whole 6 x `width` tile of sums in registers, then combines the sums
+/// into C:
 ///
 ///     sum[i, j] = 0;  sum[i, j] = madd(sum[i, j], A[i, p], B[p, j])  for p = 0 ..< kc, in order
 ///     C[i, j] = alpha * sum[i, j] + beta * C[i, j]     (beta == 0: C[i, j] = alpha * sum[i, j])
@@ -12,68 +13,53 @@
 /// within one arithmetic mode they give bitwise identical results and the variant can be chosen per
 /// machine without changing any number.
 ///
-/// Per step of k a kernel loads its B vectors once, broadcasts each of its A values once (a broadcast from
-/// memory is a plain load on x86), and issues rows x (width / lanes) multiply-adds. The register blocks, for
-/// the vector registers a build has (Swift cannot test target features with `#if`, so
-/// `GemmMicrokernel.selected` times them):
-/// - `wide`: 14 x 32, 28 `SIMD16<Float>` sums + 2 B vectors + 1 broadcast = 31 of the 32 zmm registers of
-///   AVX-512 (16 loads per 28 FMAs: the 2 load ports keep up with the 2 FMA ports). Measured on an Ice Lake
-///   Xeon in whole 1024 products against the 6 x 64 block this replaced (24 sums, 4 B vectors): 1.1-1.25x
-///   faster, because its B micro-panel (256 x 32 floats, 32 KB) streams through L1 while the 14-row A panel
-///   (14 KB) stays there; the 6 x 64 block's 64 KB B panel did not fit the 48 KB L1.
-/// - `wider`: 6 x 64, 24 `SIMD16<Float>` sums + 4 B vectors + 1 broadcast = 29 zmm (10 loads per 24 FMAs).
-///   Kept as a candidate: it reached ~90% of the peak on an AMD Zen 5 (whose L1 feeds 64 B loads faster), a
-///   machine not at hand to compare the two; the chooser decides per machine.
+/// Per step of k a kernel loads its B vectors once, broadcasts each of the 6 A values once, and issues
+/// 6 x (width / lanes) multiply-adds. The register blocks, for the vector registers a build has (Swift
+/// cannot test target features with `#if`, so `GemmMicrokernel.selected` times them):
+/// - `wide`: 6 x 64, 24 `SIMD16<Float>` sums + 4 B vectors + 1 broadcast = 29 of the 32 zmm registers of
+///   AVX-512 (10 loads per 24 FMAs). (A 12 x 32 block, 2 B vectors and 12 broadcasts per step, was 1.2x
+///   faster in L1 on an Ice Lake Xeon but 15% slower in whole products: not kept.)
 /// - `medium`: 6 x 16, 12 `SIMD8<Float>` sums + 2 B + 1 broadcast = 15 of the 16 ymm registers of AVX2 (8
-///   loads per 12 FMAs), BLIS's Haswell block. On ARM NEON a `SIMD8` is two q registers, so this is a
-///   6 x 16 block of `SIMD4`: 24 sums + 4 B + 1 = 29 of NEON's 32 q registers (not measured here: no ARM
-///   machine);
+///   loads per 12 FMAs). On ARM NEON a `SIMD8` is two q registers, so this is a 6 x 16 block of `SIMD4`:
+///   24 sums + 4 B + 1 = 29 of NEON's 32 q registers (not measured here: no ARM machine);
 /// - `narrow`: 6 x 8, 12 `SIMD4<Float>` sums + 2 + 1 = 15 of the 16 xmm registers of baseline SSE2.
 /// A wider block than the registers spills accumulators to the stack every step (`wide` on AVX2 needs
-/// 56 ymm), which the selection by timing avoids.
+/// 48 ymm), which the selection by timing avoids.
 enum GemmMicrokernel: Int, CaseIterable, Sendable {
-    case wide, wider, medium, narrow
+    case wide, medium, narrow
 
     /// Rows of C per tile (values per step in a packed A micro-panel).
-    var rows: Int {
-        switch self {
-        case .wide: return 14
-        case .wider, .medium, .narrow: return 6
-        }
-    }
+    static let rows = 6
 
     /// Columns of C per tile (values per step in a packed B micro-panel).
     var width: Int {
         switch self {
-        case .wide: return 32
-        case .wider: return 64
+        case .wide: return 64
         case .medium: return 16
         case .narrow: return 8
         }
     }
 
-    /// The largest tile of any kernel, in values (the scratch tile of `runPartial`).
-    static let largestTile = allCases.map { $0.rows * $0.width }.max()!
-
     /// Steps of k per block (KC), the same for every kernel: the k blocks decide the summation order (each
     /// block's sums are added to C), so a per-kernel depth would make the kernels disagree in the last bits.
-    /// The A micro-panel (`depthBlock` x `rows`: 14 KB, 6 KB, 6 KB) stays in L1 while the B micro-panels of
-    /// a column block stream past it (see `columnBlock`). Each k block re-reads and re-writes the C tiles,
-    /// so it is not smaller.
+    /// A B micro-panel (`depthBlock` x `width`) is reused across a whole row block of A panels: for `medium`
+    /// and `narrow` it stays in a 32 KB L1 (16 KB, 8 KB); for `wide` (64 KB) in L2, which feeds the 4 loads
+    /// per 24 FMAs fast enough (on an Ice Lake Xeon KC from 128 to 768 made no measurable difference for
+    /// `wide`). Each k block re-reads and re-writes the C tiles, so it is not smaller.
     static let depthBlock = 256
 
-    /// Columns of C per column block (NC in BLIS's terms, but on our vector operand): the packed B of one
-    /// column block (`depthBlock` x `columnBlock` floats) is kept in L2 while every A micro-panel of the row
-    /// range passes over it, each A panel staying in L1 for the whole block. A quarter of this core's L2
-    /// (`CacheSizes.level2`: 320 columns for 1.25 MB, 128 for 512 KB), a multiple of `width`, at least 4
-    /// panels. Blocking changes only the order tiles are visited in, never a value.
-    var columnBlock: Int {
-        let bytes = CacheSizes.level2 / 4
-        let columns = bytes / (GemmMicrokernel.depthBlock * MemoryLayout<Float>.stride)
-        return max(4, columns / width) * width
+    /// Rows of A per row block (MC): the packed row block (`rowBlock` x `depthBlock`: 192 KB, 144 KB, 96 KB)
+    /// stays in L2 (at least 256 KB on AVX2 machines, 1 MB and more on AVX-512 ones) while every B
+    /// micro-panel passes over it. A multiple of 6.
+    var rowBlock: Int {
+        switch self {
+        case .wide: return 192
+        case .medium: return 144
+        case .narrow: return 96
+        }
     }
 
-    /// Runs the kernel on a full `rows` x `width` tile of C.
+    /// Runs the kernel on a full 6 x `width` tile of C.
     @inline(__always)
     func run(
         kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -82,10 +68,8 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         typealias F = GemmFusedMultiplyAdd
         typealias S = GemmSeparateMultiplyAdd
         switch (self, arithmetic) {
-        case (.wide, .fused): Self.kernel14x32(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
-        case (.wide, .separate): Self.kernel14x32(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
-        case (.wider, .fused): Self.kernel6x64(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
-        case (.wider, .separate): Self.kernel6x64(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.wide, .fused): Self.kernel6x64(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
+        case (.wide, .separate): Self.kernel6x64(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         case (.medium, .fused): Self.kernel6x16(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         case (.medium, .separate): Self.kernel6x16(S.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         case (.narrow, .fused): Self.kernel6x8(F.self, kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
@@ -100,7 +84,7 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, arithmetic: GemmArithmetic
     ) {
         let width = self.width
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: GemmMicrokernel.largestTile) { scratch in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: GemmMicrokernel.rows * 64) { scratch in
             let tile = scratch.baseAddress!
             run(kc: kc, a: a, b: b, c: tile, ldc: width, alpha: 1, beta: 0, arithmetic: arithmetic)
             for i in 0..<mr {
@@ -132,139 +116,6 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     @inline(__always)
     static func load<V: SIMD>(_ p: UnsafePointer<Float>, _ offset: Int, as: V.Type) -> V where V.Scalar == Float {
         UnsafeRawPointer(p + offset).load(as: V.self)
-    }
-
-    // MARK: - 14 x 32 with SIMD16 (AVX-512)
-
-    @inline(never)
-    static func kernel14x32<M: GemmMultiplyAdd>(
-        _: M.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
-    ) {
-        typealias V = SIMD16<Float>
-        var c000 = V()
-        var c001 = V()
-        var c010 = V()
-        var c011 = V()
-        var c020 = V()
-        var c021 = V()
-        var c030 = V()
-        var c031 = V()
-        var c040 = V()
-        var c041 = V()
-        var c050 = V()
-        var c051 = V()
-        var c060 = V()
-        var c061 = V()
-        var c070 = V()
-        var c071 = V()
-        var c080 = V()
-        var c081 = V()
-        var c090 = V()
-        var c091 = V()
-        var c100 = V()
-        var c101 = V()
-        var c110 = V()
-        var c111 = V()
-        var c120 = V()
-        var c121 = V()
-        var c130 = V()
-        var c131 = V()
-        var ap = a
-        var bp = b
-        for _ in 0..<kc {
-            let b0 = load(bp, 0, as: V.self)
-            let b1 = load(bp, 16, as: V.self)
-            var av = V(repeating: ap[0])
-            c000 = M.multiplyAdd(c000, av, b0)
-            c001 = M.multiplyAdd(c001, av, b1)
-            av = V(repeating: ap[1])
-            c010 = M.multiplyAdd(c010, av, b0)
-            c011 = M.multiplyAdd(c011, av, b1)
-            av = V(repeating: ap[2])
-            c020 = M.multiplyAdd(c020, av, b0)
-            c021 = M.multiplyAdd(c021, av, b1)
-            av = V(repeating: ap[3])
-            c030 = M.multiplyAdd(c030, av, b0)
-            c031 = M.multiplyAdd(c031, av, b1)
-            av = V(repeating: ap[4])
-            c040 = M.multiplyAdd(c040, av, b0)
-            c041 = M.multiplyAdd(c041, av, b1)
-            av = V(repeating: ap[5])
-            c050 = M.multiplyAdd(c050, av, b0)
-            c051 = M.multiplyAdd(c051, av, b1)
-            av = V(repeating: ap[6])
-            c060 = M.multiplyAdd(c060, av, b0)
-            c061 = M.multiplyAdd(c061, av, b1)
-            av = V(repeating: ap[7])
-            c070 = M.multiplyAdd(c070, av, b0)
-            c071 = M.multiplyAdd(c071, av, b1)
-            av = V(repeating: ap[8])
-            c080 = M.multiplyAdd(c080, av, b0)
-            c081 = M.multiplyAdd(c081, av, b1)
-            av = V(repeating: ap[9])
-            c090 = M.multiplyAdd(c090, av, b0)
-            c091 = M.multiplyAdd(c091, av, b1)
-            av = V(repeating: ap[10])
-            c100 = M.multiplyAdd(c100, av, b0)
-            c101 = M.multiplyAdd(c101, av, b1)
-            av = V(repeating: ap[11])
-            c110 = M.multiplyAdd(c110, av, b0)
-            c111 = M.multiplyAdd(c111, av, b1)
-            av = V(repeating: ap[12])
-            c120 = M.multiplyAdd(c120, av, b0)
-            c121 = M.multiplyAdd(c121, av, b1)
-            av = V(repeating: ap[13])
-            c130 = M.multiplyAdd(c130, av, b0)
-            c131 = M.multiplyAdd(c131, av, b1)
-            ap += 14
-            bp += 32
-        }
-        let va = V(repeating: alpha)
-        let vb = V(repeating: beta)
-        let zero = beta == 0
-        var row = c
-        combine(c000, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c001, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c010, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c011, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c020, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c021, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c030, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c031, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c040, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c041, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c050, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c051, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c060, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c061, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c070, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c071, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c080, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c081, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c090, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c091, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c100, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c101, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c110, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c111, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c120, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c121, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
-        row += ldc
-        combine(c130, into: row, alpha: va, beta: vb, betaIsZero: zero)
-        combine(c131, into: row + 16, alpha: va, beta: vb, betaIsZero: zero)
     }
 
     // MARK: - 6 x 64 with SIMD16 (AVX-512)

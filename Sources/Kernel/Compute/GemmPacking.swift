@@ -2,52 +2,46 @@
 /// microkernels read (see `GemmMicrokernel`). Packing handles `transA` and `transB`, so the microkernels
 /// see one layout whatever the transposes.
 enum GemmPacking {
-    /// Packs rows `rows` and columns `depth` of `opA(A)` into micro-panels of `mr` rows (the kernel's
-    /// `rows`): panel `r` holds, for each step `p` in `depth`, the values of rows `rows.lowerBound + mr r
-    /// ..< + mr` at column `p`, contiguously. A last partial panel is padded with zeros.
+    /// Packs rows `rows` and columns `depth` of `opA(A)` into micro-panels of `GemmMicrokernel.rows` rows:
+    /// panel `r` holds, for each step `p` in `depth`, the values of rows `rows.lowerBound + 6r ..< +6`
+    /// at column `p`, contiguously. A last partial panel is padded with zeros.
     static func packA(
-        transA: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, depth: Range<Int>, mr: Int,
+        transA: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, depth: Range<Int>,
         into dest: UnsafeMutablePointer<Float>
     ) {
+        let mr = GemmMicrokernel.rows
         var out = dest
-        let kc = depth.count
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
             let live = min(mr, rows.upperBound - i0)
             if live == mr && !transA {
-                // The panel's rows read side by side in runs of 8 steps (8 values per row stay in a register
-                // while they are scattered to their interleaved places), then the remaining steps.
-                var p = 0
-                while p + 8 <= kc {
-                    for t in 0..<mr {
-                        let run = UnsafeRawPointer(a + (i0 + t) * lda + depth.lowerBound + p).loadUnaligned(
-                            as: SIMD8<Float>.self)
-                        let o = out + p * mr + t
-                        for s in 0..<8 { o[s * mr] = run[s] }
-                    }
-                    p += 8
+                // Six rows read side by side, interleaved.
+                let r0 = a + i0 * lda + depth.lowerBound
+                let r1 = r0 + lda
+                let r2 = r1 + lda
+                let r3 = r2 + lda
+                let r4 = r3 + lda
+                let r5 = r4 + lda
+                for p in 0..<depth.count {
+                    out[0] = r0[p]
+                    out[1] = r1[p]
+                    out[2] = r2[p]
+                    out[3] = r3[p]
+                    out[4] = r4[p]
+                    out[5] = r5[p]
+                    out += mr
                 }
-                while p < kc {
-                    for t in 0..<mr { out[p * mr + t] = a[(i0 + t) * lda + depth.lowerBound + p] }
-                    p += 1
-                }
-                out += kc * mr
                 continue
             }
             if live == mr {
-                // opA[i, p] = a[p * lda + i]: `mr` contiguous values per step.
-                // (Register copies: a `memcpy` call per step of 6 or 14 values cost a third of the speed.)
+                // opA[i, p] = a[p * lda + i]: six contiguous values per step.
                 var src = a + depth.lowerBound * lda + i0
-                for _ in 0..<kc {
-                    var t = 0
-                    while t + 8 <= mr {
-                        UnsafeMutableRawPointer(out + t).storeBytes(
-                            of: UnsafeRawPointer(src + t).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-                        t += 8
-                    }
-                    while t < mr {
-                        out[t] = src[t]
-                        t += 1
-                    }
+                for _ in 0..<depth.count {
+                    out[0] = src[0]
+                    out[1] = src[1]
+                    out[2] = src[2]
+                    out[3] = src[3]
+                    out[4] = src[4]
+                    out[5] = src[5]
                     out += mr
                     src += lda
                 }

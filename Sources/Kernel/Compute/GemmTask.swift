@@ -10,9 +10,7 @@ import Foundation
 ///    one pointer: with A read in place through 6 row pointers the compiler ran out of registers and spilled
 ///    accumulators on AVX2; the copy costs m k values against 2 m n k operations);
 /// 2. compute: the C tiles are cut along M or N into contiguous tile-aligned ranges, which the threads
-///    take one at a time, running the microkernel over them one column block (`kernel.columnBlock`) at a
-///    time: the block's packed B (kept in L2) passes under each A micro-panel in turn (kept in L1), as in
-///    BLIS's loop nest with the roles of A and B swapped (our vector operand is B).
+///    take one at a time, running the microkernel over them `kernel.rowBlock` rows of A at a time.
 /// Packing is shared, so a second thread adds no packing work. The phases are separate parallel regions
 /// (`Parallel.forEach`), so no thread ever waits for another inside one (no deadlock even when the
 /// chunks run one after another, as they do inline when nested in another region).
@@ -33,20 +31,19 @@ struct GemmTask: @unchecked Sendable {
     let threads: Int
 
     func run() {
-        let mr = kernel.rows
+        let mr = GemmMicrokernel.rows
         let nr = kernel.width
-        let roundRows = Gemm.packedRows / mr * mr
         // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
         let depthBlocks = (k + GemmMicrokernel.depthBlock - 1) / GemmMicrokernel.depthBlock
         let maxDepth = (k + depthBlocks - 1) / depthBlocks
-        let maxRows = min(m, roundRows)
+        let maxRows = min(m, Gemm.packedRows)
         let maxColumns = min(n, Gemm.packedColumns)
         GemmWorkspace.withWorkspace { workspace in
             workspace.reserve(a: (maxRows + mr - 1) / mr * mr * maxDepth, b: (maxColumns + nr - 1) / nr * nr * maxDepth)
             for j0 in stride(from: 0, to: n, by: Gemm.packedColumns) {
                 let columns = j0..<min(n, j0 + Gemm.packedColumns)
-                for i0 in stride(from: 0, to: m, by: roundRows) {
-                    let rows = i0..<min(m, i0 + roundRows)
+                for i0 in stride(from: 0, to: m, by: Gemm.packedRows) {
+                    let rows = i0..<min(m, i0 + Gemm.packedRows)
                     for block in 0..<depthBlocks {
                         let depth = k * block / depthBlocks..<k * (block + 1) / depthBlocks
                         pack(rows: rows, columns: columns, depth: depth, workspace: workspace)
@@ -74,7 +71,7 @@ struct GemmTask: @unchecked Sendable {
 
     /// Phase 1: packs opB[depth, columns] and opA[rows, depth] into the workspace.
     private func pack(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, workspace: GemmWorkspace) {
-        let mr = kernel.rows
+        let mr = GemmMicrokernel.rows
         let nr = kernel.width
         let kc = depth.count
         let panelsB = (columns.count + nr - 1) / nr
@@ -94,7 +91,7 @@ struct GemmTask: @unchecked Sendable {
                 GemmPacking.packA(
                     transA: transA, a: a, lda: lda,
                     rows: packedRows.lowerBound + a0 * mr..<min(packedRows.upperBound, packedRows.lowerBound + a1 * mr),
-                    depth: depth, mr: mr, into: packedA + a0 * mr * kc)
+                    depth: depth, into: packedA + a0 * mr * kc)
             }
             let b0 = panelsB * chunk / chunks
             let b1 = panelsB * (chunk + 1) / chunks
@@ -115,7 +112,7 @@ struct GemmTask: @unchecked Sendable {
         rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, beta: Float,
         workspace: GemmWorkspace
     ) {
-        let mr = kernel.rows
+        let mr = GemmMicrokernel.rows
         let nr = kernel.width
         let panelsA = (rows.count + mr - 1) / mr
         let panelsB = (columns.count + nr - 1) / nr
@@ -151,28 +148,27 @@ struct GemmTask: @unchecked Sendable {
         }
     }
 
-    /// Runs the microkernel over the tiles of the given packed panels, one column block at a time: for each
-    /// block of `kernel.columnBlock` columns (its packed B stays in L2), each A micro-panel (in L1) meets
-    /// every B micro-panel of the block in turn.
+    /// Runs the microkernel over the tiles of the given packed panels, `kernel.rowBlock` rows of A at a time
+    /// so that they stay in L2 while every B panel passes over them.
     private func computeTiles(
         panelsA: Range<Int>, panelsB: Range<Int>, rows: Range<Int>, columns: Range<Int>,
         depth: Range<Int>, beta: Float, packedA: UnsafePointer<Float>,
         packedB: UnsafePointer<Float>
     ) {
-        let mr = kernel.rows
+        let mr = GemmMicrokernel.rows
         let nr = kernel.width
         let kc = depth.count
-        let panelsPerColumnBlock = max(1, kernel.columnBlock / nr)
-        for blockStart in stride(from: panelsB.lowerBound, to: panelsB.upperBound, by: panelsPerColumnBlock) {
-            let blockEnd = min(panelsB.upperBound, blockStart + panelsPerColumnBlock)
-            for r in panelsA {
-                let i = rows.lowerBound + r * mr
-                let liveRows = min(mr, rows.upperBound - i)
-                let panelA = packedA + r * mr * kc
-                for q in blockStart..<blockEnd {
-                    let j = columns.lowerBound + q * nr
-                    let liveColumns = min(nr, columns.upperBound - j)
-                    let panelB = packedB + q * nr * kc
+        let panelsPerRowBlock = max(1, kernel.rowBlock / mr)
+        for blockStart in stride(from: panelsA.lowerBound, to: panelsA.upperBound, by: panelsPerRowBlock) {
+            let blockEnd = min(panelsA.upperBound, blockStart + panelsPerRowBlock)
+            for q in panelsB {
+                let j = columns.lowerBound + q * nr
+                let liveColumns = min(nr, columns.upperBound - j)
+                let panelB = packedB + q * nr * kc
+                for r in blockStart..<blockEnd {
+                    let i = rows.lowerBound + r * mr
+                    let liveRows = min(mr, rows.upperBound - i)
+                    let panelA = packedA + r * mr * kc
                     let tile = c + i * ldc + j
                     if liveRows == mr && liveColumns == nr {
                         kernel.run(

@@ -12,7 +12,7 @@ public enum GemmTesting {
         case smallRows
     }
 
-    /// The microkernels (register blocks), by name, e.g. "14x32 SIMD16"; an index into this list names one.
+    /// The microkernels (register blocks), by name, e.g. "6x64 SIMD16"; an index into this list names one.
     public static var microkernelNames: [String] { GemmMicrokernel.allCases.map(\.name) }
 
     /// The index of the microkernel `Gemm.sgemm` uses on this machine.
@@ -44,40 +44,23 @@ public enum GemmTesting {
         }
     }
 
-    /// Runs microkernel `index` over C[m, 64] (row stride `ldc`) = alpha * A B + beta * C, A row-major [m, kc]
-    /// and B row-major [kc, 64], both packed here for the kernel (its `rows` and `width`), tile by tile (whole
-    /// tiles through `run`, edge tiles through `runPartial`): one k block of the packed path.
+    /// Runs microkernel `index` on one tile: C[6, 64] (row stride `ldc`) = alpha * A B + beta * C, with A a packed
+    /// panel (`kc` steps of 6 values) and B row-major [kc, 64], packed here for the kernel's width.
     public static func runMicrokernel(
-        _ index: Int, m: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        _ index: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float,
         arithmetic: GemmArithmetic = .active
     ) {
         let kernel = GemmMicrokernel.allCases[index]
-        let mr = kernel.rows
-        let panels = (m + mr - 1) / mr
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: panels * mr * max(kc, 1))
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: 64 * max(kc, 1))
-        defer {
-            packedA.deallocate()
-            packedB.deallocate()
-        }
-        GemmPacking.packA(transA: false, a: a, lda: kc, rows: 0..<m, depth: 0..<kc, mr: mr, into: packedA)
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: 64 * max(kc, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: 64 * max(kc, 1))
+        defer { packed.deallocate() }
         GemmPacking.packB(
-            transB: false, b: b, ldb: 64, depth: 0..<kc, columns: 0..<64, width: kernel.width, into: packedB)
-        for r in 0..<panels {
-            let live = min(mr, m - r * mr)
-            for j in stride(from: 0, to: 64, by: kernel.width) {
-                let tile = c + r * mr * ldc + j
-                if live == mr {
-                    kernel.run(
-                        kc: kc, a: packedA + r * mr * kc, b: packedB + j * kc, c: tile, ldc: ldc, alpha: alpha,
-                        beta: beta, arithmetic: arithmetic)
-                } else {
-                    kernel.runPartial(
-                        kc: kc, a: packedA + r * mr * kc, b: packedB + j * kc, mr: live, nr: kernel.width, c: tile,
-                        ldc: ldc, alpha: alpha, beta: beta, arithmetic: arithmetic)
-                }
-            }
+            transB: false, b: b, ldb: 64, depth: 0..<kc, columns: 0..<64, width: kernel.width, into: packed)
+        for j in stride(from: 0, to: 64, by: kernel.width) {
+            kernel.run(
+                kc: kc, a: a, b: packed + j * kc, c: c + j, ldc: ldc, alpha: alpha, beta: beta,
+                arithmetic: arithmetic)
         }
     }
 }
