@@ -10,9 +10,8 @@ import Foundation
 /// On Linux the buffers are aligned to 2 MB and marked `MADV_HUGEPAGE`, so that the kernel backs them with
 /// huge pages where transparent huge pages are allowed (`madvise` or `always`): the packed B block that is
 /// meant to stay in L2 then lies in physically contiguous memory and spreads evenly over the L2 sets, instead
-/// of colliding by the chance of 4 KB page placement, and walks no page tables. Measured on an Ice Lake Xeon
-/// VM (1024 product, 14 x 32 kernel, interleaved runs): best 135-145 GFLOP/s with huge pages against 110-116
-/// without, and far less spread from one process to the next.
+/// of colliding by the chance of 4 KB page placement, and walks no page tables. See `Storage.adviseHugePages`
+/// for the measured effect (together with huge pages for large tensors).
 final class GemmWorkspace {
     private(set) var packedA: UnsafeMutablePointer<Float>
     private(set) var packedB: UnsafeMutablePointer<Float>

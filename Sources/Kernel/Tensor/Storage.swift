@@ -33,9 +33,11 @@ public final class Storage {
     /// Marks the whole 2 MB pages inside a large buffer `MADV_HUGEPAGE`, so that where transparent huge
     /// pages are allowed (`madvise` or `always` mode) the kernel backs them with 2 MB pages. A matrix product
     /// walks the rows of C (and of A and B) in 4 KB steps and touches hundreds of pages per tile row block;
-    /// with 4 KB pages those are TLB misses. Measured on an Ice Lake Xeon VM, 1024 product, C in huge pages:
-    /// median 141 GFLOP/s against 118 (interleaved runs). Advice only: it never changes a value, and where it
-    /// is refused nothing else changes.
+    /// with 4 KB pages those are TLB misses. Measured on an Ice Lake Xeon VM (`skilltune bench kernels`, one
+    /// thread, medians of 5 runs interleaved with the binary before this change, which had neither this nor
+    /// the huge-page GEMM workspace): 1024^3 111 GFLOP/s against 89, 1024 x 256 x 688 116 against 92, the
+    /// other transformer shapes +20-26%. Advice only: it never changes a value, and where it is refused
+    /// nothing else changes.
     public static func adviseHugePages(_ raw: UnsafeMutableRawPointer, bytes: Int) {
         #if os(Linux)
             guard bytes >= hugePageAdviceBytes else { return }
