@@ -52,6 +52,7 @@ final class EvalCommandTests: XCTestCase {
         let arith = try SampleLog.read(logs.appendingPathComponent("arith.jsonl"))
         XCTAssertEqual(arith.count, 3)
         let model = try registries.loadBackbone(directory: OutsideStudyFixture.qwen2)
+        try ChatTemplateUse.auto.apply(to: model)  // as `eval` renders prompts by default
         let benchmark = try registries.benchmark(reference: data.arith + "@numeric", role: .heldOut)
         let examples = try benchmark.examples(.eval, count: 3, seed: 0)
         let outcome = Evaluator.evaluate(model, on: benchmark, examples: examples, maxNewTokens: 12)

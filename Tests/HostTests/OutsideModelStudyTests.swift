@@ -156,7 +156,9 @@ final class OutsideModelStudyTests: XCTestCase {
             XCTAssertTrue(text.contains("SKILLTUNE_MEMORY_LIMIT"), text)
         }
         XCTAssertNoThrow(try check.check(limit: check.total))
-        // The study checks every strategy with its longest training sequence before the base is evaluated.
+        // The study checks every strategy with its longest training sequence before the base is evaluated, with
+        // prompts rendered as the study renders them (the checkpoint's chat template, by default).
+        try (c.chatTemplate ?? .auto).apply(to: model)
         let data = try StudyData(config: c, registries: registries)
         let longest = MemoryCheck.longestSequence(data.train.values.flatMap { $0 }, model: model)
         func studyCheck(_ name: String) throws -> MemoryCheck {

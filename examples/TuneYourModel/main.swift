@@ -30,6 +30,9 @@ do {
     let registries = SkillTuneRegistries.builtIn()
     let checkpoint = data.appendingPathComponent("tiny-qwen2").path
     let model = try registries.backbone(reference: checkpoint)
+    // Prompts as the model was trained to read them: its chat template, when it has one (as `skilltune tune`
+    // does unless --no-chat).
+    try ChatTemplateUse.auto.apply(to: model)
     let run = try TuningRun(
         model: model,
         strategy: registries.tuningStrategy(strategyName),

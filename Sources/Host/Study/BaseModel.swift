@@ -10,12 +10,16 @@ public enum BaseModel {
         log: (String) -> Void
     ) throws -> (model: any Backbone, directory: URL, seconds: Double) {
         guard let path = config.model else {
-            return try Pretrainer.baseModel(config: config, data: data, registries: registries, log: log)
+            let base = try Pretrainer.baseModel(config: config, data: data, registries: registries, log: log)
+            try (config.chatTemplate ?? .auto).apply(to: base.model)
+            return base
         }
         let directory = URL(fileURLWithPath: path)
         let model = try registries.loadBackbone(directory: directory)
+        let chat = try (config.chatTemplate ?? .auto).apply(to: model)
         log(
             "base model: \(model.family) checkpoint \(directory.path), \(model.parameterCounts.total) parameters (no pretraining)"
+                + (chat ? ", prompts in its chat template" : "")
         )
         return (model, directory, 0)
     }

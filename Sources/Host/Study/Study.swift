@@ -203,6 +203,7 @@ public final class Study {
         data: StudyData
     ) throws -> any Backbone {
         let model = try registries.loadBackbone(directory: baseDirectory)
+        try (config.chatTemplate ?? .auto).apply(to: model)
         guard k > 0 else { return model }
         try strategy.installModules(model, stage: context(k, data))
         let weights = stageDirectory(directory, k).appendingPathComponent("model.safetensors")

@@ -80,6 +80,9 @@ public struct StudyConfig: Codable, Equatable, Sendable {
     public var maxNewTokens: Int
     /// Prompts per split for the counting-bias probe, and held-out examples for the layer-shift probe.
     public var probeExamples: Int
+    /// Whether prompts go through the model's chat template (`auto`: when it has one). Missing in study
+    /// files written before the field existed, which read as `auto`.
+    public var chatTemplate: ChatTemplateUse? = .auto
 
     public static let studyTargets = ["species", "count", "pathology", "scene-text", "clock"]
     public static let studyHeldOut = [

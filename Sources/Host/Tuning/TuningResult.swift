@@ -16,6 +16,9 @@ public struct TuningResult: Codable, Equatable, Sendable {
         public var watch: [String]
         public var settings: TuningSettings
         public var threads: Int
+        /// Whether prompts and answers went through the model's chat template (`ChatTemplating`); nil in
+        /// results written before this was recorded.
+        public var chatTemplate: Bool?
     }
 
     /// One stage: what it trained on and its loss.

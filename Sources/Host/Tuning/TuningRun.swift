@@ -183,7 +183,8 @@ public final class TuningRun {
             model: modelReference, family: model.family, strategy: strategy.name,
             options: Dictionary(uniqueKeysWithValues: strategy.options.map { ($0.name, $0.value) }),
             data: data.map(\.reference), evalData: data.map(\.evalReference), watch: watch.map(\.name),
-            settings: settings, threads: Parallel.threads)
+            settings: settings, threads: Parallel.threads,
+            chatTemplate: (model as? ChatTemplating)?.useChatTemplate ?? false)
         let result = TuningResult(
             tool: "skilltune \(SkillTuneHost.version)", settings: record, stages: stages,
             accuracy: rows, export: nil, seconds: Date().timeIntervalSince(started))

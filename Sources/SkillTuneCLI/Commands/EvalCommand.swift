@@ -39,9 +39,10 @@ extension SkillTuneCommands {
                     "log-samples", "DIR",
                     "Write every evaluated example with the prediction and score to DIR/<benchmark>.jsonl."),
                 .flag("json", "Print {\"benchmarks\":[{\"name\":..,\"accuracy\":..}]}."),
-            ]
+            ] + ChatOptions.specs
         ) { a in
             let model = try registries.backbone(reference: try a.required("model"))
+            try ChatOptions.use(a).apply(to: model)
             let names =
                 a.list("benchmarks")! == ["all"]
                 ? StudyConfig.studyTargets + StudyConfig.studyHeldOut : a.list("benchmarks")!

@@ -162,7 +162,7 @@ extension SkillTuneCommands {
                 .value("seed", "N", "Seed of the prompts.", default: "0"),
                 .value("max-new-tokens", "N", "Steps decoded per prompt.", default: "12"),
                 .flag("json", "Print JSON."),
-            ]
+            ] + ChatOptions.specs
         ) { a in
             let n = try a.int("examples", in: 1...100_000)!
             let seed = UInt64(try a.int("seed", in: 0...Int.max)!)
@@ -179,10 +179,12 @@ extension SkillTuneCommands {
                 : try registries.benchmark(reference: countingName, role: .target).examples(
                     .eval, count: n, seed: seed &+ 1)
             var results: [String: CountingBiasResult] = [:]
+            let chat = try ChatOptions.use(a)
             var order = ["model"]
             if a.has("base") { order.insert("base", at: 0) }
             for key in order {
                 let model = try registries.backbone(reference: try a.required(key))
+                try chat.apply(to: model)
                 results[key] = CountingBiasProbe.run(
                     model, stage: key,
                     heldOutPrompts: captions.map { Evaluator.request(for: $0, model: model) },
@@ -228,10 +230,13 @@ extension SkillTuneCommands {
                 .value("examples", "N", "Examples per held-out benchmark.", default: "4"),
                 .value("seed", "N", "Seed of the examples.", default: "0"),
                 .flag("json", "Print JSON."),
-            ]
+            ] + ChatOptions.specs
         ) { a in
             let tuned = try registries.backbone(reference: try a.required("model"))
             let base = try registries.backbone(reference: try a.required("base"))
+            let chat = try ChatOptions.use(a)
+            try chat.apply(to: tuned)
+            try chat.apply(to: base)
             let n = try a.int("examples", in: 1...10_000)!
             let seed = UInt64(try a.int("seed", in: 0...Int.max)!)
             var examples: [Example] = []

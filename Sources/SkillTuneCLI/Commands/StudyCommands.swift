@@ -2,35 +2,57 @@ import Foundation
 import Host
 import Kernel
 
+/// `--chat` / `--no-chat`: whether prompts go through the model's chat template (`ChatTemplateUse`; the
+/// default, neither flag, renders with it when the model has one).
+enum ChatOptions {
+    static let specs: [OptionSpec] = [
+        .flag("chat", "Require the model's chat template for prompts (the default uses it when the model has one)."),
+        .flag("no-chat", "Plain prompts, not the model's chat template."),
+    ]
+
+    /// The choice the flags make, nil when neither is given.
+    static func given(_ a: ParsedArguments) throws -> ChatTemplateUse? {
+        guard a.flag("chat") || a.flag("no-chat") else { return nil }
+        do { return try ChatTemplateUse.fromFlags(chat: a.flag("chat"), noChat: a.flag("no-chat")) } catch {
+            throw UsageError("\(error)", command: a.command)
+        }
+    }
+
+    /// The choice for a command without a study file: the flags', else `auto`.
+    static func use(_ a: ParsedArguments) throws -> ChatTemplateUse { try given(a) ?? .auto }
+}
+
 /// Options every study command shares, and how they change a `StudyConfig`.
 enum StudyOptions {
-    static let specs: [OptionSpec] = [
-        .value("config", "FILE", "A study file (JSON: any of study.json's fields); flags given here override it."),
-        .value(
-            "model", "DIR",
-            "Study this checkpoint (a Hugging Face Qwen2/Llama directory, or one SkillTune saved) instead of pretraining the built-in backbone."
-        ),
-        .value("backbone", "NAME", "Backbone to study (see 'skilltune list').", default: "tiny-llava"),
-        .value("preset", "NAME", "Size and budget: quick (smoke test, ~1 min) or small (the study).", default: "small"),
-        .value("seed", "N", "Seed for data, initialisation and order.", default: "0"),
-        .value(
-            "targets", "LIST",
-            "Target skills in training order (comma-separated): benchmark names or data files (FILE[@scoring]; the file name names the stage).",
-            default: StudyConfig.studyTargets.joined(separator: ",")),
-        .value(
-            "held-out", "LIST", "Held-out benchmarks to watch (comma-separated names or data files).",
-            default: StudyConfig.studyHeldOut.joined(separator: ",")),
-        .value("steps", "N", "Optimizer steps per stage (default: the preset's)."),
-        .value("batch-size", "N", "Examples per step (default: the preset's)."),
-        .value("lr", "X", "Peak learning rate (default: the preset's)."),
-        .value("train-examples", "N", "Train examples per target (default: the preset's)."),
-        .value("eval-examples", "N", "Eval examples per benchmark (default: the preset's)."),
-        .value("pretrain-steps", "N", "Base-model pretraining steps (default: the preset's)."),
-        .value("pretrain-lr", "X", "Base-model pretraining peak learning rate (default: the preset's)."),
-        .value("threads", "N", "Threads for the kernels (default: SKILLTUNE_THREADS or all cores)."),
-        .flag("skip-non-finite", "Skip steps whose loss or gradient is NaN/inf instead of stopping that strategy."),
-        .flag("quiet", "No progress lines."),
-    ]
+    static let specs: [OptionSpec] =
+        [
+            .value("config", "FILE", "A study file (JSON: any of study.json's fields); flags given here override it."),
+            .value(
+                "model", "DIR",
+                "Study this checkpoint (a Hugging Face Qwen2/Llama directory, or one SkillTune saved) instead of pretraining the built-in backbone."
+            ),
+            .value("backbone", "NAME", "Backbone to study (see 'skilltune list').", default: "tiny-llava"),
+            .value(
+                "preset", "NAME", "Size and budget: quick (smoke test, ~1 min) or small (the study).", default: "small"),
+            .value("seed", "N", "Seed for data, initialisation and order.", default: "0"),
+            .value(
+                "targets", "LIST",
+                "Target skills in training order (comma-separated): benchmark names or data files (FILE[@scoring]; the file name names the stage).",
+                default: StudyConfig.studyTargets.joined(separator: ",")),
+            .value(
+                "held-out", "LIST", "Held-out benchmarks to watch (comma-separated names or data files).",
+                default: StudyConfig.studyHeldOut.joined(separator: ",")),
+            .value("steps", "N", "Optimizer steps per stage (default: the preset's)."),
+            .value("batch-size", "N", "Examples per step (default: the preset's)."),
+            .value("lr", "X", "Peak learning rate (default: the preset's)."),
+            .value("train-examples", "N", "Train examples per target (default: the preset's)."),
+            .value("eval-examples", "N", "Eval examples per benchmark (default: the preset's)."),
+            .value("pretrain-steps", "N", "Base-model pretraining steps (default: the preset's)."),
+            .value("pretrain-lr", "X", "Base-model pretraining peak learning rate (default: the preset's)."),
+            .value("threads", "N", "Threads for the kernels (default: SKILLTUNE_THREADS or all cores)."),
+            .flag("skip-non-finite", "Skip steps whose loss or gradient is NaN/inf instead of stopping that strategy."),
+            .flag("quiet", "No progress lines."),
+        ] + ChatOptions.specs
 
     /// The settings: the study file's (`--config`) or the preset's, then every flag given on the command line
     /// (without a study file, the flags' defaults too).
@@ -62,6 +84,7 @@ enum StudyOptions {
         if let v = try a.int("pretrain-steps", in: 0...10_000_000) { c.pretraining.steps = v }
         if let v = try a.double("pretrain-lr", in: 1e-12...10) { c.pretraining.learningRate = v }
         if given("skip-non-finite") { c.training.skipNonFiniteSteps = a.flag("skip-non-finite") }
+        if let use = try ChatOptions.given(a) { c.chatTemplate = use }
         return c
     }
 

@@ -71,7 +71,7 @@ extension SkillTuneCommands {
                 .flag("force", "Replace OUT if it exists (only once the new one is complete)."),
                 .flag("json", "Print the result as JSON."),
                 .flag("quiet", "No progress lines."),
-            ]
+            ] + ChatOptions.specs
         ) { a in
             if let threads = try a.int("threads", in: 1...256) { Parallel.threads = threads }
             if a.flag("quiet") { Progress.isEnabled = false }
@@ -110,6 +110,7 @@ extension SkillTuneCommands {
             let watch = try a.strings("watch").map { try registries.benchmark(reference: $0, role: .heldOut) }
             let reference = try a.required("model")
             let model = try registries.backbone(reference: reference)
+            try ChatOptions.use(a).apply(to: model)
             let modelName =
                 FileManager.default.fileExists(atPath: reference)
                 ? URL(fileURLWithPath: reference).standardizedFileURL.path : reference
