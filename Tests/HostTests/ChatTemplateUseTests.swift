@@ -116,4 +116,24 @@ final class ChatTemplateUseTests: XCTestCase {
             XCTAssertEqual(try run.run().settings.chatTemplate, use == .auto)
         }
     }
+
+    /// A text-only model never sees the image placeholder: not in the prompt, not in an earlier user turn (a
+    /// LLaVA conversation puts `<image>` in its first human turn), with the template on or off.
+    func testATextOnlyModelGetsConversationsWithoutTheImagePlaceholder() throws {
+        let model = try tinyQwen2()
+        XCTAssertFalse(model.acceptsImages)
+        let example = Example(
+            id: "c", prompt: "And its color?", answer: "black", image: nil, system: nil,
+            history: [ChatTurn(user: "<image>\nWhat is shown?", assistant: "a cat")])
+        for use in [ChatTemplateUse.on, .off] {
+            try use.apply(to: model)
+            let ids = model.encodePrompt(for: example)
+            XCTAssertEqual(
+                ids,
+                model.encodeConversation(
+                    system: nil, history: [ChatTurn(user: "What is shown?", assistant: "a cat")],
+                    prompt: "And its color?", hasImage: false), "\(use)")
+            XCTAssertFalse(model.tokenizer.decode(ids).contains("<image>"), model.tokenizer.decode(ids))
+        }
+    }
 }

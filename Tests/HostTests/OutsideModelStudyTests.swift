@@ -113,6 +113,27 @@ final class OutsideModelStudyTests: XCTestCase {
             try Data(contentsOf: cut.appendingPathComponent("samples/lora/stage-2-colors/facts.jsonl")))
     }
 
+    /// `evalData` pairs a data file with an explicit eval file by its name: that benchmark's eval split is the
+    /// other file's items (all of them, any split field aside), its train split the whole first file; a name
+    /// that is no benchmark of the study is an error naming the ones there are.
+    func testEvalDataGivesATargetItsOwnEvalFile() throws {
+        var c = try config(strategies: ["sa-proj"])
+        let evalFile = try OutsideStudyFixture.dataFile(
+            "colors-eval", in: scratch.appendingPathComponent("data"), count: 5
+        ) {
+            ("Which color is item \($0)?", "red")
+        }
+        c.evalData = ["colors": evalFile]
+        let data = try StudyData(config: c, registries: SkillTuneRegistries.builtIn())
+        XCTAssertEqual(data.eval["colors"]?.map(\.prompt), (0..<5).map { "Which color is item \($0)?" })
+        XCTAssertFalse(data.train["colors"]?.contains { $0.prompt.hasPrefix("Which color") } ?? true)
+        c.evalData = ["colour": evalFile]
+        XCTAssertThrowsError(try StudyData(config: c, registries: SkillTuneRegistries.builtIn())) { error in
+            XCTAssertTrue("\(error)".contains("evalData names 'colour'"), "\(error)")
+            XCTAssertTrue("\(error)".contains("arith, colors, facts"), "\(error)")
+        }
+    }
+
     func testMemoryEstimatesAndARunThatWouldNotFitIsRefused() throws {
         let registries = SkillTuneRegistries.builtIn()
         let model = try registries.loadBackbone(directory: try OutsideStudyFixture.checkpoint(in: scratch))

@@ -116,4 +116,14 @@ final class StudyFileTests: XCTestCase {
                 "mlp-gate-up", "mlp-down", "lora", "lwf", "wise-ft", "moe",
             ])
     }
+
+    /// `evalData` keys are benchmark names (not checked as fields) and its paths are relative to the file.
+    func testEvalDataIsReadWholeWithPathsRelativeToTheFile() throws {
+        let directory = URL(fileURLWithPath: "/data/here")
+        let config = try StudyFile.parse(
+            Data(#"{"evalData": {"colors": "colors-eval.jsonl", "arith": "/abs/a.jsonl"}}"#.utf8), file: "s.json",
+            directory: directory)
+        XCTAssertEqual(config.evalData, ["colors": "/data/here/colors-eval.jsonl", "arith": "/abs/a.jsonl"])
+        XCTAssertEqual(try StudyFile.parse(Data("{}".utf8), file: "s.json", directory: directory).evalData, [:])
+    }
 }

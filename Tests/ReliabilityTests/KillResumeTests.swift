@@ -104,6 +104,63 @@ final class KillResumeTests: XCTestCase {
         XCTAssertTrue(small.errors.contains("refusing to load"), small.errors)
     }
 
+    /// The same on a study of an outside model: the qwen2-tiny Hugging Face fixture as the base (no pretraining,
+    /// chat template on by default) and JSON Lines data files as targets and held-out benchmark, the real
+    /// process killed with SIGKILL in the base evaluation, in training, while a checkpoint is written, in the
+    /// second strategy and while the results are written, resumed each time.
+    func testKilledStudyOfAHuggingFaceCheckpointResumesToTheSameResults() throws {
+        let data = scratch.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        func file(_ name: String, _ line: (Int) -> (String, String)) throws -> String {
+            let url = data.appendingPathComponent(name + ".jsonl")
+            let lines = (0..<30).map { i -> String in
+                let (prompt, answer) = line(i)
+                return "{\"id\": \"\(name)-\(i)\", \"prompt\": \"\(prompt)\", \"answer\": \"\(answer)\"}"
+            }
+            try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let arith = try file("arith") { ("What is \($0 % 7) plus \($0 % 5)?", "\($0 % 7 + $0 % 5)") }
+        let colors = try file("colors") { ("Name color number \($0 % 4).", ["red", "green", "blue", "gray"][$0 % 4]) }
+        let facts = try file("facts") { ("Fact \($0): the sky is", "blue") }
+        let model = SkillTuneProcess.packageRoot.appendingPathComponent("Tests/Fixtures/hf/qwen2-tiny")
+        func arguments(_ out: URL, _ extra: [String] = []) -> [String] {
+            [
+                "compare", "--model", model.path, "--targets", arith + "@numeric," + colors, "--held-out", facts,
+                "--strategies", "sa-proj,lora", "--preset", "quick", "--steps", "6", "--batch-size", "4",
+                "--eval-examples", "6", "--threads", "1", "--quiet", "--out", out.path,
+            ] + extra
+        }
+        let cache = scratch.appendingPathComponent("cache")
+        let whole = scratch.appendingPathComponent("hf-whole")
+        let reference = try SkillTuneProcess.run(arguments(whole), cache: cache, scratch: scratch)
+        XCTAssertEqual(reference.status, 0, reference.errors)
+
+        let killed = scratch.appendingPathComponent("hf-killed")
+        // In the order a run reaches them; each resumed run counts occurrences from 1 again.
+        let points = [
+            "evaluate base facts#1",  // evaluating the base model
+            "train arith step 3#1",  // sa-proj, stage 1
+            "write model.safetensors#1",  // sa-proj's stage-1 checkpoint
+            "train colors step 2#1",  // sa-proj, stage 2
+            "train arith step 2#1",  // lora, stage 1 (sa-proj is complete now)
+            "write results.json#1",  // the result files
+        ]
+        for point in points {
+            let r = try SkillTuneProcess.run(
+                arguments(killed, ["--resume"]), cache: cache, environment: ["SKILLTUNE_FAULT_KILL": point],
+                scratch: scratch)
+            XCTAssertTrue(r.signaled, "\(point) was not reached: \(r.errors)")
+            XCTAssertEqual(r.status, SIGKILL, r.errors)
+            SkillTuneProcess.checkEveryFileIsWhole(killed)
+        }
+        let last = try SkillTuneProcess.run(arguments(killed, ["--resume"]), cache: cache, scratch: scratch)
+        XCTAssertEqual(last.status, 0, last.errors)
+        XCTAssertEqual(SkillTuneProcess.checkEveryFileIsWhole(killed), [])
+        XCTAssertEqual(
+            try SkillTuneProcess.deterministicResults(killed), try SkillTuneProcess.deterministicResults(whole))
+    }
+
     func resultFileBytes(_ directory: URL) throws -> [Data] {
         try ["results.json", "results.csv", "report.html"].map {
             try Data(contentsOf: directory.appendingPathComponent($0))

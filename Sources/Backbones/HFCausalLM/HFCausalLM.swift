@@ -165,16 +165,19 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
         HFModelConfig.modelType(ofDirectory: directory).map(HFModelConfig.supportedModelTypes.contains) ?? false
     }
 
+    /// A model with random weights of a preset's shape ("smollm2-135m") or of a config.json at the path `preset`.
+    public static func create(preset: String, seed: UInt64) throws -> HFCausalLM {
+        if preset == "smollm2-135m" { return try HFCausalLM.create(config: .smolLM2_135M, seed: seed) }
+        let url = URL(fileURLWithPath: preset)
+        let data = try ConfigJSON.read(url, purpose: "a preset name (smollm2-135m) or a config.json path")
+        return try HFCausalLM.create(config: HFModelConfig(json: data), seed: seed)
+    }
+
     /// For a backbone registry: presets are config shapes with random weights ("smollm2-135m") or a path
     /// to a config.json.
     public static let factory = BackboneFactory(
         presets: ["smollm2-135m"],
-        create: { preset, seed, _ in
-            if preset == "smollm2-135m" { return try HFCausalLM.create(config: .smolLM2_135M, seed: seed) }
-            let url = URL(fileURLWithPath: preset)
-            let data = try ConfigJSON.read(url, purpose: "a preset name (smollm2-135m) or a config.json path")
-            return try HFCausalLM.create(config: HFModelConfig(json: data), seed: seed)
-        },
+        create: { preset, seed, _ in try HFCausalLM.create(preset: preset, seed: seed) },
         load: { try HFCausalLM.load(directory: $0) },
         recognizes: { HFCausalLM.recognizes($0) })
 

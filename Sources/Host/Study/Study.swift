@@ -379,9 +379,10 @@ public final class Study {
                 )
             }
             let theirs = try Data(contentsOf: studyFile)
-            guard let previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path),
-                previous == config
-            else {
+            // (A study.json from before `evalData` existed has none: the same as an empty one.)
+            var previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path)
+            if previous?.evalData == nil && config.evalData?.isEmpty != false { previous?.evalData = config.evalData }
+            guard previous == config else {
                 throw HostError(
                     "\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)"
                 )

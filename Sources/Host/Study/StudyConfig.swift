@@ -83,6 +83,9 @@ public struct StudyConfig: Codable, Equatable, Sendable {
     /// Whether prompts go through the model's chat template (`auto`: when it has one). Missing in study
     /// files written before the field existed, which read as `auto`.
     public var chatTemplate: ChatTemplateUse? = .auto
+    /// Explicit eval files by benchmark name (a data file's stem), for targets or held-out data files whose eval
+    /// split should come from another file instead of the hash split; nil or empty for none.
+    public var evalData: [String: String]? = [:]
 
     public static let studyTargets = ["species", "count", "pathology", "scene-text", "clock"]
     public static let studyHeldOut = [

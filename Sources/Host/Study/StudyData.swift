@@ -26,9 +26,20 @@ public struct StudyData {
     public var heldOutNames: [String] { heldOut.map(\.name) }
 
     public init(config: StudyConfig, registries: SkillTuneRegistries) throws {
-        targets = try config.targets.map { try registries.benchmark(reference: $0, role: .target) }
-        heldOut = try config.heldOut.map { try registries.benchmark(reference: $0, role: .heldOut) }
+        let evalData = config.evalData ?? [:]
+        func benchmark(_ reference: String, _ role: BenchmarkRole) throws -> any Benchmark {
+            let plain = try registries.benchmark(reference: reference, role: role)
+            guard let evalFile = evalData[plain.name] else { return plain }
+            return try registries.benchmark(reference: reference, role: role, evalFile: evalFile)
+        }
+        targets = try config.targets.map { try benchmark($0, .target) }
+        heldOut = try config.heldOut.map { try benchmark($0, .heldOut) }
         let names = (targets + heldOut).map(\.name)
+        for name in evalData.keys.sorted() where !names.contains(name) {
+            throw HostError(
+                "evalData names '\(name)', which is none of the targets or held-out benchmarks "
+                    + "(\(names.joined(separator: ", "))); a data file is named by its file name without the extension")
+        }
         if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw HostError(
                 "targets/held-out: two benchmarks are named '\(repeated)' (a data file is named by its "

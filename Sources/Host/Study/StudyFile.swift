@@ -8,7 +8,7 @@ import Kernel
 ///
 ///     {"model": "qwen2-tiny", "targets": ["arith.jsonl@numeric", "colors.jsonl"], "heldOut": ["facts.jsonl"],
 ///      "strategies": ["sa-proj", "lora"], "strategyOptions": {"lora": {"rank": "4"}},
-///      "training": {"steps": 20, "learningRate": 0.001}, "seed": 3}
+///      "training": {"steps": 20, "learningRate": 0.001}, "seed": 3, "evalData": {"colors": "colors-eval.jsonl"}}
 ///
 /// Every problem names the file and the field: an unknown field (with the closest known one), a value of the
 /// wrong type, a bad preset.
@@ -69,6 +69,7 @@ public enum StudyFile {
         config.model = config.model.map { resolve($0, in: directory) }
         config.targets = config.targets.map { resolveReference($0, in: directory) }
         config.heldOut = config.heldOut.map { resolveReference($0, in: directory) }
+        config.evalData = config.evalData?.mapValues { resolve($0, in: directory) }
         return config
     }
 
@@ -93,8 +94,11 @@ public enum StudyFile {
         try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any] ?? [:]
     }
 
+    /// Objects whose keys are names (strategies, benchmarks), not fields: read and replaced whole.
+    static let wholeObjectFields: Set<String> = ["strategyOptions", "evalData"]
+
     /// Every field of `object` must be a field of `known` (nested objects checked the same way, except
-    /// `strategyOptions`, whose keys are strategy names).
+    /// `wholeObjectFields`, whose keys are names).
     static func checkFields(_ object: [String: Any], known: [String: Any], prefix: String, file: String) throws {
         let names = Array(known.keys) + (prefix.isEmpty ? ["model"] : [])
         for (key, value) in object {
@@ -104,7 +108,7 @@ public enum StudyFile {
                     "\(file): unknown field '\(prefix)\(key)'\(hint) (fields: \(names.sorted().joined(separator: ", ")))"
                 )
             }
-            if key != "strategyOptions", let inner = value as? [String: Any],
+            if !Self.wholeObjectFields.contains(key), let inner = value as? [String: Any],
                 let knownInner = known[key] as? [String: Any]
             {
                 try checkFields(inner, known: knownInner, prefix: prefix + key + ".", file: file)
@@ -115,7 +119,8 @@ public enum StudyFile {
     /// `object`'s fields over `base`, nested objects field by field (`strategyOptions` replaced whole).
     static func merge(_ object: [String: Any], into base: inout [String: Any]) {
         for (key, value) in object {
-            if key != "strategyOptions", let inner = value as? [String: Any], var existing = base[key] as? [String: Any]
+            if !Self.wholeObjectFields.contains(key), let inner = value as? [String: Any],
+                var existing = base[key] as? [String: Any]
             {
                 merge(inner, into: &existing)
                 base[key] = existing

@@ -79,12 +79,16 @@ extension Backbone {
     }
 
     /// The prompt tokens for an example: its conversation, with its image for backbones that read images; a
-    /// text-only backbone gets the text without the image placeholder.
+    /// text-only backbone gets the text without the image placeholder, in the prompt and in every earlier user
+    /// turn (a LLaVA conversation puts `<image>` in its first human turn).
     public func encodePrompt(for example: Example) -> [Int32] {
         guard acceptsImages else {
-            let text = example.prompt.replacingOccurrences(of: "<image>", with: "")
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            return encodeConversation(system: example.system, history: example.history, prompt: text, hasImage: false)
+            func withoutImage(_ text: String) -> String {
+                text.replacingOccurrences(of: "<image>", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let history = example.history.map { ChatTurn(user: withoutImage($0.user), assistant: $0.assistant) }
+            return encodeConversation(
+                system: example.system, history: history, prompt: withoutImage(example.prompt), hasImage: false)
         }
         return encodeConversation(
             system: example.system, history: example.history, prompt: example.prompt,

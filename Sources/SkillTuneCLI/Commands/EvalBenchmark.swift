@@ -82,7 +82,7 @@ public enum EvalBenchmark {
             model = try HFCausalLM.create(
                 config: HFModelConfig(modelType: "qwen2", decoder: HFModelConfig.smolLM2_135M.decoder), seed: 1)
         case "qwen2-0.5b": model = try HFCausalLM.create(config: qwen2_05B, seed: 1)
-        default: model = try HFCausalLM.factory.create(config, 1, []) as! HFCausalLM
+        default: model = try HFCausalLM.create(preset: config, seed: 1)
         }
         model.setTraining(false)
         return model

@@ -42,6 +42,10 @@ enum StudyOptions {
             .value(
                 "held-out", "LIST", "Held-out benchmarks to watch (comma-separated names or data files).",
                 default: StudyConfig.studyHeldOut.joined(separator: ",")),
+            .value(
+                "eval-data", "NAME=FILE",
+                "An explicit eval file for the target or held-out data file named NAME (its file name without the "
+                    + "extension), instead of its hash split (repeatable).", repeatable: true),
             .value("steps", "N", "Optimizer steps per stage (default: the preset's)."),
             .value("batch-size", "N", "Examples per step (default: the preset's)."),
             .value("lr", "X", "Peak learning rate (default: the preset's)."),
@@ -85,6 +89,17 @@ enum StudyOptions {
         if let v = try a.double("pretrain-lr", in: 1e-12...10) { c.pretraining.learningRate = v }
         if given("skip-non-finite") { c.training.skipNonFiniteSteps = a.flag("skip-non-finite") }
         if let use = try ChatOptions.given(a) { c.chatTemplate = use }
+        for pair in a.strings("eval-data") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw UsageError(
+                    "option '--eval-data' wants NAME=FILE (NAME a target or held-out data file's name without the "
+                        + "extension), got '\(pair)'", command: a.command)
+            }
+            var evalData = c.evalData ?? [:]
+            evalData[parts[0]] = URL(fileURLWithPath: parts[1]).standardizedFileURL.path
+            c.evalData = evalData
+        }
         return c
     }
 
