@@ -156,6 +156,75 @@ final class TemplateErrorTests: XCTestCase {
         }
     }
 
+    /// Work on big values (string searches and replaces, comparisons of big lists, `unique`, dicts with many keys)
+    /// is linear in their size and charged to maxSteps, so a loop repeating it stops instead of running for
+    /// minutes. Each case here took from 40 s to hours before.
+    func testWorkOnBigValuesIsLinearAndCharged() throws {
+        let big = "{% set s = 'ab' * 50000 %}{% set xs = range(100000) | list %}"
+        try assertFast {
+            // One pass over a 100k string or list is fast and gives Python's answers.
+            let once = try ChatTemplate(
+                big + "{{ s.replace('a', 'xyz') | length }} {{ s | replace('b', '') | length }} {{ s.count('ab') }}"
+                    + " {{ s.find('ba') }} {{ s.rfind('ab') }} {{ s.split('b') | length }} {{ 'bb' in s }}"
+                    + " {{ xs | unique | length }} {{ (xs + xs) | unique | list | length }} {{ xs == xs }}"
+                    + " {{ s.replace('', '-', 3)[:8] }} {{ s.partition('ba')[0] }} {{ s.rpartition('ab')[2] }}|"
+            ).render(context: [:])
+            XCTAssertEqual(once, "200000 50000 50000 1 99998 50001 False 100000 100000 True -a-b-aba a |")
+            // The same work in a loop runs into maxSteps.
+            let limits = RenderLimits(maxSteps: 1_000_000)
+            for work in [
+                "s.replace('a', 'b')", "s.find('zz')", "s.count('a')", "s.split('a')", "'zz' in s", "s | length",
+                "s | trim", "s < s", "xs == xs", "xs | unique", "s.startswith('b')", "s.partition('zz')",
+            ] {
+                let error = try XCTUnwrap(
+                    renderError(big + "{% for i in range(100000) %}{% set x = \(work) %}{% endfor %}", limits: limits),
+                    work)
+                XCTAssertTrue(error.message.contains("maxSteps"), "\(work): \(error.message)")
+            }
+            // A long, nearly matching needle is found in linear time (a naive search would take ~10^10 steps).
+            let needle = try ChatTemplate(
+                "{% set h = 'a' * 200000 %}{% set n = 'a' * 100000 ~ 'b' %}{{ h.find(n) }} {{ n in h }}"
+                    + " {{ h.split(n) | length }} {{ h.count(n) }}"
+            ).render(context: [:])
+            XCTAssertEqual(needle, "-1 False 1 0")
+            // A dict literal with many keys is built in linear time.
+            let keys = (0..<50_000).map { "'k\($0)': \($0)" }.joined(separator: ", ")
+            XCTAssertEqual(
+                try ChatTemplate("{% set d = {\(keys)} %}{{ d | length }} {{ d['k49999'] }}").render(context: [:]),
+                "50000 49999")
+        }
+    }
+
+    /// Arguments that would multiply a value's size (indent widths, fill characters, batch sizes, separators,
+    /// tuple doubling) are refused by the bound they would break, before anything is allocated.
+    func testSizeMultipliersAreRefusedBeforeAllocating() throws {
+        let limits = RenderLimits(maxOutputLength: 1_000_000, maxCollectionCount: 100_000)
+        try assertFast {
+            for (source, bound) in [
+                ("{{ [1, [2, [3]]] | tojson(indent=1000000000000) }}", "maxOutputLength"),
+                (
+                    "{{ range(1000) | list | tojson(indent='" + String(repeating: " ", count: 2000) + "') }}",
+                    "maxOutputLength"
+                ),
+                ("{{ 'a\nb' | indent(1000000000000) }}", "maxOutputLength"),
+                ("{{ ('\n' * 100000) | indent('" + String(repeating: " ", count: 100) + "') }}", "maxOutputLength"),
+                ("{{ [1] | batch(1000000000000, 0) | list }}", "maxCollectionCount"),
+                ("{{ ('x' * 100000).join(range(100000) | map('string')) }}", "maxOutputLength"),
+                ("{{ range(100000) | map('string') | join('x' * 100000) }}", "maxOutputLength"),
+                ("{{ ('x' * 100000).replace('', 'y' * 100000) }}", "maxOutputLength"),
+                (
+                    "{% set ns = namespace(t=(1,)) %}{% for i in range(100) %}{% set ns.t = ns.t + ns.t %}{% endfor %}",
+                    "maxCollectionCount"
+                ),
+            ] {
+                let error = try XCTUnwrap(renderError(source, limits: limits), source)
+                XCTAssertTrue(error.message.contains(bound), "\(source.prefix(60)): \(error.message)")
+            }
+            let fill = try XCTUnwrap(renderError("{{ 'x'.ljust(10, 'ab') }}"))
+            XCTAssertEqual(fill.message, "The fill character must be exactly one character long")
+        }
+    }
+
     func testDeepNestingIsRefusedWhenParsing() throws {
         try assertFast {
             let parens = try XCTUnwrap(

@@ -61,7 +61,10 @@ enum Filters {
             let count = try a.value(2, "count").flatMap { $0.isNone ? nil : try Coerce.int($0, "count") } ?? -1
             return .string(
                 try Methods.pythonReplace(try text(), PythonText.str(old), PythonText.str(new), count, renderer))
-        case "length", "count": return .int(try Coerce.length(value))
+        case "length", "count":
+            // Counting code points reads the whole string.
+            if case .string(let s) = value { try renderer.charge(s.utf8.count >> 4) }
+            return .int(try Coerce.length(value))
         case "wordcount":
             return .int(try text().split { !($0.isLetter || $0.isNumber || $0 == "_") }.count)
         case "center":
@@ -94,9 +97,9 @@ enum Filters {
                 items = try items.map { try attributeGetter(attribute, renderer)($0) }
             }
             let separator = PythonText.str(a.value(0, "d") ?? .string(""))
-            let joined = try items.map { try Coerce.string($0, renderer) }.joined(separator: separator)
-            try renderer.checkLength(joined.utf8.count, "a joined string")
-            return .string(joined)
+            let parts = try items.map { try Coerce.string($0, renderer) }
+            try renderer.checkLength(Methods.joinedLength(parts, separator: separator), "a joined string")
+            return .string(parts.joined(separator: separator))
         case "abs":
             try Coerce.requireDefined(value)
             if let i = value.integer { return .int(i == Int.min ? i : abs(i)) }
@@ -126,7 +129,7 @@ enum Filters {
             default: throw RenderFailure("method must be common, ceil or floor")
             }
         case "tojson": return .string(try tojson(value, a, renderer))
-        case "indent": return .string(try indent(try text(), a))
+        case "indent": return .string(try indent(try text(), a, renderer))
         case "attr":
             return try Access.attribute(value, PythonText.str(a.value(0, "name") ?? .string("")), renderer)
         case "map": return .list(try map(value, a, renderer))
@@ -134,15 +137,22 @@ enum Filters {
             return .list(try select(name, value, args, renderer))
         case "sort": return .list(try sort(value, a, renderer))
         case "unique":
-            var seen: [Value] = []
+            // Jinja2 keeps a set of the keys seen: hashed here too, so this is linear. Keys Python cannot hash
+            // (lists, dicts) are compared one by one, with the work charged.
+            let items = try Coerce.iterate(value, renderer)
+            try renderer.charge(items.count)
+            var seen = Set<HashKey>(minimumCapacity: items.count)
+            var seenUnhashable: [Value] = []
             var out: [Value] = []
             let caseSensitive = a.bool(0, "case_sensitive", false)
             let getter = try a.value(1, "attribute").map { try attributeGetter($0, renderer) }
-            for item in try Coerce.iterate(value, renderer) {
+            for item in items {
                 var key = try getter?(item) ?? item
                 if !caseSensitive, case .string(let s) = key { key = .string(s.lowercased()) }
-                if !seen.contains(where: { Value.equal($0, key) }) {
-                    seen.append(key)
+                if let h = HashKey(key) {
+                    if seen.insert(h).inserted { out.append(item) }
+                } else if try !seenUnhashable.contains(where: { try renderer.equal($0, key) }) {
+                    seenUnhashable.append(key)
                     out.append(item)
                 }
             }
@@ -164,6 +174,7 @@ enum Filters {
         case "batch":
             let size = try Coerce.int(a.value(0, "linecount") ?? .int(1), "linecount")
             guard size > 0 else { throw RenderFailure("batch size must be positive") }
+            try renderer.checkCount(size, "a batch")
             let items = try Coerce.iterate(value, renderer)
             var out: [Value] = []
             var start = 0
@@ -246,7 +257,9 @@ enum Filters {
             if case .string(let s) = i {
                 indent = s
             } else {
-                indent = String(repeating: " ", count: max(try Coerce.int(i, "indent"), 0))
+                let width = try Coerce.int(i, "indent")
+                try renderer.checkLength(width, "tojson's indent")
+                indent = String(repeating: " ", count: max(width, 0))
             }
         }
         var itemSeparator: String?
@@ -261,7 +274,9 @@ enum Filters {
         }
         var target = value
         if a.bool(3, "sort_keys", false) { target = sortKeys(value) }
-        let text = try ValueJSON.dumps(target, indent: indent, itemSeparator: itemSeparator, keySeparator: keySeparator)
+        let text = try ValueJSON.dumps(
+            target, indent: indent, itemSeparator: itemSeparator, keySeparator: keySeparator,
+            maxLength: renderer.limits.maxOutputLength)
         try renderer.checkLength(text.utf8.count, "tojson's output")
         return text
     }
@@ -280,13 +295,19 @@ enum Filters {
     }
 
     /// Jinja2 3.1's `indent(width=4, first=False, blank=False)`: blank lines stay empty unless `blank`.
-    private static func indent(_ s: String, _ a: FilterArguments) throws -> String {
+    private static func indent(_ s: String, _ a: FilterArguments, _ renderer: Renderer) throws -> String {
         let prefix: String
         if case .string(let p)? = a.value(0, "width") {
             prefix = p
         } else {
-            prefix = String(repeating: " ", count: max(try Coerce.int(a.value(0, "width") ?? .int(4), "width"), 0))
+            let width = try Coerce.int(a.value(0, "width") ?? .int(4), "width")
+            try renderer.checkLength(width, "an indent")
+            prefix = String(repeating: " ", count: max(width, 0))
         }
+        // Every line may get the prefix: refuse before building what would break the length bound.
+        let lineCount = s.utf8.reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+        let (added, overflow) = lineCount.multipliedReportingOverflow(by: prefix.utf8.count)
+        try renderer.checkLength(overflow ? Int.max : s.utf8.count + added, "an indented string")
         let first = a.bool(1, "first", false)
         let blank = a.bool(2, "blank", false)
         var lines = (s + "\n").split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(

@@ -40,12 +40,12 @@ enum Methods {
             }
             guard name == "index" || name == "count" else { return nil }
             return .callable(
-                Callable("list.\(name)") { args, _ in
+                Callable("list.\(name)") { args, renderer in
                     guard let needle = args.value(0, "value") else {
                         throw RenderFailure("\(name)() takes exactly one argument")
                     }
-                    if name == "count" { return .int(items.filter { Value.equal($0, needle) }.count) }
-                    guard let i = items.firstIndex(where: { Value.equal($0, needle) }) else {
+                    if name == "count" { return .int(try items.filter { try renderer.equal($0, needle) }.count) }
+                    guard let i = try items.firstIndex(where: { try renderer.equal($0, needle) }) else {
                         throw RenderFailure("\(PythonText.repr(needle)) is not in list")
                     }
                     return .int(i)
@@ -72,38 +72,35 @@ enum Methods {
     }
 
     static func pythonStrip(_ s: String, _ chars: String?, leading: Bool, trailing: Bool) -> String {
-        let scalars = Array(s.unicodeScalars)
+        let scalars = s.unicodeScalars
         let set = chars.map { Set($0.unicodeScalars) }
         func strip(_ c: Unicode.Scalar) -> Bool { set.map { $0.contains(c) } ?? c.properties.isWhitespace }
-        var a = 0
-        var b = scalars.count
-        if leading { while a < b, strip(scalars[a]) { a += 1 } }
-        if trailing { while b > a, strip(scalars[b - 1]) { b -= 1 } }
-        return String(String.UnicodeScalarView(scalars[a..<b]))
+        var a = scalars.startIndex
+        var b = scalars.endIndex
+        if leading { while a < b, strip(scalars[a]) { a = scalars.index(after: a) } }
+        if trailing {
+            while b > a, strip(scalars[scalars.index(before: b)]) { b = scalars.index(before: b) }
+        }
+        if a == scalars.startIndex && b == scalars.endIndex { return s }
+        return String(scalars[a..<b])
     }
 
     /// Python's `str.split(sep, maxsplit)`: with no separator, runs of whitespace split and ends are dropped.
     static func pythonSplit(_ s: String, _ separator: String?, _ maxSplit: Int) throws -> [String] {
-        let scalars = Array(s.unicodeScalars)
         var parts: [String] = []
         if let separator {
             guard !separator.isEmpty else { throw RenderFailure("empty separator") }
-            let sep = Array(separator.unicodeScalars)
+            let bytes = Array(s.utf8)
+            let sep = Array(separator.utf8)
             var start = 0
-            var i = 0
-            while i + sep.count <= scalars.count {
-                if maxSplit >= 0 && parts.count >= maxSplit { break }
-                if Array(scalars[i..<i + sep.count]) == sep {
-                    parts.append(String(String.UnicodeScalarView(scalars[start..<i])))
-                    i += sep.count
-                    start = i
-                } else {
-                    i += 1
-                }
+            for i in ScalarSearch.occurrences(of: sep, in: bytes, limit: maxSplit) {
+                parts.append(ScalarSearch.string(bytes[start..<i]))
+                start = i + sep.count
             }
-            parts.append(String(String.UnicodeScalarView(scalars[start...])))
+            parts.append(ScalarSearch.string(bytes[start...]))
             return parts
         }
+        let scalars = Array(s.unicodeScalars)
         var i = 0
         while i < scalars.count {
             while i < scalars.count, scalars[i].properties.isWhitespace { i += 1 }
@@ -143,6 +140,9 @@ enum Methods {
     {
         if count == 0 { return s }
         if old.isEmpty {
+            // Python puts `new` before every code point and at the end (up to `count` times).
+            let slots = s.unicodeScalars.count + 1
+            try renderer.checkLength(s.utf8.count + min(count < 0 ? slots : count, slots) * new.utf8.count, "a string")
             var out = ""
             var n = 0
             for c in s.unicodeScalars {
@@ -153,16 +153,19 @@ enum Methods {
                 out.unicodeScalars.append(c)
             }
             if count < 0 || n < count { out += new }
-            try renderer.checkLength(out.utf8.count, "a string")
             return out
         }
         let parts = try pythonSplit(s, old, count < 0 ? -1 : count)
+        try renderer.charge(parts.count)
         let estimate = s.utf8.count + (parts.count - 1) * new.utf8.count
         try renderer.checkLength(estimate, "a string")
         return parts.joined(separator: new)
     }
 
     private static func string(_ s: String, _ name: String, _ args: Arguments, _ renderer: Renderer) throws -> Value {
+        // Every string method reads the whole string (and its string arguments): charge that work, so a loop of
+        // searches over a long text runs into maxSteps instead of running for minutes.
+        try renderer.charge((s.utf8.count + args.positional.reduce(0) { $0 + ($1.stringValue?.utf8.count ?? 0) }) >> 4)
         switch name {
         case "strip", "lstrip", "rstrip":
             let chars = try text(args, 0, "chars", name)
@@ -176,7 +179,10 @@ enum Methods {
                     String(s.reversed()), separator.map { String($0.reversed()) }, maxSplit)
                 return .list(reversedParts.reversed().map { .string(String($0.reversed())) })
             }
-            return .list(try pythonSplit(s, separator, maxSplit).map { .string($0) })
+            let parts = try pythonSplit(s, separator, maxSplit)
+            try renderer.checkCount(parts.count, "a split")
+            try renderer.charge(parts.count)
+            return .list(parts.map { .string($0) })
         case "splitlines":
             var lines = s.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map(String.init)
             if s.last?.isNewline == true { lines.removeLast() }
@@ -217,33 +223,34 @@ enum Methods {
                 }
                 parts.append(t)
             }
-            let joined = parts.joined(separator: s)
-            try renderer.checkLength(joined.utf8.count, "a string")
-            return .string(joined)
+            try renderer.checkLength(Self.joinedLength(parts, separator: s), "a string")
+            return .string(parts.joined(separator: s))
         case "find", "rfind", "index", "count":
             guard let needle = try text(args, 0, "sub", name) else {
                 throw RenderFailure("\(name)() takes at least 1 argument")
             }
-            let hay = Array(s.unicodeScalars)
-            let n = Array(needle.unicodeScalars)
-            var hits: [Int] = []
-            var i = 0
-            while i + n.count <= hay.count {
-                if Array(hay[i..<i + n.count]) == n {
-                    hits.append(i)
-                    i += max(n.count, 1)
-                } else {
-                    i += 1
+            let hay = Array(s.utf8)
+            let n = Array(needle.utf8)
+            if n.isEmpty {
+                // Python: "" occurs before every code point and at the end.
+                let length = s.unicodeScalars.count
+                switch name {
+                case "count": return .int(length + 1)
+                case "rfind": return .int(length)
+                default: return .int(0)
                 }
             }
-            if n.isEmpty { hits = Array(0...hay.count) }
+            if name == "rfind" {
+                return .int(
+                    ScalarSearch.lastOccurrence(of: n, in: hay).map { ScalarSearch.codePointIndex(hay, $0) } ?? -1)
+            }
+            let hits = ScalarSearch.occurrences(of: n, in: hay, limit: name == "count" ? -1 : 1)
             switch name {
             case "count": return .int(hits.count)
-            case "rfind": return .int(hits.last ?? -1)
             case "index":
                 guard let first = hits.first else { throw RenderFailure("substring not found") }
-                return .int(first)
-            default: return .int(hits.first ?? -1)
+                return .int(ScalarSearch.codePointIndex(hay, first))
+            default: return .int(hits.first.map { ScalarSearch.codePointIndex(hay, $0) } ?? -1)
             }
         case "format": return .string(try format(s, args, renderer))
         case "isdigit", "isnumeric": return .bool(!s.isEmpty && s.allSatisfy { $0.isNumber })
@@ -258,6 +265,9 @@ enum Methods {
             try renderer.checkLength(width, "a padded string")
             guard width > length else { return .string(s) }
             let fill = try text(args, 1, "fillchar", name) ?? (name == "zfill" ? "0" : " ")
+            guard fill.unicodeScalars.count == 1 else {
+                throw RenderFailure("The fill character must be exactly one character long")
+            }
             let pad = width - length
             switch name {
             case "ljust": return .string(s + String(repeating: fill, count: pad))
@@ -280,17 +290,30 @@ enum Methods {
             return .string(s)
         case "partition", "rpartition":
             guard let sep = try text(args, 0, "sep", name), !sep.isEmpty else { throw RenderFailure("empty separator") }
-            let range = name == "partition" ? s.range(of: sep) : s.range(of: sep, options: .backwards)
-            guard let range else {
+            let hay = Array(s.utf8)
+            let needle = Array(sep.utf8)
+            let at =
+                name == "partition"
+                ? ScalarSearch.occurrences(of: needle, in: hay, limit: 1).first
+                : ScalarSearch.lastOccurrence(of: needle, in: hay)
+            guard let at else {
                 return name == "partition"
                     ? .tuple([.string(s), .string(""), .string("")]) : .tuple([.string(""), .string(""), .string(s)])
             }
             return .tuple([
-                .string(String(s[..<range.lowerBound])), .string(sep), .string(String(s[range.upperBound...])),
+                .string(ScalarSearch.string(hay[..<at])), .string(sep),
+                .string(ScalarSearch.string(hay[(at + needle.count)...])),
             ])
         default:
             throw RenderFailure("'str' object has no attribute '\(name)'")
         }
+    }
+
+    /// The UTF-8 length of `parts.joined(separator:)`, known before anything is built.
+    static func joinedLength(_ parts: [String], separator: String) -> Int {
+        let total = parts.reduce(0) { $0 + $1.utf8.count }
+        let (separators, overflow) = max(parts.count - 1, 0).multipliedReportingOverflow(by: separator.utf8.count)
+        return overflow ? Int.max : total.addingReportingOverflow(separators).overflow ? Int.max : total + separators
     }
 
     /// `str.format` with `{}`, `{0}`, `{name}` and `{{`/`}}` (no format specs beyond an empty one).

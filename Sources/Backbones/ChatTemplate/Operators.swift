@@ -25,6 +25,7 @@ enum Operators {
             try renderer.checkCount(a.count + b.count, "a list")
             return .list(a + b)
         case ("+", .tuple(let a), .tuple(let b)):
+            try renderer.checkCount(a.count + b.count, "a tuple")
             return .tuple(a + b)
         case ("*", .string(let s), _), ("*", _, .string(let s)):
             guard let n = (left.stringValue == nil ? left : right).integer else { break }
@@ -109,13 +110,16 @@ enum Operators {
     /// `== != < <= > >= in` and `not in`.
     static func compare(_ op: String, _ left: Value, _ right: Value, _ renderer: Renderer) throws -> Bool {
         switch op {
-        case "==": return Value.equal(left, right)
-        case "!=": return !Value.equal(left, right)
+        case "==": return try renderer.equal(left, right)
+        case "!=": return try !renderer.equal(left, right)
         case "in", "not in":
-            if case .list(let items) = right { try renderer.checkCount(items.count, "a membership test") }
-            let found = try contains(right, left)
+            let found = try contains(right, left, renderer)
             return op == "in" ? found : !found
         default:
+            var work = 0
+            if case .string(let x) = left, case .string(let y) = right { work = min(x.utf8.count, y.utf8.count) >> 4 }
+            if case .list(let x) = left, case .list(let y) = right { work = min(x.count, y.count) >> 2 }
+            try renderer.charge(work)
             let order = try self.order(left, right, op)
             switch op {
             case "<": return order < 0
@@ -143,15 +147,18 @@ enum Operators {
     }
 
     /// Python `needle in haystack`.
-    static func contains(_ haystack: Value, _ needle: Value) throws -> Bool {
+    static func contains(_ haystack: Value, _ needle: Value, _ renderer: Renderer) throws -> Bool {
         switch haystack {
         case .string(let s):
             guard case .string(let n) = needle else {
                 try Coerce.requireDefined(needle)
                 throw RenderFailure("'in <string>' requires string as left operand, not \(needle.typeName)")
             }
-            return n.isEmpty || s.contains(n)
-        case .list(let items), .tuple(let items): return items.contains { Value.equal($0, needle) }
+            try renderer.charge((s.utf8.count + n.utf8.count) >> 4)
+            return ScalarSearch.contains(n, in: s)
+        case .list(let items), .tuple(let items):
+            try renderer.checkCount(items.count, "a membership test")
+            return try items.contains { try renderer.equal($0, needle) }
         case .dict(let d): return d[needle] != nil
         case .namespace(let ns): return ns.attributes[needle] != nil
         case .undefined: return false

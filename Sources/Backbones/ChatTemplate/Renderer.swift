@@ -77,6 +77,14 @@ final class Renderer {
         try charge(count >> 4)
     }
 
+    /// Python equality, with the work of comparing big values charged.
+    func equal(_ a: Value, _ b: Value) throws -> Bool {
+        var work = 0
+        let result = Value.equal(a, b, work: &work)
+        try charge(work >> 2)
+        return result
+    }
+
     func checkCount(_ count: Int, _ what: String) throws {
         if count > limits.maxCollectionCount {
             throw RenderFailure(

@@ -52,13 +52,13 @@ enum TestFunctions {
         case "callable":
             if case .callable = value { return true }
             return false
-        case "equalto", "eq", "==": return Value.equal(value, try argument())
-        case "ne", "!=": return !Value.equal(value, try argument())
+        case "equalto", "eq", "==": return try renderer.equal(value, try argument())
+        case "ne", "!=": return try !renderer.equal(value, try argument())
         case "lt", "<", "lessthan": return try Operators.order(value, try argument(), "<") < 0
         case "le", "<=": return try Operators.order(value, try argument(), "<=") <= 0
         case "gt", ">", "greaterthan": return try Operators.order(value, try argument(), ">") > 0
         case "ge", ">=": return try Operators.order(value, try argument(), ">=") >= 0
-        case "in": return try Operators.contains(try argument(), value)
+        case "in": return try Operators.contains(try argument(), value, renderer)
         case "odd", "even":
             try Coerce.requireDefined(value)
             guard let i = value.integer else {

@@ -89,10 +89,15 @@ public indirect enum Value {
 }
 
 /// A dictionary that keeps insertion order, like Python's `dict`. Keys are values compared with Python equality
-/// (in practice strings and numbers).
+/// (in practice strings and numbers). Lookups of hashable keys (as Python defines them: `HashKey`) are hashed, so
+/// building or reading a dict of n keys is O(n), whatever a data file or template puts in it.
 public struct OrderedDict {
     public private(set) var keys: [Value] = []
     public private(set) var values: [Value] = []
+    /// Position of every key that has a `HashKey`.
+    private var hashed: [HashKey: Int] = [:]
+    /// Positions of the keys that have none (lists, dicts, undefined), searched one by one.
+    private var unhashed: [Int] = []
 
     public init() {}
 
@@ -104,12 +109,16 @@ public struct OrderedDict {
     init(distinctKeys: [String], values: [Value]) {
         keys = distinctKeys.map { .string($0) }
         self.values = values
+        for (i, key) in distinctKeys.enumerated() { hashed[HashKey(string: key)] = i }
     }
 
     public var isEmpty: Bool { keys.isEmpty }
     public var count: Int { keys.count }
 
-    func index(of key: Value) -> Int? { keys.firstIndex { Value.equal($0, key) } }
+    func index(of key: Value) -> Int? {
+        if let h = HashKey(key) { return hashed[h] }
+        return unhashed.first { Value.equal(keys[$0], key) }
+    }
 
     public subscript(key: Value) -> Value? {
         get { index(of: key).map { values[$0] } }
@@ -120,11 +129,21 @@ public struct OrderedDict {
                 } else {
                     keys.remove(at: i)
                     values.remove(at: i)
+                    reindex()
                 }
             } else if let newValue {
+                if let h = HashKey(key) { hashed[h] = keys.count } else { unhashed.append(keys.count) }
                 keys.append(key)
                 values.append(newValue)
             }
+        }
+    }
+
+    private mutating func reindex() {
+        hashed = [:]
+        unhashed = []
+        for (i, key) in keys.enumerated() {
+            if let h = HashKey(key) { hashed[h] = i } else { unhashed.append(i) }
         }
     }
 
@@ -175,20 +194,77 @@ struct Arguments {
 extension Value {
     /// Python `==` (1 == 1.0 == True; containers compare element-wise; undefined equals only undefined).
     static func equal(_ a: Value, _ b: Value) -> Bool {
+        var work = 0
+        return equal(a, b, work: &work)
+    }
+
+    /// Python equality, adding to `work` one per value compared and one per 16 bytes of string compared, so a
+    /// caller can charge a template for comparing big values (`Renderer.equal`).
+    static func equal(_ a: Value, _ b: Value, work: inout Int) -> Bool {
+        work += 1
         switch (a, b) {
         case (.undefined, .undefined), (.none, .none): return true
-        case (.string(let x), .string(let y)): return x == y
+        case (.string(let x), .string(let y)):
+            work += min(x.utf8.count, y.utf8.count) >> 4
+            return x == y
         case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
-            return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
+            guard x.count == y.count else { return false }
+            for (p, q) in zip(x, y) where !equal(p, q, work: &work) { return false }
+            return true
         case (.dict(let x), .dict(let y)):
-            return x.count == y.count
-                && x.pairs.allSatisfy { pair in y[pair.key].map { equal($0, pair.value) } ?? false }
+            guard x.count == y.count else { return false }
+            for pair in x.pairs {
+                guard let other = y[pair.key], equal(other, pair.value, work: &work) else { return false }
+            }
+            return true
         case (.namespace(let x), .namespace(let y)): return x === y
         case (.callable(let x), .callable(let y)): return x === y
         default:
             if let x = a.integer, let y = b.integer { return x == y }
             if let x = a.number, let y = b.number { return x == y }
             return false
+        }
+    }
+}
+
+/// A value as Python hashes it: equal values (`1`, `1.0` and `True`; equal strings; tuples of equal items) have
+/// equal keys, so sets and dicts of template values can be hashed. Lists, dicts and the rest have none (Python
+/// calls them unhashable); callers compare those one by one.
+struct HashKey: Hashable {
+    private enum Kind: Hashable {
+        case none
+        case int(Int)
+        case double(Double)
+        case string(String)
+        case tuple([Kind])
+    }
+    private let kind: Kind
+
+    init?(_ value: Value) {
+        guard let kind = Self.kind(value) else { return nil }
+        self.kind = kind
+    }
+
+    init(string: String) { kind = .string(string) }
+
+    private static func kind(_ value: Value) -> Kind? {
+        switch value {
+        case .none: return Kind.none
+        case .bool(let b): return .int(b ? 1 : 0)
+        case .int(let i): return .int(i)
+        case .double(let d):
+            // An integral double equals the int of the same value (1.0 == 1).
+            if d.rounded() == d, d >= -9.2e18, d <= 9.2e18 { return .int(Int(d)) }
+            return .double(d)
+        case .string(let s): return .string(s)
+        case .tuple(let items):
+            var kinds: [Kind] = []
+            for item in items {
+                guard let k = kind(item) else { return nil }
+                kinds.append(k)
+            }
+            return .tuple(kinds)
+        case .undefined, .list, .dict, .namespace, .callable: return nil
         }
     }
 }

@@ -20,23 +20,36 @@ public enum ValueJSON {
 
     /// `json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)`. With no separators, items
     /// are joined with ", " (or "," when indenting) and keys with ": ".
-    static func dumps(_ value: Value, indent: String? = nil, itemSeparator: String? = nil, keySeparator: String = ": ")
-        throws -> String
-    {
+    /// The text stops growing past `maxLength` UTF-8 bytes: a render error, before indentation can multiply a
+    /// value's size.
+    static func dumps(
+        _ value: Value, indent: String? = nil, itemSeparator: String? = nil, keySeparator: String = ": ",
+        maxLength: Int = .max
+    ) throws -> String {
         var out = ""
         try write(
             value, into: &out, indent: indent, level: 0,
-            itemSeparator: itemSeparator ?? (indent == nil ? ", " : ","), keySeparator: keySeparator, depth: 0)
+            itemSeparator: itemSeparator ?? (indent == nil ? ", " : ","), keySeparator: keySeparator, depth: 0,
+            maxLength: maxLength)
         return out
     }
 
     private static func write(
         _ value: Value, into out: inout String, indent: String?, level: Int,
-        itemSeparator: String, keySeparator: String, depth: Int
+        itemSeparator: String, keySeparator: String, depth: Int, maxLength: Int
     ) throws {
         guard depth < nestingLimit else { throw RenderFailure("tojson: the value is nested too deeply") }
-        func newline(_ level: Int) {
-            if let indent { out += "\n" + String(repeating: indent, count: level) }
+        if out.utf8.count > maxLength {
+            throw RenderFailure("tojson's output would exceed \(maxLength) characters (RenderLimits.maxOutputLength)")
+        }
+        func newline(_ level: Int) throws {
+            guard let indent else { return }
+            let (width, overflow) = indent.utf8.count.multipliedReportingOverflow(by: level)
+            if overflow || out.utf8.count + width >= maxLength {
+                throw RenderFailure(
+                    "tojson's output would exceed \(maxLength) characters (RenderLimits.maxOutputLength)")
+            }
+            out += "\n" + String(repeating: indent, count: level)
         }
         switch value {
         case .none: out += "null"
@@ -59,12 +72,12 @@ public enum ValueJSON {
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += itemSeparator }
-                newline(level + 1)
+                try newline(level + 1)
                 try write(
                     item, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
-                    keySeparator: keySeparator, depth: depth + 1)
+                    keySeparator: keySeparator, depth: depth + 1, maxLength: maxLength)
             }
-            newline(level)
+            try newline(level)
             out += "]"
         case .dict(let dict):
             if dict.isEmpty {
@@ -74,13 +87,13 @@ public enum ValueJSON {
             out += "{"
             for (i, pair) in dict.pairs.enumerated() {
                 if i > 0 { out += itemSeparator }
-                newline(level + 1)
+                try newline(level + 1)
                 out += JSONString.literal(try key(pair.key)) + keySeparator
                 try write(
                     pair.value, into: &out, indent: indent, level: level + 1, itemSeparator: itemSeparator,
-                    keySeparator: keySeparator, depth: depth + 1)
+                    keySeparator: keySeparator, depth: depth + 1, maxLength: maxLength)
             }
-            newline(level)
+            try newline(level)
             out += "}"
         case .namespace, .callable, .undefined:
             throw RenderFailure("tojson: Object of type \(value.typeName) is not JSON serializable")

@@ -298,6 +298,15 @@ SNIPPETS = [
     ("not_precedence", "{{ not 1 == 2 }} {{ not x is defined }} {{ - 2 ** 2 }} {{ (- 2) ** 2 }}", {}),
     ("filter_precedence", "{{ -1 | abs }} {{ 'a' ~ 'b' | upper }} {{ (1 + 2) | string }} {{ 2 * 3 | string if false else 'n' }}", {}),
     ("length_of_dict_and_none", "{{ {'a': 1} | length }}", {}),
+    ("string_search_code_points", "{{ 'añb日本日本'.find('本') }} {{ 'añb日本日本'.rfind('日') }} {{ 'aaaa'.count('aa') }}"
+     " {{ 'abcabc'.rfind('abc') }} {{ 'aaaa'.rfind('aa') }} {{ 'a日b日c'.split('日') }} {{ 'a日b日c'.split('日', 1) }}"
+     " {{ 'a日b日c'.partition('日') }} {{ 'a日b日c'.rpartition('日') }} {{ 'abc'.partition('z') }} {{ 'x'.find('') }}"
+     " {{ 'xyz'.rfind('') }} {{ 'xyz'.count('') }} {{ '日' in 'a日' }} {{ 'é' in 'e' }} {{ 'aaa'.replace('', '-') }}"
+     " {{ 'aaa'.replace('', '-', 2) }} {{ 'abab'.replace('ab', 'X', 1) }} {{ 'a日b'.index('b') }}", {}),
+    ("unique_and_dict_keys_hash_like_python", "{{ [1, 1.0, true, 2, 'a', 'A', none, none] | unique | list }}"
+     " {{ ['a', 'A'] | unique(case_sensitive=true) | list }} {{ [(1, 2), (1, 2), (1, 3)] | unique | list }}"
+     " {% set d = {1: 'a', 1.0: 'b', true: 'c', 'k': 1, 2.5: 'f', (1, 2): 't'} %}{{ d }} {{ d[1] }} {{ d[(1, 2)] }}"
+     " {{ [1, 2] == [1, 2.0] }} {{ {'a': 1} == {'a': 1.0} }} {{ 1.5 in [1, 1.5] }}", {}),
 ]
 
 
