@@ -16,6 +16,8 @@ extension FuzzTarget {
             "| selectattr(", "| length", "raise_exception(", "strftime_now(", " is defined", " not ", "[::-1]",
             "range(", " ~ ", " ** ", " // ", "\"\\n\"", "'", "\"", "(", ")", "[", "]", "{", "}", ",", ":",
             " generation ", " endgeneration ", " break ", " continue ", " recursive ", " raw ", " endraw ",
+            ".split(", ".replace(", ".find(", ".rfind(", ".count(", ".partition(", ".ljust(", "| unique", "| indent(",
+            "| batch(", "| join(", "| dictsort", " * 100000", "(1, 2)",
         ],
         builtInSeeds: {
             [
@@ -24,6 +26,9 @@ extension FuzzTarget {
                         .utf8),
                 Array(
                     #"{% set ns = namespace(n=0) %}{% macro f(x) %}{{ x * 2 }}{% endmacro %}{% for t in tools %}{{ t | tojson(indent=2) }}{% set ns.n = ns.n + 1 %}{% endfor %}{{ f(ns.n) }}"#
+                        .utf8),
+                Array(
+                    #"{% set s = 'ab' * 1000 %}{% set xs = range(1000) | list %}{{ s.replace('a', 'xy').split('b') | unique | join('-') | length }}{{ s.find('ba') }}{{ s.rpartition('ab') | length }}{{ xs == xs }}{{ {1: 'a', 1.0: 'b', (1, 2): 'c'} | tojson(indent=2) | indent(2) }}{{ xs | batch(3, 0) | list | length }}{{ 'x'.ljust(5, '-') }}"#
                         .utf8),
                 Array(
                     #"{"messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Hi"}]}], "tools": []}"#
