@@ -70,7 +70,7 @@ extension SkillTuneCommands {
                 .flag("merge", "For adapter strategies (lora): write the merged full model instead of the adapter."),
                 .flag("force", "Replace OUT if it exists (only once the new one is complete)."),
                 .flag("json", "Print the result as JSON."),
-                .flag("quiet", "No progress lines."),
+                .flag("quiet", "No progress or log lines on standard error (the result is still printed)."),
             ] + ChatOptions.specs
         ) { a in
             if let threads = try a.int("threads", in: 1...256) { Parallel.threads = threads }
@@ -117,6 +117,7 @@ extension SkillTuneCommands {
             let run = try TuningRun(
                 model: model, strategy: strategy, data: stages, watch: watch, settings: settings,
                 modelReference: modelName)
+            if a.flag("quiet") { run.log = { _ in } }
             try run.checkExportable(merge: merge, options: export)
             InterruptHandler.install()
             var result = try run.run()
