@@ -30,14 +30,14 @@ public struct FuzzTarget {
     public static var all: [FuzzTarget] {
         [
             safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, llavaJSON, messagesJSONL, image, commandLine,
-            studyConfig, chatTemplate,
+            studyConfig, chatTemplate, imageProcessor,
         ]
     }
 
     /// The names of `all`, without building the targets (the command list mentions them).
     public static let names = [
         "safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "llava-json",
-        "messages-jsonl", "image", "cli", "study-config", "chat-template",
+        "messages-jsonl", "image", "cli", "study-config", "chat-template", "image-processor",
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -170,6 +170,36 @@ public struct FuzzTarget {
                     rank: settings.rank, alpha: settings.alpha, dropout: settings.dropout,
                     rankStabilized: settings.rankStabilized
                 ).scaling
+        })
+
+    // MARK: preprocessor_config.json
+
+    static let imageProcessor = FuzzTarget(
+        name: "image-processor",
+        summary:
+            "preprocessor_config.json / processor_config.json (ImageProcessor.parse), then a small image through it",
+        dictionary: [
+            "\"size\"", "\"shortest_edge\"", "\"height\"", "\"width\"", "\"crop_size\"", "\"do_resize\"",
+            "\"do_center_crop\"", "\"do_rescale\"", "\"do_normalize\"", "\"rescale_factor\"", "\"image_mean\"",
+            "\"image_std\"", "\"resample\"", "\"image_processor\"", "0.00392156862745098", "16384", "true", "false",
+        ],
+        builtInSeeds: {
+            [
+                Array(
+                    #"{"size": {"shortest_edge": 12}, "crop_size": {"height": 10, "width": 10}, "resample": 3, "rescale_factor": 0.00392156862745098, "image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.26862954, 0.26130258, 0.27577711]}"#
+                        .utf8),
+                Array(#"{"image_processor": {"size": 9, "do_center_crop": false, "resample": 2}}"#.utf8),
+            ]
+        },
+        mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
+        run: { bytes in
+            let processor = try ImageProcessor.parse(Data(bytes), file: "<fuzz>")
+            // A small image through it, when the sizes asked for are small (big ones are valid but slow).
+            let image = Image(width: 7, height: 5, fill: (200, 100, 50))
+            let size = processor.resizedSize(height: image.height, width: image.width)
+            if size.height * size.width <= 4096, (processor.crop.map { $0.height * $0.width } ?? 0) <= 4096 {
+                _ = processor.pixelValues(image)
+            }
         })
 
     // MARK: JSON Lines benchmarks
