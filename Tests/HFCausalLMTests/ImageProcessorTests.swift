@@ -72,3 +72,74 @@ final class ImageProcessorTests: XCTestCase {
         XCTAssertTrue(message("[1]").contains("preprocessor_config.json"))
     }
 }
+
+/// `AnyResImageProcessor` against transformers' `LlavaOnevisionImageProcessorPil` at a small tile size: the
+/// same tiles and Float bits, alone in a prompt (grid tiles) and as one of two images (mean-colour square).
+final class AnyResImageProcessorTests: XCTestCase {
+    struct Golden: Decodable {
+        struct AnyRes: Decodable {
+            struct Case: Decodable {
+                let source: String
+                let shape: [Int]
+                let image_sizes: [Int]
+                let pixel_values_f32: String
+                let multi_shape: [Int]
+                let multi_pixel_values_f32: String
+            }
+            let size: Int
+            let image_grid_pinpoints: [[Int]]
+            let cases: [Case]
+        }
+        let anyres: AnyRes
+    }
+
+    private func floats(_ base64: String) throws -> [Float] {
+        let bytes = [UInt8](try XCTUnwrap(Data(base64Encoded: base64)))
+        return bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    func testTilesMatchTransformersOneVisionProcessor() throws {
+        let data = try Data(
+            contentsOf: ImageProcessorTests.directory.appendingPathComponent("resample_golden.json"))
+        let golden = try JSONDecoder().decode(Golden.self, from: data).anyres
+        let processor = AnyResImageProcessor(
+            tile: ImageProcessor(resize: .exact(height: golden.size, width: golden.size), crop: nil),
+            gridPinpoints: golden.image_grid_pinpoints)
+        XCTAssertEqual(golden.cases.count, 4)
+        for c in golden.cases {
+            let image = try ImageFile.read(ImageProcessorTests.directory.appendingPathComponent(c.source))
+            XCTAssertEqual([image.height, image.width], c.image_sizes)
+            let alone = processor.pixelValues(image)
+            XCTAssertEqual(alone.shape, c.shape, c.source)
+            let expected = try floats(c.pixel_values_f32)
+            XCTAssertEqual(alone.values.count, expected.count, c.source)
+            XCTAssertEqual(zip(alone.values, expected).filter { $0.bitPattern != $1.bitPattern }.count, 0, c.source)
+            let several = processor.pixelValues(image, alone: false)
+            XCTAssertEqual(several.shape, c.multi_shape, c.source)
+            let expectedMulti = try floats(c.multi_pixel_values_f32)
+            XCTAssertEqual(
+                zip(several.values, expectedMulti).filter { $0.bitPattern != $1.bitPattern }.count, 0, c.source)
+        }
+    }
+
+    func testBestResolutionAndConfig() throws {
+        // A 640x480 (w x h) photo at OneVision's grid: 768 x 768 (h, w) keeps the most pixels.
+        let best = AnyResImageProcessor.selectBestResolution(
+            height: 480, width: 640, candidates: AnyResImageProcessor.defaultPinpoints)
+        XCTAssertEqual(best.height, 768)
+        XCTAssertEqual(best.width, 768)
+        let config = #"""
+            {"image_processor_type": "LlavaOnevisionImageProcessor", "size": {"height": 384, "width": 384},
+             "do_center_crop": null, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+             "image_grid_pinpoints": [[384, 384], [384, 768]], "resample": 3}
+            """#
+        let p = try AnyResImageProcessor.parse(Data(config.utf8), file: "preprocessor_config.json")
+        XCTAssertEqual(p.gridPinpoints, [[384, 384], [384, 768]])
+        XCTAssertNil(p.tile.crop)
+        XCTAssertEqual(p.tileSize.height, 384)
+        XCTAssertEqual(p.tile.mean, [0.5, 0.5, 0.5])
+        XCTAssertThrowsError(
+            try AnyResImageProcessor.parse(Data(#"{"image_grid_pinpoints": [[384]]}"#.utf8), file: "p.json")
+        ) { XCTAssertTrue("\($0)".contains("image_grid_pinpoints"), "\($0)") }
+    }
+}

@@ -182,6 +182,7 @@ public struct FuzzTarget {
             "\"size\"", "\"shortest_edge\"", "\"height\"", "\"width\"", "\"crop_size\"", "\"do_resize\"",
             "\"do_center_crop\"", "\"do_rescale\"", "\"do_normalize\"", "\"rescale_factor\"", "\"image_mean\"",
             "\"image_std\"", "\"resample\"", "\"image_processor\"", "0.00392156862745098", "16384", "true", "false",
+            "\"image_grid_pinpoints\"", "[8, 16]",
         ],
         builtInSeeds: {
             [
@@ -199,6 +200,13 @@ public struct FuzzTarget {
             let size = processor.resizedSize(height: image.height, width: image.width)
             if size.height * size.width <= 4096, (processor.crop.map { $0.height * $0.width } ?? 0) <= 4096 {
                 _ = processor.pixelValues(image)
+            }
+            // And as LLaVA-OneVision's anyres settings.
+            let anyres = try AnyResImageProcessor.parse(Data(bytes), file: "<fuzz>")
+            let tile = anyres.tileSize
+            if tile.height * tile.width <= 4096, anyres.gridPinpoints.allSatisfy({ $0[0] * $0[1] <= 16384 }) {
+                _ = anyres.pixelValues(image)
+                _ = anyres.pixelValues(image, alone: false)
             }
         })
 

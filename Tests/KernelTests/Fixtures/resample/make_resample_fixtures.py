@@ -14,6 +14,7 @@ import os
 import numpy as np
 from PIL import Image
 from transformers.models.llava.image_processing_pil_llava import LlavaImageProcessorPil
+from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -51,6 +52,10 @@ RESIZES = [
 
 PROCESSOR_SIZES = [(20, 18), (12, 16), (9, 9)]  # (shortest_edge, crop): a crop larger than the resize pads
 
+# LLaVA-OneVision's anyres at a small scale: tiles of 8x8 chosen from these (height, width) grids.
+ANYRES_SIZE = 8
+ANYRES_PINPOINTS = [[8, 8], [8, 16], [16, 8], [16, 16], [8, 24], [24, 8], [16, 24], [24, 16], [24, 24], [32, 8]]
+
 
 def b64(array):
     return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode()
@@ -75,6 +80,22 @@ def main():
             out["processor"].append({
                 "source": name + ".png", "shortest_edge": shortest, "crop": crop,
                 "shape": list(pixels.shape), "pixel_values_f32": b64(pixels)})
+    out["anyres"] = {"size": ANYRES_SIZE, "image_grid_pinpoints": ANYRES_PINPOINTS, "cases": []}
+    onevision = LlavaOnevisionImageProcessorPil(
+        size={"height": ANYRES_SIZE, "width": ANYRES_SIZE}, image_grid_pinpoints=ANYRES_PINPOINTS)
+    for name in SOURCES:
+        image = Image.open(os.path.join(HERE, name + ".png"))
+        single = onevision(images=[image], return_tensors="np")
+        # Two images in one prompt: no tiles, each padded to a square with the mean colour, then resized.
+        pair = onevision(images=[[image, image]], return_tensors="np")
+        out["anyres"]["cases"].append({
+            "source": name + ".png",
+            "shape": list(single["pixel_values"][0].shape),
+            "image_sizes": [int(x) for x in single["image_sizes"][0]],
+            "pixel_values_f32": b64(single["pixel_values"][0].astype(np.float32)),
+            "multi_shape": list(pair["pixel_values"][0].shape),
+            "multi_pixel_values_f32": b64(pair["pixel_values"][0].astype(np.float32)),
+        })
     with open(os.path.join(HERE, "resample_golden.json"), "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
