@@ -143,3 +143,36 @@ final class AnyResImageProcessorTests: XCTestCase {
         ) { XCTAssertTrue("\($0)".contains("image_grid_pinpoints"), "\($0)") }
     }
 }
+
+/// `AnyResImageProcessor.featureCount` against `LlavaOnevisionProcessor._get_number_of_features`.
+final class AnyResFeatureCountTests: XCTestCase {
+    struct Golden: Decodable {
+        struct Case: Decodable {
+            let tile: Int
+            let num_image_tokens: Int
+            let vision_aspect_ratio: String
+            let image_grid_pinpoints: [[Int]]
+            let height: Int
+            let width: Int
+            let features: Int
+        }
+        let image_tokens: [Case]
+    }
+
+    func testFeatureCountsMatchTransformers() throws {
+        let data = try Data(
+            contentsOf: ImageProcessorTests.directory.appendingPathComponent("resample_golden.json"))
+        let cases = try JSONDecoder().decode(Golden.self, from: data).image_tokens
+        XCTAssertEqual(cases.count, 28)
+        for c in cases {
+            let processor = AnyResImageProcessor(
+                tile: ImageProcessor(resize: .exact(height: c.tile, width: c.tile), crop: nil),
+                gridPinpoints: c.image_grid_pinpoints)
+            let maxTiles = try XCTUnwrap(Int(c.vision_aspect_ratio.replacingOccurrences(of: "anyres_max_", with: "")))
+            XCTAssertEqual(
+                processor.featureCount(
+                    height: c.height, width: c.width, tokensPerTile: c.num_image_tokens, maxTiles: maxTiles),
+                c.features, "\(c.height)x\(c.width) tile \(c.tile)")
+        }
+    }
+}

@@ -168,3 +168,36 @@ extension AnyResImageProcessor {
         return AnyResImageProcessor(tile: tile, gridPinpoints: pinpoints)
     }
 }
+
+extension AnyResImageProcessor {
+    /// How many features (and so `<image>` placeholders) LLaVA-OneVision gives one image of `height` x
+    /// `width` alone in a prompt, as its processor counts them (`_get_number_of_features`): the whole-image tile's
+    /// `tokensPerTile`, plus the grid's features unpadded back to the image's aspect ratio, shrunk when they
+    /// exceed `maxTiles` tiles' worth (`anyres_max_N`), plus one newline per row. Subtract one for
+    /// `vision_feature_select_strategy` "default"; one of several images in a prompt has `tokensPerTile + 1`.
+    public func featureCount(height: Int, width: Int, tokensPerTile: Int, maxTiles: Int) -> Int {
+        let tile = tileSize
+        let best = Self.selectBestResolution(height: height, width: width, candidates: gridPinpoints)
+        let side = Int(Double(tokensPerTile).squareRoot())
+        var currentHeight = side * (best.height / tile.height)
+        var currentWidth = side * (best.width / tile.width)
+        // Python's int(round(x, 7)).
+        func pythonIntRound7(_ x: Double) -> Int { Int(((x * 1e7).rounded()) / 1e7) }
+        if Double(width) / Double(height) > Double(currentWidth) / Double(currentHeight) {
+            let newHeight = pythonIntRound7(Double(height) * (Double(currentWidth) / Double(width)))
+            currentHeight -= ((currentHeight - newHeight) / 2) * 2
+        } else {
+            let newWidth = pythonIntRound7(Double(width) * (Double(currentHeight) / Double(height)))
+            currentWidth -= ((currentWidth - newWidth) / 2) * 2
+        }
+        var unpadded = currentHeight * currentWidth
+        var newlines = currentHeight
+        let ratio = (Double(currentHeight * currentWidth) / Double(maxTiles * side * side)).squareRoot()
+        if ratio > 1.1 {
+            let rows = Int((Double(currentHeight) / ratio).rounded(.down))
+            unpadded = rows * Int((Double(currentWidth) / ratio).rounded(.down))
+            newlines = rows
+        }
+        return unpadded + newlines + tokensPerTile
+    }
+}

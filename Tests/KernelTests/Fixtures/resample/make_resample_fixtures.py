@@ -15,6 +15,8 @@ import numpy as np
 from PIL import Image
 from transformers.models.llava.image_processing_pil_llava import LlavaImageProcessorPil
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
+from transformers.models.llava_onevision.processing_llava_onevision import LlavaOnevisionProcessor
+from types import SimpleNamespace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -61,6 +63,30 @@ def b64(array):
     return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode()
 
 
+def image_tokens():
+    """<image> placeholders LlavaOnevisionProcessor expands one image alone in a prompt to (its own
+    _get_number_of_features, called on a stand-in self: no tokenizer needed), with OneVision-0.5B's settings
+    (729 tokens per 384 tile, anyres_max_9) and a small setting."""
+    cases = []
+    default_pinpoints = [[384 * h, 384 * w] for h in range(1, 7) for w in range(1, 7)]
+    settings = [
+        (384, 729, "anyres_max_9", default_pinpoints),
+        (8, 16, "anyres_max_4", ANYRES_PINPOINTS),
+    ]
+    sizes = [(480, 640), (640, 480), (1080, 1920), (2000, 300), (384, 384), (100, 100), (300, 5000), (23, 37),
+             (9, 5), (31, 19), (17, 24), (777, 1001), (1536, 1536), (50, 2304)]
+    for tile, tokens, aspect, pinpoints in settings:
+        for h, w in sizes:
+            stand_in = SimpleNamespace(
+                image_processor=SimpleNamespace(image_grid_pinpoints=pinpoints), num_image_tokens=tokens,
+                vision_aspect_ratio=aspect)
+            stand_in._get_unpadded_features = lambda *a, s=stand_in: LlavaOnevisionProcessor._get_unpadded_features(s, *a)
+            n = LlavaOnevisionProcessor._get_number_of_features(stand_in, h, w, tile, tile)
+            cases.append({"tile": tile, "num_image_tokens": tokens, "vision_aspect_ratio": aspect,
+                          "image_grid_pinpoints": pinpoints, "height": h, "width": w, "features": n})
+    return cases
+
+
 def main():
     out = {"resize": [], "processor": []}
     for name, (mode, array) in SOURCES.items():
@@ -96,6 +122,7 @@ def main():
             "multi_shape": list(pair["pixel_values"][0].shape),
             "multi_pixel_values_f32": b64(pair["pixel_values"][0].astype(np.float32)),
         })
+    out["image_tokens"] = image_tokens()
     with open(os.path.join(HERE, "resample_golden.json"), "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
