@@ -18,8 +18,47 @@ public enum ModelCommands {
     public static func all(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> [Command] {
         [
             tokenize(registries: registries, output: output), logits(registries: registries, output: output),
-            generate(registries: registries, output: output),
+            generate(registries: registries, output: output), preprocess(output: output),
         ]
+    }
+
+    // MARK: preprocess
+
+    public static func preprocess(output: @escaping Output = { print($0) }) -> Command {
+        Command(
+            name: "preprocess", summary: "Print a LLaVA-family checkpoint's pixel values for images.",
+            usage: "--model DIR --image FILE [--image FILE ...] --json",
+            discussion: """
+                Processes the images of one prompt as the checkpoint's transformers processor does (LLaVA-1.5:
+                shortest-edge resize and centre crop; LLaVA-OneVision: anyres tiles for an image alone, padded
+                squares for several), with Pillow's resize arithmetic, and prints
+                {"pixel_values_shape":[...],"pixel_values":[flat],"image_sizes":[[h,w],...],"image_tokens":N,
+                "image_tokens_per_image":[...]}: N is the number of <image> placeholders the prompt expands to.
+                PNG, PPM and JPEG images; transparency is composited over white, as transformers does.
+                """,
+            options: [
+                .value("model", "DIR", "A Hugging Face LLaVA or LLaVA-OneVision checkpoint directory."),
+                .value("image", "FILE", "An image of the prompt (repeat for several).", repeatable: true),
+                .flag("json", "Print JSON (the only output format)."),
+            ]
+        ) { arguments in
+            let directory = URL(fileURLWithPath: try arguments.required("model"))
+            let files = arguments.strings("image")
+            guard !files.isEmpty else {
+                throw UsageError("missing required option '--image' (an image file)", command: arguments.command)
+            }
+            let preprocessor = try HFImagePreprocessor.load(directory)
+            let images = try files.map { try ImageFile.read(URL(fileURLWithPath: $0)) }
+            let inputs = preprocessor.inputs(images)
+            let values = inputs.pixelValues.withUnsafeBufferPointer {
+                JSONText.numbers($0.baseAddress!, count: $0.count)
+            }
+            output(
+                "{\"pixel_values_shape\":" + JSONText.integers(inputs.shape) + ",\"pixel_values\":" + values
+                    + ",\"image_sizes\":[" + inputs.imageSizes.map { JSONText.integers($0) }.joined(separator: ",")
+                    + "],\"image_tokens\":" + String(inputs.imageTokens.reduce(0, +))
+                    + ",\"image_tokens_per_image\":" + JSONText.integers(inputs.imageTokens) + "}")
+        }
     }
 
     // MARK: tokenize
