@@ -6,7 +6,9 @@ keep the ratio honest. Builds nothing.
 
 Usage: python3 benchmarks/compare_sgemm.py [--skilltune .build-native/release/skilltune] [--threads 1,2]
        [--repeats 5] [--shapes 1024x1024x1024,1024x4864x896,...] [--json]
-OPENBLAS_CORETYPE is removed from the environment, so OpenBLAS picks its kernel for this CPU.
+OPENBLAS_CORETYPE is removed from the environment, so OpenBLAS picks its kernel for this CPU, unless
+--openblas-coretype NAME sets it: `--openblas-coretype Haswell` with a `-target-cpu haswell` build compares AVX2
+with AVX2 on an AVX-512 machine.
 """
 import argparse
 import json
@@ -36,8 +38,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--shapes", default=DEFAULT_SHAPES)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--openblas-coretype", default=None, help="e.g. Haswell: OpenBLAS's AVX2 kernels")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    if args.openblas_coretype:
+        env["OPENBLAS_CORETYPE"] = args.openblas_coretype
     ours, theirs, peaks = {}, {}, []
     kernel = ""
     for _ in range(args.repeats):
