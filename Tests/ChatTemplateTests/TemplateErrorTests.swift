@@ -174,7 +174,7 @@ final class TemplateErrorTests: XCTestCase {
             let limits = RenderLimits(maxSteps: 1_000_000)
             for work in [
                 "s.replace('a', 'b')", "s.find('zz')", "s.count('a')", "s.split('a')", "'zz' in s", "s | length",
-                "s | trim", "s < s", "xs == xs", "xs | unique", "s.startswith('b')", "s.partition('zz')",
+                "s | trim", "s < s", "s is lt s", "xs == xs", "xs | unique", "s.startswith('b')", "s.partition('zz')",
             ] {
                 let error = try XCTUnwrap(
                     renderError(big + "{% for i in range(100000) %}{% set x = \(work) %}{% endfor %}", limits: limits),

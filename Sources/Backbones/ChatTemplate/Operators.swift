@@ -116,11 +116,7 @@ enum Operators {
             let found = try contains(right, left, renderer)
             return op == "in" ? found : !found
         default:
-            var work = 0
-            if case .string(let x) = left, case .string(let y) = right { work = min(x.utf8.count, y.utf8.count) >> 4 }
-            if case .list(let x) = left, case .list(let y) = right { work = min(x.count, y.count) >> 2 }
-            try renderer.charge(work)
-            let order = try self.order(left, right, op)
+            let order = try renderer.order(left, right, op)
             switch op {
             case "<": return order < 0
             case "<=": return order <= 0

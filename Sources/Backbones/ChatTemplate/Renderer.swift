@@ -85,6 +85,15 @@ final class Renderer {
         return result
     }
 
+    /// Python ordering (`Operators.order`), with the work of comparing long strings or lists charged.
+    func order(_ a: Value, _ b: Value, _ op: String) throws -> Int {
+        var work = 0
+        if case .string(let x) = a, case .string(let y) = b { work = min(x.utf8.count, y.utf8.count) >> 4 }
+        if case .list(let x) = a, case .list(let y) = b { work = min(x.count, y.count) >> 2 }
+        try charge(work)
+        return try Operators.order(a, b, op)
+    }
+
     func checkCount(_ count: Int, _ what: String) throws {
         if count > limits.maxCollectionCount {
             throw RenderFailure(

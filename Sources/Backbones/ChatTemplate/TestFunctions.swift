@@ -54,10 +54,10 @@ enum TestFunctions {
             return false
         case "equalto", "eq", "==": return try renderer.equal(value, try argument())
         case "ne", "!=": return try !renderer.equal(value, try argument())
-        case "lt", "<", "lessthan": return try Operators.order(value, try argument(), "<") < 0
-        case "le", "<=": return try Operators.order(value, try argument(), "<=") <= 0
-        case "gt", ">", "greaterthan": return try Operators.order(value, try argument(), ">") > 0
-        case "ge", ">=": return try Operators.order(value, try argument(), ">=") >= 0
+        case "lt", "<", "lessthan": return try renderer.order(value, try argument(), "<") < 0
+        case "le", "<=": return try renderer.order(value, try argument(), "<=") <= 0
+        case "gt", ">", "greaterthan": return try renderer.order(value, try argument(), ">") > 0
+        case "ge", ">=": return try renderer.order(value, try argument(), ">=") >= 0
         case "in": return try Operators.contains(try argument(), value, renderer)
         case "odd", "even":
             try Coerce.requireDefined(value)

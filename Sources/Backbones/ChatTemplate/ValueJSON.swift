@@ -39,16 +39,14 @@ public enum ValueJSON {
         itemSeparator: String, keySeparator: String, depth: Int, maxLength: Int
     ) throws {
         guard depth < nestingLimit else { throw RenderFailure("tojson: the value is nested too deeply") }
-        if out.utf8.count > maxLength {
-            throw RenderFailure("tojson's output would exceed \(maxLength) characters (RenderLimits.maxOutputLength)")
+        func tooLong() -> RenderFailure {
+            RenderFailure("tojson's output would exceed \(maxLength) characters (RenderLimits.maxOutputLength)")
         }
+        if out.utf8.count > maxLength { throw tooLong() }
         func newline(_ level: Int) throws {
             guard let indent else { return }
             let (width, overflow) = indent.utf8.count.multipliedReportingOverflow(by: level)
-            if overflow || out.utf8.count + width >= maxLength {
-                throw RenderFailure(
-                    "tojson's output would exceed \(maxLength) characters (RenderLimits.maxOutputLength)")
-            }
+            if overflow || out.utf8.count + width >= maxLength { throw tooLong() }
             out += "\n" + String(repeating: indent, count: level)
         }
         switch value {
