@@ -3,6 +3,12 @@ import HFCausalLM
 import Kernel
 import XCTest
 
+/// Float32 values a fixture stores as base64 of their little-endian bytes (numpy's `tobytes()`).
+func goldenFloats(_ base64: String) throws -> [Float] {
+    let bytes = [UInt8](try XCTUnwrap(Data(base64Encoded: base64)))
+    return bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+}
+
 /// `ImageProcessor` against transformers' `LlavaImageProcessorPil` (shortest-edge bicubic resize, centre crop,
 /// rescale, normalize) on RGB, gray and RGBA PNGs: the same Float bits.
 final class ImageProcessorTests: XCTestCase {
@@ -29,8 +35,7 @@ final class ImageProcessorTests: XCTestCase {
             let processor = ImageProcessor(resize: .shortestEdge(c.shortest_edge), crop: (c.crop, c.crop))
             let (shape, values) = processor.pixelValues(image)
             XCTAssertEqual(shape, c.shape, c.source)
-            let bytes = [UInt8](try XCTUnwrap(Data(base64Encoded: c.pixel_values_f32)))
-            let expected = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            let expected = try goldenFloats(c.pixel_values_f32)
             XCTAssertEqual(values.count, expected.count)
             let differing = zip(values, expected).filter { $0.bitPattern != $1.bitPattern }.count
             XCTAssertEqual(differing, 0, "\(c.source) shortest_edge \(c.shortest_edge) crop \(c.crop)")
@@ -93,11 +98,6 @@ final class AnyResImageProcessorTests: XCTestCase {
         let anyres: AnyRes
     }
 
-    private func floats(_ base64: String) throws -> [Float] {
-        let bytes = [UInt8](try XCTUnwrap(Data(base64Encoded: base64)))
-        return bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    }
-
     func testTilesMatchTransformersOneVisionProcessor() throws {
         let data = try Data(
             contentsOf: ImageProcessorTests.directory.appendingPathComponent("resample_golden.json"))
@@ -111,12 +111,12 @@ final class AnyResImageProcessorTests: XCTestCase {
             XCTAssertEqual([image.height, image.width], c.image_sizes)
             let alone = processor.pixelValues(image)
             XCTAssertEqual(alone.shape, c.shape, c.source)
-            let expected = try floats(c.pixel_values_f32)
+            let expected = try goldenFloats(c.pixel_values_f32)
             XCTAssertEqual(alone.values.count, expected.count, c.source)
             XCTAssertEqual(zip(alone.values, expected).filter { $0.bitPattern != $1.bitPattern }.count, 0, c.source)
             let several = processor.pixelValues(image, alone: false)
             XCTAssertEqual(several.shape, c.multi_shape, c.source)
-            let expectedMulti = try floats(c.multi_pixel_values_f32)
+            let expectedMulti = try goldenFloats(c.multi_pixel_values_f32)
             XCTAssertEqual(
                 zip(several.values, expectedMulti).filter { $0.bitPattern != $1.bitPattern }.count, 0, c.source)
         }

@@ -109,34 +109,12 @@ public struct AnyResImageProcessor: Sendable, Equatable {
     }
 }
 
-extension Image {
-    /// This image on a `width` x `height` canvas of `background`, its top-left corner at (`left`, `top`)
-    /// (negative offsets cut it).
-    func placed(onWidth width: Int, height: Int, left: Int, top: Int, background: (UInt8, UInt8, UInt8)) -> Image {
-        var out = Image(width: width, height: height, fill: (background.0, background.1, background.2))
-        for y in 0..<height {
-            let sy = y - top
-            guard sy >= 0 && sy < self.height else { continue }
-            for x in 0..<width {
-                let sx = x - left
-                guard sx >= 0 && sx < self.width else { continue }
-                for c in 0..<3 { out.pixels[(y * width + x) * 3 + c] = pixels[(sy * self.width + sx) * 3 + c] }
-            }
-        }
-        return out
-    }
-}
-
 extension AnyResImageProcessor {
     /// LLaVA-OneVision's default grid: every (height, width) from 384 to 2304 in steps of 384.
     public static let defaultPinpoints: [[Int]] = (1...6).flatMap { h in (1...6).map { w in [384 * h, 384 * w] } }
 
     public static func read(_ url: URL) throws -> AnyResImageProcessor {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            _ = try ConfigJSON.read(url, purpose: "the image processor's settings")  // names the problem
-            throw HFCheckpointError(file: url.path, key: nil, message: "cannot read the file")
-        }
-        return try parse(data, file: url.path)
+        try parse(ConfigJSON.contents(of: url, purpose: "the image processor's settings"), file: url.path)
     }
 
     /// `preprocessor_config.json` (or `processor_config.json`) of a LLaVA-OneVision checkpoint: the tile
@@ -144,7 +122,7 @@ extension AnyResImageProcessor {
     public static func parse(_ data: Data, file: String) throws -> AnyResImageProcessor {
         let root = try ConfigJSON.parse(data, file: file)
         let json = try root.optionalObject("image_processor") ?? root
-        var tile = try ImageProcessor.parse(data, file: file)
+        var tile = try ImageProcessor.parse(root, data: data)
         if !json.has("size") { tile.resize = .exact(height: 384, width: 384) }
         if case .shortestEdge(let n)? = tile.resize { tile.resize = .exact(height: n, width: n) }
         let centreCrop = try json.optionalBool("do_center_crop") ?? false

@@ -28,17 +28,21 @@ struct ConfigJSON {
 
     /// Reads and parses the file at `url`; a missing file is an error naming it.
     static func read(_ url: URL, purpose: String) throws -> ConfigJSON {
+        try parse(contents(of: url, purpose: purpose), file: url.path)
+    }
+
+    /// The bytes of the file at `url`, for readers that parse them more than one way; a missing or unreadable
+    /// file is an error naming it and `purpose`.
+    static func contents(of url: URL, purpose: String) throws -> Data {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw HFCheckpointError(file: url.path, key: nil, message: "file not found (\(purpose))")
         }
-        let data: Data
         do {
-            data = try Data(contentsOf: url)
+            return try Data(contentsOf: url)
         } catch {
             throw HFCheckpointError(
                 file: url.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
         }
-        return try parse(data, file: url.path)
     }
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }

@@ -111,7 +111,7 @@ public struct HFImagePreprocessor: Sendable {
             return HFImagePreprocessor(
                 kind: .llava(try ImageProcessor.read(imageSettings), patchSize: patch, additionalTokens: additional),
                 defaultFeatureStrategy: strategy == "default")
-        case "llava_onevision":
+        default:  // llava_onevision, the only other type the guard above lets through
             let anyres = try AnyResImageProcessor.read(imageSettings)
             let tile = anyres.tileSize.height
             let visionPatch = try vision?.optionalInt("patch_size") ?? 14
@@ -128,11 +128,6 @@ public struct HFImagePreprocessor: Sendable {
             return HFImagePreprocessor(
                 kind: .oneVision(anyres, tokensPerTile: perTile, maxTiles: maxTiles),
                 defaultFeatureStrategy: strategy == "default")
-        default:
-            throw config.invalid(
-                "model_type",
-                "is '\(modelType)'; image preprocessing needs a LLaVA ('llava') or LLaVA-OneVision "
-                    + "('llava_onevision') checkpoint")
         }
     }
 }

@@ -94,12 +94,16 @@ extension ImageProcessor {
     /// holds the same fields. Absent fields take transformers' CLIP defaults, as transformers does. Errors are
     /// `HFCheckpointError`s naming the file and the field.
     public static func read(_ url: URL) throws -> ImageProcessor {
-        let json = try ConfigJSON.read(url, purpose: "the image processor's settings")
-        return try parse(json).withPreciseNumbers(from: try Data(contentsOf: url))
+        try parse(ConfigJSON.contents(of: url, purpose: "the image processor's settings"), file: url.path)
     }
 
     public static func parse(_ data: Data, file: String) throws -> ImageProcessor {
-        try parse(ConfigJSON.parse(data, file: file)).withPreciseNumbers(from: data)
+        try parse(ConfigJSON.parse(data, file: file), data: data)
+    }
+
+    /// `root` is `data` parsed (callers that read more fields from it parse it once).
+    static func parse(_ root: ConfigJSON, data: Data) throws -> ImageProcessor {
+        try parse(root).withPreciseNumbers(from: data)
     }
 
     /// The fractional fields as `JSONDecoder` reads them: correctly rounded, where `JSONSerialization` can be
@@ -142,7 +146,7 @@ extension ImageProcessor {
         return out
     }
 
-    static func parse(_ root: ConfigJSON) throws -> ImageProcessor {
+    private static func parse(_ root: ConfigJSON) throws -> ImageProcessor {
         let json = try root.optionalObject("image_processor") ?? root
         func side(_ object: ConfigJSON, _ key: String) throws -> Int {
             guard let n = try object.optionalInt(key) else { throw object.missing(key) }

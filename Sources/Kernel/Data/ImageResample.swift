@@ -123,23 +123,29 @@ extension Image {
     /// black canvas at offset `ceil((crop - size) / 2)`.
     public func centerCropped(width cropWidth: Int, height cropHeight: Int) -> Image {
         precondition(cropWidth > 0 && cropHeight > 0, "crop to an empty image")
-        let canvasWidth = max(width, cropWidth)
-        let canvasHeight = max(height, cropHeight)
-        let padLeft = (canvasWidth - width + 1) / 2
-        let padTop = (canvasHeight - height + 1) / 2
+        let padLeft = (max(width, cropWidth) - width + 1) / 2
+        let padTop = (max(height, cropHeight) - height + 1) / 2
         let left = (width - cropWidth).floorHalf + padLeft
         let top = (height - cropHeight).floorHalf + padTop
-        var out = [UInt8](repeating: 0, count: cropWidth * cropHeight * 3)
-        for y in 0..<cropHeight {
-            let sy = top + y - padTop
-            guard sy >= 0 && sy < height else { continue }
-            for x in 0..<cropWidth {
-                let sx = left + x - padLeft
-                guard sx >= 0 && sx < width else { continue }
-                for ch in 0..<3 { out[(y * cropWidth + x) * 3 + ch] = pixels[(sy * width + sx) * 3 + ch] }
+        return placed(onWidth: cropWidth, height: cropHeight, left: padLeft - left, top: padTop - top)
+    }
+
+    /// This image on a `width` x `height` canvas of `background`, its top-left corner at (`left`, `top`);
+    /// negative offsets cut it (a crop), positive ones pad it.
+    public func placed(
+        onWidth width: Int, height: Int, left: Int, top: Int, background: (UInt8, UInt8, UInt8) = (0, 0, 0)
+    ) -> Image {
+        var out = Image(width: width, height: height, fill: (background.0, background.1, background.2))
+        for y in 0..<height {
+            let sy = y - top
+            guard sy >= 0 && sy < self.height else { continue }
+            for x in 0..<width {
+                let sx = x - left
+                guard sx >= 0 && sx < self.width else { continue }
+                for c in 0..<3 { out.pixels[(y * width + x) * 3 + c] = pixels[(sy * self.width + sx) * 3 + c] }
             }
         }
-        return Image(width: cropWidth, height: cropHeight, pixels: out)
+        return out
     }
 }
 
