@@ -22,13 +22,7 @@ final class AdapterLogitsTests: XCTestCase {
     }
 
     func run(_ arguments: [String]) throws -> String {
-        var printed = ""
-        let command = ModelCommands.logits(registries: SkillTuneRegistries.builtIn()) { printed += $0 }
-        try command.run(
-            ParsedArguments(
-                command: command.name, arguments: arguments, options: command.options,
-                maxPositionals: command.maxPositionals))
-        return printed
+        try printedOutput({ ModelCommands.logits(registries: SkillTuneRegistries.builtIn(), output: $0) }, arguments)
     }
 
     func testLogitsWithAPEFTAdapterMatchPEFT() throws {

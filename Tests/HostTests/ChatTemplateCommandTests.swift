@@ -10,13 +10,7 @@ final class ChatTemplateCommandTests: XCTestCase {
         .appendingPathComponent("ChatTemplateTests").appendingPathComponent("Fixtures")
 
     private func run(_ arguments: [String]) throws -> String {
-        var printed = ""
-        let command = ChatTemplateCommand.command { printed += $0 }
-        try command.run(
-            ParsedArguments(
-                command: command.name, arguments: arguments, options: command.options,
-                maxPositionals: command.maxPositionals))
-        return printed
+        try printedOutput(ChatTemplateCommand.command, arguments)
     }
 
     private func temporaryDirectory() throws -> URL {

@@ -58,13 +58,7 @@ final class ModelCommandsTests: XCTestCase {
     }
 
     func run(_ make: (@escaping (String) -> Void) -> Command, _ arguments: [String]) throws -> String {
-        var printed = ""
-        let command = make { printed += $0 }
-        try command.run(
-            ParsedArguments(
-                command: command.name, arguments: arguments, options: command.options,
-                maxPositionals: command.maxPositionals))
-        return printed
+        try printedOutput(make, arguments)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {

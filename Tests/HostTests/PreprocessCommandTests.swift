@@ -29,13 +29,7 @@ final class PreprocessCommandTests: XCTestCase {
     }
 
     func run(_ arguments: [String]) throws -> String {
-        var printed = ""
-        let command = ModelCommands.preprocess { printed += $0 }
-        try command.run(
-            ParsedArguments(
-                command: command.name, arguments: arguments, options: command.options,
-                maxPositionals: command.maxPositionals))
-        return printed
+        try printedOutput(ModelCommands.preprocess, arguments)
     }
 
     func testPixelValuesAndPlaceholderCountsMatchTransformers() throws {
