@@ -97,15 +97,7 @@ public struct AnyResImageProcessor: Sendable, Equatable {
     /// `pixel_values` of one image: [tiles, 3, tile height, tile width]; `alone` is false for one of several
     /// images in a prompt.
     public func pixelValues(_ image: Image, alone: Bool = true) -> (shape: [Int], values: [Float]) {
-        let images = alone ? tiles(image) : [multiImageTile(image)]
-        var values: [Float] = []
-        var shape: [Int] = []
-        for t in images {
-            let (s, v) = tile.pixelValues(t)
-            shape = s
-            values += v
-        }
-        return ([images.count] + shape, values)
+        tile.pixelValues(alone ? tiles(image) : [multiImageTile(image)])
     }
 }
 

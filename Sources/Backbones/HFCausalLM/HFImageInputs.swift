@@ -36,16 +36,11 @@ public struct HFImagePreprocessor: Sendable {
         let sizes = images.map { [$0.height, $0.width] }
         switch kind {
         case .llava(let processor, let patch, let additional):
-            var values: [Float] = []
-            var shape: [Int] = []
-            var tokens: [Int] = []
-            for image in images {
-                let (s, v) = processor.pixelValues(image)
-                shape = s
-                values += v
-                tokens.append((s[1] / patch) * (s[2] / patch) + additional - (defaultFeatureStrategy ? 1 : 0))
-            }
-            return Inputs(shape: [images.count] + shape, pixelValues: values, imageSizes: sizes, imageTokens: tokens)
+            let (shape, values) = processor.pixelValues(images)
+            let perImage = (shape[2] / patch) * (shape[3] / patch) + additional - (defaultFeatureStrategy ? 1 : 0)
+            return Inputs(
+                shape: shape, pixelValues: values, imageSizes: sizes,
+                imageTokens: [Int](repeating: perImage, count: images.count))
         case .oneVision(let processor, let perTile, let maxTiles):
             let alone = images.count == 1
             let perImage = images.map { processor.pixelValues($0, alone: alone) }

@@ -84,6 +84,18 @@ public struct ImageProcessor: Sendable, Equatable {
         }
         return ([3, img.height, img.width], values)
     }
+
+    /// `pixel_values` of several images of the same processed size, stacked: [images, 3, height, width].
+    public func pixelValues(_ images: [Image]) -> (shape: [Int], values: [Float]) {
+        var values: [Float] = []
+        var shape = [3, 0, 0]
+        for image in images {
+            let one = pixelValues(image)
+            shape = one.shape
+            values += one.values
+        }
+        return ([images.count] + shape, values)
+    }
 }
 
 extension ImageProcessor {
