@@ -47,6 +47,14 @@ extension SkillTuneRegistries {
             name: "llama",
             summary: "Hugging Face Llama checkpoints (config.json, safetensors, tokenizer.json); text only",
             factory: HFCausalLM.factory)
+        try r.backbones.register(
+            name: "llava",
+            summary: "Hugging Face LLaVA-1.5 checkpoints: CLIP tower, projector, Llama/Qwen2 decoder; images",
+            factory: HFLLaVA.factory)
+        try r.backbones.register(
+            name: "llava_onevision",
+            summary: "Hugging Face LLaVA-OneVision checkpoints: SigLIP tower, anyres tiles, Qwen2 decoder; images",
+            factory: HFLLaVA.factory)
     }
 
     /// Every strategy module of the package registers its names here.

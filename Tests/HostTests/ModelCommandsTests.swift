@@ -27,6 +27,7 @@ final class ModelCommandsTests: XCTestCase {
 
     struct IDs: Decodable { var ids: [Int32] }
     struct Logits: Decodable {
+        var ids: [Int32]
         var shape: [Int]
         var logits: [[Float]]
     }
@@ -80,8 +81,9 @@ final class ModelCommandsTests: XCTestCase {
             let prompt = try reference(name).prompts[1]
             let list = prompt.ids.map(String.init).joined(separator: ",")
             let out = try run(logitsCommand, ["--model", model(name), "--token-ids", list])
-            XCTAssertTrue(out.hasPrefix("{\"shape\":["), out.prefix(40).description)
+            XCTAssertTrue(out.hasPrefix("{\"ids\":["), out.prefix(40).description)
             let parsed = try decode(Logits.self, out)
+            XCTAssertEqual(parsed.ids, prompt.ids)
             XCTAssertEqual(parsed.shape, [prompt.ids.count, prompt.logits[0].count])
             var worst: Float = 0
             for (ours, theirs) in zip(parsed.logits, prompt.logits) {
@@ -172,6 +174,12 @@ final class ModelCommandsTests: XCTestCase {
             logitsCommand, ["--model", "/no/such/dir", "--token-ids", "1"], "no model '/no/such/dir': not a directory")
         expect(tokenizeCommand, ["--model", Self.fixtures.path, "--text", "a"], "config.json: file not found")
         expect(generateCommand, ["--model", llama, "--prompt", ""], "the prompt encodes to no tokens")
+        expect(logitsCommand, ["--model", llama], "missing required option '--token-ids' or '--prompt'")
+        expect(logitsCommand, ["--model", llama, "--token-ids", "1", "--prompt", "a"], "not both")
+        let image = Self.fixtures.appendingPathComponent("multimodal_images/rgb_37x23.png").path
+        expect(
+            logitsCommand, ["--model", llama, "--prompt", "a", "--image", image],
+            "--image: this model (llama) does not read images")
         expect(
             generateCommand, ["--model", llama, "--prompt", "a", "--max-new-tokens", "x"],
             "option '--max-new-tokens' expects a whole number")

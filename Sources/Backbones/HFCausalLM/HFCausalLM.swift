@@ -105,6 +105,17 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
         }
         let tokenizer = try HFTokenizer(directory: directory)
         try checkVocabulary(config, tokenizer, tokenizerSource: tokenizerURL.path)
+        let files = try readCompanionFiles(directory)
+        var generator = RandomGenerator(seed: 0)
+        let language = makeLanguageModel(config, generator: &generator, randomize: false)
+        try weights.load(into: language, ignoring: config.decoder.tieWordEmbeddings ? ["lm_head.weight"] : [])
+        let model = try assemble(config, language, tokenizer, files, tokenizerSource: tokenizerURL.path)
+        model.sourceDirectory = directory
+        return model
+    }
+
+    /// The `companionFileNames` files `directory` has, read.
+    static func readCompanionFiles(_ directory: URL) throws -> [(name: String, data: Data)] {
         var files: [(name: String, data: Data)] = []
         for name in companionFileNames {
             let url = directory.appendingPathComponent(name)
@@ -116,12 +127,7 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
                     file: url.path, key: nil, message: "cannot read the file (\(error.localizedDescription))")
             }
         }
-        var generator = RandomGenerator(seed: 0)
-        let language = makeLanguageModel(config, generator: &generator, randomize: false)
-        try weights.load(into: language, ignoring: config.decoder.tieWordEmbeddings ? ["lm_head.weight"] : [])
-        let model = try assemble(config, language, tokenizer, files, tokenizerSource: tokenizerURL.path)
-        model.sourceDirectory = directory
-        return model
+        return files
     }
 
     /// A model with fresh HF-style random weights (N(0, 0.02) matrices) for `config`, seeded. Without a
@@ -200,7 +206,7 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
     }
 
     /// Every id the tokenizer produces must have an embedding row.
-    private static func checkVocabulary(_ config: HFModelConfig, _ tokenizer: HFTokenizer, tokenizerSource: String)
+    static func checkVocabulary(_ config: HFModelConfig, _ tokenizer: HFTokenizer, tokenizerSource: String)
         throws
     {
         let vocab = config.decoder.vocabularySize
@@ -214,7 +220,7 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
     }
 
     /// Checks the tokenizer against the config and settles the end-of-sequence ids.
-    private static func assemble(
+    static func assemble(
         _ config: HFModelConfig, _ language: CausalLanguageModel, _ tokenizer: HFTokenizer,
         _ files: [(name: String, data: Data)], tokenizerSource: String
     ) throws -> HFCausalLM {
@@ -377,7 +383,7 @@ public final class HFCausalLM: Module, Backbone, ChatTemplating {
     }
 
     /// A strategy may have replaced `model` or `lm_head` on this object: hand the replacement to the decoder.
-    private func syncLanguageModel() {
+    func syncLanguageModel() {
         for (key, module) in children where language.child(key) !== module { language.registerChild(key, module) }
     }
 }

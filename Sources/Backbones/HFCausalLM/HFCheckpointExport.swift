@@ -15,10 +15,14 @@ import Kernel
 /// - the tokenizer, chat-template and generation files copied.
 /// A model made in code (no source directory) is written from its config, in Float32 unless `options.dtype`.
 extension HFCausalLM: CheckpointExporting {
-    /// Whether a file of a model directory is carried over by an export (tokenizer, chat template, generation).
+    /// Whether a file of a model directory is carried over by an export (tokenizer, chat template, generation,
+    /// image processor).
     public static func isCompanionFile(_ name: String) -> Bool {
         companionFileNames.contains(name) || name.hasPrefix("chat_template")
-            || ["vocab.json", "merges.txt", "added_tokens.json", "tokenizer.model"].contains(name)
+            || [
+                "vocab.json", "merges.txt", "added_tokens.json", "tokenizer.model", "preprocessor_config.json",
+                "processor_config.json",
+            ].contains(name)
     }
 
     /// The torch name of a dtype as config.json spells it ("float32", "bfloat16", "float16").
@@ -32,16 +36,39 @@ extension HFCausalLM: CheckpointExporting {
     }
 
     public func exportCheckpoint(to directory: URL, options: CheckpointExportOptions) throws {
+        let tiedHead = configuration.decoder.tieWordEmbeddings
+        try Self.exportWeights(
+            namedParameters(), sourceDirectory: sourceDirectory, modelType: configuration.modelType,
+            mayBeAbsent: { tiedHead && $0 == "lm_head.weight" }, options: options, to: directory)
+        try AtomicFile.write(
+            try Self.exportedConfig(sourceDirectory: sourceDirectory, made: configuration.jsonObject(), options),
+            to: directory.appendingPathComponent("config.json"))
+        if let sourceDirectory {
+            try Self.copyCompanionFiles(from: sourceDirectory, to: directory)
+        } else {
+            for (name, data) in companionFiles {
+                try AtomicFile.write(data, to: directory.appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// Writes `parameters` (named as in the input's files) as safetensors in the layout of the checkpoint in
+    /// `sourceDirectory`: unchanged tensors copied byte for byte, the input's tensors that are no parameters
+    /// copied as they were, shards past `options.maxShardBytes`. Without a source, every parameter in Float32
+    /// (or `options.dtype`).
+    static func exportWeights(
+        _ parameters: [(name: String, tensor: Tensor)], sourceDirectory: URL?, modelType: String,
+        mayBeAbsent: (String) -> Bool, options: CheckpointExportOptions, to directory: URL
+    ) throws {
         if let dtype = options.dtype, !dtype.isWritable {
             throw HFCheckpointError(
                 file: directory.path, key: nil,
                 message: "cannot export weights as \(dtype.rawValue); choose F32, BF16 or F16")
         }
-        let parameters = namedParameters()
         let source = try sourceDirectory.map { try HFCheckpointWeights(directory: $0) }
         var entries: [SafeTensorsEntry] = []
         if let source {
-            try checkSameTensors(parameters.map(\.name), as: source)
+            try checkSameTensors(parameters.map(\.name), as: source, modelType: modelType, mayBeAbsent: mayBeAbsent)
             for (name, tensor) in parameters {
                 let input = source.entries[name]!
                 let dtype = options.dtype ?? input.info.dtype
@@ -51,7 +78,7 @@ extension HFCausalLM: CheckpointExporting {
                     entries.append(SafeTensorsEntry(name: name, tensor: tensor, dtype: dtype))
                 }
             }
-            // Buffers the input carried that are no parameters (rotary inv_freq): as they were.
+            // Tensors the input carried that are no parameters (rotary inv_freq, unused vision layers): as they were.
             let names = Set(parameters.map(\.name))
             for name in source.entries.keys.sorted() where !names.contains(name) {
                 entries.append(try SafeTensorsEntry(copying: name, from: source.entries[name]!.file))
@@ -64,39 +91,38 @@ extension HFCausalLM: CheckpointExporting {
         try SafeTensors.writeSharded(
             entries: entries, metadata: ["format": "pt"], to: directory,
             maxShardBytes: options.maxShardBytes)
-        try AtomicFile.write(try exportedConfig(options), to: directory.appendingPathComponent("config.json"))
-        if let sourceDirectory {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: sourceDirectory.path)) ?? []
-            for name in names.sorted() where Self.isCompanionFile(name) {
-                let url = sourceDirectory.appendingPathComponent(name)
-                guard let data = FileManager.default.contents(atPath: url.path) else {
-                    throw HFCheckpointError(file: url.path, key: nil, message: "cannot read the file to copy it")
-                }
-                try AtomicFile.write(data, to: directory.appendingPathComponent(name))
+    }
+
+    /// Copies the tokenizer, chat-template, generation and processor files of `source`.
+    static func copyCompanionFiles(from source: URL, to directory: URL) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: source.path)) ?? []
+        for name in names.sorted() where isCompanionFile(name) {
+            let url = source.appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw HFCheckpointError(file: url.path, key: nil, message: "cannot read the file to copy it")
             }
-        } else {
-            for (name, data) in companionFiles {
-                try AtomicFile.write(data, to: directory.appendingPathComponent(name))
-            }
+            try AtomicFile.write(data, to: directory.appendingPathComponent(name))
         }
     }
 
     /// The model must have exactly the input's parameters: a strategy that added modules (experts, routers,
     /// unmerged adapters) has no place in this format.
-    private func checkSameTensors(_ names: [String], as source: HFCheckpointWeights) throws {
+    private static func checkSameTensors(
+        _ names: [String], as source: HFCheckpointWeights, modelType: String, mayBeAbsent: (String) -> Bool
+    ) throws {
         let extra = names.filter { source.entries[$0] == nil }
         if !extra.isEmpty {
             throw HFCheckpointError(
                 file: source.sourceName, key: extra[0],
                 message:
-                    "the tuned model has \(extra.count) parameter(s) the \(configuration.modelType) checkpoint has no "
+                    "the tuned model has \(extra.count) parameter(s) the \(modelType) checkpoint has no "
                     + "place for (\(extra.prefix(4).joined(separator: ", "))\(extra.count > 4 ? ", ..." : "")): a strategy "
                     + "added modules; transformers would report them as unexpected keys")
         }
         let have = Set(names)
         let missing = source.entries.keys.filter { name in
             !have.contains(name) && !HFCheckpointWeights.harmlessExtraSuffixes.contains { name.hasSuffix($0) }
-                && !(configuration.decoder.tieWordEmbeddings && name == "lm_head.weight")
+                && !mayBeAbsent(name)
         }.sorted()
         if let first = missing.first {
             throw HFCheckpointError(
@@ -126,11 +152,13 @@ extension HFCausalLM: CheckpointExporting {
     }
 
     /// config.json of the export: the input's bytes when the dtype does not change, else with `dtype` /
-    /// `torch_dtype` set; for a model made in code, its config with the dtype of the weights.
-    private func exportedConfig(_ options: CheckpointExportOptions) throws -> Data {
+    /// `torch_dtype` set; for a model made in code, `made` with the dtype of the weights.
+    static func exportedConfig(
+        sourceDirectory: URL?, made: @autoclosure () -> [String: Any], _ options: CheckpointExportOptions
+    ) throws -> Data {
         let dtypeName = Self.torchDTypeName(options.dtype ?? .float32)
         guard let sourceDirectory else {
-            var object = configuration.jsonObject()
+            var object = made()
             object["dtype"] = dtypeName
             if object["torch_dtype"] != nil { object["torch_dtype"] = dtypeName }
             return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

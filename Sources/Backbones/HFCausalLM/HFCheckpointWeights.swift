@@ -82,6 +82,19 @@ public struct HFCheckpointWeights {
         self.entries = entries
     }
 
+    private init(directory: URL, sourceName: String, entries: [String: Entry]) {
+        self.directory = directory
+        self.sourceName = sourceName
+        self.entries = entries
+    }
+
+    /// The same tensors under other names: `names[new] = name in the files` (tensors not named are dropped).
+    /// Loading and error messages read each tensor by its name in its file.
+    public func renamed(_ names: [String: String]) -> HFCheckpointWeights {
+        HFCheckpointWeights(
+            directory: directory, sourceName: sourceName, entries: names.compactMapValues { entries[$0] })
+    }
+
     /// Bytes the weights take once widened to Float32.
     public var float32ByteCount: UInt64 {
         entries.values.reduce(0) { $0 + UInt64($1.info.elementCount) * 4 }
@@ -125,7 +138,7 @@ public struct HFCheckpointWeights {
             }
             let destination = parameter.data
             let dtype = info.dtype
-            try entry.file.withRawBytes(ofTensorNamed: name) { bytes in
+            try entry.file.withRawBytes(ofTensorNamed: info.name) { bytes in
                 guard let source = bytes.baseAddress else { return }
                 Parallel.forRanges(info.elementCount, minimumPerChunk: 1 << 18) { range in
                     dtype.widen(

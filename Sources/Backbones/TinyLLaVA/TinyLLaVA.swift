@@ -133,6 +133,7 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
     // MARK: Backbone
 
     public func forward(_ batch: Batch, observer: ((LayerObservation) -> Void)?) -> ModelOutput {
+        Self.checkOneImagePerRow(batch.imageLists.map(\.count))
         let (x, targets) = inputEmbeddings(
             tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize,
             length: batch.sequenceLength, lengths: batch.lengths, images: batch.images)
@@ -141,6 +142,7 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
     }
 
     public func forwardToHead(_ batch: Batch) -> HeadInput? {
+        Self.checkOneImagePerRow(batch.imageLists.map(\.count))
         let (x, targets) = inputEmbeddings(
             tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize,
             length: batch.sequenceLength, lengths: batch.lengths, images: batch.images)
@@ -153,6 +155,7 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
         _ requests: [GenerationRequest], maxNewTokens: Int,
         onStep: ((Int, UnsafeBufferPointer<Float>) -> Void)?
     ) -> [[Int32]] {
+        Self.checkOneImagePerRow(requests.map(\.images.count))
         let prompts: [Tensor] = Autograd.withNoGrad {
             // All images of all requests go through the vision tower together.
             let images = requests.compactMap(\.image)
@@ -168,6 +171,11 @@ public final class TinyLLaVA: CausalLanguageModel, Backbone {
         }
         return generateGreedy(
             prompts, maxNewTokens: maxNewTokens, endOfSequence: words.endOfSequenceIDs, onStep: onStep)
+    }
+
+    /// tiny-llava reads one image per prompt.
+    private static func checkOneImagePerRow(_ counts: [Int]) {
+        precondition(counts.allSatisfy { $0 <= 1 }, "tiny-llava reads one image per prompt; a prompt has several")
     }
 
     /// One request's embeddings [T', hidden] using image `imageIndex` of precomputed visual tokens.

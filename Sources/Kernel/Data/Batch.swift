@@ -11,8 +11,13 @@ public struct Batch: Sendable {
     public var targets: [Int32]
     /// Number of real (non-padding) tokens in each row.
     public var lengths: [Int]
-    /// One optional image per row, for backbones that read images at an image placeholder token.
-    public var images: [Image?]
+    /// The images of each row, in the order of the row's image placeholders (most rows have none or one).
+    public var imageLists: [[Image]]
+    /// One optional image per row (the first of each row's images), for backbones that read one image per row.
+    public var images: [Image?] {
+        get { imageLists.map(\.first) }
+        set { imageLists = newValue.map { $0.map { [$0] } ?? [] } }
+    }
     public let batchSize: Int
     public let sequenceLength: Int
 
@@ -27,8 +32,8 @@ public struct Batch: Sendable {
         self.tokens = tokens
         self.targets = targets
         self.lengths = lengths
-        self.images = images ?? Array(repeating: nil, count: batchSize)
-        precondition(self.images.count == batchSize, "Batch: \(self.images.count) images for \(batchSize) rows")
+        imageLists = (images ?? Array(repeating: nil, count: batchSize)).map { $0.map { [$0] } ?? [] }
+        precondition(imageLists.count == batchSize, "Batch: \(imageLists.count) images for \(batchSize) rows")
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
     }
@@ -52,6 +57,18 @@ public struct Batch: Sendable {
             tokens: tokens, targets: targets, lengths: lengths, images: images,
             batchSize: rows, sequenceLength: length)
     }
+
+    /// A batch whose rows may carry several images each (`imageLists[r]`: row r's images in placeholder order).
+    public init(
+        tokens: [Int32], targets: [Int32], lengths: [Int], imageLists: [[Image]], batchSize: Int,
+        sequenceLength: Int
+    ) {
+        self.init(
+            tokens: tokens, targets: targets, lengths: lengths, images: nil, batchSize: batchSize,
+            sequenceLength: sequenceLength)
+        precondition(imageLists.count == batchSize, "Batch: \(imageLists.count) image lists for \(batchSize) rows")
+        self.imageLists = imageLists
+    }
 }
 
 /// What a backbone's forward pass returns: logits and the labels aligned with them.
@@ -73,10 +90,20 @@ public struct ModelOutput {
 /// A prompt to continue greedily.
 public struct GenerationRequest: Sendable {
     public var tokens: [Int32]
-    public var image: Image?
+    /// The prompt's images, in the order of its image placeholders.
+    public var images: [Image]
+    /// The prompt's first image, for backbones that read one image per prompt.
+    public var image: Image? {
+        get { images.first }
+        set { images = newValue.map { [$0] } ?? [] }
+    }
     public init(tokens: [Int32], image: Image? = nil) {
         self.tokens = tokens
-        self.image = image
+        images = image.map { [$0] } ?? []
+    }
+    public init(tokens: [Int32], images: [Image]) {
+        self.tokens = tokens
+        self.images = images
     }
 }
 

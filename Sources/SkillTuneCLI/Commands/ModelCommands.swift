@@ -82,22 +82,33 @@ public enum ModelCommands {
 
     public static func logits(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> Command {
         Command(
-            name: "logits", summary: "Print the logits at every position of a token sequence.",
-            usage: "--model DIR --token-ids 1,2,3 [--adapter ADIR]",
+            name: "logits", summary: "Print the logits at every position of a token sequence or a prompt.",
+            usage:
+                "--model DIR (--token-ids 1,2,3 | --prompt STR [--chat]) [--image FILE ...] [--adapter ADIR] [--json]",
             discussion: """
-                Runs one forward pass over the ids (no chat template, nothing added) and prints
-                {"shape":[T,V],"logits":[[...],...]}: T positions, V logits each, as float32 in the shortest form
-                that reads back exactly. With --adapter, a PEFT LoRA adapter directory (adapter_config.json and
-                adapter_model.safetensors, e.g. saved by PEFT's save_pretrained) is applied to the model first.
+                Runs one forward pass and prints {"ids":[...],"shape":[T,V],"logits":[[...],...]}: the T ids the
+                model ran on, V logits at each, as float32 in the shortest form that reads back exactly.
+                --token-ids are taken as given; --prompt is encoded as given (no special tokens added), or with
+                --chat as one user message rendered with the model's chat template and the generation prompt.
+                --image (repeatable; LLaVA-family models) adds the images of the prompt: with --chat the message's
+                content is the images then the text; without it, an <image> line per image goes before the text
+                unless the prompt already has its <image> placeholders. Each placeholder is expanded to its
+                image's feature positions, so "ids" are those transformers' processor gives.
+                With --adapter, a PEFT LoRA adapter directory (adapter_config.json and adapter_model.safetensors,
+                e.g. saved by PEFT's save_pretrained) is applied to the model first.
                 """,
             options: [
                 modelOption, .value("token-ids", "LIST", "Comma-separated token ids, e.g. 1,2,3."),
+                .value("prompt", "STR", "A prompt to encode (instead of --token-ids)."),
+                .flag("chat", "Render --prompt with the model's chat template."),
+                .value(
+                    "image", "FILE", "An image of the prompt (repeat for several; PNG, PPM or JPEG).", repeatable: true),
                 .value("adapter", "ADIR", "A PEFT LoRA adapter directory to apply before the forward pass."),
+                .flag("json", "Print JSON (the only output format)."),
             ]
         ) { arguments in
-            let ids = try parseTokenIDs(try arguments.required("token-ids"), command: arguments.command)
             let backbone = try registries.backbone(reference: try arguments.required("model"))
-            try checkRange(ids, vocabularySize: backbone.vocabularySize, command: arguments.command)
+            let (ids, images) = try promptInput(arguments, backbone: backbone, idsOption: true)
             if let adapter = arguments.string("adapter") {
                 try PEFTAdapter.load(from: URL(fileURLWithPath: adapter, isDirectory: true), into: backbone)
             }
@@ -105,15 +116,88 @@ public enum ModelCommands {
             let t = ids.count
             let v = backbone.vocabularySize
             let logits = Autograd.withNoGrad {
-                backbone.forward(Batch(tokens: ids, targets: ids, lengths: [t], batchSize: 1, sequenceLength: t)).logits
+                backbone.forward(
+                    Batch(
+                        tokens: ids, targets: ids, lengths: [t], imageLists: [images], batchSize: 1,
+                        sequenceLength: t)
+                ).logits
             }
-            var text = "{\"shape\":[\(t),\(v)],\"logits\":["
+            precondition(
+                logits.shape == [1, t, v], "logits: the model returned \(logits.shape), expected [1, \(t), \(v)]")
+            var text = "{\"ids\":" + JSONText.integers(ids) + ",\"shape\":[\(t),\(v)],\"logits\":["
             for position in 0..<t {
                 if position > 0 { text += "," }
                 text += JSONText.numbers(logits.data + position * v, count: v)
             }
             output(text + "]}")
         }
+    }
+
+    /// The ids a command runs on and the images that go with them: `--token-ids` (when `idsOption`) or
+    /// `--prompt` (with `--chat`, through the chat template), with every `--image` placeholder expanded.
+    static func promptInput(_ arguments: ParsedArguments, backbone: any Backbone, idsOption: Bool) throws -> (
+        [Int32], [Image]
+    ) {
+        let command = arguments.command
+        let files = arguments.strings("image")
+        let images = try files.map { try ImageFile.read(URL(fileURLWithPath: $0)) }
+        let imaging = backbone as? any ImagePrompting
+        if !images.isEmpty && imaging == nil {
+            throw UsageError(
+                "--image: this model (\(backbone.family)) does not read images; LLaVA-family checkpoints do",
+                command: command)
+        }
+        var ids: [Int32]
+        if idsOption, let list = arguments.string("token-ids") {
+            guard arguments.string("prompt") == nil else {
+                throw UsageError("give --token-ids or --prompt, not both", command: command)
+            }
+            ids = try parseTokenIDs(list, command: command)
+        } else {
+            guard let prompt = arguments.string("prompt") else {
+                throw UsageError(
+                    idsOption
+                        ? "missing required option '--token-ids' or '--prompt'" : "missing required option '--prompt'",
+                    command: command)
+            }
+            if arguments.flag("chat") {
+                guard let chat = backbone as? ChatTemplating, chat.supportsChatTemplate else {
+                    throw UsageError(
+                        "--chat: this model has no chat template (no chat_template in tokenizer_config.json, "
+                            + "chat_template.jinja or chat_template.json) and its tokenizer has no "
+                            + "<|im_start|>/<|im_end|> tokens for the ChatML default", command: command)
+                }
+                chat.useChatTemplate = true
+                if let imaging {
+                    _ = try chat.renderChat(
+                        [
+                            ChatMessage(
+                                role: "user", content: String(repeating: "<image>", count: images.count) + prompt)
+                        ],
+                        addGenerationPrompt: true)
+                    ids = imaging.encodePrompt(prompt, imageCount: images.count)
+                } else {
+                    _ = try chat.renderChat([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
+                    ids = backbone.encodePrompt(prompt, hasImage: false)
+                }
+            } else if let imaging, !images.isEmpty {
+                ids = imaging.encodePrompt(prompt, imageCount: images.count)
+            } else {
+                ids = backbone.tokenizer.encode(prompt)
+            }
+        }
+        guard !ids.isEmpty else {
+            throw UsageError("the prompt encodes to no tokens; give a non-empty --prompt", command: command)
+        }
+        try checkRange(ids, vocabularySize: backbone.vocabularySize, command: command)
+        if let imaging {
+            do {
+                ids = try imaging.expandImagePlaceholders(ids, images: images)
+            } catch let error as ImagePlaceholderError {
+                throw UsageError("\(error)", command: command)
+            }
+        }
+        return (ids, images)
     }
 
     /// "1, 2,3" -> [1, 2, 3]; anything else is a usage error that quotes the bad item.
@@ -148,44 +232,31 @@ public enum ModelCommands {
     public static func generate(registries: SkillTuneRegistries, output: @escaping Output = { print($0) }) -> Command {
         Command(
             name: "generate", summary: "Continue a prompt greedily.",
-            usage: "--model DIR --prompt STR [--max-new-tokens N] [--chat] [--json]",
+            usage: "--model DIR --prompt STR [--image FILE ...] [--max-new-tokens N] [--chat] [--json]",
             discussion: """
                 Greedy decoding with a KV cache, stopping after an end-of-sequence token or N new tokens.
                 The prompt is encoded as given (no special tokens added); --chat renders it as a user message with
                 the model's chat template and the generation prompt (the checkpoint's chat_template, or ChatML
                 <|im_start|>user ... <|im_start|>assistant for Qwen tokenizers without one), and generation also
-                stops at the template's end-of-turn token. Prints the new text (special tokens kept),
+                stops at the template's end-of-turn token. --image (repeatable; LLaVA-family models) adds the
+                prompt's images as `logits` does. Prints the new text (special tokens kept),
                 or with --json {"ids":[new token ids],"text":"..."}.
                 """,
             options: [
                 modelOption, .value("prompt", "STR", "The text to continue."),
+                .value(
+                    "image", "FILE", "An image of the prompt (repeat for several; PNG, PPM or JPEG).", repeatable: true),
                 .value("max-new-tokens", "N", "Most tokens to generate.", default: "32"),
                 .flag("chat", "Render the prompt with the model's chat template."),
                 .flag("json", "Print {\"ids\":[...],\"text\":\"...\"} instead of the text."),
             ]
         ) { arguments in
-            let prompt = try arguments.required("prompt")
             let maxNewTokens = try arguments.int("max-new-tokens", in: 0...1_000_000)!
             let backbone = try registries.backbone(reference: try arguments.required("model"))
-            let ids: [Int32]
-            if arguments.flag("chat") {
-                guard let chat = backbone as? ChatTemplating, chat.supportsChatTemplate else {
-                    throw UsageError(
-                        "--chat: this model has no chat template (no chat_template in tokenizer_config.json, "
-                            + "chat_template.jinja or chat_template.json) and its tokenizer has no "
-                            + "<|im_start|>/<|im_end|> tokens for the ChatML default", command: arguments.command)
-                }
-                _ = try chat.renderChat([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
-                chat.useChatTemplate = true
-                ids = backbone.encodePrompt(prompt, hasImage: false)
-            } else {
-                ids = backbone.tokenizer.encode(prompt)
-            }
-            guard !ids.isEmpty else {
-                throw UsageError(
-                    "the prompt encodes to no tokens; give a non-empty --prompt", command: arguments.command)
-            }
-            let newIDs = backbone.generate([GenerationRequest(tokens: ids)], maxNewTokens: maxNewTokens)[0]
+            let (ids, images) = try promptInput(arguments, backbone: backbone, idsOption: false)
+            backbone.setTraining(false)
+            let newIDs = backbone.generate(
+                [GenerationRequest(tokens: ids, images: images)], maxNewTokens: maxNewTokens)[0]
             let text = backbone.tokenizer.decode(newIDs)
             if arguments.flag("json") {
                 output("{\"ids\":" + JSONText.integers(newIDs) + ",\"text\":" + JSONText.string(text) + "}")

@@ -1,0 +1,485 @@
+import ChatTemplate
+import Foundation
+import HFTokenizers
+import Kernel
+import Transformer
+
+/// A Hugging Face LLaVA-1.5 (`llava`) or LLaVA-OneVision (`llava_onevision`) checkpoint as a `Backbone`:
+/// `vision_tower` (CLIP or SigLIP) -> `multi_modal_projector` -> `language_model` (a Qwen2 or Llama decoder,
+/// an `HFCausalLM`), with LLaVA-OneVision's `image_newline`.
+///
+/// Parameter names are the Hub's layout whatever the files use: `language_model.model.layers.0.mlp.up_proj.weight`,
+/// `language_model.lm_head.weight`, `vision_tower.vision_model.encoder.layers.0...`, `multi_modal_projector.linear_1
+/// .weight`, `image_newline`. Checkpoints saved by transformers >= 4.52 (`model.language_model.*`, `lm_head.*`) and
+/// by transformers 5 (`vision_tower.*` without `vision_model.`) load under these names; an export writes each tensor
+/// back under its name in the input.
+///
+/// Each image of a prompt stands as one `<image>` token that the model expands to its features: LLaVA-1.5's
+/// patches (less CLIP's class token for the "default" strategy); LLaVA-OneVision's anyres tiles for an image alone
+/// in its prompt (`AnyResPacking`), one square tile and a newline for each of several. Ids already expanded the
+/// way transformers' processor expands them are taken as they are.
+public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
+    public let configuration: HFLLaVAConfig
+    /// The language model: tokenizer, chat template and decoder.
+    public let text: HFCausalLM
+    /// The checkpoint's image processor.
+    public let preprocessor: HFImagePreprocessor
+    /// Each parameter's name in the files it was loaded from (empty for a model made in code).
+    public let sourceNames: [String: String]
+    /// The directory the model was loaded from: an export copies its layout, dtypes and unchanged tensors.
+    public internal(set) var sourceDirectory: URL?
+
+    var tower: HFVisionTransformer { child("vision_tower")!.child("vision_model") as! HFVisionTransformer }
+    var projector: any UnaryLayer { child("multi_modal_projector") as! any UnaryLayer }
+
+    init(
+        configuration: HFLLaVAConfig, text: HFCausalLM, preprocessor: HFImagePreprocessor,
+        sourceNames: [String: String], generator: inout RandomGenerator
+    ) {
+        self.configuration = configuration
+        self.text = text
+        self.preprocessor = preprocessor
+        self.sourceNames = sourceNames
+        super.init()
+        let c = configuration
+        let holder = Module()
+        holder.registerChild(
+            "vision_model", HFVisionTransformer(c.vision, builtLayers: c.builtVisionLayers, generator: &generator))
+        registerChild("vision_tower", holder)
+        registerChild(
+            "multi_modal_projector",
+            MultiModalProjector(from: c.featureWidth, to: c.text.decoder.hiddenSize, generator: &generator))
+        registerChild("language_model", text)
+        if c.isOneVision {
+            registerParameter("image_newline", Tensor(zeros: [c.text.decoder.hiddenSize], requiresGrad: true))
+        }
+    }
+
+    // MARK: Loading
+
+    /// Whether `directory` holds a LLaVA or LLaVA-OneVision checkpoint.
+    public static func recognizes(_ directory: URL) -> Bool { HFLLaVAConfig.recognizes(directory) }
+
+    /// For a backbone registry: loads checkpoint directories; there are no presets.
+    public static let factory = BackboneFactory(
+        presets: [],
+        create: { preset, _, _ in
+            throw HFCheckpointError(
+                file: preset, key: nil,
+                message: "LLaVA models are loaded from a checkpoint directory (config.json, safetensors, "
+                    + "tokenizer.json, preprocessor_config.json); there are no presets")
+        },
+        load: { try HFLLaVA.load(directory: $0) },
+        recognizes: { HFLLaVA.recognizes($0) })
+
+    /// The Hub-layout name of a tensor named `key` in a checkpoint of any layout.
+    static func canonicalName(_ key: String) -> String {
+        var name = key
+        let renames = [
+            ("model.language_model.", "language_model.model."), ("model.vision_tower.", "vision_tower."),
+            ("model.multi_modal_projector.", "multi_modal_projector."), ("lm_head.", "language_model.lm_head."),
+        ]
+        if name == "model.image_newline" { return "image_newline" }
+        for (old, new) in renames where name.hasPrefix(old) {
+            name = new + name.dropFirst(old.count)
+            break
+        }
+        if name.hasPrefix("vision_tower."), !name.hasPrefix("vision_tower.vision_model.") {
+            name = "vision_tower.vision_model." + name.dropFirst("vision_tower.".count)
+        }
+        return name
+    }
+
+    /// Loads a checkpoint directory: config.json, model.safetensors or shards (F32, F16 or BF16), tokenizer.json,
+    /// preprocessor_config.json (or processor_config.json). Every problem is an error naming the file and key.
+    public static func load(directory: URL, memoryLimit: UInt64 = MemoryBudget.limit) throws -> HFLLaVA {
+        let config = try HFLLaVAConfig(directory: directory)
+        let files = try HFCheckpointWeights(directory: directory)
+        try files.checkFitsInMemory(limit: memoryLimit)
+        try MemoryBudget.check(
+            float32Bytes: config.float32ParameterBytes,
+            what: "the model described by \(directory.appendingPathComponent("config.json").path)", limit: memoryLimit)
+        var names: [String: String] = [:]
+        for key in files.entries.keys.sorted() {
+            let name = canonicalName(key)
+            if let other = names[name] {
+                throw HFCheckpointError(
+                    file: files.sourceName, key: key,
+                    message: "tensors '\(other)' and '\(key)' are the same parameter in two key layouts")
+            }
+            names[name] = key
+        }
+        let weights = files.renamed(names)
+        var textConfig = config.text
+        if weights.entries["language_model.lm_head.weight"] == nil { textConfig.decoder.tieWordEmbeddings = true }
+        let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
+            throw HFCheckpointError(file: tokenizerURL.path, key: nil, message: "file not found (the tokenizer)")
+        }
+        let tokenizer = try HFTokenizer(directory: directory)
+        guard tokenizer.tokenID("<image>") == config.imageTokenID else {
+            throw HFCheckpointError(
+                file: tokenizerURL.path, key: nil,
+                message: "the tokenizer's <image> token is \(tokenizer.tokenID("<image>").map(String.init) ?? "absent")"
+                    + " but config.json image_token_index is \(config.imageTokenID)")
+        }
+        var generator = RandomGenerator(seed: 0)
+        let language = HFCausalLM.makeLanguageModel(textConfig, generator: &generator, randomize: false)
+        let text = try HFCausalLM.assemble(
+            textConfig, language, tokenizer, try HFCausalLM.readCompanionFiles(directory),
+            tokenizerSource: tokenizerURL.path)
+        let preprocessor = try HFImagePreprocessor.load(directory)
+        try checkProcessor(preprocessor, config, directory)
+        let model = HFLLaVA(
+            configuration: config, text: text, preprocessor: preprocessor, sourceNames: names, generator: &generator)
+        try weights.load(
+            into: model, ignoring: unusedTensors(weights, config, tied: textConfig.decoder.tieWordEmbeddings))
+        model.sourceDirectory = directory
+        text.sourceDirectory = directory
+        return model
+    }
+
+    /// Tensors of the checkpoint the model never runs: vision layers after the feature layer, the tower's
+    /// `post_layernorm` and SigLIP's pooling `head`, and a tied head's copy. An export copies them unchanged.
+    static func unusedTensors(_ weights: HFCheckpointWeights, _ config: HFLLaVAConfig, tied: Bool) -> Set<String> {
+        let tower = "vision_tower.vision_model."
+        return Set(
+            weights.entries.keys.filter { name in
+                guard name.hasPrefix(tower) else { return tied && name == "language_model.lm_head.weight" }
+                let rest = name.dropFirst(tower.count)
+                if rest.hasPrefix("post_layernorm.") || rest.hasPrefix("head.") { return true }
+                let layers = "encoder.layers."
+                guard rest.hasPrefix(layers) else { return false }
+                let index = Int(rest.dropFirst(layers.count).prefix { $0.isNumber }) ?? -1
+                return index >= config.builtVisionLayers
+            })
+    }
+
+    /// The processor's tiles must be the tower's image size.
+    private static func checkProcessor(_ p: HFImagePreprocessor, _ c: HFLLaVAConfig, _ directory: URL) throws {
+        let size: (height: Int, width: Int)
+        switch p.kind {
+        case .llava(let processor, _, _):
+            if let crop = processor.crop {
+                size = crop
+            } else if case .exact(let h, let w)? = processor.resize {
+                size = (h, w)
+            } else {
+                return  // sizes follow the image; the tower checks each
+            }
+        case .oneVision(let processor, _, _): size = processor.tileSize
+        }
+        guard size.height == c.vision.imageSize, size.width == c.vision.imageSize else {
+            throw HFCheckpointError(
+                file: directory.appendingPathComponent("preprocessor_config.json").path, key: nil,
+                message: "the image processor makes \(size.height)x\(size.width) images but the vision tower takes "
+                    + "\(c.vision.imageSize)x\(c.vision.imageSize) (vision_config.image_size)")
+        }
+    }
+
+    // MARK: Backbone
+
+    public var family: String { configuration.modelType }
+    public var tokenizer: any Tokenizer { text.hfTokenizer }
+    public var decoderLayerCount: Int { configuration.text.decoder.layers }
+    public var hiddenSize: Int { configuration.text.decoder.hiddenSize }
+    public var vocabularySize: Int { configuration.text.decoder.vocabularySize }
+    public var acceptsImages: Bool { true }
+    public var imagePlaceholderID: Int32 { configuration.imageTokenID }
+
+    public var supportsChatTemplate: Bool { text.supportsChatTemplate }
+    public var useChatTemplate: Bool {
+        get { text.useChatTemplate }
+        set { text.useChatTemplate = newValue }
+    }
+
+    /// Renders messages whose `<image>` placeholders become image parts: each message's content is a list of
+    /// `{"type": "image"}` parts (one per placeholder) then `{"type": "text", "text": ...}`, as transformers'
+    /// processors pass conversations to LLaVA templates.
+    public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
+        guard let template = text.template else {
+            throw ChatTemplateError(
+                source: "HFLLaVA (\(family))", line: nil, column: nil, message: "the model has no chat template")
+        }
+        let values = messages.map { message -> Value in
+            let (images, rest) = Self.splitPlaceholders(message.content)
+            return ChatTemplate.message(message.role, text: rest, images: images)
+        }
+        return try template.apply(
+            messages: values, addGenerationPrompt: addGenerationPrompt, specialTokens: text.templateSpecialTokens,
+            now: text.chatTemplateDate ?? Date())
+    }
+
+    /// The number of `<image>` placeholders in `content` and the text without them (and without the line breaks
+    /// that follow them).
+    static func splitPlaceholders(_ content: String) -> (images: Int, text: String) {
+        let parts = content.components(separatedBy: "<image>")
+        guard parts.count > 1 else { return (0, content) }
+        var text = parts[0]
+        for part in parts.dropFirst() { text += part.hasPrefix("\n") ? String(part.dropFirst()) : part }
+        return (parts.count - 1, text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    public var endOfAnswerID: Int32 { text.endOfAnswerID }
+
+    public func encodePrompt(_ prompt: String, hasImage: Bool) -> [Int32] {
+        encodePrompt(prompt, imageCount: hasImage ? 1 : 0)
+    }
+
+    public func encodePrompt(_ prompt: String, imageCount: Int) -> [Int32] {
+        encodeConversation(system: nil, history: [], prompt: prompt, imageCount: imageCount)
+    }
+
+    public func encodeConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
+        encodeConversation(system: system, history: history, prompt: prompt, imageCount: hasImage ? 1 : 0)
+    }
+
+    /// The conversation with `imageCount` images: placeholders already in the turns count; missing ones go at the
+    /// start of the last user message (LLaVA's data puts `<image>` in the first human turn).
+    func encodeConversation(system: String?, history: [ChatTurn], prompt: String, imageCount: Int) -> [Int32] {
+        let present = ([prompt] + history.map(\.user)).reduce(0) { $0 + Self.splitPlaceholders($1).images }
+        let missing = max(0, imageCount - present)
+        let last = String(repeating: "<image>\n", count: missing) + prompt
+        guard useChatTemplate else {
+            var lines: [String] = system.map { [$0] } ?? []
+            for turn in history { lines += [turn.user, turn.assistant] }
+            return text.hfTokenizer.encode((lines + [last]).joined(separator: "\n"))
+        }
+        var messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+        for turn in history {
+            messages += [
+                ChatMessage(role: "user", content: turn.user), ChatMessage(role: "assistant", content: turn.assistant),
+            ]
+        }
+        messages.append(ChatMessage(role: "user", content: last))
+        do {
+            return text.hfTokenizer.encode(try renderChat(messages, addGenerationPrompt: true))
+        } catch {
+            preconditionFailure("HFLLaVA (\(family)): the chat template cannot render this conversation: \(error)")
+        }
+    }
+
+    public func encodeAnswer(_ answer: String) -> [Int32] { text.encodeAnswer(answer) }
+
+    // MARK: Images
+
+    /// The projected features of the images of one prompt, one [count, hidden] tensor per image.
+    public func imageFeatures(_ images: [Image]) -> [Tensor] {
+        guard !images.isEmpty else { return [] }
+        let c = configuration
+        let inputs = preprocessor.inputs(images)
+        let tilesPerImage = c.isOneVision ? inputs.shape[1] : 1
+        let count = images.count * tilesPerImage
+        let states = tower.hiddenStates(pixels: inputs.pixelValues, images: count, keep: Set(c.featureLayers))
+        var selected =
+            c.featureLayers.count == 1
+            ? states[c.featureLayers[0]]! : concat(c.featureLayers.map { states[$0]! }, axis: 2)
+        if c.dropsFirstFeature { selected = selected.slice(axis: 1, start: 1, end: c.vision.tokenCount) }
+        let perTile = selected.shape[1]
+        let projected = projector(selected).reshaped([count * perTile, hiddenSize])
+        guard c.isOneVision else {
+            return (0..<images.count).map { projected.slice(axis: 0, start: $0 * perTile, end: ($0 + 1) * perTile) }
+        }
+        let newline = parameter("image_newline")!
+        if images.count > 1 {
+            return (0..<images.count).map { i in
+                concat(
+                    [
+                        projected.slice(
+                            axis: 0, start: i * tilesPerImage * perTile, end: (i * tilesPerImage + 1) * perTile),
+                        newline.reshaped([1, hiddenSize]),
+                    ], axis: 0)
+            }
+        }
+        let grid = AnyResImageProcessor.selectBestResolution(
+            height: images[0].height, width: images[0].width, candidates: c.gridPinpoints)
+        let packing = AnyResPacking(
+            imageHeight: images[0].height, imageWidth: images[0].width, grid: grid, tileSize: c.vision.imageSize,
+            side: c.vision.patchesPerSide, maxTiles: c.maxTiles)
+        return [packing.pack(projected, newline: newline)]
+    }
+
+    /// Feature positions each image takes, without computing them.
+    public func imageTokenCounts(_ images: [Image]) -> [Int] { preprocessor.inputs(images).imageTokens }
+
+    public func expandImagePlaceholders(_ tokens: [Int32], images: [Image]) throws -> [Int32] {
+        let placeholders = tokens.filter { $0 == imagePlaceholderID }.count
+        let counts = imageTokenCounts(images)
+        if placeholders == counts.reduce(0, +) && placeholders != images.count { return tokens }
+        guard placeholders == images.count else {
+            throw ImagePlaceholderError(placeholders: placeholders, images: images.count)
+        }
+        var out: [Int32] = []
+        var next = 0
+        for t in tokens {
+            if t == imagePlaceholderID {
+                out += [Int32](repeating: t, count: counts[next])
+                next += 1
+            } else {
+                out.append(t)
+            }
+        }
+        return out
+    }
+
+    /// One row's layout: for each expanded position, its source row in concat(text embeddings, image features)
+    /// and its target.
+    private func rowLayout(
+        tokens: ArraySlice<Int32>, targets: ArraySlice<Int32>?, textOffset: Int, featureOffset: Int,
+        featureCounts: [Int]
+    ) -> [(source: Int, target: Int32)] {
+        let placeholders = tokens.filter { $0 == imagePlaceholderID }.count
+        let total = featureCounts.reduce(0, +)
+        let expandEach = placeholders == featureCounts.count && !(placeholders == total)
+        precondition(
+            expandEach || placeholders == total,
+            "HFLLaVA (\(family)): \(ImagePlaceholderError(placeholders: placeholders, images: featureCounts.count))")
+        var out: [(Int, Int32)] = []
+        var image = 0
+        var feature = featureOffset
+        for (j, t) in zip(tokens.indices, tokens) {
+            let target = targets?[j] ?? Batch.ignoreIndex
+            let local = j - tokens.startIndex
+            if t == imagePlaceholderID {
+                if expandEach {
+                    let n = featureCounts[image]
+                    for p in 0..<n { out.append((feature + p, p == n - 1 ? target : Batch.ignoreIndex)) }
+                    feature += n
+                    image += 1
+                } else {
+                    out.append((feature, target))
+                    feature += 1
+                }
+            } else {
+                out.append((textOffset + local, target))
+            }
+        }
+        return out
+    }
+
+    /// The decoder's input embeddings [rows, T, hidden] with every image's features at its placeholders, and the
+    /// targets re-aligned to them. Rows are right-padded to the longest.
+    func inputEmbeddings(
+        tokens: [Int32], targets: [Int32]?, rows: Int, length: Int, lengths: [Int], imageLists: [[Image]]
+    ) -> (embeddings: Tensor, targets: [Int32], length: Int) {
+        text.syncLanguageModel()
+        let embedded = embedding(text.language.model.embedTokens, ids: tokens)
+        var features: [Tensor] = []
+        var layouts: [[(source: Int, target: Int32)]] = []
+        var featureOffset = rows * length
+        for r in 0..<rows {
+            let perImage = imageFeatures(imageLists[r])
+            features += perImage
+            let range = (r * length)..<(r * length + lengths[r])
+            layouts.append(
+                rowLayout(
+                    tokens: tokens[range], targets: targets.map { $0[range] }, textOffset: r * length,
+                    featureOffset: featureOffset, featureCounts: perImage.map { $0.shape[0] }))
+            featureOffset += perImage.reduce(0) { $0 + $1.shape[0] }
+        }
+        let expanded = layouts.map(\.count).max() ?? 0
+        var indices: [Int] = []
+        var out: [Int32] = []
+        for (r, layout) in layouts.enumerated() {
+            let pad = layout.last?.source ?? r * length
+            for j in 0..<expanded {
+                indices.append(j < layout.count ? layout[j].source : pad)
+                out.append(j < layout.count ? layout[j].target : Batch.ignoreIndex)
+            }
+        }
+        let source = features.isEmpty ? embedded : concat([embedded] + features, axis: 0)
+        let x = source.indexSelect(axis: 0, indices: indices).reshaped([rows, expanded, hiddenSize])
+        return (x, out, expanded)
+    }
+
+    public func forward(_ batch: Batch, observer: ((LayerObservation) -> Void)?) -> ModelOutput {
+        let (x, targets, length) = inputEmbeddings(
+            tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize, length: batch.sequenceLength,
+            lengths: batch.lengths, imageLists: batch.imageLists)
+        let h = text.language.hiddenStates(x, positions: Array(0..<length), observer: observer)
+        return ModelOutput(logits: text.language.unembed(h), targets: targets)
+    }
+
+    public func forwardToHead(_ batch: Batch) -> HeadInput? {
+        let (x, targets, length) = inputEmbeddings(
+            tokens: batch.tokens, targets: batch.targets, rows: batch.batchSize, length: batch.sequenceLength,
+            lengths: batch.lengths, imageLists: batch.imageLists)
+        return HeadInput(
+            hidden: text.language.hiddenStates(x, positions: Array(0..<length)),
+            headWeight: text.language.lmHeadWeight, targets: targets)
+    }
+
+    public func generate(
+        _ requests: [GenerationRequest], maxNewTokens: Int,
+        onStep: ((_ request: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)?
+    ) -> [[Int32]] {
+        let prompts = Autograd.withNoGrad {
+            requests.map { request in
+                inputEmbeddings(
+                    tokens: request.tokens, targets: nil, rows: 1, length: request.tokens.count,
+                    lengths: [request.tokens.count], imageLists: [request.images]
+                ).embeddings.reshaped([-1, hiddenSize])
+            }
+        }
+        return text.language.generateGreedy(
+            prompts, maxNewTokens: maxNewTokens, endOfSequence: text.stopIDs, onStep: onStep)
+    }
+
+    public func unembed(_ hidden: Tensor) -> Tensor {
+        text.syncLanguageModel()
+        return text.language.unembed(hidden)
+    }
+
+    public func save(to directory: URL) throws {
+        try exportCheckpoint(to: directory, options: CheckpointExportOptions())
+    }
+
+    public func copy() -> any Backbone { copyModel() }
+
+    /// An independent deep copy with the same parameter values, trainable flags, mode and chat template.
+    public func copyModel() -> HFLLaVA {
+        let textCopy = text.copyModel()
+        var generator = RandomGenerator(seed: 0)
+        let twin = HFLLaVA(
+            configuration: configuration, text: textCopy, preprocessor: preprocessor, sourceNames: sourceNames,
+            generator: &generator)
+        let source = namedParameters()
+        let target = twin.namedParameters()
+        precondition(
+            source.map(\.name) == target.map(\.name),
+            "HFLLaVA.copy: the model's modules were replaced, so its structure is not the base model's")
+        for (s, t) in zip(source, target) where s.tensor !== t.tensor {
+            t.tensor.data.update(from: s.tensor.data, count: s.tensor.count)
+            t.tensor.requiresGrad = s.tensor.requiresGrad
+        }
+        twin.sourceDirectory = sourceDirectory
+        twin.setTraining(isTraining)
+        return twin
+    }
+}
+
+/// Writes the model in the layout, dtypes and key names of the checkpoint it was loaded from: each tensor under
+/// its name in the input files, unchanged tensors byte for byte, tensors the model never ran (vision layers after
+/// the feature layer, `post_layernorm`, SigLIP's `head`) copied, config, tokenizer, chat template and processor
+/// files carried over.
+extension HFLLaVA: CheckpointExporting {
+    public func exportCheckpoint(to directory: URL, options: CheckpointExportOptions) throws {
+        guard let sourceDirectory else {
+            throw HFCheckpointError(
+                file: directory.path, key: nil, message: "only a LLaVA model loaded from a checkpoint can be exported")
+        }
+        let renamed = namedParameters().map { (name: sourceNames[$0.name] ?? $0.name, tensor: $0.tensor) }
+        let weights = try HFCheckpointWeights(directory: sourceDirectory)
+        let unused = Self.unusedTensors(
+            weights.renamed(sourceNames), configuration,
+            tied: configuration.text.decoder.tieWordEmbeddings || text.configuration.decoder.tieWordEmbeddings)
+        let unusedInFiles = Set(unused.compactMap { sourceNames[$0] })
+        try HFCausalLM.exportWeights(
+            renamed, sourceDirectory: sourceDirectory, modelType: configuration.modelType,
+            mayBeAbsent: { unusedInFiles.contains($0) }, options: options, to: directory)
+        try AtomicFile.write(
+            try HFCausalLM.exportedConfig(sourceDirectory: sourceDirectory, made: [:], options),
+            to: directory.appendingPathComponent("config.json"))
+        try HFCausalLM.copyCompanionFiles(from: sourceDirectory, to: directory)
+    }
+}

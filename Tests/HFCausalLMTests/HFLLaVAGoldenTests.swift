@@ -1,0 +1,133 @@
+import Foundation
+import HFCausalLM
+import Kernel
+import XCTest
+
+/// The tiny LLaVA-1.5 and LLaVA-OneVision checkpoints of Tests/Fixtures/hf (make_multimodal_fixtures.py) against
+/// what transformers computed with them: expanded ids, logits, OneVision's stitched image features and greedy
+/// continuations, for one image, a large image (anyres tiles, unpadding, shrinking) and two images per prompt.
+final class HFLLaVAGoldenTests: XCTestCase {
+    struct Case: Decodable {
+        var prompt: String
+        var images: [String]
+        var rendered: String
+        var image_tokens: [Int]
+        var ids: [Int32]
+        var logits_shape: [Int]
+        var logits_first8: String
+        var logits_last4: String
+        var greedy: [Int32]
+        var features_shape: [Int]?
+        var features: String?
+    }
+    struct Reference: Decodable { var cases: [Case] }
+
+    static let imageDirectory = HFFixtures.root.appendingPathComponent("multimodal_images")
+
+    static func reference(_ name: String) throws -> [Case] {
+        try JSONDecoder().decode(
+            Reference.self, from: Data(contentsOf: HFFixtures.directory(name).appendingPathComponent("reference.json"))
+        ).cases
+    }
+
+    static func images(_ c: Case) throws -> [Image] {
+        try c.images.map { try ImageFile.read(imageDirectory.appendingPathComponent($0)) }
+    }
+
+    func check(_ name: String, model: HFLLaVA, file: StaticString = #filePath, line: UInt = #line) throws {
+        model.setTraining(false)
+        model.useChatTemplate = true
+        for c in try Self.reference(name) {
+            let images = try Self.images(c)
+            let prompt = model.encodePrompt(c.prompt, imageCount: images.count)
+            XCTAssertEqual(model.tokenizer.decode(prompt), c.rendered, "\(name) \(c.images)", file: file, line: line)
+            let ids = try model.expandImagePlaceholders(prompt, images: images)
+            XCTAssertEqual(ids, c.ids, "\(name) \(c.images): expanded ids", file: file, line: line)
+            XCTAssertEqual(model.imageTokenCounts(images), c.image_tokens, file: file, line: line)
+            // The unexpanded prompt (one placeholder per image) and the expanded ids give the same logits.
+            for tokens in [prompt, ids] {
+                let logits = Autograd.withNoGrad {
+                    model.forward(
+                        Batch(
+                            tokens: tokens, targets: tokens, lengths: [tokens.count], imageLists: [images],
+                            batchSize: 1, sequenceLength: tokens.count)
+                    ).logits
+                }
+                let (t, v) = (c.logits_shape[0], c.logits_shape[1])
+                XCTAssertEqual(logits.shape, [1, t, v], file: file, line: line)
+                let first8 = try goldenFloats(c.logits_first8)
+                let last4 = try goldenFloats(c.logits_last4)
+                var worst: Float = 0
+                for p in 0..<t {
+                    for j in 0..<8 { worst = max(worst, abs(logits.data[p * v + j] - first8[p * 8 + j])) }
+                }
+                for p in 0..<4 {
+                    for j in 0..<v { worst = max(worst, abs(logits.data[(t - 4 + p) * v + j] - last4[p * v + j])) }
+                }
+                XCTAssertLessThan(worst, 1e-4, "\(name) \(c.images): max |Δlogits|", file: file, line: line)
+            }
+            if let shape = c.features_shape, let features = c.features {
+                let mine = Autograd.withNoGrad { model.imageFeatures(images) }[0]
+                XCTAssertEqual(mine.shape, shape, file: file, line: line)
+                let golden = try goldenFloats(features)
+                let worst = zip(golden.indices, golden).map { abs(mine.data[$0.0] - $0.1) }.max() ?? 0
+                XCTAssertLessThan(worst, 1e-4, "\(name) \(c.images): max |Δfeatures|", file: file, line: line)
+            }
+            let generated = model.generate([GenerationRequest(tokens: prompt, images: images)], maxNewTokens: 6)[0]
+            // transformers stops at generation_config's eos only; SkillTune also at the tokenizer's end-of-text.
+            let stop = c.greedy.firstIndex { model.text.endOfSequenceIDs.contains($0) }
+            let expected = stop.map { Array(c.greedy[...$0]) } ?? c.greedy
+            XCTAssertEqual(generated, expected, "\(name) \(c.images): greedy", file: file, line: line)
+        }
+    }
+
+    func testLLaVAInTheHubLayoutBF16ShardsMatchesTransformers() throws {
+        let model = try HFLLaVA.load(directory: HFFixtures.directory("llava-tiny"))
+        XCTAssertEqual(model.family, "llava")
+        XCTAssertTrue(
+            model.namedParameters().contains { $0.name == "vision_tower.vision_model.embeddings.class_embedding" })
+        // vision_feature_layer -2 of 3: the last layer never runs, so it is no parameter.
+        XCTAssertFalse(model.namedParameters().contains { $0.name.contains("encoder.layers.2.") })
+        try check("llava-tiny", model: model)
+    }
+
+    func testOneVisionAsTransformers5SavesItMatchesTransformers() throws {
+        let model = try HFLLaVA.load(directory: HFFixtures.directory("llava-onevision-tiny"))
+        XCTAssertEqual(model.family, "llava_onevision")
+        XCTAssertTrue(model.configuration.text.decoder.tieWordEmbeddings)
+        XCTAssertNotNil(model.parameter("image_newline"))
+        try check("llava-onevision-tiny", model: model)
+    }
+
+    /// transformers >= 4.52's layout (`model.language_model.*`, `model.vision_tower.vision_model.*`, `lm_head`)
+    /// loads to the same parameters.
+    func testEveryKeyLayoutLoadsTheSameParameters() throws {
+        let base = try HFLLaVA.load(directory: HFFixtures.directory("llava-onevision-tiny"))
+        let copy = try HFFixtures.copy("llava-onevision-tiny", self)
+        try HFFixtures.editWeights(copy) { tensors in
+            var renamed: [String: Tensor] = [:]
+            for (k, v) in tensors {
+                let name: String
+                if k.hasPrefix("language_model.model.") {
+                    name = "model.language_model." + k.dropFirst("language_model.model.".count)
+                } else if k.hasPrefix("vision_tower.") {
+                    name = "model.vision_tower.vision_model." + k.dropFirst("vision_tower.".count)
+                } else {
+                    name = "model." + k
+                }
+                renamed[name] = v
+            }
+            tensors = renamed
+        }
+        let other = try HFLLaVA.load(directory: copy)
+        let a = base.namedParameters()
+        let b = other.namedParameters()
+        XCTAssertEqual(a.map(\.name), b.map(\.name))
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(
+                Array(UnsafeBufferPointer(start: x.tensor.data, count: x.tensor.count)),
+                Array(UnsafeBufferPointer(start: y.tensor.data, count: y.tensor.count)), x.name)
+        }
+        XCTAssertEqual(other.sourceNames["image_newline"], "model.image_newline")
+    }
+}
