@@ -483,3 +483,21 @@ extension HFLLaVA: CheckpointExporting {
         try HFCausalLM.copyCompanionFiles(from: sourceDirectory, to: directory)
     }
 }
+
+extension HFLLaVA {
+    /// `language_model.model.layers.3.mlp` -> `model.layers.3.mlp`, `language_model.lm_head` -> `lm_head`,
+    /// `vision_tower.vision_model.*` -> `vision_tower.*`, `multi_modal_projector.*` and `image_newline` ->
+    /// `mm_projector.*`: the study's recipes mean the same parts here as on tiny-llava.
+    public func componentPath(_ path: String) -> String {
+        let language = "language_model."
+        let tower = "vision_tower.vision_model."
+        let projector = "multi_modal_projector."
+        if path.hasPrefix(language) { return String(path.dropFirst(language.count)) }
+        if path.hasPrefix(tower) { return "vision_tower." + path.dropFirst(tower.count) }
+        if path.hasPrefix(projector) { return "mm_projector." + path.dropFirst(projector.count) }
+        if path == "image_newline" { return "mm_projector.image_newline" }
+        return path
+    }
+
+    public func decoderLayerPath(_ index: Int) -> String { "language_model.model.layers.\(index)" }
+}

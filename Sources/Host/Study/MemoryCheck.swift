@@ -21,7 +21,7 @@ public struct MemoryCheck {
         strategy: any TuningStrategy, model: any Backbone, batchSize: Int, sequenceLength: Int,
         keepsBase: Bool
     ) {
-        let shapes = model.namedParameters().map { ParameterShape(name: $0.name, shape: $0.tensor.shape) }
+        let shapes = model.parameterShapes
         self.strategy = strategy.name
         training = strategy.memoryEstimate(parameters: shapes)
         activations = Self.activationBytes(
@@ -45,7 +45,7 @@ public struct MemoryCheck {
         let h = model.hiddenSize
         let layers = model.decoderLayerCount
         let v = model.vocabularySize
-        let mlp0 = parameters.filter { $0.name.hasPrefix("model.layers.0.mlp.") }.reduce(0) { $0 + $1.count }
+        let mlp0 = parameters.filter { $0.componentName.hasPrefix("model.layers.0.mlp.") }.reduce(0) { $0 + $1.count }
         let intermediate = mlp0 > 0 && h > 0 ? mlp0 / (3 * h) : 4 * h
         let heads = max(1, h / 64)
         let perToken = MemoryBudget.sum([

@@ -51,10 +51,30 @@ public protocol Backbone: Module {
 
     /// An independent deep copy (same structure, copied parameter values, same trainable flags).
     func copy() -> any Backbone
+
+    /// The name a parameter or module path has in SkillTune's component scheme, which recipes and strategies
+    /// select by: the language model's `model.layers.N.*`, `model.embed_tokens`, `model.norm` and `lm_head`,
+    /// the vision encoder's `vision_tower.*`, the projector's `mm_projector.*`. The default is the path itself,
+    /// for models named that way; a model whose checkpoint nests them otherwise (a Hugging Face LLaVA's
+    /// `language_model.model.layers.N`) maps its names here.
+    func componentPath(_ path: String) -> String
+    /// The module path of decoder layer `index` (`model.layers.3` by default).
+    func decoderLayerPath(_ index: Int) -> String
 }
 
 extension Backbone {
     public func forward(_ batch: Batch) -> ModelOutput { forward(batch, observer: nil) }
+
+    public func componentPath(_ path: String) -> String { path }
+
+    public func decoderLayerPath(_ index: Int) -> String { "model.layers.\(index)" }
+
+    /// Every parameter's name and shape, with its name in the component scheme, for memory estimates.
+    public var parameterShapes: [ParameterShape] {
+        namedParameters().map {
+            ParameterShape(name: $0.name, shape: $0.tensor.shape, componentName: componentPath($0.name))
+        }
+    }
 
     public func forwardToHead(_ batch: Batch) -> HeadInput? { nil }
 

@@ -2,9 +2,12 @@
 public struct ParameterShape: Sendable, Equatable {
     public var name: String
     public var shape: [Int]
-    public init(name: String, shape: [Int]) {
+    /// The name in the component scheme (`Backbone.componentPath`), which recipes select by.
+    public var componentName: String
+    public init(name: String, shape: [Int], componentName: String? = nil) {
         self.name = name
         self.shape = shape
+        self.componentName = componentName ?? name
     }
     /// Number of elements (0 for an overflowing or negative shape, which no real tensor has).
     public var count: Int { MemoryBudget.product(shape).map { Int(clamping: $0) } ?? 0 }
@@ -68,9 +71,9 @@ extension TuningStrategy {
     }
 
     /// The estimate of a strategy that trains the parameters `trains` selects and adds nothing.
-    public func memoryEstimate(parameters: [ParameterShape], trains: (String) -> Bool) -> TrainingMemory {
+    public func memoryEstimate(parameters: [ParameterShape], trains: (ParameterShape) -> Bool) -> TrainingMemory {
         TrainingMemory(
             parameters: parameters.reduce(0) { $0 + $1.count },
-            trainable: parameters.filter { trains($0.name) }.reduce(0) { $0 + $1.count })
+            trainable: parameters.filter(trains).reduce(0) { $0 + $1.count })
     }
 }

@@ -9,15 +9,22 @@ import Kernel
 public struct TrainableSelection {
     /// In words, for messages: "recipe 'mlp' (names model.layers.N.{...})" or "pattern 'self_attn.(q|v)_proj'".
     public let description: String
-    /// Whether the parameter with this full name trains.
-    public let contains: (String) -> Bool
+    /// Recipes select by a parameter's name in the component scheme (`Backbone.componentPath`), patterns by its
+    /// full name.
+    private let byComponentName: Bool
     /// Parts that must each match at least one parameter (one per pattern; one for a recipe).
     private let parts: [(description: String, matches: (String) -> Bool)]
+
+    /// Whether the parameter trains.
+    public func contains(_ parameter: ParameterShape) -> Bool {
+        let name = byComponentName ? parameter.componentName : parameter.name
+        return parts.contains { $0.matches(name) }
+    }
 
     /// The parameters of a study recipe.
     public static func recipe(_ recipe: ComponentRecipe) -> TrainableSelection {
         let text = "recipe '\(recipe.name)' (\(recipe.selection))"
-        return TrainableSelection(description: text, contains: recipe.trains, parts: [(text, recipe.trains)])
+        return TrainableSelection(description: text, byComponentName: true, parts: [(text, recipe.trains)])
     }
 
     /// The parameters whose full name contains a match of any of `patterns` (ICU regular expressions, searched
@@ -40,11 +47,10 @@ public struct TrainableSelection {
                     }
                 ))
         }
-        let matchers = parts.map(\.1)
         return TrainableSelection(
             description: patterns.count == 1
                 ? "pattern '\(patterns[0])'" : "patterns " + patterns.map { "'\($0)'" }.joined(separator: ", "),
-            contains: { name in matchers.contains { $0(name) } }, parts: parts)
+            byComponentName: false, parts: parts)
     }
 
     /// A pattern NSRegularExpression rejects.
@@ -58,13 +64,17 @@ public struct TrainableSelection {
     /// parameter (nothing is changed then).
     @discardableResult
     public func apply(to model: any Backbone, strategy: String) throws -> [String] {
-        let names = model.namedParameters().map(\.name)
+        let names = model.namedParameters().map { byComponentName ? model.componentPath($0.name) : $0.name }
         for part in parts where !names.contains(where: part.matches) {
             throw StrategyError.nothingSelected(
                 strategy: strategy, selection: part.description, family: model.family,
                 available: model.parameterNameShapes)
         }
-        return model.setTrainable(where: contains)
+        let byComponent = byComponentName
+        return model.setTrainable { name in
+            let key = byComponent ? model.componentPath(name) : name
+            return parts.contains { $0.matches(key) }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ extension LoRA {
         let r = configuration.rank
         let adapted = parameters.filter { p in
             p.shape.count == 2 && p.name.hasSuffix(".weight")
-                && LoRATargets.isDecoderLayerPath(String(p.name.dropLast(".weight".count)))
+                && LoRATargets.isDecoderLayerPath(String(p.componentName.dropLast(".weight".count)))
                 && targets.contains { p.name.hasSuffix(".\($0).weight") }
         }
         let added = adapted.reduce(0) { $0 + r * ($1.shape[0] + $1.shape[1]) }

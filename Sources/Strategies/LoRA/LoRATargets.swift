@@ -10,7 +10,7 @@ public enum LoRATargets {
     /// Paths of the linear layers (plain or already adapted) selected by `targets`, in module order. Throws
     /// `StrategyError.nothingSelected` naming a target that matches no decoder linear.
     public static func paths(in model: any Backbone, targets: [String], strategy: String) throws -> [String] {
-        let decoderLinears = linearPaths(in: model).filter(isDecoderLayerPath)
+        let decoderLinears = linearPaths(in: model).filter { isDecoderLayerPath(model.componentPath($0)) }
         var selected = Set<String>()
         for target in targets {
             let hits = decoderLinears.filter { $0.hasSuffix("." + target) }

@@ -5,7 +5,7 @@ extension LwF {
     public func memoryEstimate(parameters: [ParameterShape]) -> TrainingMemory {
         let all = parameters.reduce(0) { $0 + $1.count }
         return TrainingMemory(
-            parameters: all, trainable: parameters.filter { selection.contains($0.name) }.reduce(0) { $0 + $1.count },
+            parameters: all, trainable: parameters.filter(selection.contains).reduce(0) { $0 + $1.count },
             copied: all, copiesDescription: "the teacher (a copy of the model)")
     }
 }

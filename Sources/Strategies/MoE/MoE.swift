@@ -63,9 +63,9 @@ public final class MoE: TuningStrategy {
         model.setTrainable { name in prefixes.contains { name.hasPrefix($0) } }
     }
 
-    /// `model.layers.N.mlp` for every decoder layer.
+    /// `model.layers.N.mlp` (the model's own path of it) for every decoder layer.
     func mlpPaths(_ model: any Backbone) -> [String] {
-        (0..<model.decoderLayerCount).map { "model.layers.\($0).mlp" }.filter { model.module(at: $0) != nil }
+        (0..<model.decoderLayerCount).map { model.decoderLayerPath($0) + ".mlp" }.filter { model.module(at: $0) != nil }
     }
 
     /// A GatedMLP of the same shape with copied values (and the original's trainable flags).

@@ -6,7 +6,7 @@ For every OUT directory given:
     the class, the weights' dtype in the file, and the missing / unexpected / mismatched keys transformers reports;
   * a PEFT adapter (adapter_config.json): loads its base (base_model_name_or_path, or --base) with transformers,
     then PeftModel.from_pretrained(base, OUT); prints the adapted modules and what peft reported;
-then runs both on fixed token ids and compares with `skilltune logits --model OUT [--adapter OUT] --token-ids ...`
+then runs both on fixed token ids (a LLaVA-family model: a chat prompt with --image) and compares with `skilltune logits --model OUT [--adapter OUT] --token-ids ...`
 (the same forward in SkillTune): OK when every logit is within 1e-4. With --input DIR, also counts the tensors
 whose bytes equal the input checkpoint's (frozen tensors must be bit-identical).
 
@@ -27,17 +27,47 @@ import torch
 import transformers
 from peft import PeftModel
 from safetensors import safe_open
-from transformers import AutoModelForCausalLM
+from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
 
 IDS = [5, 70, 101, 33, 250, 9, 12, 300, 1, 64]
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGE = os.path.join(HERE, "..", "hf", "multimodal_images", "photo_90x60.png")
+MULTIMODAL = {"llava", "llava_onevision"}
 
 
-def skilltune_logits(binary, model, ids, adapter=None):
-    command = [binary, "logits", "--model", model, "--token-ids", ",".join(map(str, ids))]
+def skilltune_logits(binary, model, ids, adapter=None, image=None):
+    """SkillTune's logits and the ids they were computed on: the fixed ids, or for a multimodal model a chat
+    prompt with `image` (ids expanded as transformers' processor expands them)."""
+    if image:
+        command = [binary, "logits", "--model", model, "--image", image, "--prompt", "What colour is it?", "--chat"]
+    else:
+        command = [binary, "logits", "--model", model, "--token-ids", ",".join(map(str, ids))]
     if adapter:
         command += ["--adapter", adapter]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return torch.tensor(json.loads(out)["logits"])
+    out = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    return torch.tensor(out["logits"]), out["ids"]
+
+
+def model_inputs(binary, model, ids, image):
+    """input_ids, and for an image the pixel values and sizes `skilltune preprocess` gives (the golden tests
+    check those against transformers' processor)."""
+    inputs = {"input_ids": torch.tensor([ids])}
+    if image:
+        command = [binary, "preprocess", "--model", model, "--image", image, "--json"]
+        out = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        inputs["pixel_values"] = torch.tensor(out["pixel_values"]).reshape(out["pixel_values_shape"])
+        if model_type(model) == "llava_onevision":  # LLaVA-1.5 takes none (its images are all one size)
+            inputs["image_sizes"] = torch.tensor(out["image_sizes"])
+    return inputs
+
+
+def model_type(directory):
+    with open(os.path.join(directory, "config.json")) as f:
+        return json.load(f).get("model_type")
+
+
+def auto_class(directory):
+    return AutoModelForImageTextToText if model_type(directory) in MULTIMODAL else AutoModelForCausalLM
 
 
 def tensors_of(directory):
@@ -65,7 +95,7 @@ def check(directory, args):
         with open(adapter_config) as f:
             config = json.load(f)
         base_path = args.base or config.get("base_model_name_or_path")
-        base = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.float32).eval()
+        base = auto_class(base_path).from_pretrained(base_path, dtype=torch.float32).eval()
         model = PeftModel.from_pretrained(base, directory).eval()
         adapted = sorted(n for n, _ in model.named_modules() if n.endswith("lora_A"))
         peft_config = model.peft_config["default"]
@@ -80,9 +110,12 @@ def check(directory, args):
         print(f"{name}: peft {peft.__version__} PeftModel.from_pretrained(base={base_path}, {name}): "
               f"r={peft_config.r} lora_alpha={peft_config.lora_alpha} target_modules={sorted(peft_config.target_modules)} "
               f"adapted modules={len(adapted)}")
-        theirs = skilltune_logits(args.skilltune, base_path, IDS, adapter=directory)
+        image = args.image if model_type(base_path) in MULTIMODAL else None
+        theirs, ids = skilltune_logits(args.skilltune, base_path, IDS, adapter=directory, image=image)
+        inputs = model_inputs(args.skilltune, base_path, ids, image)
     else:
-        model, info = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, output_loading_info=True)
+        model, info = auto_class(directory).from_pretrained(
+            directory, dtype=torch.float32, output_loading_info=True)
         model.eval()
         files = tensors_of(directory)
         dtypes = sorted({d for d, _ in files.values()})
@@ -96,9 +129,11 @@ def check(directory, args):
             same = sorted(n for n in files if n in before and before[n] == files[n])
             print(f"{name}: {len(same)} of {len(files)} tensors byte-identical to the input "
                   f"({len(set(files) ^ set(before))} names differ)")
-        theirs = skilltune_logits(args.skilltune, directory, IDS)
+        image = args.image if model_type(directory) in MULTIMODAL else None
+        theirs, ids = skilltune_logits(args.skilltune, directory, IDS, image=image)
+        inputs = model_inputs(args.skilltune, directory, ids, image)
     with torch.no_grad():
-        ours = model(torch.tensor([IDS])).logits[0]
+        ours = model(**inputs).logits[0]
     difference = (ours - theirs).abs().max().item()
     good = difference <= 1e-4
     ok &= good
@@ -112,6 +147,7 @@ def main():
     parser.add_argument("--skilltune", default=".build/release/skilltune")
     parser.add_argument("--base", help="base model of adapters (default: the adapter's base_model_name_or_path)")
     parser.add_argument("--input", help="the input checkpoint, to count byte-identical tensors")
+    parser.add_argument("--image", default=IMAGE, help="the image of LLaVA-family models' prompt")
     parser.add_argument("outs", nargs="+")
     args = parser.parse_args()
     ok = all([check(d, args) for d in args.outs])
