@@ -131,3 +131,52 @@ final class HFLLaVAGoldenTests: XCTestCase {
         XCTAssertEqual(other.sourceNames["image_newline"], "model.image_newline")
     }
 }
+
+/// The backward pass through the image path (CLIP's class token and quick_gelu, SigLIP, the projector,
+/// OneVision's anyres crop, bilinear shrink and `image_newline`) against central differences.
+final class HFLLaVAGradientTests: XCTestCase {
+    func check(_ name: String, image: String, parameters: [String]) throws {
+        let model = try HFLLaVA.load(directory: HFFixtures.directory(name))
+        model.setTraining(true)
+        let picture = try ImageFile.read(HFLLaVAGoldenTests.imageDirectory.appendingPathComponent(image))
+        let prompt = model.encodePrompt("What is it?", imageCount: 1)
+        let answer = model.encodeAnswer("red")
+        let batch = Batch(
+            tokens: prompt + answer, targets: Array(prompt.dropFirst() + answer) + [Batch.ignoreIndex],
+            lengths: [prompt.count + answer.count], imageLists: [[picture]], batchSize: 1,
+            sequenceLength: prompt.count + answer.count)
+        let tensors = model.namedParameters().filter { parameters.contains($0.name) }.map(\.tensor)
+        XCTAssertEqual(tensors.count, parameters.count)
+        let r = GradientCheck.check(
+            tensors, step: 1e-2, absoluteTolerance: 2e-3, relativeTolerance: 3e-2, maxElementsPerInput: 12
+        ) { _ in
+            let out = model.forward(batch)
+            return crossEntropy(out.logits.reshaped([-1, model.vocabularySize]), targets: out.targets)
+        }
+        XCTAssertTrue(r.passed, "\(name): \(r)")
+    }
+
+    func testLLaVAImagePathGradients() throws {
+        try check(
+            "llava-tiny", image: "rgb_37x23.png",
+            parameters: [
+                "vision_tower.vision_model.embeddings.class_embedding",
+                "vision_tower.vision_model.embeddings.patch_embedding.weight",
+                "vision_tower.vision_model.pre_layrnorm.weight",
+                "vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight",
+                "multi_modal_projector.linear_1.weight", "language_model.model.layers.1.mlp.up_proj.weight",
+            ])
+    }
+
+    func testOneVisionAnyResPathGradients() throws {
+        // photo_90x60: six grid tiles, cropped and shrunk bilinearly.
+        try check(
+            "llava-onevision-tiny", image: "photo_90x60.png",
+            parameters: [
+                "image_newline", "vision_tower.vision_model.embeddings.patch_embedding.bias",
+                "vision_tower.vision_model.embeddings.position_embedding.weight",
+                "vision_tower.vision_model.encoder.layers.2.self_attn.k_proj.weight",
+                "multi_modal_projector.linear_2.weight",
+            ])
+    }
+}

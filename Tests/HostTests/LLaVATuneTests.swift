@@ -30,21 +30,27 @@ final class LLaVATuneTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    /// `colors.jsonl`: solid images of three colours of varied sizes, "What colour is it?" -> the colour's name.
-    func colorData(count: Int = 36) throws -> URL {
+    /// Solid images of three colours of varied sizes, "What colour is it?" -> the colour's name: `colors.jsonl`
+    /// (SkillTune's lines), or with `llava` LLaVA's JSON (`colors.json`, an array of items with `conversations`).
+    func colorData(count: Int = 36, llava: Bool = false) throws -> URL {
         let colors: [(String, (UInt8, UInt8, UInt8))] = [
             ("red", (220, 30, 30)), ("green", (30, 200, 40)), ("blue", (30, 40, 220)),
         ]
-        var lines: [String] = []
+        var items: [String] = []
         for i in 0..<count {
             let (name, rgb) = colors[i % 3]
             let image = Image(width: 20 + (i * 7) % 41, height: 20 + (i * 11) % 37, fill: rgb)
             let file = "img\(i).png"
             try Data(PNG.encode(image)).write(to: scratch.appendingPathComponent(file))
-            lines.append("{\"image\": \"\(file)\", \"prompt\": \"What colour is it?\", \"answer\": \"\(name)\"}")
+            items.append(
+                llava
+                    ? "{\"id\": \"c\(i)\", \"image\": \"\(file)\", \"conversations\": [{\"from\": \"human\", "
+                        + "\"value\": \"<image>\\nWhat colour is it?\"}, {\"from\": \"gpt\", \"value\": \"\(name)\"}]}"
+                    : "{\"image\": \"\(file)\", \"prompt\": \"What colour is it?\", \"answer\": \"\(name)\"}")
         }
-        let url = scratch.appendingPathComponent("colors.jsonl")
-        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        let url = scratch.appendingPathComponent(llava ? "colors.json" : "colors.jsonl")
+        let text = llava ? "[\n" + items.joined(separator: ",\n") + "\n]" : items.joined(separator: "\n")
+        try text.write(to: url, atomically: true, encoding: .utf8)
         return url
     }
 
@@ -139,12 +145,12 @@ final class LLaVATuneTests: XCTestCase {
         }
     }
 
-    func testStudyOfALLaVACheckpointOnImageData() throws {
-        let data = try colorData(count: 24)
+    func testStudyOfALLaVACheckpointOnLLaVAJSONImageData() throws {
+        let data = try colorData(count: 24, llava: true)
         var config = try StudyConfig.defaults(preset: "tiny")
         config.model = Self.fixtures.appendingPathComponent("llava-onevision-tiny").path
         config.targets = [data.path]
-        config.heldOut = [data.path.replacingOccurrences(of: "colors.jsonl", with: "facts.jsonl")]
+        config.heldOut = [scratch.appendingPathComponent("facts.jsonl").path]
         try (0..<10).map { "{\"prompt\": \"Fact \($0): the sky is\", \"answer\": \"blue\"}" }.joined(separator: "\n")
             .write(to: URL(fileURLWithPath: config.heldOut[0]), atomically: true, encoding: .utf8)
         config.strategies = ["projector", "lora"]
@@ -154,6 +160,7 @@ final class LLaVATuneTests: XCTestCase {
         study.log = { _ in }
         let results = try study.run()
         XCTAssertEqual(results.settings.backbone, "llava_onevision")
+        XCTAssertEqual(results.stages, ["base", "colors"])
         for strategy in results.strategies {
             XCTAssertEqual(strategy.status, "complete", strategy.failure ?? "")
             XCTAssertEqual(strategy.layerShift.map(\.attention.count), [2], "2 decoder layers")

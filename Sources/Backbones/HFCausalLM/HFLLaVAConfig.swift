@@ -44,6 +44,11 @@ public struct HFLLaVAConfig {
                 purpose: "every Hugging Face model directory has a config.json"))
     }
 
+    /// Parses the bytes of a `config.json`; `file` names it in errors.
+    public init(data: Data, file: String = "config.json") throws {
+        try self.init(json: ConfigJSON.parse(data, file: file))
+    }
+
     init(json c: ConfigJSON) throws {
         let type = try c.optionalString("model_type") ?? "?"
         guard Self.supportedModelTypes.contains(type) else {
@@ -136,10 +141,10 @@ public struct HFLLaVAConfig {
     }
 
     /// Float32 bytes of the model's parameters, checked against memory before anything is allocated.
-    var float32ParameterBytes: UInt64 {
-        let d = UInt64(text.decoder.hiddenSize)
-        let projector: UInt64 = 4 * (UInt64(featureWidth) * d + d * d + 3 * d)
-        let towers: UInt64 = (text.decoder.float32ParameterBytes ?? UInt64.max / 2) + vision.float32ParameterBytes
-        return towers + projector
+    public var float32ParameterBytes: UInt64 {
+        let d = Double(text.decoder.hiddenSize)
+        let projector = 4 * (Double(vision.hiddenSize) * Double(featureLayers.count) * d + d * d + 3 * d)
+        let text = Double(text.decoder.float32ParameterBytes ?? UInt64(1e18))
+        return UInt64(min(text + Double(vision.float32ParameterBytes) + projector, 1e18))
     }
 }

@@ -68,11 +68,13 @@ public struct HFVisionConfig: Sendable {
     }
 
     /// Float32 bytes of the tower's parameters, for the memory check before loading.
+    /// Computed in Double (sizes come from the file and may be absurd) and capped below UInt64's range.
     var float32ParameterBytes: UInt64 {
-        let d = UInt64(hiddenSize)
-        let perLayer = 4 * (d * d + d) + 2 * d * UInt64(intermediateSize) + UInt64(intermediateSize) + d + 4 * d
-        let embeddings = d * 3 * UInt64(patchSize * patchSize) + UInt64(tokenCount + 1) * d
-        return 4 * (UInt64(layers) * perLayer + embeddings)
+        let d = Double(hiddenSize)
+        let i = Double(intermediateSize)
+        let perLayer = 4 * (d * d + d) + 2 * d * i + i + 5 * d
+        let embeddings = d * 3 * Double(patchSize) * Double(patchSize) + (Double(patchCount) + 2) * d
+        return UInt64(min(4 * (Double(layers) * perLayer + embeddings), 1e18))
     }
 }
 

@@ -89,24 +89,36 @@ public struct FuzzTarget {
 
     static let configJSON = FuzzTarget(
         name: "config-json",
-        summary: "config.json of Hugging Face Qwen2/Llama (HFModelConfig) and tiny-llava (TinyLLaVAConfig) checkpoints",
+        summary:
+            "config.json of Hugging Face Qwen2/Llama (HFModelConfig), LLaVA/LLaVA-OneVision (HFLLaVAConfig) and tiny-llava (TinyLLaVAConfig) checkpoints",
         dictionary: [
             "\"model_type\"", "\"vocab_size\"", "\"hidden_size\"", "\"intermediate_size\"", "\"num_hidden_layers\"",
             "\"num_attention_heads\"", "\"num_key_value_heads\"", "\"head_dim\"", "\"rope_theta\"", "\"rope_scaling\"",
             "\"rope_parameters\"", "\"rope_type\"", "\"eos_token_id\"", "\"tie_word_embeddings\"", "\"layer_types\"",
             "\"vision_config\"", "\"text_config\"", "\"image_size\"", "\"patch_size\"", "\"max_position_embeddings\"",
+            "\"vision_feature_layer\"", "\"vision_feature_select_strategy\"", "\"image_grid_pinpoints\"",
+            "\"vision_aspect_ratio\"", "\"image_token_index\"", "\"llava_onevision\"", "\"siglip_vision_model\"",
+            "\"clip_vision_model\"", "\"hidden_act\"", "\"projector_hidden_act\"", "anyres_max_9", "-2",
         ],
         builtInSeeds: {
             [
                 Array(
                     #"{"model_type":"llama","vocab_size":300,"hidden_size":16,"intermediate_size":32,"num_hidden_layers":1,"num_attention_heads":2,"eos_token_id":[1,2]}"#
-                        .utf8)
+                        .utf8),
+                Array(
+                    #"{"model_type":"llava_onevision","image_token_index":5,"vision_feature_layer":-1,"vision_feature_select_strategy":"full","vision_aspect_ratio":"anyres_max_4","image_grid_pinpoints":[[28,28],[28,56]],"text_config":{"model_type":"qwen2","vocab_size":300,"hidden_size":16,"intermediate_size":32,"num_hidden_layers":1,"num_attention_heads":2},"vision_config":{"model_type":"siglip_vision_model","hidden_size":8,"intermediate_size":16,"num_hidden_layers":2,"num_attention_heads":2,"image_size":28,"patch_size":7}}"#
+                        .utf8),
             ]
         },
         mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
         run: { bytes in
             let data = Data(bytes)
             var failures: [Error] = []
+            do {
+                let config = try HFLLaVAConfig(data: data)
+                try MemoryBudget.check(
+                    float32Bytes: config.float32ParameterBytes, what: "the model of config.json", limit: 1 << 40)
+            } catch { failures.append(error) }
             do {
                 let config = try HFModelConfig(data: data)
                 _ = try config.jsonData()
@@ -122,7 +134,7 @@ public struct FuzzTarget {
                         limit: 1 << 40)
                 }
             } catch { failures.append(error) }
-            if failures.count == 2 { throw FuzzRejection(failures.map { "\($0)" }.joined(separator: " | ")) }
+            if failures.count == 3 { throw FuzzRejection(failures.map { "\($0)" }.joined(separator: " | ")) }
         })
 
     // MARK: tokenizer.json
