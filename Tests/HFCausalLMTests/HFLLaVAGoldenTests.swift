@@ -132,6 +132,35 @@ final class HFLLaVAGoldenTests: XCTestCase {
     }
 }
 
+/// The random-weight models `bench eval` measures.
+final class HFLLaVACreateTests: XCTestCase {
+    func testOneVision05BShapeCountsItsFeaturesAsTheProcessorDoes() throws {
+        let (config, preprocessor) = try HFLLaVA.oneVision05B()
+        XCTAssertEqual(config.vision.patchesPerSide, 27, "384 / 14: SigLIP's convolution drops the last 6 pixels")
+        XCTAssertEqual(config.featureLayers, [26])
+        XCTAssertEqual(config.text.decoder.layers, 24)
+        // A square image: the whole-image tile, one grid tile of 27 x 27 features and 27 newlines.
+        XCTAssertEqual(preprocessor.inputs([Image(width: 384, height: 384)]).imageTokens, [729 + 27 * 28])
+    }
+
+    func testCreateMakesARunnableModelOfAConfig() throws {
+        let loaded = try HFLLaVA.load(directory: HFFixtures.directory("llava-onevision-tiny"))
+        let model = try HFLLaVA.create(config: loaded.configuration, preprocessor: loaded.preprocessor, seed: 1)
+        XCTAssertEqual(model.namedParameters().map(\.name), loaded.namedParameters().map(\.name))
+        let image = Image(width: 40, height: 30, fill: (10, 200, 30))
+        let ids = try model.expandImagePlaceholders([model.imagePlaceholderID, 70, 71], images: [image])
+        let logits = Autograd.withNoGrad {
+            model.forward(
+                Batch(
+                    tokens: ids, targets: ids, lengths: [ids.count], imageLists: [[image]], batchSize: 1,
+                    sequenceLength: ids.count)
+            ).logits
+        }
+        XCTAssertEqual(logits.shape, [1, ids.count, 608])
+        XCTAssertTrue((0..<logits.count).allSatisfy { logits.data[$0].isFinite })
+    }
+}
+
 /// The backward pass through the image path (CLIP's class token and quick_gelu, SigLIP, the projector,
 /// OneVision's anyres crop, bilinear shrink and `image_newline`) against central differences.
 final class HFLLaVAGradientTests: XCTestCase {

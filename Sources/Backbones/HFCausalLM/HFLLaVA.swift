@@ -501,3 +501,46 @@ extension HFLLaVA {
 
     public func decoderLayerPath(_ index: Int) -> String { "language_model.model.layers.\(index)" }
 }
+
+extension HFLLaVA {
+    /// A model with random weights for `config` (seeded): the language model with HF's N(0, 0.02) initialisation
+    /// and the built-in byte-level tokenizer (it has no `<image>` token: give prompts as ids), the vision tower and
+    /// projector with PyTorch's default linear initialisation. For speed measurements.
+    public static func create(config: HFLLaVAConfig, preprocessor: HFImagePreprocessor, seed: UInt64) throws -> HFLLaVA
+    {
+        let text = try HFCausalLM.create(config: config.text, seed: seed)
+        var generator = RandomGenerator(seed: seed).fork("llava.vision")
+        return HFLLaVA(
+            configuration: config, text: text, preprocessor: preprocessor, sourceNames: [:], generator: &generator)
+    }
+
+    /// LLaVA-OneVision-0.5B's shape (llava-onevision-qwen2-0.5b-ov-hf): SigLIP so400m (1152 wide, 26 layers,
+    /// 384-pixel tiles of 14-pixel patches, 729 features each), Qwen2-0.5B (896 wide, 24 layers, vocabulary
+    /// 151936, tied head), anyres_max_9 over 1-6 x 1-6 tiles, image token 151646.
+    public static func oneVision05B() throws -> (config: HFLLaVAConfig, preprocessor: HFImagePreprocessor) {
+        let pinpoints = (1...6).flatMap { h in (1...6).map { w in "[\(384 * h),\(384 * w)]" } }.joined(separator: ",")
+        let config = """
+            {"model_type": "llava_onevision", "image_token_index": 151646, "vision_feature_layer": -1,
+             "vision_feature_select_strategy": "full", "vision_aspect_ratio": "anyres_max_9",
+             "image_grid_pinpoints": [\(pinpoints)], "tie_word_embeddings": true,
+             "text_config": {"model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896,
+               "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
+               "num_key_value_heads": 2, "rope_theta": 1000000.0, "rms_norm_eps": 1e-06, "tie_word_embeddings": true,
+               "max_position_embeddings": 32768},
+             "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 1152, "intermediate_size": 4304,
+               "num_hidden_layers": 26, "num_attention_heads": 16, "image_size": 384, "patch_size": 14,
+               "hidden_act": "gelu_pytorch_tanh", "layer_norm_eps": 1e-06}}
+            """
+        let processor = """
+            {"do_convert_rgb": true, "do_normalize": true, "do_pad": true, "do_rescale": true, "do_resize": true,
+             "image_grid_pinpoints": [\(pinpoints)], "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+             "resample": 3, "rescale_factor": 0.00392156862745098, "size": {"height": 384, "width": 384}}
+            """
+        let anyres = try AnyResImageProcessor.parse(Data(processor.utf8), file: "preprocessor_config.json")
+        return (
+            try HFLLaVAConfig(data: Data(config.utf8)),
+            HFImagePreprocessor(
+                kind: .oneVision(anyres, tokensPerTile: 729, maxTiles: 9), defaultFeatureStrategy: false)
+        )
+    }
+}

@@ -62,8 +62,9 @@ public struct HFVisionConfig: Sendable {
         guard hiddenSize % heads == 0 else {
             throw c.invalid("hidden_size", "is \(hiddenSize), not a multiple of num_attention_heads \(heads)")
         }
-        guard imageSize % patchSize == 0 else {
-            throw c.invalid("image_size", "is \(imageSize), not a multiple of patch_size \(patchSize)")
+        // A convolution of stride patch_size: pixels past the last whole patch are not read (SigLIP's 384 / 14).
+        guard patchSize <= imageSize else {
+            throw c.invalid("patch_size", "is \(patchSize), larger than image_size \(imageSize)")
         }
     }
 

@@ -16,7 +16,7 @@ import Transformer
 /// prompt, the head on the last position, the argmax) and batch-1 decode per token, medians of the repeats.
 public enum EvalBenchmark {
     /// The named configs `--config` takes besides a config.json path.
-    public static let configs = ["qwen2-135m", "smollm2-135m", "qwen2-0.5b"]
+    public static let configs = ["qwen2-135m", "smollm2-135m", "qwen2-0.5b", "llava-onevision-0.5b"]
 
     /// Qwen2-0.5B's shape (24 layers, hidden 896, 14 heads / 2 KV heads, SwiGLU 4864, vocabulary 151936, q/k/v
     /// biases, tied embeddings, rope_theta 1e6): for speed measurements with random weights.
@@ -89,10 +89,13 @@ public enum EvalBenchmark {
     }
 
     /// Batch-1 prefill and decode of `options.config` (prompt `promptTokens` random ids, `newTokens` new ones).
+    /// `llava-onevision-0.5b`: the prompt is one 384x384 image (its `<image>` placeholder expanded to its 1485
+    /// features) then the random ids, and prefill includes the vision tower; `promptTokens` counts every position.
     public static func generation(_ options: Options) throws -> GenerationResult {
         let previousThreads = Parallel.threads
         if let threads = options.threads { Parallel.threads = threads }
         defer { Parallel.threads = previousThreads }
+        if options.config == "llava-onevision-0.5b" { return try imageGeneration(options) }
         let model = try makeModel(options.config)
         let language = model.language
         let d = language.config.hiddenSize
@@ -119,6 +122,48 @@ public enum EvalBenchmark {
             decodeMsPerToken: (median(full.map(\.wall)) - prefillS) / m * 1e3,
             bestDecodeMsPerToken: (full.map(\.wall).min()! - prefill.map(\.wall).min()!) / m * 1e3,
             cpuDecodeMsPerToken: (median(full.map(\.cpu)) - median(prefill.map(\.cpu))) / m * 1e3,
+            parameters: model.parameterCounts.total, peakRssMb: TrainBenchmark.peakResidentMegabytes())
+    }
+
+    /// `generation` for LLaVA-OneVision-0.5B's shape with one 384x384 image (random pixels, seed 7). A prefill here
+    /// takes a minute, so each run is timed token by token instead of as the difference of two runs: prefill = the
+    /// call to its first new token (vision tower, projector, the prompt's forward pass), decode = the time between
+    /// the first and the last new token / (newTokens). Medians over `repeats` runs after one warm-up run.
+    static func imageGeneration(_ options: Options) throws -> GenerationResult {
+        let (config, preprocessor) = try HFLLaVA.oneVision05B()
+        let model = try HFLLaVA.create(config: config, preprocessor: preprocessor, seed: 1)
+        model.setTraining(false)
+        var random = RandomGenerator(seed: 7)
+        let image = Image(
+            width: 384, height: 384, pixels: (0..<384 * 384 * 3).map { _ in UInt8(random.int(below: 256)) })
+        let text = (0..<options.promptTokens).map { _ in Int32(random.int(below: 151_000)) }
+        let ids = try model.expandImagePlaceholders([model.imagePlaceholderID] + text, images: [image])
+        let request = GenerationRequest(tokens: ids, images: [image])
+        struct Run { var prefill: Double, decode: Double, cpuDecode: Double }
+        func run() -> Run {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var first = (wall: 0.0, cpu: 0.0)
+            var last = (wall: 0.0, cpu: 0.0)
+            var steps = 0
+            _ = model.generate([request], maxNewTokens: 1 + options.newTokens) { _, _ in
+                let now = (wall: seconds(since: start), cpu: TrainBenchmark.processCPUSeconds())
+                if steps == 0 { first = now }
+                last = now
+                steps += 1
+            }
+            let decoded = Double(max(steps - 1, 1))
+            return Run(
+                prefill: first.wall, decode: (last.wall - first.wall) / decoded,
+                cpuDecode: (last.cpu - first.cpu) / decoded)
+        }
+        _ = run()
+        let runs = (0..<max(1, options.repeats)).map { _ in run() }
+        let median = { (v: [Double]) in TrainBenchmark.medianOf(v) }
+        return GenerationResult(
+            promptTokens: ids.count, newTokens: options.newTokens, threads: Parallel.threads,
+            prefillMs: median(runs.map(\.prefill)) * 1e3, bestPrefillMs: runs.map(\.prefill).min()! * 1e3,
+            decodeMsPerToken: median(runs.map(\.decode)) * 1e3, bestDecodeMsPerToken: runs.map(\.decode).min()! * 1e3,
+            cpuDecodeMsPerToken: median(runs.map(\.cpuDecode)) * 1e3,
             parameters: model.parameterCounts.total, peakRssMb: TrainBenchmark.peakResidentMegabytes())
     }
 
@@ -245,11 +290,15 @@ public enum EvalBenchmark {
                 --generation-only measures batch-1 prefill (prompt -> first new token) and decode per token of
                 --config only, medians of --repeats, as benchmarks/reference/hf_generate.py does with transformers
                 (benchmarks/compare_generate.py runs both); --json prints one object with that script's keys.
-                --config qwen2-0.5b is Qwen2-0.5B's shape (24 layers, 494M parameters, ~2 GB of float32).
+                --config qwen2-0.5b is Qwen2-0.5B's shape (24 layers, 494M parameters, ~2 GB of float32);
+                --config llava-onevision-0.5b (with --generation-only) is LLaVA-OneVision-0.5B's (SigLIP 1152 x 26
+                layers at 384, Qwen2-0.5B) with one 384x384 image before the prompt, as
+                benchmarks/reference/hf_llava_generate.py measures it with transformers.
                 """,
             options: [
                 .value(
-                    "config", "NAME|FILE", "qwen2-135m, smollm2-135m, qwen2-0.5b or a Qwen2/Llama config.json.",
+                    "config", "NAME|FILE",
+                    "qwen2-135m, smollm2-135m, qwen2-0.5b, llava-onevision-0.5b (--generation-only) or a Qwen2/Llama config.json.",
                     default: "qwen2-135m"),
                 .value("tiny-llava", "PRESET", "tiny-llava preset to measure too (none: skip).", default: "small"),
                 .value("prompt-tokens", "N", "Prefill length.", default: "128"),
@@ -278,6 +327,10 @@ public enum EvalBenchmark {
                         command: arguments.command)
                 }
                 return b
+            }
+            if options.config == "llava-onevision-0.5b" && !arguments.flag("generation-only") {
+                throw UsageError(
+                    "--config llava-onevision-0.5b is measured with --generation-only", command: arguments.command)
             }
             if arguments.flag("generation-only") {
                 let result = try generation(options)

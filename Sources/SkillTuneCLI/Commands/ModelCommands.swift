@@ -11,7 +11,7 @@ public enum ModelCommands {
 
     static let modelOption = OptionSpec.value(
         "model", "DIR",
-        "Model: a checkpoint directory (Hugging Face Qwen2/Llama, or one SkillTune saved), or a backbone name with an optional preset such as tiny-llava or tiny-llava:small (fresh random weights)."
+        "Model: a checkpoint directory (Hugging Face Qwen2, Llama, LLaVA or LLaVA-OneVision, or one SkillTune saved), or a backbone name with an optional preset such as tiny-llava or tiny-llava:small (fresh random weights)."
     )
 
     /// The three commands.
