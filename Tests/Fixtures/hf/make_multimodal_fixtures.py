@@ -12,7 +12,7 @@ written as the Hub's checkpoints have them (preprocessor_config.json, processor_
                           layer -1, "full"), Qwen2 text model, tied head, anyres_max_4 over 28-pixel tiles,
                           image_newline; saved as transformers 5 writes it (vision_tower.* without vision_model.).
 
-Each directory's reference.json holds, per case (a chat prompt with one or more images): the rendered prompt,
+Each directory's reference.json holds, per case (a chat prompt with one or more RGB, grayscale or RGBA images): the rendered prompt,
 the expanded input ids, pixel_values' shape, logits (the first 8 of every position, all of the last 4
 positions), the stitched image features of the first image (OneVision) and 6 greedy tokens. Before writing,
 the script checks that transformers loads the other key layouts (Hub / transformers >= 4.52 / 5.x) of each
@@ -257,7 +257,7 @@ def onevision(directory, image_files):
     cases = []
     first = None
     for prompt, files in [("Describe the picture.", image_files[:1]), ("What colour?", image_files[1:2]),
-                          ("Which is larger?", image_files[1:3])]:
+                          ("Which is larger?", image_files[1:3]), ("Is it see-through?", image_files[3:4])]:
         case, inputs, logits = run_case(model, "onevision", processor, tok, template, prompt, files, counts)
         cases.append(case)
         if first is None:
@@ -272,7 +272,7 @@ def main():
         images.append(os.path.join(HERE, "multimodal_images", name))
         os.makedirs(os.path.dirname(images[-1]), exist_ok=True)
         make(images[-1])
-    for name in ["rgb_37x23.png", "gray_19x31.png"]:
+    for name in ["rgb_37x23.png", "gray_19x31.png", "rgba_24x17.png"]:
         images.append(os.path.join(HERE, "multimodal_images", name))
         shutil.copy(os.path.join(RESAMPLE, name), images[-1])
     llava_dir = os.path.join(HERE, "llava-tiny")
