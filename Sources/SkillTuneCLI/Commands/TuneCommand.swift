@@ -25,8 +25,10 @@ extension SkillTuneCommands {
                     config.json, model.safetensors (shards and model.safetensors.index.json past 5 GB) in the input's
                     dtype unless --dtype, the same tensor names (a tied head stays tied), tokenizer, chat-template and
                     generation files; tensors the strategy did not change are the input's bytes, bit for bit.
-                    transformers' AutoModelForCausalLM.from_pretrained(OUT) loads it. The built-in tiny-llava writes
-                    SkillTune's own format.
+                    transformers' AutoModelForCausalLM.from_pretrained(OUT) loads it (a LLaVA or LLaVA-OneVision
+                    model: AutoModelForImageTextToText, in the input's key layout, with its processor files and
+                    the vision layers it never runs copied unchanged). The built-in tiny-llava writes SkillTune's
+                    own format.
                   - lora: a PEFT adapter directory (adapter_config.json, adapter_model.safetensors) for
                     PeftModel.from_pretrained(base, OUT); one adapter trains through every stage (lora.merge=false).
                     --merge writes the merged full model instead.
