@@ -14,6 +14,15 @@ public struct HFVisionConfig: Sendable {
         case quickGELU = "quick_gelu"
         case geluTanh = "gelu_pytorch_tanh"
         case gelu = "gelu"
+
+        /// The form of `gelu` that computes it.
+        public var approximation: GELUApproximation {
+            switch self {
+            case .quickGELU: return .sigmoid
+            case .geluTanh: return .tanh
+            case .gelu: return .erf
+            }
+        }
     }
     public var kind: Kind
     public var hiddenSize: Int
@@ -79,52 +88,6 @@ public struct HFVisionConfig: Sendable {
     }
 }
 
-/// The vision MLP: `fc1`, the tower's activation, `fc2`.
-final class VisionMLP: Module, UnaryLayer {
-    let activation: HFVisionConfig.Activation
-
-    init(_ c: HFVisionConfig, generator: inout RandomGenerator) {
-        activation = c.activation
-        super.init()
-        registerChild("fc1", Linear(c.hiddenSize, c.intermediateSize, generator: &generator))
-        registerChild("fc2", Linear(c.intermediateSize, c.hiddenSize, generator: &generator))
-    }
-
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let h = (child("fc1") as! any UnaryLayer)(x)
-        let a: Tensor
-        switch activation {
-        case .quickGELU: a = h * sigmoid(h * 1.702)
-        case .geluTanh: a = gelu(h, approximation: .tanh)
-        case .gelu: a = gelu(h, approximation: .erf)
-        }
-        return (child("fc2") as! any UnaryLayer)(a)
-    }
-}
-
-/// One pre-LayerNorm encoder layer of CLIP and SigLIP: `layer_norm1`, `self_attn` (q/k/v/out_proj with biases,
-/// bidirectional), `layer_norm2`, `mlp`.
-final class HFVisionLayer: Module {
-    init(_ c: HFVisionConfig, generator: inout RandomGenerator) {
-        super.init()
-        let eps = Float(c.layerNormEps)
-        registerChild("layer_norm1", LayerNorm(c.hiddenSize, eps: eps))
-        registerChild(
-            "self_attn",
-            SelfAttention(
-                hidden: c.hiddenSize, heads: c.heads, kvHeads: c.heads, headDim: c.hiddenSize / c.heads, bias: true,
-                outputBias: true, ropeTheta: 1, causal: false, outputKey: "out_proj", generator: &generator))
-        registerChild("layer_norm2", LayerNorm(c.hiddenSize, eps: eps))
-        registerChild("mlp", VisionMLP(c, generator: &generator))
-    }
-
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let attention = child("self_attn") as! SelfAttention
-        let h = x + attention((child("layer_norm1") as! LayerNorm)(x), positions: [])
-        return h + (child("mlp") as! any UnaryLayer)((child("layer_norm2") as! LayerNorm)(h))
-    }
-}
-
 /// A CLIP or SigLIP vision transformer with Hugging Face's names under `vision_model`:
 /// `embeddings.{patch_embedding, position_embedding, class_embedding}`, `pre_layrnorm` (CLIP),
 /// `encoder.layers.N`.
@@ -156,7 +119,13 @@ public final class HFVisionTransformer: Module {
         registerChild("embeddings", embeddings)
         if c.kind == .clip { registerChild("pre_layrnorm", LayerNorm(c.hiddenSize, eps: Float(c.layerNormEps))) }
         let encoder = Module()
-        for i in 0..<builtLayers { encoder.registerChild("layers.\(i)", HFVisionLayer(c, generator: &generator)) }
+        for i in 0..<builtLayers {
+            encoder.registerChild(
+                "layers.\(i)",
+                VisionEncoderLayer(
+                    hidden: c.hiddenSize, heads: c.heads, intermediate: c.intermediateSize, eps: Float(c.layerNormEps),
+                    approximation: c.activation.approximation, generator: &generator))
+        }
         registerChild("encoder", encoder)
     }
 
@@ -208,7 +177,7 @@ public final class HFVisionTransformer: Module {
         if keep.contains(0) { states[0] = x }
         let encoder = child("encoder")!
         for i in 0..<builtLayers {
-            x = (encoder.child("layers.\(i)") as! HFVisionLayer)(x)
+            x = (encoder.child("layers.\(i)") as! VisionEncoderLayer)(x)
             if keep.contains(i + 1) { states[i + 1] = x }
         }
         return states

@@ -1,33 +1,6 @@
 import Kernel
 import Transformer
 
-/// One pre-LayerNorm ViT block: `layer_norm1`, `self_attn` (q/k/v/out_proj, bidirectional), `layer_norm2`,
-/// `mlp` (fc1, fc2).
-final class VisionLayer: Module {
-    var norm1: LayerNorm { child("layer_norm1") as! LayerNorm }
-    var attention: SelfAttention { child("self_attn") as! SelfAttention }
-    var norm2: LayerNorm { child("layer_norm2") as! LayerNorm }
-    var mlp: any UnaryLayer { child("mlp") as! any UnaryLayer }
-
-    init(_ c: VisionConfig, generator: inout RandomGenerator) {
-        super.init()
-        let eps = Float(c.layerNormEps)
-        registerChild("layer_norm1", LayerNorm(c.hiddenSize, eps: eps))
-        registerChild(
-            "self_attn",
-            SelfAttention(
-                hidden: c.hiddenSize, heads: c.heads, kvHeads: c.heads, headDim: c.hiddenSize / c.heads, bias: true,
-                outputBias: true, ropeTheta: 1, causal: false, outputKey: "out_proj", generator: &generator))
-        registerChild("layer_norm2", LayerNorm(c.hiddenSize, eps: eps))
-        registerChild("mlp", GELUMLP(hidden: c.hiddenSize, intermediate: c.intermediateSize, generator: &generator))
-    }
-
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let h = x + attention(norm1(x), positions: [])
-        return h + mlp(norm2(h))
-    }
-}
-
 /// A CLIP/SigLIP-like vision encoder: `embeddings.patch_embedding` (a stride-p convolution, stored as HF's
 /// [hidden, 3, p, p]), `embeddings.position_embedding`, `encoder.layers.N`, `post_layernorm`.
 public final class VisionTower: Module {
@@ -47,7 +20,13 @@ public final class VisionTower: Module {
         embeddings.registerChild("position_embedding", position)
         registerChild("embeddings", embeddings)
         let encoder = Module()
-        for i in 0..<c.layers { encoder.registerChild("layers.\(i)", VisionLayer(c, generator: &generator)) }
+        for i in 0..<c.layers {
+            encoder.registerChild(
+                "layers.\(i)",
+                VisionEncoderLayer(
+                    hidden: c.hiddenSize, heads: c.heads, intermediate: c.intermediateSize, eps: Float(c.layerNormEps),
+                    approximation: .tanh, generator: &generator))
+        }
         registerChild("encoder", encoder)
         registerChild("post_layernorm", LayerNorm(c.hiddenSize, eps: Float(c.layerNormEps)))
     }
@@ -106,7 +85,7 @@ public final class VisionTower: Module {
             .reshaped([images.count, c.patchCount, c.hiddenSize])
         x = x + embeddings.child("position_embedding")!.parameter("weight")!
         let encoder = child("encoder")!
-        for i in 0..<c.layers { x = (encoder.child("layers.\(i)") as! VisionLayer)(x) }
+        for i in 0..<c.layers { x = (encoder.child("layers.\(i)") as! VisionEncoderLayer)(x) }
         return (child("post_layernorm") as! LayerNorm)(x)
     }
 }

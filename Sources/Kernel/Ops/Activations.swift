@@ -60,6 +60,8 @@ public enum GELUApproximation: Sendable {
     case erf
     /// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): PyTorch `gelu(x, approximate='tanh')`, `gelu_new`.
     case tanh
+    /// x sigmoid(1.702 x): CLIP's `quick_gelu`.
+    case sigmoid
 }
 
 /// max(x, 0) elementwise (gradient 0 at 0).
@@ -74,11 +76,13 @@ public func tanh(_ x: Tensor) -> Tensor { mapElements(x, TanhKernel(), op: "tanh
 /// x * sigmoid(x) elementwise (also called swish).
 public func silu(_ x: Tensor) -> Tensor { mapElements(x, SiLUKernel(), op: "silu") }
 
-/// The Gaussian error linear unit elementwise, exact (`.erf`, the default) or in its tanh form.
+/// The Gaussian error linear unit elementwise, exact (`.erf`, the default), in its tanh form, or CLIP's sigmoid
+/// form (composed of `sigmoid` and products, so its backward is theirs).
 public func gelu(_ x: Tensor, approximation: GELUApproximation = .erf) -> Tensor {
     switch approximation {
     case .erf: return mapElements(x, GELUErfKernel(), op: "gelu")
     case .tanh: return mapElements(x, GELUTanhKernel(), op: "gelu_tanh")
+    case .sigmoid: return x * sigmoid(x * 1.702)
     }
 }
 
