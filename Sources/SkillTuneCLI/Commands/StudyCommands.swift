@@ -55,7 +55,7 @@ enum StudyOptions {
             .value("pretrain-lr", "X", "Base-model pretraining peak learning rate (default: the preset's)."),
             .value("threads", "N", "Threads for the kernels (default: SKILLTUNE_THREADS or all cores)."),
             .flag("skip-non-finite", "Skip steps whose loss or gradient is NaN/inf instead of stopping that strategy."),
-            .flag("quiet", "No progress lines."),
+            .flag("quiet", "No progress or log lines on standard error (the summary is still printed)."),
         ] + ChatOptions.specs
 
     /// The settings: the study file's (`--config`) or the preset's, then every flag given on the command line
@@ -192,6 +192,7 @@ extension SkillTuneCommands {
             try StudyOptions.applyStrategies(a, to: &config, registries: registries)
             let out = URL(fileURLWithPath: a.string("out")!)
             let study = Study(config: config, registries: registries, outputDirectory: out, resume: a.flag("resume"))
+            if a.flag("quiet") { study.log = { _ in } }
             InterruptHandler.install()
             let results = try study.run()
             print(ResultFiles.summaryTable(results), terminator: "")
