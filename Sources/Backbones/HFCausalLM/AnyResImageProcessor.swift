@@ -119,23 +119,26 @@ extension AnyResImageProcessor {
         if case .shortestEdge(let n)? = tile.resize { tile.resize = .exact(height: n, width: n) }
         let centreCrop = try json.optionalBool("do_center_crop") ?? false
         if !json.has("crop_size") || !centreCrop { tile.crop = nil }
-        var pinpoints = defaultPinpoints
-        if let v = json.value("image_grid_pinpoints") {
-            guard let list = v as? [[Any]],
-                let parsed = Optional(
-                    list.compactMap { pair -> [Int]? in
-                        let sides = pair.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
-                        return sides.count == 2 && sides.allSatisfy({ (1...ImageProcessor.maxSide).contains($0) })
-                            ? sides : nil
-                    }), parsed.count == list.count, !parsed.isEmpty, parsed.count <= 1024
-            else {
-                throw json.wrongType(
-                    "image_grid_pinpoints",
-                    expected: "a list of [height, width] pairs of 1 to \(ImageProcessor.maxSide) pixels", found: v)
-            }
-            pinpoints = parsed
+        return AnyResImageProcessor(tile: tile, gridPinpoints: try gridPinpoints(json) ?? defaultPinpoints)
+    }
+
+    /// `image_grid_pinpoints` of a processor file or a model's config.json: 1 to 1024 [height, width] pairs of 1
+    /// to `ImageProcessor.maxSide` pixels; nil when absent.
+    static func gridPinpoints(_ json: ConfigJSON) throws -> [[Int]]? {
+        guard let v = json.value("image_grid_pinpoints") else { return nil }
+        guard let list = v as? [[Any]],
+            let parsed = Optional(
+                list.compactMap { pair -> [Int]? in
+                    let sides = pair.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
+                    return sides.count == 2 && sides.allSatisfy({ (1...ImageProcessor.maxSide).contains($0) })
+                        ? sides : nil
+                }), parsed.count == list.count, !parsed.isEmpty, parsed.count <= 1024
+        else {
+            throw json.wrongType(
+                "image_grid_pinpoints",
+                expected: "a list of [height, width] pairs of 1 to \(ImageProcessor.maxSide) pixels", found: v)
         }
-        return AnyResImageProcessor(tile: tile, gridPinpoints: pinpoints)
+        return parsed
     }
 }
 
@@ -146,28 +149,10 @@ extension AnyResImageProcessor {
     /// exceed `maxTiles` tiles' worth (`anyres_max_N`), plus one newline per row. Subtract one for
     /// `vision_feature_select_strategy` "default"; one of several images in a prompt has `tokensPerTile + 1`.
     public func featureCount(height: Int, width: Int, tokensPerTile: Int, maxTiles: Int) -> Int {
-        let tile = tileSize
-        let best = Self.selectBestResolution(height: height, width: width, candidates: gridPinpoints)
-        let side = Int(Double(tokensPerTile).squareRoot())
-        var currentHeight = side * (best.height / tile.height)
-        var currentWidth = side * (best.width / tile.width)
-        // Python's int(round(x, 7)).
-        func pythonIntRound7(_ x: Double) -> Int { Int(((x * 1e7).rounded()) / 1e7) }
-        if Double(width) / Double(height) > Double(currentWidth) / Double(currentHeight) {
-            let newHeight = pythonIntRound7(Double(height) * (Double(currentWidth) / Double(width)))
-            currentHeight -= ((currentHeight - newHeight) / 2) * 2
-        } else {
-            let newWidth = pythonIntRound7(Double(width) * (Double(currentHeight) / Double(height)))
-            currentWidth -= ((currentWidth - newWidth) / 2) * 2
-        }
-        var unpadded = currentHeight * currentWidth
-        var newlines = currentHeight
-        let ratio = (Double(currentHeight * currentWidth) / Double(maxTiles * side * side)).squareRoot()
-        if ratio > 1.1 {
-            let rows = Int((Double(currentHeight) / ratio).rounded(.down))
-            unpadded = rows * Int((Double(currentWidth) / ratio).rounded(.down))
-            newlines = rows
-        }
-        return unpadded + newlines + tokensPerTile
+        let packing = AnyResPacking(
+            imageHeight: height, imageWidth: width,
+            grid: Self.selectBestResolution(height: height, width: width, candidates: gridPinpoints), tile: tileSize,
+            side: Int(Double(tokensPerTile).squareRoot()), maxTiles: maxTiles)
+        return tokensPerTile + packing.outputRows * (packing.outputColumns + 1)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Kernel
 
-/// LLaVA-OneVision's `pack_image_features` for one image alone in its prompt, as transformers does it: the
+/// LLaVA-OneVision's `pack_image_features` for one image alone in its prompt, as transformers does it (and so the
+/// processor's count of its features, `AnyResImageProcessor.featureCount`): the
 /// whole-image tile's features first, then the grid tiles' features laid out as one picture
 /// (`num_patch_height * side` x `num_patch_width * side`), cropped back to the image's aspect ratio
 /// (`unpad_image`), shrunk bilinearly when larger than `anyres_max_N` tiles (`interpolate(mode="bilinear")`,
@@ -22,9 +23,12 @@ struct AnyResPacking {
     let outputRows: Int
     let outputColumns: Int
 
-    init(imageHeight: Int, imageWidth: Int, grid: (height: Int, width: Int), tileSize: Int, side: Int, maxTiles: Int) {
-        gridRows = grid.height / tileSize
-        gridColumns = grid.width / tileSize
+    init(
+        imageHeight: Int, imageWidth: Int, grid: (height: Int, width: Int), tile: (height: Int, width: Int), side: Int,
+        maxTiles: Int
+    ) {
+        gridRows = grid.height / tile.height
+        gridColumns = grid.width / tile.width
         self.side = side
         let height = gridRows * side
         let width = gridColumns * side

@@ -31,6 +31,13 @@ struct ConfigJSON {
         try parse(contents(of: url, purpose: purpose), file: url.path)
     }
 
+    /// `config.json` of a model directory.
+    static func modelConfig(in directory: URL) throws -> ConfigJSON {
+        try read(
+            directory.appendingPathComponent("config.json"),
+            purpose: "every Hugging Face model directory has a config.json")
+    }
+
     /// The bytes of the file at `url`, for readers that parse them more than one way; a missing or unreadable
     /// file is an error naming it and `purpose`.
     static func contents(of url: URL, purpose: String) throws -> Data {

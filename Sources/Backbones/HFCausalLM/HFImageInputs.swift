@@ -34,14 +34,12 @@ public struct HFImagePreprocessor: Sendable {
 
     public func inputs(_ images: [Image]) -> Inputs {
         let sizes = images.map { [$0.height, $0.width] }
+        let tokens = imageTokens(images)
         switch kind {
-        case .llava(let processor, let patch, let additional):
+        case .llava(let processor, _, _):
             let (shape, values) = processor.pixelValues(images)
-            let perImage = (shape[2] / patch) * (shape[3] / patch) + additional - (defaultFeatureStrategy ? 1 : 0)
-            return Inputs(
-                shape: shape, pixelValues: values, imageSizes: sizes,
-                imageTokens: [Int](repeating: perImage, count: images.count))
-        case .oneVision(let processor, let perTile, let maxTiles):
+            return Inputs(shape: shape, pixelValues: values, imageSizes: sizes, imageTokens: tokens)
+        case .oneVision(let processor, _, _):
             let alone = images.count == 1
             let perImage = images.map { processor.pixelValues($0, alone: alone) }
             let tiles = perImage.map { $0.shape[0] }.max() ?? 0
@@ -52,16 +50,32 @@ public struct HFImagePreprocessor: Sendable {
                 values += p.values
                 values += [Float](repeating: 0, count: (tiles - p.shape[0]) * tileCount)
             }
-            let tokens = images.map { image -> Int in
-                let n =
-                    alone
-                    ? processor.featureCount(
-                        height: image.height, width: image.width, tokensPerTile: perTile, maxTiles: maxTiles)
-                    : perTile + 1
-                return n - (defaultFeatureStrategy ? 1 : 0)
-            }
             return Inputs(
                 shape: [images.count, tiles] + tileShape, pixelValues: values, imageSizes: sizes, imageTokens: tokens)
+        }
+    }
+
+    /// `<image>` placeholders each image of a prompt expands to, from the images' sizes alone (no pixel is
+    /// processed): LLaVA's patches of the processed size; OneVision's `featureCount` for an image alone in its
+    /// prompt, one tile and a newline for each of several.
+    public func imageTokens(_ images: [Image]) -> [Int] {
+        let dropped = defaultFeatureStrategy ? 1 : 0
+        switch kind {
+        case .llava(let processor, let patch, let additional):
+            return images.map { image in
+                let resized =
+                    processor.resize == nil
+                    ? (height: image.height, width: image.width)
+                    : processor.resizedSize(height: image.height, width: image.width)
+                let size = processor.crop ?? (max(resized.height, 1), max(resized.width, 1))
+                return (size.height / patch) * (size.width / patch) + additional - dropped
+            }
+        case .oneVision(let processor, let perTile, let maxTiles):
+            guard images.count == 1 else { return images.map { _ in perTile + 1 - dropped } }
+            return images.map { image in
+                processor.featureCount(
+                    height: image.height, width: image.width, tokensPerTile: perTile, maxTiles: maxTiles) - dropped
+            }
         }
     }
 

@@ -294,13 +294,14 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
         let grid = AnyResImageProcessor.selectBestResolution(
             height: images[0].height, width: images[0].width, candidates: c.gridPinpoints)
         let packing = AnyResPacking(
-            imageHeight: images[0].height, imageWidth: images[0].width, grid: grid, tileSize: c.vision.imageSize,
+            imageHeight: images[0].height, imageWidth: images[0].width, grid: grid,
+            tile: (c.vision.imageSize, c.vision.imageSize),
             side: c.vision.patchesPerSide, maxTiles: c.maxTiles)
         return [packing.pack(projected, newline: newline)]
     }
 
-    /// Feature positions each image takes, without computing them.
-    public func imageTokenCounts(_ images: [Image]) -> [Int] { preprocessor.inputs(images).imageTokens }
+    /// Feature positions each image takes, from the images' sizes (no pixel is processed).
+    public func imageTokenCounts(_ images: [Image]) -> [Int] { preprocessor.imageTokens(images) }
 
     public func expandImagePlaceholders(_ tokens: [Int32], images: [Image]) throws -> [Int32] {
         let placeholders = tokens.filter { $0 == imagePlaceholderID }.count
@@ -330,7 +331,7 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     ) -> [(source: Int, target: Int32)] {
         let placeholders = tokens.filter { $0 == imagePlaceholderID }.count
         let total = featureCounts.reduce(0, +)
-        let expandEach = placeholders == featureCounts.count && !(placeholders == total)
+        let expandEach = placeholders == featureCounts.count && placeholders != total
         precondition(
             expandEach || placeholders == total,
             "HFLLaVA (\(family)): \(ImagePlaceholderError(placeholders: placeholders, images: featureCounts.count))")
@@ -448,7 +449,8 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
         precondition(
             source.map(\.name) == target.map(\.name),
             "HFLLaVA.copy: the model's modules were replaced, so its structure is not the base model's")
-        for (s, t) in zip(source, target) where s.tensor !== t.tensor {
+        // The language model's values and flags came with `text.copyModel()`.
+        for (s, t) in zip(source, target) where !s.name.hasPrefix("language_model.") {
             t.tensor.data.update(from: s.tensor.data, count: s.tensor.count)
             t.tensor.requiresGrad = s.tensor.requiresGrad
         }
@@ -471,8 +473,7 @@ extension HFLLaVA: CheckpointExporting {
         let renamed = namedParameters().map { (name: sourceNames[$0.name] ?? $0.name, tensor: $0.tensor) }
         let weights = try HFCheckpointWeights(directory: sourceDirectory)
         let unused = Self.unusedTensors(
-            weights.renamed(sourceNames), configuration,
-            tied: configuration.text.decoder.tieWordEmbeddings || text.configuration.decoder.tieWordEmbeddings)
+            weights.renamed(sourceNames), configuration, tied: text.configuration.decoder.tieWordEmbeddings)
         let unusedInFiles = Set(unused.compactMap { sourceNames[$0] })
         try HFCausalLM.exportWeights(
             renamed, sourceDirectory: sourceDirectory, modelType: configuration.modelType,

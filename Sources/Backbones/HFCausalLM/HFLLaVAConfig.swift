@@ -38,10 +38,7 @@ public struct HFLLaVAConfig {
     }
 
     public init(directory: URL) throws {
-        try self.init(
-            json: ConfigJSON.read(
-                directory.appendingPathComponent("config.json"),
-                purpose: "every Hugging Face model directory has a config.json"))
+        try self.init(json: ConfigJSON.modelConfig(in: directory))
     }
 
     /// Parses the bytes of a `config.json`; `file` names it in errors.
@@ -105,20 +102,7 @@ public struct HFLLaVAConfig {
             throw c.invalid("multimodal_projector_bias", "is false; only projectors with biases are supported")
         }
         if type == "llava_onevision" {
-            gridPinpoints = AnyResImageProcessor.defaultPinpoints
-            if let v = c.value("image_grid_pinpoints") {
-                guard let list = v as? [[Any]],
-                    let pairs = Optional(
-                        list.compactMap { pair -> [Int]? in
-                            let sides = pair.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
-                            return sides.count == 2 && sides.allSatisfy { (1...ImageProcessor.maxSide).contains($0) }
-                                ? sides : nil
-                        }), pairs.count == list.count, !pairs.isEmpty
-                else {
-                    throw c.wrongType("image_grid_pinpoints", expected: "a list of [height, width] pairs", found: v)
-                }
-                gridPinpoints = pairs
-            }
+            gridPinpoints = try AnyResImageProcessor.gridPinpoints(c) ?? AnyResImageProcessor.defaultPinpoints
             let aspect = try c.optionalString("vision_aspect_ratio") ?? "anyres_max_9"
             guard aspect.hasPrefix("anyres_max_"), let n = Int(aspect.dropFirst("anyres_max_".count)), n > 0 else {
                 throw c.invalid("vision_aspect_ratio", "is \"\(aspect)\"; expected anyres_max_N")

@@ -45,10 +45,7 @@ public struct HFModelConfig {
 
     /// Reads `config.json` in `directory`.
     public init(directory: URL) throws {
-        try self.init(
-            json: ConfigJSON.read(
-                directory.appendingPathComponent("config.json"),
-                purpose: "every Hugging Face model directory has a config.json"))
+        try self.init(json: ConfigJSON.modelConfig(in: directory))
     }
 
     /// Parses the bytes of a `config.json`; `file` names it in errors.
