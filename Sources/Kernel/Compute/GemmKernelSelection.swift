@@ -40,9 +40,18 @@ extension GemmMicrokernel {
     /// spills on AVX2: the spills hit L1 there, but cost a third of the speed at real shapes.)
     static let trialShape = (m: 96, n: 512, k: 256)
 
-    /// Times every kernel on `trialShape` (thread CPU time, best of 3 to 9 tries each, interleaved, to shrug off
+    /// CPU time the widest kernel runs before the timing starts (see `fastest`).
+    static let warmUpNanoseconds: UInt64 = 2_000_000
+
+    /// Times every kernel on `trialShape` (thread CPU time, best of 7 to 15 tries each, interleaved, to shrug off
     /// preemption and other processes) and returns the widest (first in `allCases`) of those within 15% of
-    /// the fastest. About 4 milliseconds in all.
+    /// the fastest. About 10 milliseconds in all.
+    ///
+    /// The widest kernel runs alone for `warmUpNanoseconds` first. An Intel core runs its first 512-bit
+    /// multiply-adds at a fraction of their speed until it has switched its vector units (and clock) over,
+    /// which takes up to a millisecond or so: timed cold, the 6 x 64 block ran at 25-46 GFLOP/s in its first
+    /// tries on an Ice Lake Xeon against 170 later, and with only 3 tries (the old rule) 2 of 12 processes
+    /// there chose the 6 x 16 block, which runs training at half the speed.
     static func fastest() -> GemmMicrokernel {
         let (m, n, k) = trialShape
         let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
@@ -56,16 +65,21 @@ extension GemmMicrokernel {
         for i in 0..<(m * k) { a[i] = Float(i % 7) * 0.25 }
         for i in 0..<(k * n) { b[i] = Float(i % 5) * 0.5 }
         c.initialize(repeating: 0, count: m * n)
+        func trial(_ kernel: GemmMicrokernel) {
+            Gemm.multiply(
+                transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k,
+                beta: 0, c: c, ldc: n, threads: 1, kernel: kernel, path: .packed)
+        }
+        let warmUpStart = Gemm.threadNanoseconds()
+        while Gemm.threadNanoseconds() - warmUpStart < warmUpNanoseconds { trial(allCases[0]) }
         var times = [UInt64](repeating: .max, count: allCases.count)
-        // At least 3 rounds, then more until about 4 ms of CPU time are spent (9 rounds at most).
+        // At least 7 rounds, then more until about 8 ms of CPU time are spent (15 rounds at most).
         let begin = Gemm.threadNanoseconds()
-        for round in 0..<9 {
-            if round >= 3 && Gemm.threadNanoseconds() - begin > 4_000_000 { break }
+        for round in 0..<15 {
+            if round >= 7 && Gemm.threadNanoseconds() - begin > 8_000_000 { break }
             for (index, kernel) in allCases.enumerated() {
                 let start = Gemm.threadNanoseconds()
-                Gemm.multiply(
-                    transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: k,
-                    beta: 0, c: c, ldc: n, threads: 1, kernel: kernel, path: .packed)
+                trial(kernel)
                 times[index] = min(times[index], Gemm.threadNanoseconds() - start)
             }
         }
