@@ -79,6 +79,7 @@ final class GemmTests: XCTestCase {
                 for (m, n, k) in [
                     (7, 127, 40), (25, 65, 383), (25, 64, 384), (13, 129, 385), (97, 130, 769),
                     (6, 64, 1), (1, 200, 300), (200, 1, 300), (7, 2100, 3), (7, 4100, 3), (4100, 7, 3),
+                    (203, 70, 300),  // many full A panels (8-value copies when transposed), then a partial one
                 ] {
                     seed += 1
                     check(m: m, n: n, k: k, transA: transA, transB: transB, seed: seed)

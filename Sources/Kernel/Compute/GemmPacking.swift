@@ -33,9 +33,22 @@ enum GemmPacking {
                 continue
             }
             if live == mr {
-                // opA[i, p] = a[p * lda + i]: six contiguous values per step.
+                // opA[i, p] = a[p * lda + i]: six contiguous values per step. Where two more values of the
+                // row follow (not the last panel), each step is one 8-value load and store: its last two
+                // values are overwritten by the next step's store; the last step stores its six alone.
                 var src = a + depth.lowerBound * lda + i0
-                for _ in 0..<depth.count {
+                var steps = depth.count
+                if i0 + 8 <= rows.upperBound {
+                    typealias V = SIMD8<Float>
+                    while steps > 1 {
+                        UnsafeMutableRawPointer(out).storeBytes(
+                            of: UnsafeRawPointer(src).loadUnaligned(as: V.self), as: V.self)
+                        out += mr
+                        src += lda
+                        steps -= 1
+                    }
+                }
+                for _ in 0..<steps {
                     out[0] = src[0]
                     out[1] = src[1]
                     out[2] = src[2]
