@@ -7,6 +7,10 @@
 ///   transposed, dK = dS^T Q and dV = P^T dO). Vectorized over the head dimension.
 /// Each computes 4 rows x 32 columns in 8 vector accumulators; a block with fewer than 4 rows reuses its last
 /// row for the missing ones and does not store them. Every output element has one fixed summation order.
+///
+/// Each step is a multiply-add in the process's `GemmArithmetic`: one FMA instruction where the build has them
+/// (a multiply and an add are two instructions on the same two ports, so these loops ran at about half speed
+/// before), a multiply then an add in the baseline build, whose results are unchanged by it.
 enum AttentionKernels {
     typealias Vector = RowKernels.Vector
     /// Column block of `rowsTimesPacked`; packed widths are rounded up to it.
@@ -53,6 +57,24 @@ enum AttentionKernels {
     static func rowsTimesPacked(
         _ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int,
         _ bt: UnsafePointer<Float>, ldb: Int, columns: Int,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, arithmetic: GemmArithmetic = .active
+    ) {
+        switch arithmetic {
+        case .fused:
+            rowsTimesPacked(
+                GemmFusedMultiplyAdd.self, a, lda: lda, rows: rows, depth: depth, bt, ldb: ldb, columns: columns, c,
+                ldc: ldc)
+        case .separate:
+            rowsTimesPacked(
+                GemmSeparateMultiplyAdd.self, a, lda: lda, rows: rows, depth: depth, bt, ldb: ldb, columns: columns,
+                c, ldc: ldc)
+        }
+    }
+
+    @inline(__always)
+    private static func rowsTimesPacked<M: GemmMultiplyAdd>(
+        _: M.Type, _ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int,
+        _ bt: UnsafePointer<Float>, ldb: Int, columns: Int,
         _ c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let a0 = a
@@ -77,14 +99,14 @@ enum AttentionKernels {
                 let x1 = Vector(repeating: a1[d])
                 let x2 = Vector(repeating: a2[d])
                 let x3 = Vector(repeating: a3[d])
-                c00 = c00 + x0 * b0
-                c01 = c01 + x0 * b1
-                c10 = c10 + x1 * b0
-                c11 = c11 + x1 * b1
-                c20 = c20 + x2 * b0
-                c21 = c21 + x2 * b1
-                c30 = c30 + x3 * b0
-                c31 = c31 + x3 * b1
+                c00 = M.multiplyAdd(c00, x0, b0)
+                c01 = M.multiplyAdd(c01, x0, b1)
+                c10 = M.multiplyAdd(c10, x1, b0)
+                c11 = M.multiplyAdd(c11, x1, b1)
+                c20 = M.multiplyAdd(c20, x2, b0)
+                c21 = M.multiplyAdd(c21, x2, b1)
+                c30 = M.multiplyAdd(c30, x3, b0)
+                c31 = M.multiplyAdd(c31, x3, b1)
                 bp += ldb
             }
             let out = c + column
@@ -111,6 +133,24 @@ enum AttentionKernels {
     /// (W(r, j) = M[j, r], e.g. dV = P^T dO read straight from P) has rowStride 1.
     static func weightedRowSum(
         _ w: UnsafePointer<Float>, rowStride: Int, termStride: Int, rows: Int, range: Range<Int>,
+        _ src: UnsafePointer<Float>, lds: Int, width: Int,
+        _ out: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool, arithmetic: GemmArithmetic = .active
+    ) {
+        switch arithmetic {
+        case .fused:
+            weightedRowSum(
+                GemmFusedMultiplyAdd.self, w, rowStride: rowStride, termStride: termStride, rows: rows, range: range,
+                src, lds: lds, width: width, out, ldo: ldo, accumulate: accumulate)
+        case .separate:
+            weightedRowSum(
+                GemmSeparateMultiplyAdd.self, w, rowStride: rowStride, termStride: termStride, rows: rows,
+                range: range, src, lds: lds, width: width, out, ldo: ldo, accumulate: accumulate)
+        }
+    }
+
+    @inline(__always)
+    private static func weightedRowSum<M: GemmMultiplyAdd>(
+        _: M.Type, _ w: UnsafePointer<Float>, rowStride: Int, termStride: Int, rows: Int, range: Range<Int>,
         _ src: UnsafePointer<Float>, lds: Int, width: Int,
         _ out: UnsafeMutablePointer<Float>, ldo: Int, accumulate: Bool
     ) {
@@ -144,14 +184,14 @@ enum AttentionKernels {
                 let x3 = Vector(repeating: w3[wo])
                 rp += lds
                 wo &+= termStride
-                c00 = c00 + x0 * r0
-                c01 = c01 + x0 * r1
-                c10 = c10 + x1 * r0
-                c11 = c11 + x1 * r1
-                c20 = c20 + x2 * r0
-                c21 = c21 + x2 * r1
-                c30 = c30 + x3 * r0
-                c31 = c31 + x3 * r1
+                c00 = M.multiplyAdd(c00, x0, r0)
+                c01 = M.multiplyAdd(c01, x0, r1)
+                c10 = M.multiplyAdd(c10, x1, r0)
+                c11 = M.multiplyAdd(c11, x1, r1)
+                c20 = M.multiplyAdd(c20, x2, r0)
+                c21 = M.multiplyAdd(c21, x2, r1)
+                c30 = M.multiplyAdd(c30, x3, r0)
+                c31 = M.multiplyAdd(c31, x3, r1)
             }
             let o = out + column
             put(c00, o)
@@ -179,10 +219,10 @@ enum AttentionKernels {
             var wo = 0
             for _ in range {
                 let r0 = RowKernels.load(rp)
-                c0 = c0 + Vector(repeating: w0[wo]) * r0
-                c1 = c1 + Vector(repeating: w1[wo]) * r0
-                c2 = c2 + Vector(repeating: w2[wo]) * r0
-                c3 = c3 + Vector(repeating: w3[wo]) * r0
+                c0 = M.multiplyAdd(c0, Vector(repeating: w0[wo]), r0)
+                c1 = M.multiplyAdd(c1, Vector(repeating: w1[wo]), r0)
+                c2 = M.multiplyAdd(c2, Vector(repeating: w2[wo]), r0)
+                c3 = M.multiplyAdd(c3, Vector(repeating: w3[wo]), r0)
                 rp += lds
                 wo &+= termStride
             }
@@ -202,7 +242,7 @@ enum AttentionKernels {
                     var rp = sourceStart + col
                     var wo = 0
                     for _ in range {
-                        s = s + wr[wo] * rp.pointee
+                        s = M.multiplyAdd(s, wr[wo], rp.pointee)
                         rp += lds
                         wo &+= termStride
                     }
