@@ -37,10 +37,14 @@ enum GemmSmallRows {
         _: M.Type, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
     ) {
-        // At least 2M multiply-adds per chunk: with few rows the product runs at memory speed (each weight
-        // is used m times), and waking a thread (tens of microseconds) must be worth it. Batch-1 decoding
-        // then splits only the largest products (the output head), batch 8 every large linear.
-        let chunks = max(1, min(threads, m * n * k / (1 << 21), n))
+        // With few rows the product runs at memory speed (each weight is used m times), so every product
+        // worth a region is split: at least 256K multiply-adds (a megabyte of weights at m = 1, some 50
+        // microseconds) per chunk, and up to 4 chunks per thread, claimed as threads come free, so a thread
+        // that runs slower (a shared core) does not hold the others up at the end. Starting a region costs
+        // about a microsecond while the workers spin between the back-to-back products of decoding
+        // (`WorkerPool`). (With 2M per chunk and one chunk per thread, batch-1 decoding ran the attention
+        // projections on one thread and its MLP products as two halves.)
+        let chunks = threads == 1 ? 1 : max(1, min(4 * threads, m * n * k / (1 << 18), n))
         func store(_ sum: Float, _ i: Int, _ j: Int) {
             let cij = c + i * ldc + j
             cij.pointee = beta == 0 ? alpha * sum : beta * cij.pointee + alpha * sum
