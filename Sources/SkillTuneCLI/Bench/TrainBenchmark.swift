@@ -176,13 +176,15 @@ public enum TrainBenchmark {
         #endif
     }
 
-    /// One JSON object, keys in a fixed order: ms_per_step, tokens_per_s, threads first.
+    /// One JSON object, keys in a fixed order: ms_per_step, tokens_per_s, threads first; last the GEMM
+    /// microkernel this process chose (a run on the wrong block is twice as slow, so say which one ran).
     public static func json(_ r: Result) -> String {
         String(
             format: "{\"ms_per_step\":%.3f,\"tokens_per_s\":%.1f,\"threads\":%d,\"strategy\":%@,"
-                + "\"peak_rss_mb\":%.1f,\"trainable_params\":%d,\"best_ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f}",
+                + "\"peak_rss_mb\":%.1f,\"trainable_params\":%d,\"best_ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f,"
+                + "\"microkernel\":%@}",
             r.msPerStep, r.tokensPerS, r.threads, JSONString.literal(r.strategy), r.peakRssMb, r.trainableParams,
-            r.bestMsPerStep, r.cpuMsPerStep)
+            r.bestMsPerStep, r.cpuMsPerStep, JSONString.literal(Gemm.microkernelName))
     }
 
     /// One line for people.
