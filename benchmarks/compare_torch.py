@@ -2,7 +2,8 @@
 interleaved, and prints a table with the speed ratios and peak memory. Builds nothing.
 
 Usage: python3 benchmarks/compare_torch.py [--skilltune .build/release/skilltune] [--strategies full,sa-proj,mlp-gate-up]
-       [--threads 1,2] [--repeats 3] [--steps 30] [--warmup 5] [--shape anchor|qwen2-0.5b] [--json]
+       [--threads 1,2] [--repeats 3] [--steps 30] [--warmup 5] [--shape anchor|qwen2-0.5b] [--torch-isa avx2]
+       [--json]
 
 --shape picks the model and data sizes both sides use: anchor (d 256, 4 layers, 4 heads, SwiGLU 688, vocabulary
 512, sequence 128, batch 8) or qwen2-0.5b (Qwen2-0.5B's widths: d 896, 14 heads / 2 KV heads, SwiGLU 4864,
@@ -34,8 +35,8 @@ SHAPES = {
 }
 
 
-def run_json(command):
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()
+def run_json(command, env=None):
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()
     return json.loads(out[-1])
 
 
@@ -56,7 +57,14 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--shape", default="anchor", choices=sorted(SHAPES))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--torch-isa", default=None, choices=["avx2"],
+                        help="limit PyTorch to AVX2 kernels (ATen, oneDNN, MKL), to compare with a "
+                             "`-target-cpu haswell` build of SkillTune on an AVX-512 machine")
     a = parser.parse_args()
+    torch_env = dict(os.environ)
+    if a.torch_isa == "avx2":
+        torch_env.update({"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+                          "MKL_ENABLE_INSTRUCTIONS": "AVX2"})
     strategies = a.strategies.split(",")
     thread_counts = [int(t) for t in a.threads.split(",")]
     torch_script = os.path.join(HERE, "reference", "torch_step.py")
@@ -70,7 +78,7 @@ def main():
                 for key, value in SHAPES[a.shape].items():
                     common += ["--" + key, str(value)]
                 ours = run_json([a.skilltune, "bench", "train"] + common)
-                theirs = run_json([sys.executable, torch_script] + common)
+                theirs = run_json([sys.executable, torch_script] + common, env=torch_env)
                 results.setdefault((strategy, threads), []).append((ours, theirs))
                 print(f"  run {repeat + 1}: {strategy:12s} {threads}t  skilltune {ours['ms_per_step']:8.1f} ms"
                       f" (best {ours['best_ms_per_step']:.1f}, CPU {ours['cpu_ms_per_step']:.1f})"
