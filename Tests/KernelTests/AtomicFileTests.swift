@@ -73,4 +73,54 @@ final class AtomicFileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("cannot create a temporary file in"), "\(error)")
         }
     }
+
+    /// A process id no process has (for leftovers whose writer is gone).
+    func deadProcessID() -> Int32 {
+        for pid in stride(from: Int32(3_999_999), to: 3_000_000, by: -7919) where kill(pid, 0) != 0 && errno == ESRCH {
+            return pid
+        }
+        XCTFail("no unused process id found")
+        return 0
+    }
+
+    func testTemporaryNamesCarryTheHostAndParse() throws {
+        let url = directory.appendingPathComponent("results.json")
+        var seen: [String] = []
+        try AtomicFile.write(to: url) { _ in seen = try contents() }
+        XCTAssertEqual(seen.count, 1, "\(seen)")
+        let name = try XCTUnwrap(seen.first)
+        XCTAssertTrue(
+            name.hasPrefix(".results.json.tmp-\(TemporaryOwner.hostTag)-\(getpid())-"), "temporary name \(name)")
+        XCTAssertEqual(
+            AtomicFile.temporaryFileOwner(name), TemporaryOwner(host: TemporaryOwner.hostTag, pid: getpid()))
+        XCTAssertFalse(TemporaryOwner.hostTag.contains("-"), "the host tag must not contain the field separator")
+        XCTAssertEqual(
+            AtomicFile.temporaryFileOwner(".a.bin.tmp-node01.cluster_x-4242-ff"),
+            TemporaryOwner(host: "node01.cluster_x", pid: 4242))
+        XCTAssertEqual(AtomicFile.temporaryFileOwner(".a.bin.tmp-4242-ff"), TemporaryOwner(host: nil, pid: 4242))
+        for bad in [
+            ".a.bin.tmp--4242-ff", ".a.bin.tmp-h-x-ff", ".a.bin.tmp-h-4242-zz", "a.bin.tmp-h-4242-ff", ".a.bin.tmp-ff",
+        ] {
+            XCTAssertNil(AtomicFile.temporaryFileOwner(bad), bad)
+        }
+    }
+
+    /// On a shared filesystem another node's temporary files belong to writers this host cannot see: only this
+    /// host's leftovers of processes that are gone (and names from before hosts were recorded) are removed.
+    func testLeftoverCleanupTouchesOnlyThisHostsDeadWriters() throws {
+        let dead = deadProcessID()
+        let host = TemporaryOwner.hostTag
+        let removed = [".results.json.tmp-\(host)-\(dead)-1a2b", ".model.safetensors.tmp-\(dead)-ff"]
+        let kept = [
+            ".results.json.tmp-other_node.example-\(dead)-1a2b",  // another host: maybe a live writer
+            ".results.json.tmp-\(host)-\(getpid())-77",  // this process
+            "results.json", "notes.tmp-1-2",
+        ]
+        for name in removed + kept {
+            XCTAssertTrue(
+                FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data()))
+        }
+        XCTAssertEqual(AtomicFile.removeLeftovers(under: directory), removed.count)
+        XCTAssertEqual(try contents(), kept.sorted())
+    }
 }

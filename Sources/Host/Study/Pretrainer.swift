@@ -123,8 +123,7 @@ public enum Pretrainer {
         let parent = directory.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         removeAbandonedTemporaryDirectories(of: directory)
-        let temporary = parent.appendingPathComponent(
-            ".tmp-\(directory.lastPathComponent)-\(ProcessInfo.processInfo.processIdentifier)")
+        let temporary = parent.appendingPathComponent(".tmp-\(directory.lastPathComponent)-\(TemporaryOwner.current)")
         try? FileManager.default.removeItem(at: temporary)
         try model.save(to: temporary)
         if FileManager.default.fileExists(atPath: directory.path) { try? FileManager.default.removeItem(at: directory) }
@@ -134,14 +133,16 @@ public enum Pretrainer {
         return (model, directory, seconds)
     }
 
-    /// Deletes `.tmp-<name>-<pid>` directories beside `directory` whose process is gone (a killed pretraining).
+    /// Deletes `.tmp-<name>-<host>-<pid>` directories (or the older `.tmp-<name>-<pid>`) beside `directory` that
+    /// a killed pretraining left: written on this host by a process that is gone. Another host's (a live
+    /// pretraining on another node of a shared filesystem) are left alone.
     static func removeAbandonedTemporaryDirectories(of directory: URL) {
         let parent = directory.deletingLastPathComponent()
         let prefix = ".tmp-\(directory.lastPathComponent)-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
         for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH
-            else { continue }
+            let fields = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            guard let owner = TemporaryOwner.parse(fields), owner.isAbandoned else { continue }
             try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
         }
     }

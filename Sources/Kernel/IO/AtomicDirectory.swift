@@ -9,7 +9,7 @@ import Foundation
 #endif
 
 /// Writes a whole directory all-or-nothing: the files go into a temporary sibling
-/// (`.<name>.tmp-<pid>-<hex>`), which is renamed to the target only when every file is written. A reader never
+/// (`.<name>.tmp-<host>-<pid>-<hex>`), which is renamed to the target only when every file is written. A reader never
 /// sees a half-written directory at the target; a failure or a kill leaves at most the temporary sibling.
 public enum AtomicDirectory {
     /// Fails when the target exists and replacing was not asked for.
@@ -74,7 +74,7 @@ public enum AtomicDirectory {
         var generator = SystemRandomNumberGenerator()
         let suffix = String(generator.next() as UInt32, radix: 16)
         return url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).\(tag)-\(getpid())-\(suffix)")
+            ".\(url.lastPathComponent).\(tag)-\(TemporaryOwner.current)-\(suffix)")
     }
 
     private static func syncDirectory(_ path: String) {

@@ -139,31 +139,31 @@ public enum AtomicFile {
         }
     }
 
-    /// Whether `name` is the temporary name of an atomic write (`.<name>.tmp-<pid>-<hex>`), and its pid.
-    public static func temporaryFileOwner(_ name: String) -> Int32? {
+    /// Whether `name` is the temporary name of an atomic write (`.<name>.tmp-<host>-<pid>-<hex>`, or the older
+    /// `.<name>.tmp-<pid>-<hex>`), and who wrote it.
+    public static func temporaryFileOwner(_ name: String) -> TemporaryOwner? {
         guard name.hasPrefix("."), let range = name.range(of: ".tmp-", options: .backwards) else { return nil }
-        let parts = name[range.upperBound...].split(separator: "-")
-        guard parts.count == 2, let pid = Int32(parts[0]), UInt32(parts[1], radix: 16) != nil else { return nil }
-        return pid
+        let parts = name[range.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 2, UInt32(parts[parts.count - 1], radix: 16) != nil else { return nil }
+        return TemporaryOwner.parse(Array(parts.dropLast()))
     }
 
-    /// Deletes the temporary files of atomic writes under `directory` (recursively) whose writing process is
-    /// gone: what a killed writer leaves. Returns how many were removed.
+    /// Deletes the temporary files of atomic writes under `directory` (recursively) that their writer left:
+    /// written on this host by a process that is gone (`TemporaryOwner.isAbandoned`; another host's files, on a
+    /// shared filesystem, are never touched). Returns how many were removed.
     @discardableResult
     public static func removeLeftovers(under directory: URL) -> Int {
         guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return 0 }
         var removed = 0
         while let relative = walker.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
-            guard let pid = temporaryFileOwner(name), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH else {
-                continue
-            }
+            guard let owner = temporaryFileOwner(name), owner.isAbandoned else { continue }
             if unlink((directory.path as NSString).appendingPathComponent(relative)) == 0 { removed += 1 }
         }
         return removed
     }
 
-    /// Creates `.<name>.tmp-<pid>-<random>` next to `url`, exclusively, for writing.
+    /// Creates `.<name>.tmp-<host>-<pid>-<random>` next to `url`, exclusively, for writing.
     private static func createTemporaryFile(besides url: URL) throws -> (Int32, String) {
         let directory = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
@@ -171,7 +171,8 @@ public enum AtomicFile {
         var attempt = 0
         while true {
             let suffix = String(generator.next() as UInt32, radix: 16)
-            let path = (directory as NSString).appendingPathComponent(".\(name).tmp-\(getpid())-\(suffix)")
+            let path = (directory as NSString).appendingPathComponent(
+                ".\(name).tmp-\(TemporaryOwner.current)-\(suffix)")
             let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if descriptor >= 0 { return (descriptor, path) }
             attempt += 1
