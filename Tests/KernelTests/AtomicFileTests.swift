@@ -123,4 +123,13 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(AtomicFile.removeLeftovers(under: directory), removed.count)
         XCTAssertEqual(try contents(), kept.sorted())
     }
+
+    /// `create` writes a new file whole, and leaves an existing one alone (the first writer of study.json wins).
+    func testCreateIsExclusive() throws {
+        let url = directory.appendingPathComponent("study.json")
+        XCTAssertTrue(try AtomicFile.create(Data("first".utf8), at: url))
+        XCTAssertFalse(try AtomicFile.create(Data("second".utf8), at: url))
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "first")
+        XCTAssertEqual(try contents(), ["study.json"], "no temporary file left")
+    }
 }

@@ -372,28 +372,29 @@ public final class Study {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let mine = try encoder.encode(config)
-        if fm.fileExists(atPath: studyFile.path) {
-            guard resume else {
-                throw HostError(
-                    "\(outputDirectory.path) already holds a comparison; pass --resume to continue it, or choose another --out"
-                )
-            }
-            let theirs = try Data(contentsOf: studyFile)
-            // (A study.json from before `evalData` existed has none: the same as an empty one.)
-            var previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path)
-            if previous?.evalData == nil && config.evalData?.isEmpty != false { previous?.evalData = config.evalData }
-            guard previous == config else {
-                throw HostError(
-                    "\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)"
-                )
-            }
-            // A killed run may have left the temporary file of an atomic write behind; it never replaced anything.
-            let removed = AtomicFile.removeLeftovers(under: outputDirectory)
-            if removed > 0 { log("removed \(removed) temporary file(s) left by an interrupted write") }
-            return
+        if !fm.fileExists(atPath: studyFile.path) {
+            try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+            // Created exclusively: of two runs started at once on one --out (two nodes of a cluster, say),
+            // exactly one writes study.json; the other finds it below, as if it had been there.
+            if try AtomicFile.create(mine, at: studyFile) { return }
         }
-        try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
-        try AtomicFile.write(mine, to: studyFile)
+        guard resume else {
+            throw HostError(
+                "\(outputDirectory.path) already holds a comparison; pass --resume to continue it, or choose another --out"
+            )
+        }
+        let theirs = try Data(contentsOf: studyFile)
+        // (A study.json from before `evalData` existed has none: the same as an empty one.)
+        var previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path)
+        if previous?.evalData == nil && config.evalData?.isEmpty != false { previous?.evalData = config.evalData }
+        guard previous == config else {
+            throw HostError(
+                "\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)"
+            )
+        }
+        // A killed run may have left the temporary file of an atomic write behind; it never replaced anything.
+        let removed = AtomicFile.removeLeftovers(under: outputDirectory)
+        if removed > 0 { log("removed \(removed) temporary file(s) left by an interrupted write") }
     }
 
     func stageRecord(at directory: URL) throws -> StageRecord? {

@@ -39,6 +39,21 @@ public enum AtomicFile {
     /// If `body` throws, the error is rethrown after the temporary file is removed; the previous content
     /// of `url` (if any) is untouched. Errors of the file system itself are `FileIOError`s.
     public static func write(to url: URL, _ body: (Output) throws -> Void) throws {
+        _ = try write(to: url, exclusive: false, body)
+    }
+
+    /// Creates the file at `url` with `data`, atomically, unless a file is already there: returns false, and
+    /// leaves that file alone, when one exists (also when another process, on this host or another one sharing
+    /// the filesystem, created it a moment earlier). The complete file is linked into place (`link`, which
+    /// fails when the name exists), so whichever writer comes first wins whole and the others learn it. (On a
+    /// filesystem without hard links the check and a rename are two steps, so a race there is not excluded.)
+    public static func create(_ data: Data, at url: URL) throws -> Bool {
+        try write(to: url, exclusive: true) { out in try out.write(data) }
+    }
+
+    /// Writes the temporary file, then renames it over `url` or, `exclusive`, links it to `url` unless that
+    /// exists. Returns whether the file at `url` is now this one.
+    private static func write(to url: URL, exclusive: Bool, _ body: (Output) throws -> Void) throws -> Bool {
         let target = url.path
         let directory = url.deletingLastPathComponent().path
         let (descriptor, temporaryPath) = try createTemporaryFile(besides: url)
@@ -58,11 +73,22 @@ public enum AtomicFile {
         if close(descriptor) != 0 {
             throw FileIOError.fromErrno(path: target, operation: "close temporary file")
         }
-        if rename(temporaryPath, target) != 0 {
-            throw FileIOError.fromErrno(path: target, operation: "rename temporary file into place")
+        if exclusive && link(temporaryPath, target) == 0 {
+            // The temporary name is unlinked by the deferred cleanup; the file lives on under `target`.
+        } else if exclusive && errno == EEXIST {
+            return false
+        } else if exclusive && access(target, F_OK) == 0 {
+            return false  // a filesystem without hard links (link failed otherwise): the name is taken
+        } else {
+            // Not exclusive, or no hard links on this filesystem: then two writers racing for a new name
+            // both rename and the last one wins, as before.
+            if rename(temporaryPath, target) != 0 {
+                throw FileIOError.fromErrno(path: target, operation: "rename temporary file into place")
+            }
+            renamed = true
         }
-        renamed = true
         syncDirectory(directory)
+        return true
     }
 
     /// The sink handed to the body of `write(to:_:)`, valid only while the body runs. Small writes are
