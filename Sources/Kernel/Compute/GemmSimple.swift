@@ -85,10 +85,22 @@ enum GemmSimple {
             partial = M.multiplyAdd(partial, xv, yv)
             p += 16
         }
+        return finishDot(M.self, partial, x, y, from: p, count: count)
+    }
+
+    /// The end of `dot`: the 16 partial sums combined in its fixed order, then the tail x[p] * y[p] for p in
+    /// `from..<count`. Every kernel that computes dot products (`GemmSmallRows`) ends them with this, so each
+    /// gives the bits `dot` gives.
+    @inline(__always)
+    static func finishDot<M: GemmMultiplyAdd>(
+        _: M.Type, _ partial: SIMD16<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, from: Int,
+        count: Int
+    ) -> Float {
         let eight = partial.lowHalf + partial.highHalf
         let four = eight.lowHalf + eight.highHalf
         let two = four.lowHalf + four.highHalf
         var sum = two[0] + two[1]
+        var p = from
         while p < count {
             sum = M.multiplyAdd(sum, x[p], y[p])
             p += 1

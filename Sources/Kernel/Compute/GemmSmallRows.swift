@@ -124,16 +124,7 @@ enum GemmSmallRows {
             p += 16
         }
         @inline(__always) func finish(_ partial: V, _ y: UnsafePointer<Float>) -> Float {
-            let eight = partial.lowHalf + partial.highHalf
-            let four = eight.lowHalf + eight.highHalf
-            let two = four.lowHalf + four.highHalf
-            var sum = two[0] + two[1]
-            var q = p
-            while q < count {
-                sum = M.multiplyAdd(sum, a[q], y[q])
-                q += 1
-            }
-            return sum
+            GemmSimple.finishDot(M.self, partial, a, y, from: p, count: count)
         }
         return SIMD4(finish(s0, b0), finish(s1, b1), finish(s2, b2), finish(s3, b3))
     }
@@ -181,16 +172,7 @@ enum GemmSmallRows {
             p += 16
         }
         @inline(__always) func finish(_ partial: V, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
-            let eight = partial.lowHalf + partial.highHalf
-            let four = eight.lowHalf + eight.highHalf
-            let two = four.lowHalf + four.highHalf
-            var sum = two[0] + two[1]
-            var q = p
-            while q < count {
-                sum = M.multiplyAdd(sum, x[q], y[q])
-                q += 1
-            }
-            return sum
+            GemmSimple.finishDot(M.self, partial, x, y, from: p, count: count)
         }
         return SIMD8(
             finish(s00, a0, b0), finish(s10, a1, b0), finish(s20, a2, b0), finish(s30, a3, b0),
