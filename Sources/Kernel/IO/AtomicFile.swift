@@ -73,20 +73,21 @@ public enum AtomicFile {
         if close(descriptor) != 0 {
             throw FileIOError.fromErrno(path: target, operation: "close temporary file")
         }
-        if exclusive && link(temporaryPath, target) == 0 {
-            // The temporary name is unlinked by the deferred cleanup; the file lives on under `target`.
-        } else if exclusive && errno == EEXIST {
-            return false
-        } else if exclusive && access(target, F_OK) == 0 {
-            return false  // a filesystem without hard links (link failed otherwise): the name is taken
-        } else {
-            // Not exclusive, or no hard links on this filesystem: then two writers racing for a new name
-            // both rename and the last one wins, as before.
+        func renameIntoPlace() throws {
             if rename(temporaryPath, target) != 0 {
                 throw FileIOError.fromErrno(path: target, operation: "rename temporary file into place")
             }
             renamed = true
         }
+        if !exclusive {
+            try renameIntoPlace()
+        } else if link(temporaryPath, target) != 0 {
+            // Taken (EEXIST), or, on a filesystem without hard links, taken by the time we look.
+            if errno == EEXIST || access(target, F_OK) == 0 { return false }
+            // No hard links here: check and rename are two steps, so two racing writers both rename.
+            try renameIntoPlace()
+        }
+        // (After a link, the deferred cleanup unlinks the temporary name; the file lives on under `target`.)
         syncDirectory(directory)
         return true
     }
