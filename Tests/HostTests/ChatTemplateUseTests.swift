@@ -6,24 +6,11 @@ import XCTest
 /// The chat-template choice (`ChatTemplateUse`): on by default for a checkpoint that has a template, off on
 /// request, refused when required of a model without one, recorded in study files and tuning results, and
 /// applied to every fresh load of a study's base model.
-final class ChatTemplateUseTests: XCTestCase {
+final class ChatTemplateUseTests: ScratchTestCase {
     static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples/data")
     let registries = SkillTuneRegistries.builtIn()
-    var scratch: URL!
-    var progressWasEnabled = true
-
-    override func setUpWithError() throws {
-        progressWasEnabled = Progress.isEnabled
-        Progress.isEnabled = false
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("chat-use-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        Progress.isEnabled = progressWasEnabled
-        try? FileManager.default.removeItem(at: scratch)
-    }
+    override class var scratchPrefix: String { "chat-use" }
 
     func tinyQwen2() throws -> any Backbone {
         try registries.backbone(reference: Self.shipped.appendingPathComponent("tiny-qwen2").path)

@@ -10,25 +10,11 @@ import XCTest
 /// the recipes select the parts the paper means, a tuned model is exported in the input's key layout with frozen
 /// tensors' bytes unchanged, reloads to the same logits, and a study runs on it. (Tests/Fixtures/export's
 /// check script confirmed transformers and peft load such exports: see its README.)
-final class LLaVATuneTests: XCTestCase {
+final class LLaVATuneTests: ScratchTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/hf")
     let registries = SkillTuneRegistries.builtIn()
-    var scratch: URL!
-
-    var progressWasEnabled = true
-
-    override func setUpWithError() throws {
-        progressWasEnabled = Progress.isEnabled
-        Progress.isEnabled = false
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("llava-tune-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        Progress.isEnabled = progressWasEnabled
-        try? FileManager.default.removeItem(at: scratch)
-    }
+    override class var scratchPrefix: String { "llava-tune" }
 
     /// Solid images of three colours of varied sizes, "What colour is it?" -> the colour's name: `colors.jsonl`
     /// (SkillTune's lines), or with `llava` LLaVA's JSON (`colors.json`, an array of items with `conversations`).

@@ -8,21 +8,8 @@ import XCTest
 /// stages named by the files, text-only recipes that cannot apply recorded as failed, per-sample logs, the
 /// counting-bias probe without a caption or counting benchmark, memory refusal, and an interrupted run that
 /// resumes to the same results.
-final class OutsideModelStudyTests: XCTestCase {
-    var scratch: URL!
-    var progressWasEnabled = true
-
-    override func setUp() {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "skilltune-outside-\(UUID().uuidString)")
-        progressWasEnabled = Progress.isEnabled
-        Progress.isEnabled = false
-    }
-
-    override func tearDown() {
-        Progress.isEnabled = progressWasEnabled
-        try? FileManager.default.removeItem(at: scratch)
-    }
+final class OutsideModelStudyTests: ScratchTestCase {
+    override class var scratchPrefix: String { "skilltune-outside" }
 
     func study(_ c: StudyConfig, out: String, resume: Bool = false) -> Study {
         let s = Study(

@@ -6,22 +6,8 @@ import XCTest
 
 /// Study files (`compare --config`): partial files over a preset's defaults, errors that name the field,
 /// paths relative to the file, command-line flags over the file, and the study.json a run writes rerunning it.
-final class StudyFileTests: XCTestCase {
-    var scratch: URL!
-    var progressWasEnabled = true
-
-    override func setUp() {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "skilltune-studyfile-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        progressWasEnabled = Progress.isEnabled
-        Progress.isEnabled = false
-    }
-
-    override func tearDown() {
-        Progress.isEnabled = progressWasEnabled
-        try? FileManager.default.removeItem(at: scratch)
-    }
+final class StudyFileTests: ScratchTestCase {
+    override class var scratchPrefix: String { "skilltune-studyfile" }
 
     func parse(_ text: String) throws -> StudyConfig {
         try StudyFile.parse(Data(text.utf8), file: "study.json", directory: URL(fileURLWithPath: "/data/here"))
