@@ -28,6 +28,21 @@ import torch
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
 
+def generation_result(model, threads, prompt_tokens, new_tokens, prefill_s, best_prefill_s, decode_s,
+                      best_decode_s, cpu_decode_s):
+    """The --json line's keys, as `skilltune bench eval --generation-only --json` prints them (times in seconds)."""
+    return {"prefill_ms": round(prefill_s * 1e3, 3),
+            "prefill_tokens_per_s": round(prompt_tokens / prefill_s, 1),
+            "decode_ms_per_token": round(decode_s * 1e3, 3),
+            "decode_tokens_per_s": round(1 / decode_s, 2),
+            "threads": threads, "prompt_tokens": prompt_tokens, "new_tokens": new_tokens,
+            "best_prefill_ms": round(best_prefill_s * 1e3, 3),
+            "best_decode_ms_per_token": round(best_decode_s * 1e3, 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "cpu_decode_ms_per_token": round(cpu_decode_s * 1e3, 3)}
+
+
 def timed(body):
     start, cpu = time.perf_counter(), time.process_time()
     body()
@@ -69,16 +84,8 @@ def main():
     decode_s = (statistics.median(t for t, _ in full) - prefill_s) / a.new_tokens
     best_decode_s = (min(t for t, _ in full) - min(t for t, _ in prefill)) / a.new_tokens
     cpu_decode_s = (statistics.median(c for _, c in full) - statistics.median(c for _, c in prefill)) / a.new_tokens
-    result = {"prefill_ms": round(prefill_s * 1e3, 3),
-              "prefill_tokens_per_s": round(a.prompt_tokens / prefill_s, 1),
-              "decode_ms_per_token": round(decode_s * 1e3, 3),
-              "decode_tokens_per_s": round(1 / decode_s, 2),
-              "threads": a.threads, "prompt_tokens": a.prompt_tokens, "new_tokens": a.new_tokens,
-              "best_prefill_ms": round(min(t for t, _ in prefill) * 1e3, 3),
-              "best_decode_ms_per_token": round(best_decode_s * 1e3, 3),
-              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-              "parameters": sum(p.numel() for p in model.parameters()),
-              "cpu_decode_ms_per_token": round(cpu_decode_s * 1e3, 3)}
+    result = generation_result(model, a.threads, a.prompt_tokens, a.new_tokens, prefill_s,
+                               min(t for t, _ in prefill), decode_s, best_decode_s, cpu_decode_s)
     if a.json:
         print(json.dumps(result))
     else:

@@ -17,7 +17,6 @@ position of the prompt. The --json keys are hf_generate.py's.
 """
 import argparse
 import json
-import resource
 import statistics
 import time
 from types import SimpleNamespace
@@ -29,6 +28,8 @@ from transformers.generation.streamers import BaseStreamer
 from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration, Qwen2Config, SiglipVisionConfig
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
 from transformers.models.llava_onevision.processing_llava_onevision import LlavaOnevisionProcessor
+
+from hf_generate import generation_result  # the same --json keys (this script's folder is on sys.path)
 
 IMAGE_TOKEN = 151646
 
@@ -98,17 +99,8 @@ def main():
     decode_s = statistics.median(r[1] for r in runs)
     best_decode_s = min(r[1] for r in runs)
     cpu_decode_s = statistics.median(r[2] for r in runs)
-    prefill = [(r[0], 0) for r in runs]
-    result = {"prefill_ms": round(prefill_s * 1e3, 3),
-              "prefill_tokens_per_s": round(ids.shape[1] / prefill_s, 1),
-              "decode_ms_per_token": round(decode_s * 1e3, 3),
-              "decode_tokens_per_s": round(1 / decode_s, 2),
-              "threads": a.threads, "prompt_tokens": ids.shape[1], "new_tokens": a.new_tokens,
-              "best_prefill_ms": round(min(t for t, _ in prefill) * 1e3, 3),
-              "best_decode_ms_per_token": round(best_decode_s * 1e3, 3),
-              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-              "parameters": sum(p.numel() for p in model.parameters()),
-              "cpu_decode_ms_per_token": round(cpu_decode_s * 1e3, 3)}
+    result = generation_result(model, a.threads, ids.shape[1], a.new_tokens, prefill_s, min(r[0] for r in runs),
+                               decode_s, best_decode_s, cpu_decode_s)
     if a.json:
         print(json.dumps(result))
     else:
