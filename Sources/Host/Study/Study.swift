@@ -78,37 +78,20 @@ public final class Study {
         }
     }
 
-    /// Runs (or resumes) the comparison and writes the result files.
+    /// Runs (or resumes) the comparison and writes the result files: the base phase, then every strategy's cell
+    /// in order, then the results assembled from them (what `merge` does with cells run elsewhere).
     @discardableResult
     public func run() throws -> StudyResults {
         let started = Date()
-        try validate()
-        let data = try StudyData(config: config, registries: registries)
-        try prepareOutputDirectory()
-        let (base, baseDirectory, pretrainSeconds) = try BaseModel.load(
-            config: config, data: data, registries: registries, log: log)
-        try checkMemory(base: base, data: data)
-        let baseRecord = try baseStageRecord(base, data: data)
-
-        var results: [StrategyResult] = []
-        var seconds: [String: Double] = [:]
+        let base = try prepareBase(startedAt: started)
+        var cells: [CellRecord] = []
         for name in config.strategies {
             try Interruption.check("the start of strategy '\(name)'")
-            let (result, spent) = try runStrategy(
-                name, base: base, baseDirectory: baseDirectory, baseRecord: baseRecord, data: data)
-            results.append(result)
-            seconds[name] = spent
+            cells.append(try runCell(name, base: base))
         }
-
-        let formatter = ISO8601DateFormatter()
-        let study = StudyResults(
-            settings: settingsRecord(base: base, baseDirectory: baseDirectory, data: data),
-            benchmarks: data.targetNames.map { BenchmarkInfo(name: $0, role: "target") }
-                + data.heldOutNames.map { BenchmarkInfo(name: $0, role: "held-out") },
-            stages: ["base"] + data.targetNames, strategies: results,
-            timings: Timings(
-                startedAt: formatter.string(from: started), totalSeconds: Date().timeIntervalSince(started),
-                pretrainSeconds: pretrainSeconds, strategySeconds: seconds))
+        let study = assemble(
+            base: base.record, cells: cells, threads: Parallel.threads,
+            startedAt: ISO8601DateFormatter().string(from: started), totalSeconds: Date().timeIntervalSince(started))
         try ResultFiles.write(study, to: outputDirectory)
         return study
     }
@@ -220,7 +203,10 @@ public final class Study {
         records: [StageRecord], failure: String?, data: StudyData
     ) throws -> StrategyResult {
         let rows = [baseRecord.accuracy] + records.map(\.accuracy)
-        let metrics = failure == nil ? try studyMetrics(rows, data: data) : emptyMetrics(rows, data: data)
+        let metrics =
+            failure == nil
+            ? try studyMetrics(rows, data: data)
+            : Self.emptyMetrics(rows, targets: data.targets.count, heldOut: data.heldOut.count)
         let first = records.first
         return StrategyResult(
             name: name, summary: (try? registries.strategies.entry(named: name).summary) ?? "",
@@ -331,8 +317,8 @@ public final class Study {
     }
 
     /// Metrics of an unfinished run: the held-out lines for the stages it reached, zeros elsewhere.
-    func emptyMetrics(_ rows: [[Double]], data: StudyData) -> StudyMetrics {
-        let heldOutColumns = data.targets.count..<(data.targets.count + data.heldOut.count)
+    static func emptyMetrics(_ rows: [[Double]], targets: Int, heldOut: Int) -> StudyMetrics {
+        let heldOutColumns = targets..<(targets + heldOut)
         let averages = rows.map { row in
             heldOutColumns.map { row[$0] }.reduce(0, +) / Double(max(1, heldOutColumns.count))
         }
@@ -342,16 +328,16 @@ public final class Study {
             chaudhryForgetting: 0, averageTargetAccuracy: 0)
     }
 
-    func settingsRecord(base: any Backbone, baseDirectory: URL, data: StudyData) -> StudySettings {
+    func settingsRecord(base: BaseModelRecord, threads: Int) -> StudySettings {
         var settings = StudySettings(
             backbone: config.model == nil ? config.backbone : base.family,
-            preset: config.model == nil ? config.preset : "checkpoint", seed: config.seed, threads: Parallel.threads,
-            targets: data.targetNames, heldOut: data.heldOutNames, stepsPerStage: config.training.steps,
+            preset: config.model == nil ? config.preset : "checkpoint", seed: config.seed, threads: threads,
+            targets: base.targets, heldOut: base.heldOut, stepsPerStage: config.training.steps,
             batchSize: config.training.batchSize, learningRate: config.training.learningRate,
             warmupFraction: config.training.warmupFraction, weightDecay: config.training.weightDecay,
             gradientClip: config.training.gradientClip, trainExamplesPerTarget: config.trainExamplesPerTarget,
             evalExamplesPerBenchmark: config.evalExamplesPerBenchmark, maxNewTokens: config.maxNewTokens,
-            probeExamples: config.probeExamples, baseModel: baseDirectory.lastPathComponent)
+            probeExamples: config.probeExamples, baseModel: URL(fileURLWithPath: base.directory).lastPathComponent)
         settings.model = config.model
         return settings
     }
@@ -365,25 +351,41 @@ public final class Study {
     /// Strategy names become directory names: anything but letters, digits, '-', '_' and '.' becomes '_'.
     func safeName(_ name: String) -> String { safeFileName(name) }
 
-    /// Creates the output directory, or checks that it holds this same study when resuming.
-    func prepareOutputDirectory() throws {
+    /// The study's settings file (`study.json`), written by its base phase.
+    public var studyFile: URL { outputDirectory.appendingPathComponent("study.json") }
+
+    /// Creates the output directory, or checks that it holds this same study when resuming; then removes the
+    /// temporary files that killed writes on this host left under `leftovers` (the whole directory by default).
+    func prepareOutputDirectory(leftovers: [URL]? = nil) throws {
         let fm = FileManager.default
-        let studyFile = outputDirectory.appendingPathComponent("study.json")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let mine = try encoder.encode(config)
         if !fm.fileExists(atPath: studyFile.path) {
             try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
             // Created exclusively: of two runs started at once on one --out (two nodes of a cluster, say),
             // exactly one writes study.json; the other finds it below, as if it had been there.
-            if try AtomicFile.create(mine, at: studyFile) { return }
+            if try AtomicFile.create(try Self.settingsEncoder.encode(config), at: studyFile) { return }
         }
         guard resume else {
             throw HostError(
                 "\(outputDirectory.path) already holds a comparison; pass --resume to continue it, or choose another --out"
             )
         }
-        let theirs = try Data(contentsOf: studyFile)
+        try checkStudyFile()
+        // A killed run may have left the temporary file of an atomic write behind; it never replaced anything.
+        let removed = (leftovers ?? [outputDirectory]).reduce(0) { $0 + AtomicFile.removeLeftovers(under: $1) }
+        if removed > 0 { log("removed \(removed) temporary file(s) left by an interrupted write") }
+    }
+
+    static var settingsEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }
+
+    /// Checks that `study.json` holds this study's settings.
+    func checkStudyFile() throws {
+        guard let theirs = FileManager.default.contents(atPath: studyFile.path) else {
+            throw HostError("\(studyFile.path): missing (the study's base phase writes it)")
+        }
         // (A study.json from before `evalData` existed has none: the same as an empty one.)
         var previous = try? JSONNesting.decode(StudyConfig.self, from: theirs, file: studyFile.path)
         if previous?.evalData == nil && config.evalData?.isEmpty != false { previous?.evalData = config.evalData }
@@ -392,9 +394,6 @@ public final class Study {
                 "\(studyFile.path): the comparison there was started with other settings; --resume needs the same command (or choose another --out)"
             )
         }
-        // A killed run may have left the temporary file of an atomic write behind; it never replaced anything.
-        let removed = AtomicFile.removeLeftovers(under: outputDirectory)
-        if removed > 0 { log("removed \(removed) temporary file(s) left by an interrupted write") }
     }
 
     func stageRecord(at directory: URL) throws -> StageRecord? {
