@@ -7,6 +7,7 @@ import Kernel
 /// once. Either way the user is told how to resume.
 public enum InterruptHandler {
     nonisolated(unsafe) private static var source: DispatchSourceSignal?
+    nonisolated(unsafe) private static var stopSources: [Int32: DispatchSourceSignal] = [:]
     nonisolated(unsafe) private static var count = 0
     private static let lock = NSLock()
 
@@ -17,20 +18,26 @@ public enum InterruptHandler {
             words[0] = URL(fileURLWithPath: program).lastPathComponent == "skilltune" ? "skilltune" : program
         }
         if !words.contains("--resume") { words.append("--resume") }
-        return words.map(shellQuoted).joined(separator: " ")
+        return ShellWords.line(words)
     }
 
-    /// `word` as a shell would need it typed.
-    static func shellQuoted(_ word: String) -> String {
-        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:+@%")
-        if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-
-    /// Starts handling SIGINT (idempotent).
-    public static func install() {
+    /// Starts handling SIGINT (idempotent), and `stopSignals` (a batch job's USR2 before its time limit, TERM
+    /// on preemption), each of which asks the work to stop at its next check, as a first Ctrl-C does.
+    public static func install(stopSignals: [Int32] = []) {
         lock.lock()
         defer { lock.unlock() }
+        for number in stopSignals where stopSources[number] == nil {
+            signal(number, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            s.setEventHandler {
+                Interruption.request()
+                Terminal.error(
+                    "\nsignal \(number) (the time limit is near, or the job is preempted): stopping after the current step and keeping every finished stage"
+                )
+            }
+            s.resume()
+            stopSources[number] = s
+        }
         guard source == nil else { return }
         signal(SIGINT, SIG_IGN)
         let s = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())

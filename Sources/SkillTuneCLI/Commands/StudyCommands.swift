@@ -177,6 +177,12 @@ extension SkillTuneCommands {
                   skilltune compare --strategies lora,components --option lora.rank=16 --option components.trainable='self_attn.(q|v)_proj'
                   skilltune compare --model qwen2-dir --targets arith.jsonl@numeric,colors.jsonl --held-out facts.jsonl --strategies sa-proj,lora
                   skilltune compare --config runs/quick/study.json --out runs/again
+                  skilltune compare --preset quick --launcher slurm --partition cpu --time 02:00:00 --cpus-per-task 4 --out /shared/runs/quick
+
+                On a SLURM cluster (--launcher slurm), DIR/plan.json lists the cells (one per strategy) and
+                DIR/slurm/*.sbatch the jobs: the base (pretrain or load, evaluate once), one array task per cell
+                once it succeeded, and a merge once every cell ended ('skilltune merge DIR' writes the same result
+                files). DIR must be on a filesystem every node shares. --resume submits only what has not finished.
                 """,
             options: StudyOptions.specs + [
                 .value(
@@ -185,9 +191,16 @@ extension SkillTuneCommands {
                     default: "all"),
                 .value("option", "S.KEY=VALUE", "A strategy option, e.g. lora.rank=8 (repeatable).", repeatable: true),
                 .value("out", "DIR", "Output directory.", default: "skilltune-results"),
-                .flag("resume", "Continue the comparison already in --out."),
-            ]
+                .flag("resume", "Continue the comparison already in --out (with --launcher: submit what is missing)."),
+            ] + ClusterCommands.launchOptions
         ) { a in
+            if a.has("launcher") {
+                try ClusterCommands.launch(a, registries: registries, print: { Swift.print($0) })
+                return
+            }
+            for name in ClusterCommands.launchOptions.map(\.name) where a.has(name) {
+                throw UsageError("option '--\(name)' needs --launcher slurm", command: a.command)
+            }
             var config = try StudyOptions.config(a)
             try StudyOptions.applyStrategies(a, to: &config, registries: registries)
             let out = URL(fileURLWithPath: a.string("out")!)
@@ -278,7 +291,8 @@ extension SkillTuneCommands {
 public enum SkillTuneCommands {
     public static func all(_ registries: SkillTuneRegistries) -> [Command] {
         [
-            compare(registries), run(registries), tune(registries), pretrain(registries), eval(registries),
+            compare(registries), ClusterCommands.cell(registries), ClusterCommands.merge(registries), run(registries),
+            tune(registries), pretrain(registries), eval(registries),
             list(registries), show(registries),
             probeCountingBias(registries), probeLayerShift(registries),
         ] + ModelCommands.all(registries: registries)

@@ -30,14 +30,15 @@ public struct FuzzTarget {
     public static var all: [FuzzTarget] {
         [
             safeTensors, configJSON, tokenizerJSON, peftConfig, jsonl, llavaJSON, messagesJSONL, image, commandLine,
-            studyConfig, chatTemplate, imageProcessor,
+            studyConfig, studyPlan, chatTemplate, imageProcessor,
         ]
     }
 
     /// The names of `all`, without building the targets (the command list mentions them).
     public static let names = [
         "safetensors", "config-json", "tokenizer-json", "peft-config", "jsonl", "llava-json",
-        "messages-jsonl", "image", "cli", "study-config", "chat-template", "image-processor",
+        "messages-jsonl", "image", "cli", "study-config", "study-plan", "chat-template",
+        "image-processor",
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

@@ -25,3 +25,29 @@ extension FuzzTarget {
             _ = config.problems()
         })
 }
+
+extension FuzzTarget {
+    /// Study plans (`skilltune cell --plan`, `skilltune merge`): `StudyPlan.parse` with its settings and SLURM checks.
+    static let studyPlan = FuzzTarget(
+        name: "study-plan", summary: "cluster plans for 'cell --plan' and 'merge' (StudyPlan.parse)",
+        dictionary: [
+            "\"version\"", "\"settings\"", "\"cells\"", "\"index\"", "\"strategy\"", "\"executable\"", "\"slurm\"",
+            "\"cpusPerTask\"", "\"time\"", "\"memory\"", "\"arrayParallelism\"", "\"extraArguments\"",
+            "\"signalSeconds\"", "\"04:00:00\"", "\"16G\"", "9223372036854775807", "-1", "null",
+        ],
+        builtInSeeds: {
+            // The tiny preset always exists.
+            var config = try! StudyConfig.defaults(preset: "tiny")
+            config.strategies = ["sa-proj", "lora"]
+            let plan = StudyPlan(
+                settings: config, executable: "/shared/bin/skilltune",
+                slurm: SlurmSettings(time: "04:00:00", memory: "16G", cpusPerTask: 2, extraArguments: ["--qos=low"]))
+            return [Array((try? JSONEncoder().encode(plan)) ?? Data())]
+        },
+        mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
+        run: { bytes in
+            let plan = try StudyPlan.parse(Data(bytes), file: "<fuzz>")
+            for cell in plan.cells { _ = try plan.cell(cell.index) }
+            _ = SlurmLauncher.scripts(plan, directory: URL(fileURLWithPath: "/nonexistent/study"))
+        })
+}
