@@ -224,7 +224,7 @@ final class StudyClusterTests: ScratchTestCase {
         XCTAssertThrowsError(try run(merge, [out.path, "--quiet"])) {
             let message = "\($0)"
             XCTAssertTrue(message.contains("1 of 2 cells have not finished"), message)
-            XCTAssertTrue(message.contains("cell 1 (lora): not started"), message)
+            XCTAssertTrue(message.contains("cell 1 (lora): 0 of 2 stages finished"), message)
             XCTAssertTrue(message.contains("fault injection: SIGKILL at 'cell lora'"), message)
             XCTAssertTrue(
                 message.contains("resubmit only them: sbatch --array=1 \(out.path)/slurm/cells.sbatch"), message)

@@ -65,7 +65,8 @@ public enum SlurmLauncher {
 
     /// The body of a job that SLURM may stop: `command` runs in the background so that the shell can pass on
     /// USR2 (sent `signalSeconds` before the time limit) or TERM (preemption); the command then stops at a
-    /// step boundary with its finished stages kept, and the job requeues itself to resume them.
+    /// step boundary with its finished stages kept, and the job requeues itself to resume them (SLURM holds a
+    /// requeued job for a few seconds, then starts it again with `SLURM_RESTART_COUNT` one higher).
     static func stoppable(_ command: String) -> String {
         """
         stopped=0
@@ -79,8 +80,11 @@ public enum SlurmLauncher {
           wait "$child" || status=$?
         done
         if [ "$stopped" = 1 ] && [ "$status" != 0 ]; then
-          echo "stopped at a step boundary before the time limit (or for preemption); requeueing to resume"
-          scontrol requeue "$SLURM_JOB_ID"
+          # An array task by its own name: the last task's SLURM_JOB_ID is the whole array's.
+          job=$SLURM_JOB_ID
+          if [ -n "${SLURM_ARRAY_JOB_ID:-}" ]; then job=${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}; fi
+          echo "stopped at a step boundary before the time limit (or for preemption); requeueing $job to resume"
+          scontrol requeue "$job"
         fi
         exit "$status"
 

@@ -265,8 +265,12 @@ public enum ClusterCommands {
         ]
         for cell in cells where !baseMissing {
             let log = directory.appendingPathComponent("logs/cell-\(cell.index).out")
-            let started = FileManager.default.fileExists(atPath: study.cellDirectory(cell.strategy).path)
-            var line = "  cell \(cell.index) (\(cell.strategy)): \(started ? "started, not finished" : "not started")"
+            let stages = (1...max(1, plan.settings.targets.count)).filter { k in
+                FileManager.default.fileExists(
+                    atPath: study.cellDirectory(cell.strategy).appendingPathComponent("stage-\(k)/stage.json").path)
+            }.count
+            var line =
+                "  cell \(cell.index) (\(cell.strategy)): \(stages) of \(plan.settings.targets.count) stages finished"
             if let last = lastLine(of: log) { line += "; \(log.path) ends: \(last)" }
             lines.append(line)
         }
