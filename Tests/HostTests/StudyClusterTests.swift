@@ -55,6 +55,41 @@ final class StudyClusterTests: ScratchTestCase {
         XCTAssertEqual(try withoutTimings("local").json, try withoutTimings("grid").json)
     }
 
+    /// Several seeds: the study once per seed (`seed-<s>/`, each with its own base), combined; on a cluster one
+    /// cell per seed and strategy, the base job making every seed's base, and the merge combining them the same.
+    func testSeveralSeedsRunApartMergeToTheSingleMachineResults() throws {
+        var c = try config()
+        c.strategies = ["sa-proj", "lora"]
+        c.seeds = [0, 1]
+        let local = try study("local", c, resume: false).run()
+        XCTAssertEqual(local.seedRuns?.map(\.seed), [0, 1])
+        XCTAssertEqual(local.intervals?.map(\.name), ["sa-proj", "lora"])
+        for seed in [0, 1] {
+            let own = try ResultFiles.read(
+                from: scratch.appendingPathComponent("local/seed-\(seed)/results.json"))
+            XCTAssertEqual(own.settings.seed, UInt64(seed))
+            XCTAssertEqual(own.strategies, local.seedRuns?[seed].strategies, "seed \(seed)'s own results")
+        }
+        XCTAssertNotEqual(
+            local.seedRuns?[0].strategies[0].countingBias[0], local.seedRuns?[1].strategies[0].countingBias[0],
+            "each seed has its own base model")
+
+        let plan = StudyPlan(settings: c, executable: "/x", slurm: nil)
+        XCTAssertEqual(
+            plan.cells.map { "\($0.index):\($0.strategy)@\($0.seed)" },
+            ["0:sa-proj@0", "1:lora@0", "2:sa-proj@1", "3:lora@1"])
+        let grid = try study("grid", c)
+        XCTAssertEqual(try grid.runBasePhase().count, 2)
+        for cell in plan.cells.reversed() { try grid.seedStudy(cell.seed).runCell(named: cell.strategy) }
+        try FileManager.default.removeItem(
+            at: grid.seedStudy(1).cellDirectory("lora").appendingPathComponent("result.json"))
+        XCTAssertEqual(try grid.merge(allowPartial: false).missing, [StudyMerge.Cell(seed: 1, strategy: "lora")])
+        try grid.seedStudy(1).runCell(named: "lora")
+        XCTAssertEqual(try grid.merge(allowPartial: false).missing, [])
+        XCTAssertEqual(try withoutTimings("grid").json, try withoutTimings("local").json)
+        XCTAssertEqual(try file("grid", "results.csv"), try file("local", "results.csv"))
+    }
+
     func testACellNeedsTheBaseAndAFinishedCellReturnsAtOnce() throws {
         let grid = try study("grid", resume: true)
         XCTAssertThrowsError(try grid.runCell(named: "lora")) {
@@ -95,7 +130,7 @@ final class StudyClusterTests: ScratchTestCase {
         try grid.runCell(named: "sa-proj")
         try grid.runCell(named: "mlp-gate-up")
         let merged = try grid.merge(allowPartial: false)
-        XCTAssertEqual(merged.missing, ["lora"])
+        XCTAssertEqual(merged.missing, [StudyMerge.Cell(seed: 0, strategy: "lora")])
         XCTAssertFalse(merged.wrote)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("grid/results.json").path))
         let partial = try grid.merge(allowPartial: true)
@@ -110,7 +145,26 @@ final class StudyClusterTests: ScratchTestCase {
         try ResultFiles.encoder.encode(try config()).write(to: empty.studyFile)
         let none = try empty.merge(allowPartial: true)
         XCTAssertNil(none.results)
-        XCTAssertEqual(none.missing, ["sa-proj", "lora", "mlp-gate-up"])
+        XCTAssertEqual(none.missing.map(\.strategy), ["sa-proj", "lora", "mlp-gate-up"])
+    }
+
+    /// Cells that ran on other hosts or with other thread counts or arithmetic are merged with a warning each.
+    func testMergeWarnsWhenCellsRanOnOtherHostsOrThreadCounts() throws {
+        let grid = try study("grid")
+        try grid.runBasePhase()
+        for name in try config().strategies { try grid.runCell(named: name) }
+        let file = grid.cellDirectory("lora").appendingPathComponent("result.json")
+        var record = try JSONDecoder().decode(CellRecord.self, from: Data(contentsOf: file))
+        record.host = "node17"
+        record.threads += 3
+        record.arithmetic = record.arithmetic == "fused" ? "separate" : "fused"
+        try ResultFiles.encoder.encode(record).write(to: file)
+        let merged = try grid.merge(allowPartial: false)
+        XCTAssertEqual(merged.warnings.count, 3, "\(merged.warnings)")
+        XCTAssertTrue(merged.warnings[0].contains("cells ran on 2 hosts"), merged.warnings[0])
+        XCTAssertTrue(merged.warnings[1].contains("different thread counts"), merged.warnings[1])
+        XCTAssertTrue(merged.warnings[2].contains("SKILLTUNE_GEMM_FMA"), merged.warnings[2])
+        XCTAssertTrue(merged.wrote, "warnings do not stop the merge")
     }
 
     /// On a shared filesystem a cell removes only the temporary files its own killed writes left on this host:

@@ -26,6 +26,27 @@ final class StudyFileTests: ScratchTestCase {
         XCTAssertEqual(try parse("{}"), try StudyConfig.defaults(preset: "small"))
     }
 
+    func testSeedsInAFileAndOnTheCommandLine() throws {
+        let c = try parse(#"{"preset": "tiny", "seeds": [3, 4, 5]}"#)
+        XCTAssertEqual(c.seed, 3, "the first seed is the seed")
+        XCTAssertEqual(c.seedList, [3, 4, 5])
+        XCTAssertEqual(c.forSeed(4).seedList, [4])
+        XCTAssertEqual(try parse(#"{"preset": "tiny"}"#).seedList, [0])
+        XCTAssertTrue(try parse(#"{"seeds": [1, 1]}"#).problems().contains("seeds: a seed is repeated"))
+        XCTAssertTrue(
+            try parse(#"{"seeds": [1, 2], "seed": 5}"#).problems().contains { $0.contains("first of seeds") })
+        for (arguments, message) in [
+            (["--seeds", "0,x"], "wants seeds (whole numbers >= 0)"), (["--seeds", "1,1"], "a seed is repeated"),
+            (["--seed", "2", "--seeds", "0,1"], "--seed and --seeds disagree"),
+        ] {
+            XCTAssertThrowsError(
+                try compare(["--preset", "tiny", "--out", scratch.appendingPathComponent("x").path] + arguments)
+            ) {
+                XCTAssertTrue("\($0)".contains(message), "\($0)")
+            }
+        }
+    }
+
     func testErrorsNameTheField() {
         let cases = [
             (#"{"traning": {}}"#, "study.json: unknown field 'traning'; did you mean 'training'?"),

@@ -36,7 +36,8 @@ final class StudyPlanTests: XCTestCase {
             } catch { return "\(error)" }
         }
         XCTAssertTrue(try problem { $0["version"] = 9 }.contains("plan version 9"))
-        XCTAssertTrue(try problem { $0["cells"] = [["index": 0, "strategy": "lora"]] }.contains("field 'cells'"))
+        XCTAssertTrue(
+            try problem { $0["cells"] = [["index": 0, "strategy": "lora", "seed": 0]] }.contains("field 'cells'"))
         XCTAssertTrue(try problem { $0.removeValue(forKey: "settings") }.contains("'settings' is missing"))
         XCTAssertTrue(
             try problem {

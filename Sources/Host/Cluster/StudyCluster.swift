@@ -6,8 +6,18 @@ import Kernel
 public struct StudyMerge {
     /// The merged results; nil when the base phase has not finished (then every cell is missing).
     public var results: StudyResults?
-    /// Strategies (in plan order) without a finished cell.
-    public var missing: [String]
+    /// A cell: one strategy with one seed.
+    public struct Cell: Equatable, Sendable {
+        public var seed: UInt64
+        public var strategy: String
+        public init(seed: UInt64, strategy: String) {
+            self.seed = seed
+            self.strategy = strategy
+        }
+    }
+
+    /// The cells without a finished result, in plan order.
+    public var missing: [Cell]
     public var warnings: [String]
     /// Whether the result files were written.
     public var wrote: Bool
@@ -17,13 +27,20 @@ public struct StudyMerge {
 /// strategy) anywhere the output directory is shared, then the merge. Each is idempotent: run again, a finished
 /// phase returns at once, and an interrupted cell resumes from its last finished stage.
 extension Study {
-    /// The base phase alone: creates (or checks) the output directory, pretrains or loads the base model and
-    /// evaluates it once. Removes only its own leftovers (under `checkpoints/base` and `samples/base`).
+    /// The base phase alone: creates (or checks) the output directory, pretrains or loads the base model (one per
+    /// seed) and evaluates it once. Removes only its own leftovers (under `checkpoints/base` and `samples/base`).
     @discardableResult
-    public func runBasePhase() throws -> BaseModelRecord {
-        try prepareBase(
-            startedAt: Date(), leftovers: [baseDirectory, samplesDirectory.appendingPathComponent("base")]
-        ).record
+    public func runBasePhase() throws -> [BaseModelRecord] {
+        guard config.seedList.count == 1 else {
+            try validate()
+            try prepareOutputDirectory(leftovers: [])
+            return try config.seedList.flatMap { try seedStudy($0).runBasePhase() }
+        }
+        return [
+            try prepareBase(
+                startedAt: Date(), leftovers: [baseDirectory, samplesDirectory.appendingPathComponent("base")]
+            ).record
+        ]
     }
 
     /// The cell of strategy `name` alone, from the base phase's base model; a finished cell (complete or failed)
@@ -49,12 +66,31 @@ extension Study {
     /// Gathers the finished cells into `results.json`, `results.csv` and `report.html`, the same files a
     /// single-machine run writes (byte for byte, apart from `timings`, when the cells ran with the same threads
     /// and arithmetic). With missing cells it writes nothing unless `allowPartial`, and then lists them with
-    /// status "missing".
+    /// status "missing". With several seeds, each seed's directory is merged, then the seeds are combined.
     @discardableResult
     public func merge(allowPartial: Bool) throws -> StudyMerge {
+        let seeds = config.seedList
+        guard seeds.count > 1 else { return try mergeOneSeed(allowPartial: allowPartial) }
+        try checkStudyFile()
+        var merges: [(seed: UInt64, merge: StudyMerge)] = []
+        for seed in seeds { merges.append((seed, try seedStudy(seed).mergeOneSeed(allowPartial: allowPartial))) }
+        let missing = merges.flatMap(\.merge.missing)
+        let warnings = Array(Set(merges.flatMap(\.merge.warnings))).sorted()
+        let runs = merges.compactMap { m in m.merge.results.map { (seed: m.seed, results: $0) } }
+        guard runs.count == seeds.count else {
+            return StudyMerge(results: nil, missing: missing, warnings: warnings, wrote: false)
+        }
+        let combined = try SeedAggregate.combine(runs)
+        let write = missing.isEmpty || allowPartial
+        if write { try ResultFiles.write(combined, to: outputDirectory) }
+        return StudyMerge(results: combined, missing: missing, warnings: warnings, wrote: write)
+    }
+
+    func mergeOneSeed(allowPartial: Bool) throws -> StudyMerge {
         try checkStudyFile()
         guard let base = try readBaseRecord(), let baseStage = try stageRecord(at: baseDirectory) else {
-            return StudyMerge(results: nil, missing: config.strategies, warnings: [], wrote: false)
+            let missing = config.strategies.map { StudyMerge.Cell(seed: config.seed, strategy: $0) }
+            return StudyMerge(results: nil, missing: missing, warnings: [], wrote: false)
         }
         var cells: [CellRecord] = []
         var missing: [String] = []
@@ -73,7 +109,9 @@ extension Study {
             startedAt: base.startedAt, totalSeconds: max(0, Date().timeIntervalSince(started)))
         let write = missing.isEmpty || allowPartial
         if write { try ResultFiles.write(results, to: outputDirectory) }
-        return StudyMerge(results: results, missing: missing, warnings: Self.warnings(finished), wrote: write)
+        return StudyMerge(
+            results: results, missing: missing.map { StudyMerge.Cell(seed: config.seed, strategy: $0) },
+            warnings: Self.warnings(finished), wrote: write)
     }
 
     /// Why finished cells may differ from one machine's run: several hosts, thread counts or arithmetics.

@@ -2,17 +2,18 @@ import Foundation
 import Kernel
 
 /// A study laid out as independent cells for a cluster (`OUT/plan.json`): the settings, and one cell per
-/// strategy in the order a single-machine `compare` runs them. A job runs the base once (`skilltune cell --base`),
+/// strategy and seed in the order a single-machine `compare` runs them (seed by seed). A job runs the base once (`skilltune cell --base`),
 /// an array runs the cells (`skilltune cell --index N`, one per task), and `skilltune merge` gathers them into the
 /// same result files `compare` writes. The plan's directory is the study's output directory.
 ///
-///     {"version": 1, "settings": {...study.json...}, "cells": [{"index": 0, "strategy": "sa-proj"}, ...],
+///     {"version": 1, "settings": {...study.json...}, "cells": [{"index": 0, "strategy": "sa-proj", "seed": 0}, ...],
 ///      "executable": "/shared/bin/skilltune", "slurm": {"cpusPerTask": 2, ...}}
 public struct StudyPlan: Codable, Equatable, Sendable {
-    /// One cell: a strategy trained through every stage from the shared base.
+    /// One cell: a strategy trained through every stage from its seed's base.
     public struct Cell: Codable, Equatable, Sendable {
         public var index: Int
         public var strategy: String
+        public var seed: UInt64
     }
 
     public static let fileName = "plan.json"
@@ -31,7 +32,8 @@ public struct StudyPlan: Codable, Equatable, Sendable {
     public init(settings: StudyConfig, executable: String, slurm: SlurmSettings?) {
         self.version = Self.currentVersion
         self.settings = settings
-        self.cells = settings.strategies.enumerated().map { Cell(index: $0.offset, strategy: $0.element) }
+        let pairs = settings.seedList.flatMap { seed in settings.strategies.map { (seed, $0) } }
+        self.cells = pairs.enumerated().map { Cell(index: $0.offset, strategy: $0.element.1, seed: $0.element.0) }
         self.executable = executable
         self.slurm = slurm
     }
@@ -75,7 +77,7 @@ public struct StudyPlan: Codable, Equatable, Sendable {
         let expected = StudyPlan(settings: plan.settings, executable: plan.executable, slurm: plan.slurm).cells
         guard plan.cells == expected else {
             throw HostError(
-                "\(file): field 'cells' must list the settings' strategies in order with indices from 0 (expected \(expected.map { "\($0.index): \($0.strategy)" }.joined(separator: ", ")))"
+                "\(file): field 'cells' must list the settings' seeds and strategies in order with indices from 0 (expected \(expected.map { "\($0.index): \($0.strategy) seed \($0.seed)" }.joined(separator: ", ")))"
             )
         }
         let problems = plan.settings.problems()

@@ -51,7 +51,9 @@ public enum HTMLReport {
             + "Started \(Markup.escape(t.startedAt)).</p></header>\n"
         let items: [(String, String, Bool)] = [
             ("Backbone", s.backbone, false), ("Preset", s.preset, false),
-            ("Seed", String(s.seed), false), ("Threads", String(s.threads), false),
+            s.seeds.map { ("Seeds", $0.map(String.init).joined(separator: ", "), false) } ?? (
+                "Seed", String(s.seed), false
+            ), ("Threads", String(s.threads), false),
             ("Target order", s.targets.joined(separator: " \u{2192} "), true),
             ("Held-out", s.heldOut.joined(separator: ", "), true),
             ("Steps per stage", String(s.stepsPerStage), false), ("Batch size", String(s.batchSize), false),

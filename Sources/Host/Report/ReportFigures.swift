@@ -7,12 +7,14 @@ enum ReportFigures {
             "<p class=\"note\">Left: each strategy's learning against its held-out change after the last stage; "
             + "the top-right corner is the goal, the dashed line joins the Pareto front. Right: the mean held-out "
             + "accuracy after every stage (the study's Figure 1); forgetting can spike after a stage and partly "
-            + "recover after later ones.\(excludedNote(model))</p>\n"
+            + "recover after later ones.\(excludedNote(model))\(seedsNote(model))</p>\n"
         html += Legend.render(model.entriesInResultOrder)
         let points = model.complete.map {
             TradeoffScatter.Point(
                 name: $0.name, style: $0.style, forgetting: $0.result.metrics.heldOutForgettingFinal,
-                learning: $0.result.metrics.learning, paretoOptimal: $0.isParetoOptimal)
+                learning: $0.result.metrics.learning, paretoOptimal: $0.isParetoOptimal,
+                forgettingHalfWidth: model.intervals($0)?.heldOutChange?.halfWidth,
+                learningHalfWidth: model.intervals($0)?.learning?.halfWidth)
         }
         let heldOut = model.benchmarks.indices.filter { model.benchmarks[$0].role != "target" }
         let base = model.baseAccuracy.flatMap { row in
@@ -33,6 +35,13 @@ enum ReportFigures {
             TradeoffScatter(points: points).render())
         html += figure("Held-out average per stage", "percent; dashed line = base model", figure1.render())
         return html + "</div></section>\n"
+    }
+
+    /// With several seeds: what the numbers and error bars are.
+    static func seedsNote(_ model: ReportModel) -> String {
+        guard let seeds = model.results.settings.seeds else { return "" }
+        return " Each number is the mean over \(seeds.count) seeds (\(seeds.map(String.init).joined(separator: ", ")); "
+            + "each with its own base model); error bars and \u{B1} give the 95% interval (Student's t)."
     }
 
     /// The final change per benchmark, plus one collapsed heatmap per stage on the same colour scale.

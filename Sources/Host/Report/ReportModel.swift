@@ -106,6 +106,11 @@ struct ReportModel {
         entries.first { $0.measuredStages > 0 }?.result.accuracy[0]
     }
 
+    /// The strategy's intervals over seeds, when the study ran several.
+    func intervals(_ entry: Entry) -> StrategyIntervals? {
+        results.intervals?.first { $0.name == entry.name }
+    }
+
     /// Seconds the strategy took, when recorded.
     func seconds(_ entry: Entry) -> Double? {
         results.timings.strategySeconds[entry.name]

@@ -46,6 +46,7 @@ enum ReportStyle {
         table.summary td.time, table.summary td.params { white-space: nowrap; }
         table.summary td.missing { color: #a0a7b3; font-weight: 400; }
         table.summary .params .share { display: block; color: var(--muted); font-size: 12px; }
+        table.summary .interval { color: var(--muted); font-size: 12px; white-space: nowrap; }
         table.summary .status { text-align: center; }
         table.summary tr.failed td { background: #fcf6f6; }
         .summary-text, .options { color: var(--muted); font-size: 12px; }

@@ -1,20 +1,25 @@
+import Kernel
+
 /// The report's main table: one row per strategy with the study's summary numbers, tinted red (lost) to
 /// blue (gained) on one shared scale so sizes compare across columns.
 struct SummaryTable {
     let model: ReportModel
 
-    private typealias Metric = (title: String, help: String, value: (ReportModel.Entry) -> Double)
+    private typealias Metric = (
+        title: String, help: String, value: (ReportModel.Entry) -> Double,
+        interval: ((StrategyIntervals) -> ConfidenceInterval?)?
+    )
 
     private var metrics: [Metric] {
         [
             (
                 "Learning", "Mean over targets of (accuracy right after training on it \u{2212} base), points.",
-                { $0.result.metrics.learning }
+                { $0.result.metrics.learning }, { $0.learning }
             ),
             (
                 "Held-out \u{394} final",
                 "Mean over held-out benchmarks of (accuracy after the last stage \u{2212} base), points. Negative = forgot.",
-                { $0.result.metrics.heldOutForgettingFinal }
+                { $0.result.metrics.heldOutForgettingFinal }, { $0.heldOutChange }
             ),
             (
                 "Held-out \u{394} worst",
@@ -22,16 +27,16 @@ struct SummaryTable {
                 { entry in
                     model.perStage(entry.result.metrics.heldOutForgettingPerStage, of: entry).compactMap { $0 }.min()
                         ?? .nan
-                }
+                }, nil
             ),
             (
                 "Target forgetting",
                 "Mean over targets of (final accuracy \u{2212} accuracy right after training on it), points.",
-                { $0.result.metrics.targetForgetting }
+                { $0.result.metrics.targetForgetting }, { $0.targetForgetting }
             ),
             (
                 "BWT", "Backward transfer over the targets trained before the last stage, points.",
-                { $0.result.metrics.backwardTransfer }
+                { $0.result.metrics.backwardTransfer }, { $0.backwardTransfer }
             ),
         ]
     }
@@ -54,7 +59,8 @@ struct SummaryTable {
             html += "<td class=\"rank\">\(entry.isComplete ? String(rank + 1) : "")</td>"
             html += "<td class=\"name\">\(nameCell(entry))</td>"
             for metric in metrics {
-                html += metricCell(entry.isComplete ? metric.value(entry) : .nan, limit: tintLimit)
+                let interval = model.intervals(entry).flatMap { metric.interval?($0) }
+                html += metricCell(entry.isComplete ? metric.value(entry) : .nan, interval: interval, limit: tintLimit)
             }
             let parameters = entry.result
             html +=
@@ -92,9 +98,17 @@ struct SummaryTable {
         return html
     }
 
-    private func metricCell(_ value: Double, limit: Double) -> String {
+    /// A metric's cell; with several seeds, the mean and its 95% interval (± half-width).
+    private func metricCell(_ value: Double, interval: ConfidenceInterval?, limit: Double) -> String {
         guard value.isFinite else { return "<td class=\"num missing\">\(ReportFormat.missing)</td>" }
         let tint = ReportPalette.divergingColor(value, limit: limit, strength: 0.5)
-        return "<td class=\"num\" style=\"background:\(tint)\">\(ReportFormat.signed(value))</td>"
+        var text = ReportFormat.signed(value)
+        if let interval, let half = interval.halfWidth {
+            text +=
+                "<span class=\"interval\" title=\"95% interval over \(interval.count) seeds: "
+                + "\(ReportFormat.signed(value - half)) to \(ReportFormat.signed(value + half))\"> \u{B1} "
+                + "\(ReportFormat.plain(half))</span>"
+        }
+        return "<td class=\"num\" style=\"background:\(tint)\">\(text)</td>"
     }
 }

@@ -7,6 +7,9 @@ struct TradeoffScatter {
         var forgetting: Double
         var learning: Double
         var paretoOptimal: Bool
+        /// 95% interval half-widths over seeds (nil with one seed), drawn as error bars.
+        var forgettingHalfWidth: Double? = nil
+        var learningHalfWidth: Double? = nil
     }
 
     var points: [Point]
@@ -16,8 +19,14 @@ struct TradeoffScatter {
     func render() -> String {
         let area = PlotArea(left: 66, top: 16, width: width - 66 - 18, height: height - 16 - 54)
         var canvas = SVGCanvas(width: width, height: height)
-        let xTicks = ticks(points.map(\.forgetting), roomRightOfZero: 0.12, minimumSpan: 5)
-        let yTicks = ticks(points.map(\.learning), roomRightOfZero: 0, minimumSpan: 10)
+        let xTicks = ticks(
+            points.flatMap { p in
+                [p.forgetting - (p.forgettingHalfWidth ?? 0), p.forgetting + (p.forgettingHalfWidth ?? 0)]
+            },
+            roomRightOfZero: 0.12, minimumSpan: 5)
+        let yTicks = ticks(
+            points.flatMap { p in [p.learning - (p.learningHalfWidth ?? 0), p.learning + (p.learningHalfWidth ?? 0)] },
+            roomRightOfZero: 0, minimumSpan: 10)
         let x = LinearScale(domain: (xTicks.lower, xTicks.upper), range: (area.left, area.right))
         let y = LinearScale(domain: (yTicks.lower, yTicks.upper), range: (area.bottom, area.top))
 
@@ -43,6 +52,25 @@ struct TradeoffScatter {
                 front.map { (x($0.forgetting), y($0.learning)) }, stroke: "#8a93a3", width: 1.2, dash: "4 4")
         }
         let positions = points.map { (x: x($0.forgetting), y: y($0.learning)) }
+        for (point, position) in zip(points, positions) {
+            // Error bars: the 95% intervals over seeds, with short caps.
+            if let h = point.forgettingHalfWidth, h > 0 {
+                let (x0, x1) = (x(point.forgetting - h), x(point.forgetting + h))
+                canvas.line(x1: x0, y1: position.y, x2: x1, y2: position.y, stroke: point.style.color, width: 1.2)
+                for xe in [x0, x1] {
+                    canvas.line(
+                        x1: xe, y1: position.y - 4, x2: xe, y2: position.y + 4, stroke: point.style.color, width: 1.2)
+                }
+            }
+            if let h = point.learningHalfWidth, h > 0 {
+                let (y0, y1) = (y(point.learning - h), y(point.learning + h))
+                canvas.line(x1: position.x, y1: y0, x2: position.x, y2: y1, stroke: point.style.color, width: 1.2)
+                for ye in [y0, y1] {
+                    canvas.line(
+                        x1: position.x - 4, y1: ye, x2: position.x + 4, y2: ye, stroke: point.style.color, width: 1.2)
+                }
+            }
+        }
         for (point, position) in zip(points, positions) {
             canvas.marker(
                 point.style.marker, x: position.x, y: position.y, size: 11, fill: point.style.color,

@@ -51,12 +51,16 @@ public enum ResultFiles {
         for s in results.strategies {
             let share = s.totalParameters > 0 ? 100 * Double(s.trainableParameters) / Double(s.totalParameters) : 0
             let complete = s.status == "complete"
+            let interval = results.intervals?.first { $0.name == s.name }
+            func cell(_ value: Double, _ ci: ConfidenceInterval?) -> String {
+                complete ? signed(value) + (ci?.halfWidth.map { String(format: " ± %.1f", $0) } ?? "") : "-"
+            }
             rows.append([
                 s.name,
-                complete ? signed(s.metrics.learning) : "-",
-                complete ? signed(s.metrics.heldOutForgettingFinal) : "-",
-                complete ? signed(s.metrics.targetForgetting) : "-",
-                complete ? signed(s.metrics.backwardTransfer) : "-",
+                cell(s.metrics.learning, interval?.learning),
+                cell(s.metrics.heldOutForgettingFinal, interval?.heldOutChange),
+                cell(s.metrics.targetForgetting, interval?.targetForgetting),
+                cell(s.metrics.backwardTransfer, interval?.backwardTransfer),
                 "\(s.trainableParameters) (\(String(format: "%.1f", share))%)",
                 s.status,
             ])
@@ -71,6 +75,10 @@ public enum ResultFiles {
         }
         var out = line(header) + "\n" + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
         for r in rows { out += line(r) + "\n" }
+        if let seeds = results.settings.seeds {
+            out +=
+                "mean ± 95% interval (Student's t) over \(seeds.count) seeds (\(seeds.map(String.init).joined(separator: ", ")))\n"
+        }
         out +=
             "learning: mean gain on each target right after training on it; held-out Δ: mean change of the "
             + "\(results.benchmarks.filter { $0.role == "held-out" }.count) held-out benchmarks after the last stage (points)\n"

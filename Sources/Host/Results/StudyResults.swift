@@ -12,8 +12,13 @@ public struct StudyResults: Codable, Equatable {
     public var benchmarks: [BenchmarkInfo]
     /// Row names of every accuracy matrix: "base", then one per target stage.
     public var stages: [String]
+    /// One per strategy; with several seeds, each the mean over them (`SeedAggregate`).
     public var strategies: [StrategyResult]
     public var timings: Timings
+    /// With several seeds: each seed's own strategy results, in seed order (nil for one seed).
+    public var seedRuns: [SeedRun]? = nil
+    /// With several seeds: each strategy's summary metrics as mean and 95% interval over the seeds.
+    public var intervals: [StrategyIntervals]? = nil
 
     public init(
         settings: StudySettings, benchmarks: [BenchmarkInfo], stages: [String],
@@ -58,6 +63,8 @@ public struct StudySettings: Codable, Equatable {
     public var baseModel: String
     /// The checkpoint directory studied (`--model`), nil for the built-in base model.
     public var model: String? = nil
+    /// The seeds of a study run with several (`seed` is the first); nil for one.
+    public var seeds: [UInt64]? = nil
 
     public init(
         backbone: String, preset: String, seed: UInt64, threads: Int, targets: [String], heldOut: [String],

@@ -79,9 +79,37 @@ public final class Study {
     }
 
     /// Runs (or resumes) the comparison and writes the result files: the base phase, then every strategy's cell
-    /// in order, then the results assembled from them (what `merge` does with cells run elsewhere).
+    /// in order, then the results assembled from them (what `merge` does with cells run elsewhere). With several
+    /// seeds, the whole study once per seed (each in `seed-<s>/`, with its own base model), then their
+    /// combination (`SeedAggregate`).
     @discardableResult
     public func run() throws -> StudyResults {
+        let seeds = config.seedList
+        guard seeds.count > 1 else { return try runOneSeed() }
+        try validate()
+        try prepareOutputDirectory(leftovers: [])
+        var runs: [(seed: UInt64, results: StudyResults)] = []
+        for (i, seed) in seeds.enumerated() {
+            try Interruption.check("the start of seed \(seed)")
+            log("seed \(seed) (\(i + 1) of \(seeds.count))")
+            runs.append((seed, try seedStudy(seed).run()))
+        }
+        let combined = try SeedAggregate.combine(runs)
+        try ResultFiles.write(combined, to: outputDirectory)
+        return combined
+    }
+
+    /// The study of one of the seeds: this one when it has one seed, else its own study in `seed-<s>/`.
+    public func seedStudy(_ seed: UInt64) -> Study {
+        guard config.seedList.count > 1 else { return self }
+        let study = Study(
+            config: config.forSeed(seed), registries: registries,
+            outputDirectory: outputDirectory.appendingPathComponent("seed-\(seed)"), resume: resume)
+        study.log = log
+        return study
+    }
+
+    func runOneSeed() throws -> StudyResults {
         let started = Date()
         let base = try prepareBase(startedAt: started)
         var cells: [CellRecord] = []
@@ -359,7 +387,7 @@ public final class Study {
     func prepareOutputDirectory(leftovers: [URL]? = nil) throws {
         let fm = FileManager.default
         if !fm.fileExists(atPath: studyFile.path) {
-            try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+            try fm.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
             // Created exclusively: of two runs started at once on one --out (two nodes of a cluster, say),
             // exactly one writes study.json; the other finds it below, as if it had been there.
             if try AtomicFile.create(try Self.settingsEncoder.encode(config), at: studyFile) { return }

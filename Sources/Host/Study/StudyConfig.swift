@@ -86,6 +86,23 @@ public struct StudyConfig: Codable, Equatable, Sendable {
     /// Explicit eval files by benchmark name (a data file's stem), for targets or held-out data files whose eval
     /// split should come from another file instead of the hash split; nil or empty for none.
     public var evalData: [String: String]? = [:]
+    /// Seeds to run the whole study with, each with its own base model (`compare --seeds 0,1,2`); the results
+    /// give each strategy's mean and 95% interval over them. Nil (or one seed) for one run with `seed`.
+    public var seeds: [UInt64]? = nil
+
+    /// Fields a study file may give that the defaults leave out (nil, so not in their JSON).
+    public static let fieldsWithoutDefault = ["model", "seeds"]
+
+    /// The seeds the study runs: `seeds`, else `seed` alone.
+    public var seedList: [UInt64] { seeds.flatMap { $0.isEmpty ? nil : $0 } ?? [seed] }
+
+    /// The settings of the run with one of the seeds.
+    public func forSeed(_ s: UInt64) -> StudyConfig {
+        var c = self
+        c.seed = s
+        c.seeds = nil
+        return c
+    }
 
     public static let studyTargets = ["species", "count", "pathology", "scene-text", "clock"]
     public static let studyHeldOut = [
@@ -148,6 +165,10 @@ public struct StudyConfig: Codable, Equatable, Sendable {
         if Set(strategies).count != strategies.count { out.append("strategies: a name is repeated") }
         if targets.isEmpty { out.append("targets: at least one is needed") }
         if Set(targets).count != targets.count { out.append("targets: a name is repeated") }
+        if let seeds, Set(seeds).count != seeds.count { out.append("seeds: a seed is repeated") }
+        if let seeds, !seeds.isEmpty, seeds[0] != seed {
+            out.append("seed (\(seed)) must be the first of seeds (\(seeds.map(String.init).joined(separator: ",")))")
+        }
         if !Set(targets).isDisjoint(with: heldOut) { out.append("targets and held-out benchmarks overlap") }
         for (name, v) in [
             ("steps", training.steps), ("batch size", training.batchSize),

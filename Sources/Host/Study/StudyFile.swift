@@ -66,6 +66,8 @@ public enum StudyFile {
         } catch {
             throw HostError("\(file): \(error.localizedDescription)")
         }
+        // Seeds given without a seed: the first is the seed.
+        if object["seed"] == nil, let first = config.seeds?.first { config.seed = first }
         config.model = config.model.map { resolve($0, in: directory) }
         config.targets = config.targets.map { resolveReference($0, in: directory) }
         config.heldOut = config.heldOut.map { resolveReference($0, in: directory) }
@@ -100,7 +102,7 @@ public enum StudyFile {
     /// Every field of `object` must be a field of `known` (nested objects checked the same way, except
     /// `wholeObjectFields`, whose keys are names).
     static func checkFields(_ object: [String: Any], known: [String: Any], prefix: String, file: String) throws {
-        let names = Array(known.keys) + (prefix.isEmpty ? ["model"] : [])
+        let names = Array(known.keys) + (prefix.isEmpty ? StudyConfig.fieldsWithoutDefault : [])
         for (key, value) in object {
             guard names.contains(key) else {
                 let hint = closestName(to: key, among: names).map { "; did you mean '\(prefix)\($0)'?" } ?? ""

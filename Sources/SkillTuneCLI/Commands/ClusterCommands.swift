@@ -94,8 +94,8 @@ public enum ClusterCommands {
         let plan = StudyPlan(settings: config, executable: executable, slurm: slurm)
         try plan.write(to: directory)
         try SlurmLauncher.writeScripts(plan, directory: directory)
-        let submitBase = !study.baseFinished
-        let cells = try plan.cells.filter { try study.readCell($0.strategy) == nil }.map(\.index)
+        let submitBase = !config.seedList.allSatisfy { study.seedStudy($0).baseFinished }
+        let cells = try plan.cells.filter { try study.seedStudy($0.seed).readCell($0.strategy) == nil }.map(\.index)
         print(
             "wrote \(planFile.path) (\(plan.cells.count) cells) and \(directory.path)/slurm/"
                 + SlurmLauncher.scriptNames.joined(separator: ", "))
@@ -184,8 +184,7 @@ public enum ClusterCommands {
                 guard !a.has("index") else {
                     throw UsageError("--base runs the base job, --index a cell: give one of them", command: a.command)
                 }
-                let record = try study.runBasePhase()
-                print("base: ready (\(record.directory))")
+                for record in try study.runBasePhase() { print("base: ready (\(record.directory))") }
                 return
             }
             let index: Int
@@ -193,10 +192,12 @@ public enum ClusterCommands {
                 index = try CellEnvironment.index(given: try a.int("index", in: 0...Int.max), environment: environment)
             } catch let error as HostError { throw UsageError(error.description, command: a.command) }
             let cell = try plan.cell(index)
-            let record = try study.runCell(named: cell.strategy)
+            let seedStudy = study.seedStudy(cell.seed)
+            let record = try seedStudy.runCell(named: cell.strategy)
             print(
-                "cell \(index) (\(cell.strategy)): \(record.result.status)"
-                    + (record.result.failure.map { ": \($0)" } ?? "") + " (\(study.cellDirectory(cell.strategy).path))")
+                "cell \(index) (\(label(cell, plan))): \(record.result.status)"
+                    + (record.result.failure.map { ": \($0)" } ?? "")
+                    + " (\(seedStudy.cellDirectory(cell.strategy).path))")
         }
     }
 
@@ -257,7 +258,7 @@ public enum ClusterCommands {
     /// The missing cells, each with the end of its log, and the commands that run only them.
     static func missingReport(_ merged: StudyMerge, plan: StudyPlan, study: Study, directory: URL) -> String {
         let baseMissing = merged.results == nil
-        let cells = plan.cells.filter { merged.missing.contains($0.strategy) }
+        let cells = plan.cells.filter { merged.missing.contains(StudyMerge.Cell(seed: $0.seed, strategy: $0.strategy)) }
         var lines = [
             baseMissing
                 ? "the base job has not finished, so no cell has (\(cells.count) missing)"
@@ -267,10 +268,12 @@ public enum ClusterCommands {
             let log = directory.appendingPathComponent("logs/cell-\(cell.index).out")
             let stages = (1...max(1, plan.settings.targets.count)).filter { k in
                 FileManager.default.fileExists(
-                    atPath: study.cellDirectory(cell.strategy).appendingPathComponent("stage-\(k)/stage.json").path)
+                    atPath: study.seedStudy(cell.seed).cellDirectory(cell.strategy).appendingPathComponent(
+                        "stage-\(k)/stage.json"
+                    ).path)
             }.count
             var line =
-                "  cell \(cell.index) (\(cell.strategy)): \(stages) of \(plan.settings.targets.count) stages finished"
+                "  cell \(cell.index) (\(label(cell, plan))): \(stages) of \(plan.settings.targets.count) stages finished"
             if let last = lastLine(of: log) { line += "; \(log.path) ends: \(last)" }
             lines.append(line)
         }
@@ -303,6 +306,11 @@ public enum ClusterCommands {
         }
         lines.append("(--allow-partial writes the results without them)")
         return lines.joined(separator: "\n")
+    }
+
+    /// A cell as messages name it: its strategy, and its seed when the study has several.
+    static func label(_ cell: StudyPlan.Cell, _ plan: StudyPlan) -> String {
+        plan.settings.seedList.count > 1 ? "\(cell.strategy), seed \(cell.seed)" : cell.strategy
     }
 
     /// The last non-empty line of a log (at most its last 4 KB read), nil without one.

@@ -36,6 +36,10 @@ enum StudyOptions {
                 "preset", "NAME", "Size and budget: quick (smoke test, ~1 min) or small (the study).", default: "small"),
             .value("seed", "N", "Seed for data, initialisation and order.", default: "0"),
             .value(
+                "seeds", "LIST",
+                "Run the whole study once per seed (e.g. 0,1,2; each its own base model) and report each strategy's mean and 95% interval."
+            ),
+            .value(
                 "targets", "LIST",
                 "Target skills in training order (comma-separated): benchmark names or data files (FILE[@scoring]; the file name names the stage).",
                 default: StudyConfig.studyTargets.joined(separator: ",")),
@@ -78,6 +82,24 @@ enum StudyOptions {
         func given(_ name: String) -> Bool { !fromFile || a.has(name) }
         if let model = a.string("model") { c.model = URL(fileURLWithPath: model).standardizedFileURL.path }
         if given("seed") { c.seed = UInt64(try a.int("seed", in: 0...Int.max)!) }
+        if let list = a.list("seeds") {
+            let seeds = try list.map { text -> UInt64 in
+                guard let seed = UInt64(text) else {
+                    throw UsageError(
+                        "option '--seeds' wants seeds (whole numbers >= 0) separated by commas, got '\(text)'",
+                        command: a.command)
+                }
+                return seed
+            }
+            guard Set(seeds).count == seeds.count, !seeds.isEmpty else {
+                throw UsageError(
+                    "option '--seeds': a seed is repeated in '\(list.joined(separator: ","))'", command: a.command)
+            }
+            if a.has("seed") && c.seed != seeds[0] {
+                throw UsageError("--seed and --seeds disagree: --seeds' first seed is the seed", command: a.command)
+            }
+            (c.seed, c.seeds) = (seeds[0], seeds.count > 1 ? seeds : nil)
+        }
         if given("targets") { c.targets = a.list("targets")!.map(absoluteReference) }
         if given("held-out") { c.heldOut = a.list("held-out")!.map(absoluteReference) }
         if let v = try a.int("steps", in: 1...1_000_000) { c.training.steps = v }
