@@ -144,6 +144,29 @@ final class TuneTests: XCTestCase {
         XCTAssertEqual(weights[0], weights[1])
     }
 
+    /// `--probe-at` prints the forgetting monitor as it trains, logs it per stage, and leaves the bits alone.
+    func testProbeAtPrintsTheMonitorAndLeavesTrainingBitIdentical() throws {
+        let input = try makeCheckpoint()
+        let plain = try tuningRun(try HFCausalLM.load(directory: input), strategy: "lora").run()
+        let probed = try tuningRun(try HFCausalLM.load(directory: input), strategy: "lora")
+        var settings = probed.settings
+        settings.probeAt = [2]
+        let run = try TuningRun(
+            model: probed.model, strategy: probed.strategy, data: probed.data, watch: probed.watch, settings: settings)
+        var lines: [String] = []
+        run.log = { lines.append($0) }
+        let result = try run.run()
+        XCTAssertEqual(result.stages.map(\.losses), plain.stages.map(\.losses), "the same training")
+        XCTAssertEqual(result.accuracy, plain.accuracy, "the same accuracies")
+        XCTAssertEqual(result.stages.map { $0.monitor?.map(\.step) }, [[2, 4], [2, 4]])
+        let printed = lines.filter { $0.contains("KL to base") }
+        XCTAssertEqual(printed.count, 4, "\(lines)")
+        XCTAssertTrue(printed[0].hasPrefix("parity step 2: KL to base "), printed[0])
+        XCTAssertTrue(printed[0].contains("(3 watch prompts)"), printed[0])
+        XCTAssertGreaterThan(result.stages[1].monitor!.last!.klToBase, 0, "lr 1e-2 for 8 steps moves the model")
+        XCTAssertNil(plain.stages[0].monitor)
+    }
+
     // MARK: Export formats
 
     func testShippedBFloat16CheckpointKeepsItsDTypeTiedHeadAndFrozenBytes() throws {

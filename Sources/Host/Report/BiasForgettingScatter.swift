@@ -1,4 +1,5 @@
 import Foundation
+import Kernel
 
 /// Counting bias against held-out change, one point per strategy and tuned stage, with Pearson's r: does the
 /// output distribution shift go with forgetting, as the study found?
@@ -22,19 +23,7 @@ struct BiasForgettingScatter {
     /// Pearson correlation of bias and change over the points; nil with fewer than 3 points or no spread.
     var correlation: Double? {
         guard points.count >= 3 else { return nil }
-        let n = Double(points.count)
-        let mx = points.map(\.bias).reduce(0, +) / n
-        let my = points.map(\.change).reduce(0, +) / n
-        var sxy = 0.0
-        var sxx = 0.0
-        var syy = 0.0
-        for p in points {
-            sxy += (p.bias - mx) * (p.change - my)
-            sxx += (p.bias - mx) * (p.bias - mx)
-            syy += (p.change - my) * (p.change - my)
-        }
-        guard sxx > 0, syy > 0 else { return nil }
-        return sxy / (sxx * syy).squareRoot()
+        return RankCorrelation.pearson(points.map(\.bias), points.map(\.change))
     }
 
     func render() -> String {

@@ -188,7 +188,7 @@ enum ReportFigures {
         return html + "</div></section>\n"
     }
 
-    private static func figure(_ title: String, _ detail: String, _ svg: String) -> String {
+    static func figure(_ title: String, _ detail: String, _ svg: String) -> String {
         "<figure><figcaption>\(Markup.escape(title)) <span>\(Markup.escape(detail))</span></figcaption>\(svg)</figure>\n"
     }
 

@@ -111,12 +111,14 @@ public struct StrategyResult: Codable, Equatable {
     public var layerShift: [LayerShiftResult]
     /// Mean training loss per stage, then a few points along each stage for curves.
     public var trainingLoss: [StageLoss]
+    /// With `--probe-at`: per tuned stage, the label-free forgetting monitor at those steps (nil without it).
+    public var monitor: [StageMonitor]? = nil
 
     public init(
         name: String, summary: String, options: [StrategyOption], trainableParameters: Int,
         totalParameters: Int, status: String, failure: String? = nil, accuracy: [[Double]],
         metrics: StudyMetrics, countingBias: [CountingBiasResult], layerShift: [LayerShiftResult],
-        trainingLoss: [StageLoss]
+        trainingLoss: [StageLoss], monitor: [StageMonitor]? = nil
     ) {
         self.name = name
         self.summary = summary
@@ -130,6 +132,7 @@ public struct StrategyResult: Codable, Equatable {
         self.countingBias = countingBias
         self.layerShift = layerShift
         self.trainingLoss = trainingLoss
+        self.monitor = monitor
     }
 }
 
@@ -256,5 +259,35 @@ public struct Timings: Codable, Equatable {
         self.totalSeconds = totalSeconds
         self.pretrainSeconds = pretrainSeconds
         self.strategySeconds = strategySeconds
+    }
+}
+
+/// The forgetting monitor of one stage: a point at each `--probe-at` step (and the stage's last step).
+public struct StageMonitor: Codable, Equatable {
+    public var stage: String
+    public var points: [MonitorPoint]
+
+    public init(stage: String, points: [MonitorPoint]) {
+        self.stage = stage
+        self.points = points
+    }
+}
+
+/// The label-free forgetting signals after one training step (`ForgettingMonitor`).
+public struct MonitorPoint: Codable, Equatable, Sendable {
+    /// The step within its stage, from 1.
+    public var step: Int
+    /// Mean KL(tuned ‖ base) of the first answer token's distribution on held-out prompts, nats.
+    public var klToBase: Double
+    /// The counting-bias probe's number-token mass (mean over prompts) on held-out and on counting prompts (nil
+    /// where there are none, as in `tune`).
+    public var heldOutNumberMass: Double
+    public var countingNumberMass: Double?
+
+    public init(step: Int, klToBase: Double, heldOutNumberMass: Double, countingNumberMass: Double?) {
+        self.step = step
+        self.klToBase = klToBase
+        self.heldOutNumberMass = heldOutNumberMass
+        self.countingNumberMass = countingNumberMass
     }
 }

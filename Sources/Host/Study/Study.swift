@@ -13,6 +13,8 @@ struct StageRecord: Codable {
     var trainableParameters: Int
     var totalParameters: Int
     var seconds: Double
+    /// The forgetting monitor at the `--probe-at` steps (nil without them).
+    var monitor: [MonitorPoint]? = nil
 }
 
 /// The sequential fine-tuning study: every strategy starts from the same base model and learns the target
@@ -236,6 +238,8 @@ public final class Study {
             ? try studyMetrics(rows, data: data)
             : Self.emptyMetrics(rows, targets: data.targets.count, heldOut: data.heldOut.count)
         let first = records.first
+        let monitored = records.contains { $0.monitor != nil }
+        let monitor = monitored ? records.map { StageMonitor(stage: $0.stage, points: $0.monitor ?? []) } : nil
         return StrategyResult(
             name: name, summary: (try? registries.strategies.entry(named: name).summary) ?? "",
             options: strategy.options,
@@ -243,7 +247,7 @@ public final class Study {
             totalParameters: first?.totalParameters ?? base.parameterCounts.total,
             status: failure == nil ? "complete" : "failed", failure: failure, accuracy: rows, metrics: metrics,
             countingBias: [baseRecord.countingBias] + records.map(\.countingBias),
-            layerShift: records.compactMap(\.layerShift), trainingLoss: records.map(\.loss))
+            layerShift: records.compactMap(\.layerShift), trainingLoss: records.map(\.loss), monitor: monitor)
     }
 
     func context(_ k: Int, _ data: StudyData) -> StageContext {
@@ -263,6 +267,9 @@ public final class Study {
         let progress = Progress("\(name) \(k)/\(data.targets.count) \(target)", total: config.training.steps)
         var counts = (trainable: 0, total: 0)
         var recent: [Float] = []
+        let monitorSteps = ForgettingMonitor.steps(config.probeAt, stageSteps: config.training.steps)
+        let monitor = monitorSteps.isEmpty ? nil : StageMonitorRun(base: base, data: data)
+        var points: [MonitorPoint] = []
         let report = try StageTrainer.run(
             model: model, strategy: strategy, stage: context(k, data), settings: config.training,
             batch: { step in
@@ -273,6 +280,10 @@ public final class Study {
             recent.append(loss)
             if recent.count > 20 { recent.removeFirst() }
             progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
+            if let monitor, monitorSteps.contains(step) {
+                points.append(monitor.point(step, model: model, maxNewTokens: self.config.maxNewTokens))
+                model.setTraining(true)
+            }
         }
         var record = try evaluateStage(
             model: model, base: base, data: data, stageName: target, losses: report.losses,
@@ -280,6 +291,7 @@ public final class Study {
         record.trainableParameters = counts.trainable
         record.totalParameters = counts.total
         record.seconds = Date().timeIntervalSince(started)
+        record.monitor = monitor == nil ? nil : points
         return record
     }
 

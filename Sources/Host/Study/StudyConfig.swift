@@ -89,9 +89,12 @@ public struct StudyConfig: Codable, Equatable, Sendable {
     /// Seeds to run the whole study with, each with its own base model (`compare --seeds 0,1,2`); the results
     /// give each strategy's mean and 95% interval over them. Nil (or one seed) for one run with `seed`.
     public var seeds: [UInt64]? = nil
+    /// Steps of every stage (from 1) after which the forgetting monitor runs (`--probe-at 1,10,100`), and after the
+    /// stage's last step; nil for none.
+    public var probeAt: [Int]? = nil
 
     /// Fields a study file may give that the defaults leave out (nil, so not in their JSON).
-    public static let fieldsWithoutDefault = ["model", "seeds"]
+    public static let fieldsWithoutDefault = ["model", "seeds", "probeAt"]
 
     /// The seeds the study runs: `seeds`, else `seed` alone.
     public var seedList: [UInt64] { seeds.flatMap { $0.isEmpty ? nil : $0 } ?? [seed] }
@@ -166,6 +169,9 @@ public struct StudyConfig: Codable, Equatable, Sendable {
         if targets.isEmpty { out.append("targets: at least one is needed") }
         if Set(targets).count != targets.count { out.append("targets: a name is repeated") }
         if let seeds, Set(seeds).count != seeds.count { out.append("seeds: a seed is repeated") }
+        if let probeAt, let bad = probeAt.first(where: { $0 < 1 }) {
+            out.append("probeAt: steps count from 1, got \(bad)")
+        }
         if let seeds, !seeds.isEmpty, seeds[0] != seed {
             out.append("seed (\(seed)) must be the first of seeds (\(seeds.map(String.init).joined(separator: ",")))")
         }

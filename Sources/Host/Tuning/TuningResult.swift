@@ -31,6 +31,8 @@ public struct TuningResult: Codable, Equatable, Sendable {
         public var trainableParameters: Int
         public var totalParameters: Int
         public var seconds: Double
+        /// The forgetting monitor at the `--probe-at` steps (nil without them).
+        public var monitor: [MonitorPoint]? = nil
     }
 
     /// Accuracy (percent) of one data file's eval split or one watch benchmark.

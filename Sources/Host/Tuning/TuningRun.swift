@@ -136,6 +136,16 @@ public final class TuningRun {
     }
 
     /// Evaluates the model, tunes it stage by stage (evaluating after each), and returns the result.
+    /// The forgetting monitor on the watch benchmarks' eval prompts (held out: never trained on), else on the data's
+    /// eval prompts; at most 32 prompts. Measured on the model before tuning, which is the base.
+    func makeMonitor(_ examples: Examples) -> (StageMonitorRun, String) {
+        let watch = examples.columns.filter { $0.role == "watch" }
+        let columns = watch.isEmpty ? examples.columns : watch
+        let prompts = Array(columns.flatMap(\.examples).prefix(32))
+        let what = "\(prompts.count) \(watch.isEmpty ? "eval prompts of the data" : "watch prompts")"
+        return (StageMonitorRun(base: model, heldOut: prompts, captions: prompts, counting: nil), what)
+    }
+
     @discardableResult
     public func run() throws -> TuningResult {
         let started = Date()
@@ -143,6 +153,8 @@ public final class TuningRun {
         log("evaluating \(modelReference) before tuning on \(examples.columns.count) benchmark(s)")
         var accuracy = [try evaluate(examples, label: "before")]
         var stages: [TuningResult.Stage] = []
+        let monitorSteps = ForgettingMonitor.steps(settings.probeAt, stageSteps: settings.training.steps)
+        let (monitor, monitored) = monitorSteps.isEmpty ? (nil, "") : makeMonitor(examples)
         for k in 1...data.count {
             let name = data[k - 1].name
             let stageStart = Date()
@@ -152,6 +164,7 @@ public final class TuningRun {
             let progress = Progress("\(strategy.name) \(k)/\(data.count) \(name)", total: settings.training.steps)
             var counts = (trainable: 0, total: 0)
             var recent: [Float] = []
+            var points: [MonitorPoint] = []
             let report = try StageTrainer.run(
                 model: model, strategy: strategy, stage: context(k), settings: settings.training,
                 batch: { step in
@@ -162,6 +175,15 @@ public final class TuningRun {
                 recent.append(loss)
                 if recent.count > 20 { recent.removeFirst() }
                 progress.update(step, detail: String(format: "loss %.3f", recent.reduce(0, +) / Float(recent.count)))
+                if let monitor, monitorSteps.contains(step) {
+                    let point = monitor.point(step, model: self.model, maxNewTokens: self.settings.maxNewTokens)
+                    self.model.setTraining(true)
+                    points.append(point)
+                    self.log(
+                        String(
+                            format: "%@ step %d: KL to base %.4f nats, number-token mass %.3f (%@)", name, step,
+                            point.klToBase, point.heldOutNumberMass, monitored))
+                }
             }
             accuracy.append(try evaluate(examples, label: "after \(name)"))
             let finite = report.losses.filter(\.isFinite).map(Double.init)
@@ -171,7 +193,7 @@ public final class TuningRun {
                     losses: report.losses.map { $0.isFinite ? Double($0) : nil },
                     meanLoss: finite.isEmpty ? 0 : finite.reduce(0, +) / Double(finite.count),
                     trainableParameters: counts.trainable, totalParameters: counts.total,
-                    seconds: Date().timeIntervalSince(stageStart)))
+                    seconds: Date().timeIntervalSince(stageStart), monitor: monitor == nil ? nil : points))
         }
         let rows = examples.columns.enumerated().map { i, column in
             TuningResult.Row(

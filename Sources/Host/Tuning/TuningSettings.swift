@@ -14,6 +14,9 @@ public struct TuningSettings: Codable, Equatable, Sendable {
     public var evalExamples: Int
     /// Longest greedy answer at evaluation, in tokens.
     public var maxNewTokens: Int
+    /// Steps of every stage (from 1) after which the label-free forgetting monitor runs and is printed (and after
+    /// the stage's last step); nil for none.
+    public var probeAt: [Int]? = nil
 
     public init(
         steps: Int = 100, batchSize: Int = 8, learningRate: Double = 1e-4, seed: UInt64 = 0,
@@ -37,6 +40,9 @@ public struct TuningSettings: Codable, Equatable, Sendable {
         }
         if !(training.learningRate > 0 && training.learningRate.isFinite) {
             out.append("learning rate must be a finite number > 0, got \(training.learningRate)")
+        }
+        if let probeAt, let bad = probeAt.first(where: { $0 < 1 }) {
+            out.append("probe steps count from 1, got \(bad)")
         }
         return out
     }

@@ -58,6 +58,7 @@ enum StudyOptions {
             .value("pretrain-steps", "N", "Base-model pretraining steps (default: the preset's)."),
             .value("pretrain-lr", "X", "Base-model pretraining peak learning rate (default: the preset's)."),
             .value("threads", "N", "Threads for the kernels (default: SKILLTUNE_THREADS or all cores)."),
+            probeAtOption,
             .flag("skip-non-finite", "Skip steps whose loss or gradient is NaN/inf instead of stopping that strategy."),
             .flag("quiet", "No progress or log lines on standard error (the summary is still printed)."),
         ] + ChatOptions.specs
@@ -109,6 +110,7 @@ enum StudyOptions {
         if let v = try a.int("eval-examples", in: 1...10_000_000) { c.evalExamplesPerBenchmark = v }
         if let v = try a.int("pretrain-steps", in: 0...10_000_000) { c.pretraining.steps = v }
         if let v = try a.double("pretrain-lr", in: 1e-12...10) { c.pretraining.learningRate = v }
+        if let steps = try probeAt(a) { c.probeAt = steps }
         if given("skip-non-finite") { c.training.skipNonFiniteSteps = a.flag("skip-non-finite") }
         if let use = try ChatOptions.given(a) { c.chatTemplate = use }
         for pair in a.strings("eval-data") {
@@ -124,6 +126,26 @@ enum StudyOptions {
         }
         return c
     }
+
+    /// `--probe-at`: training steps (from 1) of every stage, nil when not given.
+    static func probeAt(_ a: ParsedArguments) throws -> [Int]? {
+        try a.list("probe-at").map { list in
+            try list.map { text -> Int in
+                guard let step = Int(text), step >= 1 else {
+                    throw UsageError(
+                        "option '--probe-at' wants training steps (whole numbers >= 1) separated by commas, got '\(text)'",
+                        command: a.command)
+                }
+                return step
+            }
+        }
+    }
+
+    /// `--probe-at`'s description, shared by every command that takes it.
+    static let probeAtOption = OptionSpec.value(
+        "probe-at", "LIST",
+        "After these steps of every stage (e.g. 1,10,100,1000) and its last, log the label-free forgetting monitor: "
+            + "KL of the next-token distribution from the base's on held-out prompts, and the counting bias.")
 
     static func presetDefaults(_ a: ParsedArguments) throws -> StudyConfig {
         do { return try StudyConfig.defaults(preset: a.string("preset")!, backbone: a.string("backbone")!) } catch {

@@ -64,6 +64,7 @@ extension SkillTuneCommands {
                 .value("train-examples", "N", "At most N train examples per data file.", default: "10000"),
                 .value("eval-examples", "N", "At most N eval examples per benchmark.", default: "200"),
                 .value("max-new-tokens", "N", "Longest greedy answer at evaluation.", default: "16"),
+                StudyOptions.probeAtOption,
                 .value("out", "OUT", "Where to write the tuned model (a new directory)."),
                 .value("dtype", "TYPE", "Weights' dtype in OUT: f32, bf16 or f16 (default: the input's)."),
                 .value(
@@ -98,6 +99,7 @@ extension SkillTuneCommands {
                 evalExamples: try a.int("eval-examples", in: 1...100_000_000)!,
                 maxNewTokens: try a.int("max-new-tokens", in: 1...100_000)!)
             settings.training.skipNonFiniteSteps = false
+            settings.probeAt = try StudyOptions.probeAt(a)
             let export = CheckpointExportOptions(
                 dtype: try dtypeOption(a), maxShardBytes: try byteSize(a, "max-shard-size"))
             let merge = a.flag("merge")
