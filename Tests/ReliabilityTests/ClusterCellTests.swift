@@ -15,15 +15,6 @@ final class ClusterCellTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
 
-    func waitFor(_ file: URL, seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if FileManager.default.fileExists(atPath: file.path) { return true }
-            usleep(20_000)
-        }
-        return false
-    }
-
     func testUSR2StopsACellAtAStepBoundaryAndTheRequeuedTaskResumes() throws {
         let cache = scratch.appendingPathComponent("cache")
         let out = scratch.appendingPathComponent("grid")
@@ -44,7 +35,7 @@ final class ClusterCellTests: XCTestCase {
         let process = try SkillTuneProcess.start(
             ["cell", "--plan", planFile], cache: cache, environment: task, errors: log)
         let stage1 = out.appendingPathComponent("checkpoints/sa-proj/stage-1/stage.json")
-        XCTAssertTrue(waitFor(stage1, seconds: 120), "stage 1 finished")
+        XCTAssertTrue(SkillTuneProcess.waitFor(stage1, seconds: 120), "stage 1 finished")
         usleep(300_000)
         kill(process.processIdentifier, SIGUSR2)
         let sent = Date()

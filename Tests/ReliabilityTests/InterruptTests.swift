@@ -15,16 +15,6 @@ final class InterruptTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
 
-    /// Waits until `file` exists (or `seconds` pass).
-    func waitFor(_ file: URL, seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if FileManager.default.fileExists(atPath: file.path) { return true }
-            usleep(20_000)
-        }
-        return false
-    }
-
     func testCtrlCStopsCleanlyAndSaysHowToResume() throws {
         let cache = scratch.appendingPathComponent("cache")
         let out = scratch.appendingPathComponent("run")
@@ -34,7 +24,8 @@ final class InterruptTests: XCTestCase {
         let log = scratch.appendingPathComponent("first.txt")
         let process = try SkillTuneProcess.start(arguments, cache: cache, errors: log)
         XCTAssertTrue(
-            waitFor(out.appendingPathComponent("checkpoints/base/stage.json"), seconds: 60), "the base was evaluated")
+            SkillTuneProcess.waitFor(out.appendingPathComponent("checkpoints/base/stage.json"), seconds: 60),
+            "the base was evaluated")
         usleep(300_000)
         kill(process.processIdentifier, SIGINT)
         let sent = Date()
@@ -68,7 +59,7 @@ final class InterruptTests: XCTestCase {
         let process = try SkillTuneProcess.start(
             SkillTuneProcess.compareArguments(out: out, strategies: "sa-proj", extra: ["--steps", "300", "--quiet"]),
             cache: cache, errors: log)
-        XCTAssertTrue(waitFor(out.appendingPathComponent("study.json"), seconds: 60))
+        XCTAssertTrue(SkillTuneProcess.waitFor(out.appendingPathComponent("study.json"), seconds: 60))
         usleep(200_000)
         kill(process.processIdentifier, SIGINT)
         usleep(50_000)

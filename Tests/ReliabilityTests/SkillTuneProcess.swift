@@ -67,6 +67,16 @@ enum SkillTuneProcess {
         return (process.terminationStatus, process.terminationReason == .uncaughtSignal, text)
     }
 
+    /// Waits until `file` exists (or `seconds` pass); whether it does.
+    static func waitFor(_ file: URL, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: file.path) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     /// results.json with the wall-clock section (the last top-level key, "timings") cut out, as bytes.
     static func deterministicResults(_ directory: URL) throws -> String {
         let text = try String(contentsOf: directory.appendingPathComponent("results.json"), encoding: .utf8)
