@@ -12,7 +12,7 @@ public enum ClusterCommands {
     public static let launchOptions: [OptionSpec] = [
         .value(
             "launcher", "NAME",
-            "Run the grid as cluster jobs instead of here: slurm (a base job, one array task per strategy, a merge job)."
+            "Run the grid as cluster jobs instead of here: slurm (a base job, one array task per strategy and seed, a merge job)."
         ),
         .value("partition", "P", "SLURM partition of every job (default: the cluster's)."),
         .value("time", "LIMIT", "SLURM time limit of every job, e.g. 04:00:00 (default: the partition's)."),

@@ -223,7 +223,7 @@ extension SkillTuneCommands {
                   skilltune compare --config runs/quick/study.json --out runs/again
                   skilltune compare --preset quick --launcher slurm --partition cpu --time 02:00:00 --cpus-per-task 4 --out /shared/runs/quick
 
-                On a SLURM cluster (--launcher slurm), DIR/plan.json lists the cells (one per strategy) and
+                On a SLURM cluster (--launcher slurm), DIR/plan.json lists the cells (one per strategy and seed) and
                 DIR/slurm/*.sbatch the jobs: the base (pretrain or load, evaluate once), one array task per cell
                 once it succeeded, and a merge once every cell ended ('skilltune merge DIR' writes the same result
                 files). DIR must be on a filesystem every node shares. --resume submits only what has not finished.
