@@ -85,6 +85,20 @@ struct ConfigJSON {
         return whole
     }
 
+    /// A list of whole numbers (`[16, 24, 24]`), at most `limit` long.
+    func optionalIntList(_ key: String, limit: Int = 4096) throws -> [Int]? {
+        guard let v = value(key) else { return nil }
+        guard let list = v as? [Any], list.count <= limit else {
+            throw wrongType(key, expected: "a list of at most \(limit) integers", found: v)
+        }
+        return try list.map { item in
+            guard let n = item as? NSNumber, !Self.isBoolean(item), let whole = Int(exactly: n.doubleValue) else {
+                throw wrongType(key, expected: "a list of integers", found: v)
+            }
+            return whole
+        }
+    }
+
     func int(_ key: String) throws -> Int {
         guard let v = try optionalInt(key) else { throw missing(key) }
         return v

@@ -75,7 +75,7 @@ public struct HFModelConfig {
         let hiddenAct = try c.optionalString("hidden_act") ?? "silu"
         guard hiddenAct == "silu" else { throw c.invalid("hidden_act", "is \"\(hiddenAct)\"; supported: silu") }
 
-        let (theta, fromParameters) = try Self.ropeTheta(c)
+        let (theta, fromParameters, sections) = try Self.rope(c)
         usesRopeParameters = fromParameters
 
         let attentionBias: Bool
@@ -108,7 +108,8 @@ public struct HFModelConfig {
             kvHeads: try c.optionalInt("num_key_value_heads") ?? heads, headDim: try c.optionalInt("head_dim"),
             ropeTheta: theta, rmsNormEps: try c.optionalDouble("rms_norm_eps") ?? 1e-6,
             attentionBias: attentionBias, tieWordEmbeddings: try c.optionalBool("tie_word_embeddings") ?? false,
-            maxPositions: try c.optionalInt("max_position_embeddings") ?? (type == "qwen2" ? 32_768 : 2048))
+            maxPositions: try c.optionalInt("max_position_embeddings") ?? (type == "qwen2" ? 32_768 : 2048),
+            ropeSections: sections)
         if let problem = decoder.problems().first {
             throw HFCheckpointError(
                 file: c.file, key: problem.split(separator: " ").first.map(String.init), message: problem)
@@ -116,27 +117,32 @@ public struct HFModelConfig {
         endOfSequenceIDs = try c.tokenIDs("eos_token_id")
     }
 
-    /// rope_theta from `rope_parameters` (newer) or the top level (older); any rope type but "default" is refused.
-    private static func ropeTheta(_ c: ConfigJSON) throws -> (Double, fromParameters: Bool) {
-        func checkType(_ o: ConfigJSON) throws {
+    /// rope_theta from `rope_parameters` (newer) or the top level (older), and M-RoPE's `mrope_section` (Qwen2-VL:
+    /// `rope_scaling: {"type": "mrope", ...}` or `rope_parameters: {"rope_type": "default", "mrope_section": ...}`);
+    /// any other rope type but "default" is refused.
+    private static func rope(_ c: ConfigJSON) throws -> (theta: Double, fromParameters: Bool, sections: [Int]?) {
+        var sections: [Int]?
+        func read(_ o: ConfigJSON) throws {
+            if let list = try o.optionalIntList("mrope_section") { sections = list }
             let type = try o.optionalString("rope_type") ?? o.optionalString("type") ?? "default"
-            guard type == "default" else {
+            guard type == "default" || (type == "mrope" && sections != nil) else {
                 throw o.invalid(
                     o.has("rope_type") ? "rope_type" : "type",
-                    "is \"\(type)\"; only \"default\" rotary embeddings are supported (no rope scaling)")
+                    "is \"\(type)\"; only \"default\" rotary embeddings (and Qwen2-VL's \"mrope\" with mrope_section) "
+                        + "are supported (no rope scaling)")
             }
             if let factor = try o.optionalDouble("partial_rotary_factor"), factor != 1 {
                 throw o.invalid("partial_rotary_factor", "is \(factor); only 1 is supported")
             }
         }
-        if let scaling = try c.optionalObject("rope_scaling") { try checkType(scaling) }
+        if let scaling = try c.optionalObject("rope_scaling") { try read(scaling) }
         if let parameters = try c.optionalObject("rope_parameters") {
-            try checkType(parameters)
-            if let theta = try parameters.optionalDouble("rope_theta") { return (theta, true) }
-            if let theta = try c.optionalDouble("rope_theta") { return (theta, true) }
+            try read(parameters)
+            if let theta = try parameters.optionalDouble("rope_theta") { return (theta, true, sections) }
+            if let theta = try c.optionalDouble("rope_theta") { return (theta, true, sections) }
             throw parameters.missing("rope_theta")
         }
-        return (try c.optionalDouble("rope_theta") ?? 10_000, false)
+        return (try c.optionalDouble("rope_theta") ?? 10_000, false, sections)
     }
 
     // MARK: Writing

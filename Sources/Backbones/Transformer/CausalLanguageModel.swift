@@ -47,6 +47,16 @@ open class CausalLanguageModel: Module {
         _ embeddings: Tensor, positions: [Int], keyMask: [Bool]? = nil, cache: KVCache? = nil,
         observer: ((LayerObservation) -> Void)? = nil
     ) -> Tensor {
+        hiddenStates(
+            embeddings, positions: RotaryPositions(positions), keyMask: keyMask, cache: cache, observer: observer)
+    }
+
+    /// `hiddenStates` with several position planes (M-RoPE's temporal, height and width, when the config has
+    /// `mrope_section`).
+    public func hiddenStates(
+        _ embeddings: Tensor, positions: RotaryPositions, keyMask: [Bool]? = nil, cache: KVCache? = nil,
+        observer: ((LayerObservation) -> Void)? = nil
+    ) -> Tensor {
         var x = embeddings
         let stack = model
         for i in 0..<config.layers {
@@ -67,9 +77,13 @@ open class CausalLanguageModel: Module {
     /// Greedy decoding from prompt embeddings (each [T_i, hidden]), batched with left padding and a KV cache.
     /// Returns each prompt's new tokens, ending with the first end-of-sequence token (included) or after
     /// `maxNewTokens`. `onStep(prompt, logits)` sees the logits each new token was chosen from.
+    ///
+    /// `promptPositions` gives each prompt's rotary positions (M-RoPE's planes for a prompt with images);
+    /// by default 0..<T_i. New tokens take one position on every plane, counting on from the prompt's largest
+    /// (for 0..<T_i that is T_i; for M-RoPE it is transformers' `rope_deltas` + T_i).
     public func generateGreedy(
         _ prompts: [Tensor], maxNewTokens: Int, endOfSequence: Set<Int32>,
-        batchSize: Int = 16,
+        promptPositions: [RotaryPositions]? = nil, batchSize: Int = 16,
         onStep: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil
     ) -> [[Int32]] {
         precondition(maxNewTokens >= 0, "generateGreedy: maxNewTokens must be >= 0, got \(maxNewTokens)")
@@ -86,19 +100,28 @@ open class CausalLanguageModel: Module {
                 let tMax = lengths.max()!
                 // Left padding: row r's prompt occupies the last lengths[r] positions.
                 let x = Tensor(zeros: [b, tMax, d])
-                var positions = [Int](repeating: 0, count: b * tMax)
+                let given = rows.map { promptPositions?[$0] ?? RotaryPositions(Array(0..<prompts[$0].shape[0])) }
+                let planeCount = given.map(\.planes.count).max()!
+                var planes = [[Int]](repeating: [Int](repeating: 0, count: b * tMax), count: planeCount)
                 var valid = [Bool](repeating: false, count: b * tMax)
+                var nextPosition = [Int](repeating: 0, count: b)
                 for (r, p) in rows.enumerated() {
                     precondition(
                         prompts[p].rank == 2 && prompts[p].shape[1] == d,
                         "generateGreedy: prompt \(p) has shape \(prompts[p].shape), expected [T, \(d)]")
+                    precondition(
+                        given[r].count == lengths[r],
+                        "generateGreedy: prompt \(p) has \(lengths[r]) tokens but \(given[r].count) positions")
                     let pad = tMax - lengths[r]
                     (x.data + (r * tMax + pad) * d).update(from: prompts[p].data, count: lengths[r] * d)
-                    for j in pad..<tMax {
-                        positions[r * tMax + j] = j - pad
-                        valid[r * tMax + j] = true
+                    for plane in 0..<planeCount {
+                        let source = given[r].plane(plane)
+                        for j in pad..<tMax { planes[plane][r * tMax + j] = source[j - pad] }
                     }
+                    for j in pad..<tMax { valid[r * tMax + j] = true }
+                    nextPosition[r] = given[r].maximum + 1
                 }
+                let positions = RotaryPositions(planes: planes)
                 let cache = KVCache(
                     layers: config.layers, batchSize: b, capacity: tMax + maxNewTokens,
                     kvHeads: config.kvHeads, headDim: config.headDim)
@@ -119,7 +142,7 @@ open class CausalLanguageModel: Module {
                         if endOfSequence.contains(token) { done[r] = true }
                     }
                     if step == maxNewTokens - 1 || done.allSatisfy({ $0 }) { break }
-                    let stepPositions = (0..<b).map { lengths[$0] + step }
+                    let stepPositions = RotaryPositions((0..<b).map { nextPosition[$0] + step })
                     let hs = hiddenStates(embed(next, batchSize: b), positions: stepPositions, cache: cache)
                     logits = unembed(hs.reshaped([b, d]))
                 }

@@ -1,3 +1,5 @@
+import Kernel
+
 /// The shape of a Qwen2/Llama-style decoder, with Hugging Face `config.json` key names.
 public struct DecoderConfig: Codable, Equatable, Sendable {
     public var vocabularySize: Int
@@ -14,11 +16,18 @@ public struct DecoderConfig: Codable, Equatable, Sendable {
     /// Whether lm_head shares the embedding matrix.
     public var tieWordEmbeddings: Bool
     public var maxPositions: Int
+    /// M-RoPE sections (Qwen2-VL's `mrope_section`, summing to head_dim / 2): rotary frequencies take their
+    /// positions from the temporal, height and width planes; nil for ordinary RoPE.
+    public var ropeSections: [Int]?
+
+    /// How the attention layers' rotary frequencies take their positions.
+    public var rotaryLayout: RotaryLayout { ropeSections.map { .sections($0) } ?? .standard }
 
     public init(
         vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layers: Int, heads: Int,
         kvHeads: Int, headDim: Int? = nil, ropeTheta: Double = 10_000, rmsNormEps: Double = 1e-6,
-        attentionBias: Bool = true, tieWordEmbeddings: Bool = false, maxPositions: Int = 4096
+        attentionBias: Bool = true, tieWordEmbeddings: Bool = false, maxPositions: Int = 4096,
+        ropeSections: [Int]? = nil
     ) {
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
@@ -32,6 +41,7 @@ public struct DecoderConfig: Codable, Equatable, Sendable {
         self.attentionBias = attentionBias
         self.tieWordEmbeddings = tieWordEmbeddings
         self.maxPositions = maxPositions
+        self.ropeSections = ropeSections
     }
 
     enum CodingKeys: String, CodingKey {
@@ -47,6 +57,7 @@ public struct DecoderConfig: Codable, Equatable, Sendable {
         case attentionBias = "attention_bias"
         case tieWordEmbeddings = "tie_word_embeddings"
         case maxPositions = "max_position_embeddings"
+        case ropeSections = "mrope_section"
     }
 
     /// Problems with the sizes, each naming the HF key; empty when the config is usable.
@@ -64,6 +75,12 @@ public struct DecoderConfig: Codable, Equatable, Sendable {
             out.append("num_attention_heads (\(heads)) must be a multiple of num_key_value_heads (\(kvHeads))")
         }
         if headDim % 2 != 0 { out.append("head_dim must be even for rotary embeddings, got \(headDim)") }
+        if let sections = ropeSections,
+            sections.count != 3 || sections.contains(where: { $0 < 0 })
+                || sections.reduce(0, +) != headDim / 2
+        {
+            out.append("mrope_section must be 3 sizes adding up to head_dim / 2 = \(headDim / 2), got \(sections)")
+        }
         if !(ropeTheta > 0) { out.append("rope_theta must be > 0, got \(ropeTheta)") }
         if !(rmsNormEps > 0) { out.append("rms_norm_eps must be > 0, got \(rmsNormEps)") }
         return out

@@ -16,13 +16,13 @@ public final class DecoderLayer: Module {
             "self_attn",
             SelfAttention(
                 hidden: c.hiddenSize, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, bias: c.attentionBias,
-                ropeTheta: Float(c.ropeTheta), generator: &generator))
+                ropeTheta: Float(c.ropeTheta), rotaryLayout: c.rotaryLayout, generator: &generator))
         registerChild("post_attention_layernorm", RMSNorm(c.hiddenSize, eps: Float(c.rmsNormEps)))
         registerChild("mlp", GatedMLP(hidden: c.hiddenSize, intermediate: c.intermediateSize, generator: &generator))
     }
 
     public func callAsFunction(
-        _ x: Tensor, positions: [Int], keyMask: [Bool]?, cache: KVCache?, index: Int,
+        _ x: Tensor, positions: RotaryPositions, keyMask: [Bool]?, cache: KVCache?, index: Int,
         observer: ((LayerObservation) -> Void)?
     ) -> Tensor {
         let a = attention(inputNorm(x), positions: positions, keyMask: keyMask, cache: cache, layer: index)

@@ -9,8 +9,12 @@ public final class SelfAttention: Module {
     public let kvHeads: Int
     public let headDim: Int
     public let ropeTheta: Float
-    /// Whether attention is causal with rotary positions (decoders) or bidirectional without (vision towers).
+    /// Which positions turn which rotary frequencies (M-RoPE, axial 2D RoPE).
+    public let rotaryLayout: RotaryLayout
+    /// Whether attention is causal (decoders) or bidirectional (vision towers).
     public let causal: Bool
+    /// Whether q and k turn by rotary positions (decoders, Qwen2-VL's vision blocks; not CLIP or SigLIP).
+    public let rotary: Bool
 
     public var qProj: any UnaryLayer { child("q_proj") as! any UnaryLayer }
     public var kProj: any UnaryLayer { child("k_proj") as! any UnaryLayer }
@@ -20,16 +24,19 @@ public final class SelfAttention: Module {
 
     /// - Parameters:
     ///   - outputKey: the output projection's name: "o_proj" (Qwen2/Llama) or "out_proj" (CLIP/SigLIP).
+    ///   - rotary: rotary positions; by default exactly when causal.
     public init(
         hidden: Int, heads: Int, kvHeads: Int, headDim: Int, bias: Bool, outputBias: Bool = false,
-        ropeTheta: Float, causal: Bool = true, outputKey: String = "o_proj",
-        generator: inout RandomGenerator
+        ropeTheta: Float, causal: Bool = true, rotary: Bool? = nil, rotaryLayout: RotaryLayout = .standard,
+        outputKey: String = "o_proj", generator: inout RandomGenerator
     ) {
         self.heads = heads
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.ropeTheta = ropeTheta
         self.causal = causal
+        self.rotary = rotary ?? causal
+        self.rotaryLayout = rotaryLayout
         self.outputKey = outputKey
         super.init()
         registerChild("q_proj", Linear(hidden, heads * headDim, bias: bias, generator: &generator))
@@ -41,7 +48,7 @@ public final class SelfAttention: Module {
     /// x: [B, T, hidden]. `positions` has T entries (shared by rows) or B*T (per row, for left padding).
     /// With a cache (generation, no grad) the new keys/values are appended and attention covers the cache.
     public func callAsFunction(
-        _ x: Tensor, positions: [Int], keyMask: [Bool]? = nil,
+        _ x: Tensor, positions: RotaryPositions, keyMask: [Bool]? = nil,
         cache: KVCache? = nil, layer: Int = 0
     ) -> Tensor {
         let b = x.shape[0]
@@ -49,9 +56,9 @@ public final class SelfAttention: Module {
         var q = qProj(x).reshaped([b, t, heads, headDim])
         var k = kProj(x).reshaped([b, t, kvHeads, headDim])
         let v = vProj(x).reshaped([b, t, kvHeads, headDim])
-        if causal {
-            q = applyRotary(q, positions: positions, theta: ropeTheta)
-            k = applyRotary(k, positions: positions, theta: ropeTheta)
+        if rotary {
+            q = applyRotary(q, positions: positions, theta: ropeTheta, layout: rotaryLayout)
+            k = applyRotary(k, positions: positions, theta: ropeTheta, layout: rotaryLayout)
         }
         let o: Tensor
         if let cache {

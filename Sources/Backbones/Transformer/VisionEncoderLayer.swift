@@ -24,7 +24,7 @@ public final class VisionEncoderLayer: Module {
     /// x: [images, positions, hidden].
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let attention = child("self_attn") as! SelfAttention
-        let h = x + attention((child("layer_norm1") as! LayerNorm)(x), positions: [])
+        let h = x + attention((child("layer_norm1") as! LayerNorm)(x), positions: RotaryPositions([]))
         return h + (child("mlp") as! any UnaryLayer)((child("layer_norm2") as! LayerNorm)(h))
     }
 }
