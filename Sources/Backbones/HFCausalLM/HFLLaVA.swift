@@ -197,27 +197,12 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     /// `{"type": "image"}` parts (one per placeholder) then `{"type": "text", "text": ...}`, as transformers'
     /// processors pass conversations to LLaVA templates.
     public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
-        guard let template = text.template else {
-            throw ChatTemplateError(
-                source: "HFLLaVA (\(family))", line: nil, column: nil, message: "the model has no chat template")
-        }
-        let values = messages.map { message -> Value in
-            let (images, rest) = Self.splitPlaceholders(message.content)
-            return ChatTemplate.message(message.role, text: rest, images: images)
-        }
-        return try template.apply(
-            messages: values, addGenerationPrompt: addGenerationPrompt, specialTokens: text.templateSpecialTokens,
-            now: text.chatTemplateDate ?? Date())
+        try HFImageSplice.renderChat(
+            text, messages, addGenerationPrompt: addGenerationPrompt, family: "HFLLaVA (\(family))")
     }
 
-    /// The number of `<image>` placeholders in `content` and the text without them (and without the line breaks
-    /// that follow them).
     static func splitPlaceholders(_ content: String) -> (images: Int, text: String) {
-        let parts = content.components(separatedBy: "<image>")
-        guard parts.count > 1 else { return (0, content) }
-        var text = parts[0]
-        for part in parts.dropFirst() { text += part.hasPrefix("\n") ? String(part.dropFirst()) : part }
-        return (parts.count - 1, text.trimmingCharacters(in: .whitespacesAndNewlines))
+        HFImageSplice.splitPlaceholders(content)
     }
 
     public var endOfAnswerID: Int32 { text.endOfAnswerID }
@@ -237,26 +222,9 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     /// The conversation with `imageCount` images: placeholders already in the turns count; missing ones go at the
     /// start of the last user message (LLaVA's data puts `<image>` in the first human turn).
     func encodeConversation(system: String?, history: [ChatTurn], prompt: String, imageCount: Int) -> [Int32] {
-        let present = ([prompt] + history.map(\.user)).reduce(0) { $0 + Self.splitPlaceholders($1).images }
-        let missing = max(0, imageCount - present)
-        let last = String(repeating: "<image>\n", count: missing) + prompt
-        guard useChatTemplate else {
-            var lines: [String] = system.map { [$0] } ?? []
-            for turn in history { lines += [turn.user, turn.assistant] }
-            return text.hfTokenizer.encode((lines + [last]).joined(separator: "\n"))
-        }
-        var messages = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
-        for turn in history {
-            messages += [
-                ChatMessage(role: "user", content: turn.user), ChatMessage(role: "assistant", content: turn.assistant),
-            ]
-        }
-        messages.append(ChatMessage(role: "user", content: last))
-        do {
-            return text.hfTokenizer.encode(try renderChat(messages, addGenerationPrompt: true))
-        } catch {
-            preconditionFailure("HFLLaVA (\(family)): the chat template cannot render this conversation: \(error)")
-        }
+        HFImageSplice.encodeConversation(
+            text, system: system, history: history, prompt: prompt, imageCount: imageCount, plainImage: "<image>",
+            family: "HFLLaVA (\(family))", render: renderChat)
     }
 
     public func encodeAnswer(_ answer: String) -> [Int32] { text.encodeAnswer(answer) }
@@ -304,58 +272,7 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     public func imageTokenCounts(_ images: [Image]) -> [Int] { preprocessor.imageTokens(images) }
 
     public func expandImagePlaceholders(_ tokens: [Int32], images: [Image]) throws -> [Int32] {
-        let placeholders = tokens.filter { $0 == imagePlaceholderID }.count
-        let counts = imageTokenCounts(images)
-        if placeholders == counts.reduce(0, +) && placeholders != images.count { return tokens }
-        guard placeholders == images.count else {
-            throw ImagePlaceholderError(placeholders: placeholders, images: images.count)
-        }
-        var out: [Int32] = []
-        var next = 0
-        for t in tokens {
-            if t == imagePlaceholderID {
-                out += [Int32](repeating: t, count: counts[next])
-                next += 1
-            } else {
-                out.append(t)
-            }
-        }
-        return out
-    }
-
-    /// One row's layout: for each expanded position, its source row in concat(text embeddings, image features)
-    /// and its target.
-    private func rowLayout(
-        tokens: ArraySlice<Int32>, targets: ArraySlice<Int32>?, textOffset: Int, featureOffset: Int,
-        featureCounts: [Int]
-    ) -> [(source: Int, target: Int32)] {
-        let placeholders = tokens.filter { $0 == imagePlaceholderID }.count
-        let total = featureCounts.reduce(0, +)
-        let expandEach = placeholders == featureCounts.count && placeholders != total
-        precondition(
-            expandEach || placeholders == total,
-            "HFLLaVA (\(family)): \(ImagePlaceholderError(placeholders: placeholders, images: featureCounts.count))")
-        var out: [(Int, Int32)] = []
-        var image = 0
-        var feature = featureOffset
-        for (j, t) in zip(tokens.indices, tokens) {
-            let target = targets?[j] ?? Batch.ignoreIndex
-            let local = j - tokens.startIndex
-            if t == imagePlaceholderID {
-                if expandEach {
-                    let n = featureCounts[image]
-                    for p in 0..<n { out.append((feature + p, p == n - 1 ? target : Batch.ignoreIndex)) }
-                    feature += n
-                    image += 1
-                } else {
-                    out.append((feature, target))
-                    feature += 1
-                }
-            } else {
-                out.append((textOffset + local, target))
-            }
-        }
-        return out
+        try HFImageSplice.expand(tokens, placeholder: imagePlaceholderID, counts: imageTokenCounts(images))
     }
 
     /// The decoder's input embeddings [rows, T, hidden] with every image's features at its placeholders, and the
@@ -363,34 +280,11 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     func inputEmbeddings(
         tokens: [Int32], targets: [Int32]?, rows: Int, length: Int, lengths: [Int], imageLists: [[Image]]
     ) -> (embeddings: Tensor, targets: [Int32], length: Int) {
-        text.syncLanguageModel()
-        let embedded = embedding(text.language.model.embedTokens, ids: tokens)
-        var features: [Tensor] = []
-        var layouts: [[(source: Int, target: Int32)]] = []
-        var featureOffset = rows * length
-        for r in 0..<rows {
-            let perImage = imageFeatures(imageLists[r])
-            features += perImage
-            let range = (r * length)..<(r * length + lengths[r])
-            layouts.append(
-                rowLayout(
-                    tokens: tokens[range], targets: targets.map { $0[range] }, textOffset: r * length,
-                    featureOffset: featureOffset, featureCounts: perImage.map { $0.shape[0] }))
-            featureOffset += perImage.reduce(0) { $0 + $1.shape[0] }
-        }
-        let expanded = layouts.map(\.count).max() ?? 0
-        var indices: [Int] = []
-        var out: [Int32] = []
-        for (r, layout) in layouts.enumerated() {
-            let pad = layout.last?.source ?? r * length
-            for j in 0..<expanded {
-                indices.append(j < layout.count ? layout[j].source : pad)
-                out.append(j < layout.count ? layout[j].target : Batch.ignoreIndex)
-            }
-        }
-        let source = features.isEmpty ? embedded : concat([embedded] + features, axis: 0)
-        let x = source.indexSelect(axis: 0, indices: indices).reshaped([rows, expanded, hiddenSize])
-        return (x, out, expanded)
+        let out = HFImageSplice.inputEmbeddings(
+            text: text, placeholder: imagePlaceholderID, family: "HFLLaVA (\(family))", tokens: tokens,
+            targets: targets, rows: rows, length: length, lengths: lengths, imageLists: imageLists,
+            features: imageFeatures)
+        return (out.embeddings, out.targets, out.length)
     }
 
     public func forward(_ batch: Batch, observer: ((LayerObservation) -> Void)?) -> ModelOutput {
