@@ -83,11 +83,15 @@ public struct Qwen2VLImageProcessor: Sendable, Equatable {
     /// `beta = sqrt(minPixels / (height * width))` and each side becomes `ceil(side * beta / factor) * factor`.
     /// The result can still fall outside the range (the `max(factor, ...)` of a very long image, the rounding
     /// up of a tiny one), as in transformers. Throws, as transformers does, for an image whose long side is more
-    /// than 200 times its short side, and for an empty one.
+    /// than 200 times its short side, and for an empty one. `factor` and `maxPixels` must be positive and
+    /// `minPixels` not negative (settings read by `parse` are).
     public static func smartResize(
         height: Int, width: Int, factor: Int = 28, minPixels: Int = defaultMinPixels,
         maxPixels: Int = defaultMaxPixels
     ) throws -> (height: Int, width: Int) {
+        precondition(
+            factor > 0 && minPixels >= 0 && maxPixels > 0,
+            "smartResize: factor \(factor), minPixels \(minPixels), maxPixels \(maxPixels)")
         guard height > 0, width > 0 else {
             throw SizeError("an image of \(height)x\(width) (height x width) has no pixels")
         }
