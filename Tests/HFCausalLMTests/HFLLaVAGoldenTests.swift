@@ -140,7 +140,7 @@ final class HFLLaVACreateTests: XCTestCase {
         XCTAssertEqual(config.featureLayers, [26])
         XCTAssertEqual(config.text.decoder.layers, 24)
         // A square image: the whole-image tile, one grid tile of 27 x 27 features and 27 newlines.
-        XCTAssertEqual(preprocessor.inputs([Image(width: 384, height: 384)]).imageTokens, [729 + 27 * 28])
+        XCTAssertEqual(try preprocessor.inputs([Image(width: 384, height: 384)]).imageTokens, [729 + 27 * 28])
     }
 
     func testCreateMakesARunnableModelOfAConfig() throws {

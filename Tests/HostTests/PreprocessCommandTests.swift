@@ -4,8 +4,9 @@ import Kernel
 import SkillTuneCLI
 import XCTest
 
-/// `skilltune preprocess --model DIR --image FILE --json` on a LLaVA-1.5 and a LLaVA-OneVision processor
-/// (Tests/Fixtures/hf/processors): pixel values, image sizes and placeholder counts equal to transformers'.
+/// `skilltune preprocess --model DIR --image FILE --json` on a LLaVA-1.5, a LLaVA-OneVision and a Qwen2.5-VL
+/// processor (Tests/Fixtures/hf/processors): pixel values, image sizes, placeholder counts and (Qwen2-VL only)
+/// `image_grid_thw` equal to transformers'.
 final class PreprocessCommandTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/hf/processors")
@@ -19,6 +20,7 @@ final class PreprocessCommandTests: XCTestCase {
         let pixel_values_f32: String
         let image_sizes: [[Int]]
         let image_tokens_per_image: [Int]
+        let image_grid_thw: [[Int]]?
     }
     struct Output: Decodable {
         let pixel_values_shape: [Int]
@@ -26,6 +28,7 @@ final class PreprocessCommandTests: XCTestCase {
         let image_sizes: [[Int]]
         let image_tokens: Int
         let image_tokens_per_image: [Int]
+        let image_grid_thw: [[Int]]?
     }
 
     func run(_ arguments: [String]) throws -> String {
@@ -35,7 +38,8 @@ final class PreprocessCommandTests: XCTestCase {
     func testPixelValuesAndPlaceholderCountsMatchTransformers() throws {
         let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("preprocess_golden.json"))
         let cases = try JSONDecoder().decode([Golden].self, from: data)
-        XCTAssertEqual(cases.count, 10)
+        XCTAssertEqual(cases.count, 12)
+        XCTAssertEqual(cases.filter { $0.image_grid_thw != nil }.map(\.model), ["qwen2.5-vl", "qwen2.5-vl"])
         for c in cases {
             var arguments = ["--model", Self.fixtures.appendingPathComponent(c.model).path, "--json"]
             for image in c.images { arguments += ["--image", Self.images.appendingPathComponent(image).path] }
@@ -45,6 +49,7 @@ final class PreprocessCommandTests: XCTestCase {
             XCTAssertEqual(out.image_sizes, c.image_sizes, what)
             XCTAssertEqual(out.image_tokens_per_image, c.image_tokens_per_image, what)
             XCTAssertEqual(out.image_tokens, c.image_tokens_per_image.reduce(0, +), what)
+            XCTAssertEqual(out.image_grid_thw, c.image_grid_thw, what)
             let bytes = [UInt8](try XCTUnwrap(Data(base64Encoded: c.pixel_values_f32)))
             let expected = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
             XCTAssertEqual(out.pixel_values.count, expected.count, what)

@@ -168,6 +168,10 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
                 return  // sizes follow the image; the tower checks each
             }
         case .oneVision(let processor, _, _): size = processor.tileSize
+        case .qwen2VL:
+            throw HFCheckpointError(
+                file: directory.appendingPathComponent("config.json").path, key: "model_type",
+                message: "the image processor is Qwen2-VL's, which a LLaVA model cannot use")
         }
         guard size.height == c.vision.imageSize, size.width == c.vision.imageSize else {
             throw HFCheckpointError(
@@ -235,7 +239,13 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     public func imageFeatures(_ images: [Image]) -> [Tensor] {
         guard !images.isEmpty else { return [] }
         let c = configuration
-        let inputs = preprocessor.inputs(images)
+        let inputs: HFImagePreprocessor.Inputs
+        do {
+            inputs = try preprocessor.inputs(images)
+        } catch {
+            // Only Qwen2-VL's processor throws, and load refuses it (checkProcessor).
+            preconditionFailure("HFLLaVA (\(family)): \(error)")
+        }
         let tilesPerImage = c.isOneVision ? inputs.shape[1] : 1
         let count = images.count * tilesPerImage
         let states = tower.hiddenStates(pixels: inputs.pixelValues, images: count, keep: Set(c.featureLayers))
@@ -269,7 +279,13 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     }
 
     /// Feature positions each image takes, from the images' sizes (no pixel is processed).
-    public func imageTokenCounts(_ images: [Image]) -> [Int] { preprocessor.imageTokens(images) }
+    public func imageTokenCounts(_ images: [Image]) -> [Int] {
+        do {
+            return try preprocessor.imageTokens(images)
+        } catch {
+            preconditionFailure("HFLLaVA (\(family)): \(error)")  // a LLaVA kind never throws (checkProcessor)
+        }
+    }
 
     public func expandImagePlaceholders(_ tokens: [Int32], images: [Image]) throws -> [Int32] {
         try HFImageSplice.expand(tokens, placeholder: imagePlaceholderID, counts: imageTokenCounts(images))
@@ -403,6 +419,11 @@ extension HFLLaVA {
     /// projector with PyTorch's default linear initialisation. For speed measurements.
     public static func create(config: HFLLaVAConfig, preprocessor: HFImagePreprocessor, seed: UInt64) throws -> HFLLaVA
     {
+        if case .qwen2VL = preprocessor.kind {
+            throw HFCheckpointError(
+                file: "HFLLaVA.create", key: nil,
+                message: "the image processor is Qwen2-VL's, which a LLaVA model cannot use")
+        }
         let text = try HFCausalLM.create(config: config.text, seed: seed)
         var generator = RandomGenerator(seed: seed).fork("llava.vision")
         return HFLLaVA(

@@ -26,18 +26,22 @@ public enum ModelCommands {
 
     public static func preprocess(output: @escaping Output = { print($0) }) -> Command {
         Command(
-            name: "preprocess", summary: "Print a LLaVA-family checkpoint's pixel values for images.",
+            name: "preprocess", summary: "Print a LLaVA-family or Qwen2-VL checkpoint's pixel values for images.",
             usage: "--model DIR --image FILE [--image FILE ...] --json",
             discussion: """
                 Processes the images of one prompt as the checkpoint's transformers processor does (LLaVA-1.5:
                 shortest-edge resize and centre crop; LLaVA-OneVision: anyres tiles for an image alone, padded
-                squares for several), with Pillow's resize arithmetic, and prints
+                squares for several; Qwen2-VL and Qwen2.5-VL: smart resize to multiples of 28 pixels, flattened
+                patches), with Pillow's resize arithmetic, and prints
                 {"pixel_values_shape":[...],"pixel_values":[flat],"image_sizes":[[h,w],...],"image_tokens":N,
-                "image_tokens_per_image":[...]}: N is the number of <image> placeholders the prompt expands to.
+                "image_tokens_per_image":[...]}: N is the number of image placeholders (<image>, Qwen2-VL's
+                <|image_pad|>) the prompt expands to. Qwen2-VL adds "image_grid_thw":[[t,h,w],...].
                 PNG, PPM and JPEG images; transparency is composited over white, as transformers does.
                 """,
             options: [
-                .value("model", "DIR", "A Hugging Face LLaVA or LLaVA-OneVision checkpoint directory."),
+                .value(
+                    "model", "DIR",
+                    "A Hugging Face LLaVA, LLaVA-OneVision, Qwen2-VL or Qwen2.5-VL checkpoint directory."),
                 .value("image", "FILE", "An image of the prompt (repeat for several).", repeatable: true),
                 .flag("json", "Print JSON (the only output format)."),
             ]
@@ -49,15 +53,21 @@ public enum ModelCommands {
             }
             let preprocessor = try HFImagePreprocessor.load(directory)
             let images = try files.map { try ImageFile.read(URL(fileURLWithPath: $0)) }
-            let inputs = preprocessor.inputs(images)
+            let inputs = try preprocessor.inputs(images)
             let values = inputs.pixelValues.withUnsafeBufferPointer {
                 JSONText.numbers($0.baseAddress!, count: $0.count)
             }
-            output(
+            var json =
                 "{\"pixel_values_shape\":" + JSONText.integers(inputs.shape) + ",\"pixel_values\":" + values
-                    + ",\"image_sizes\":[" + inputs.imageSizes.map { JSONText.integers($0) }.joined(separator: ",")
-                    + "],\"image_tokens\":" + String(inputs.imageTokens.reduce(0, +))
-                    + ",\"image_tokens_per_image\":" + JSONText.integers(inputs.imageTokens) + "}")
+                + ",\"image_sizes\":[" + inputs.imageSizes.map { JSONText.integers($0) }.joined(separator: ",")
+                + "],\"image_tokens\":" + String(inputs.imageTokens.reduce(0, +))
+                + ",\"image_tokens_per_image\":" + JSONText.integers(inputs.imageTokens)
+            if !inputs.imageGridTHW.isEmpty {  // Qwen2-VL
+                json +=
+                    ",\"image_grid_thw\":[" + inputs.imageGridTHW.map { JSONText.integers($0) }.joined(separator: ",")
+                    + "]"
+            }
+            output(json + "}")
         }
     }
 

@@ -190,12 +190,13 @@ public struct FuzzTarget {
     static let imageProcessor = FuzzTarget(
         name: "image-processor",
         summary:
-            "preprocessor_config.json / processor_config.json (ImageProcessor.parse), then a small image through it",
+            "preprocessor_config.json / processor_config.json (ImageProcessor, AnyResImageProcessor and Qwen2VLImageProcessor.parse), then a small image through each",
         dictionary: [
             "\"size\"", "\"shortest_edge\"", "\"height\"", "\"width\"", "\"crop_size\"", "\"do_resize\"",
             "\"do_center_crop\"", "\"do_rescale\"", "\"do_normalize\"", "\"rescale_factor\"", "\"image_mean\"",
             "\"image_std\"", "\"resample\"", "\"image_processor\"", "0.00392156862745098", "16384", "true", "false",
-            "\"image_grid_pinpoints\"", "[8, 16]",
+            "\"image_grid_pinpoints\"", "[8, 16]", "\"min_pixels\"", "\"max_pixels\"", "\"longest_edge\"",
+            "\"patch_size\"", "\"merge_size\"", "\"temporal_patch_size\"", "\"do_convert_rgb\"", "268435456",
         ],
         builtInSeeds: {
             [
@@ -203,13 +204,32 @@ public struct FuzzTarget {
                     #"{"size": {"shortest_edge": 12}, "crop_size": {"height": 10, "width": 10}, "resample": 3, "rescale_factor": 0.00392156862745098, "image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.26862954, 0.26130258, 0.27577711]}"#
                         .utf8),
                 Array(#"{"image_processor": {"size": 9, "do_center_crop": false, "resample": 2}}"#.utf8),
+                Array(
+                    #"{"min_pixels": 16, "max_pixels": 256, "patch_size": 2, "merge_size": 2, "temporal_patch_size": 2, "image_mean": [0.48145466, 0.4578275, 0.40821073], "image_std": [0.26862954, 0.26130258, 0.27577711], "resample": 3}"#
+                        .utf8),
+                Array(
+                    #"{"image_processor": {"size": {"shortest_edge": 16, "longest_edge": 64}, "patch_size": 4}}"#.utf8),
             ]
         },
         mutate: { mutator, input, other in mutator.mutateJSON(input, other: other) },
         run: { bytes in
+            let image = Image(width: 7, height: 5, fill: (200, 100, 50))
+            // As Qwen2-VL's settings (whose sizes are pixel counts the CLIP-style parser below may refuse): the
+            // smart-resized sizes of a few extreme images and, when small, the patches of two images.
+            var qwenFailure: Error?
+            do {
+                let qwen = try Qwen2VLImageProcessor.parse(Data(bytes), file: "<fuzz>")
+                for (h, w) in [(1, 200), (16384, 82), (1, 1), (ImageProcessor.maxSide, ImageProcessor.maxSide)] {
+                    _ = try? qwen.resizedSize(height: h, width: w)
+                }
+                let resized = try qwen.resizedSize(height: image.height, width: image.width)
+                if resized.height * resized.width * qwen.temporalPatchSize <= 16384 {
+                    _ = try qwen.pixelValues([image, image])
+                }
+            } catch { qwenFailure = error }
+
             let processor = try ImageProcessor.parse(Data(bytes), file: "<fuzz>")
             // A small image through it, when the sizes asked for are small (big ones are valid but slow).
-            let image = Image(width: 7, height: 5, fill: (200, 100, 50))
             let size = processor.resizedSize(height: image.height, width: image.width)
             if size.height * size.width <= 4096, (processor.crop.map { $0.height * $0.width } ?? 0) <= 4096 {
                 _ = processor.pixelValues(image)
@@ -221,6 +241,7 @@ public struct FuzzTarget {
                 _ = anyres.pixelValues(image)
                 _ = anyres.pixelValues(image, alone: false)
             }
+            if let qwenFailure { throw qwenFailure }
         })
 
     // MARK: JSON Lines benchmarks
