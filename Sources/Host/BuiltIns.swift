@@ -55,6 +55,16 @@ extension SkillTuneRegistries {
             name: "llava_onevision",
             summary: "Hugging Face LLaVA-OneVision checkpoints: SigLIP tower, anyres tiles, Qwen2 decoder; images",
             factory: HFLLaVA.factory)
+        try r.backbones.register(
+            name: "qwen2_vl",
+            summary:
+                "Hugging Face Qwen2-VL checkpoints: ViT with 2D RoPE, patch merger, Qwen2 decoder with M-RoPE; images",
+            factory: HFQwen2VL.factory)
+        try r.backbones.register(
+            name: "qwen2_5_vl",
+            summary:
+                "Hugging Face Qwen2.5-VL checkpoints: windowed ViT, patch merger, Qwen2 decoder with M-RoPE; images",
+            factory: HFQwen2VL.factory)
     }
 
     /// Every strategy module of the package registers its names here.

@@ -101,6 +101,13 @@ public struct HFImagePreprocessor: Sendable {
         }
     }
 
+    /// Qwen2-VL's `image_grid_thw` of each image (t, h, w in patches), from the images' sizes alone; empty for the
+    /// LLaVA kinds. Throws as `inputs`.
+    public func imageGrids(_ images: [Image]) throws -> [[Int]] {
+        guard case .qwen2VL(let processor) = kind else { return [] }
+        return try images.map { try processor.gridTHW(height: $0.height, width: $0.width) }
+    }
+
     /// The preprocessor of the checkpoint in `directory`; an error names what is missing or not supported.
     public static func load(_ directory: URL) throws -> HFImagePreprocessor {
         let config = try ConfigJSON.read(directory.appendingPathComponent("config.json"), purpose: "the model's config")

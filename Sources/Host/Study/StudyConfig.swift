@@ -55,7 +55,7 @@ extension PretrainSettings {
 
 /// Every setting of a comparison. The same data, steps, schedule and seed serve every strategy.
 public struct StudyConfig: Codable, Equatable, Sendable {
-    /// A checkpoint directory (Hugging Face Qwen2, Llama, LLaVA or LLaVA-OneVision, or one SkillTune saved) to study instead of
+    /// A checkpoint directory (Hugging Face Qwen2, Llama, LLaVA, LLaVA-OneVision, Qwen2-VL or Qwen2.5-VL, or one SkillTune saved) to study instead of
     /// pretraining the built-in `backbone`; nil for the built-in model.
     public var model: String?
     public var backbone: String

@@ -29,7 +29,7 @@ enum StudyOptions {
             .value("config", "FILE", "A study file (JSON: any of study.json's fields); flags given here override it."),
             .value(
                 "model", "DIR",
-                "Study this checkpoint (a Hugging Face Qwen2, Llama, LLaVA or LLaVA-OneVision directory, or one SkillTune saved) instead of pretraining the built-in backbone."
+                "Study this checkpoint (a Hugging Face Qwen2, Llama, LLaVA, LLaVA-OneVision, Qwen2-VL or Qwen2.5-VL directory, or one SkillTune saved) instead of pretraining the built-in backbone."
             ),
             .value("backbone", "NAME", "Backbone to study (see 'skilltune list').", default: "tiny-llava"),
             .value(

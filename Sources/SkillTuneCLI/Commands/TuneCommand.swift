@@ -25,7 +25,7 @@ extension SkillTuneCommands {
                     config.json, model.safetensors (shards and model.safetensors.index.json past 5 GB) in the input's
                     dtype unless --dtype, the same tensor names (a tied head stays tied), tokenizer, chat-template and
                     generation files; tensors the strategy did not change are the input's bytes, bit for bit.
-                    transformers' AutoModelForCausalLM.from_pretrained(OUT) loads it (a LLaVA or LLaVA-OneVision
+                    transformers' AutoModelForCausalLM.from_pretrained(OUT) loads it (a LLaVA, LLaVA-OneVision or Qwen2-VL
                     model: AutoModelForImageTextToText, in the input's key layout, with its processor files and
                     the vision layers it never runs copied unchanged). The built-in tiny-llava writes SkillTune's
                     own format.

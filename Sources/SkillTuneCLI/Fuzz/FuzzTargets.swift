@@ -91,7 +91,7 @@ public struct FuzzTarget {
     static let configJSON = FuzzTarget(
         name: "config-json",
         summary:
-            "config.json of Hugging Face Qwen2/Llama (HFModelConfig), LLaVA/LLaVA-OneVision (HFLLaVAConfig) and tiny-llava (TinyLLaVAConfig) checkpoints",
+            "config.json of Hugging Face Qwen2/Llama (HFModelConfig), LLaVA/LLaVA-OneVision (HFLLaVAConfig), Qwen2-VL/Qwen2.5-VL (HFQwen2VLConfig) and tiny-llava (TinyLLaVAConfig) checkpoints",
         dictionary: [
             "\"model_type\"", "\"vocab_size\"", "\"hidden_size\"", "\"intermediate_size\"", "\"num_hidden_layers\"",
             "\"num_attention_heads\"", "\"num_key_value_heads\"", "\"head_dim\"", "\"rope_theta\"", "\"rope_scaling\"",
@@ -100,6 +100,9 @@ public struct FuzzTarget {
             "\"vision_feature_layer\"", "\"vision_feature_select_strategy\"", "\"image_grid_pinpoints\"",
             "\"vision_aspect_ratio\"", "\"image_token_index\"", "\"llava_onevision\"", "\"siglip_vision_model\"",
             "\"clip_vision_model\"", "\"hidden_act\"", "\"projector_hidden_act\"", "anyres_max_9", "-2",
+            "\"qwen2_vl\"", "\"qwen2_5_vl\"", "\"mrope_section\"", "\"mrope\"", "\"image_token_id\"", "\"depth\"",
+            "\"embed_dim\"", "\"num_heads\"", "\"mlp_ratio\"", "\"out_hidden_size\"", "\"window_size\"",
+            "\"fullatt_block_indexes\"", "\"spatial_merge_size\"", "\"temporal_patch_size\"",
         ],
         builtInSeeds: {
             [
@@ -115,6 +118,11 @@ public struct FuzzTarget {
         run: { bytes in
             let data = Data(bytes)
             var failures: [Error] = []
+            do {
+                let config = try HFQwen2VLConfig(data: data)
+                try MemoryBudget.check(
+                    float32Bytes: config.float32ParameterBytes, what: "the model of config.json", limit: 1 << 40)
+            } catch { failures.append(error) }
             do {
                 let config = try HFLLaVAConfig(data: data)
                 try MemoryBudget.check(
@@ -135,7 +143,7 @@ public struct FuzzTarget {
                         limit: 1 << 40)
                 }
             } catch { failures.append(error) }
-            if failures.count == 3 { throw FuzzRejection(failures.map { "\($0)" }.joined(separator: " | ")) }
+            if failures.count == 4 { throw FuzzRejection(failures.map { "\($0)" }.joined(separator: " | ")) }
         })
 
     // MARK: tokenizer.json
