@@ -54,7 +54,9 @@ public protocol TuningStrategy: AnyObject {
     func loss(_ model: any Backbone, batch: Batch, stage: StageContext) -> Tensor
     /// Runs once after the last step of a stage (merge adapters, interpolate weights...).
     func finish(_ model: any Backbone, stage: StageContext) throws
-    /// Multiplier on the learning rate for one parameter (1 unless the recipe says otherwise).
+    /// Multiplier on the learning rate for one parameter (1 unless the recipe says otherwise). `name` is the
+    /// parameter's name in the component scheme (`Backbone.componentPath`: `vision_tower.*`, `mm_projector.*`,
+    /// `model.*`), so a recipe means the same parts on every backbone.
     func learningRateScale(forParameter name: String) -> Float
     /// What tuning a model with these parameters (names and shapes of the untouched base) holds in memory,
     /// activations aside. The default (in TrainingMemory.swift) counts every parameter as trainable.

@@ -62,7 +62,7 @@ public enum StageTrainer {
         try strategy.prepare(model, stage: stage)
         let optimizer = AdamW(
             parameters: model.namedParameters(), weightDecay: settings.weightDecay,
-            learningRateScale: { Double(strategy.learningRateScale(forParameter: $0)) })
+            learningRateScale: { Double(strategy.learningRateScale(forParameter: model.componentPath($0))) })
         // No schedule for a stage of zero steps (e.g. `--pretrain-steps 0`, an untrained base): there is nothing
         // to warm up or decay, and the schedule requires at least one step.
         let schedule: LearningRateSchedule? = settings.steps > 0 ? settings.schedule : nil
