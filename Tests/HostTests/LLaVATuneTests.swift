@@ -3,12 +3,13 @@ import Foundation
 import HFCausalLM
 import Host
 import Kernel
+import LoRA
 import SkillTuneCLI
 import XCTest
 
-/// Tuning and studying the tiny LLaVA-1.5 and LLaVA-OneVision checkpoints (Tests/Fixtures/hf) on image data:
-/// the recipes select the parts the paper means, a tuned model is exported in the input's key layout with frozen
-/// tensors' bytes unchanged, reloads to the same logits, and a study runs on it. (Tests/Fixtures/export's
+/// Tuning and studying the tiny LLaVA-1.5, LLaVA-OneVision, Qwen2-VL and Qwen2.5-VL checkpoints (Tests/Fixtures/hf)
+/// on image data: the recipes select the parts the paper means, a tuned model is exported in the input's key layout
+/// with frozen tensors' bytes unchanged, reloads to the same logits, and a study runs on it. (Tests/Fixtures/export's
 /// check script confirmed transformers and peft load such exports: see its README.)
 final class LLaVATuneTests: ScratchTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -146,6 +147,135 @@ final class LLaVATuneTests: ScratchTestCase {
         study.log = { _ in }
         let results = try study.run()
         XCTAssertEqual(results.settings.backbone, "llava_onevision")
+        XCTAssertEqual(results.stages, ["base", "colors"])
+        for strategy in results.strategies {
+            XCTAssertEqual(strategy.status, "complete", strategy.failure ?? "")
+            XCTAssertEqual(strategy.layerShift.map(\.attention.count), [2], "2 decoder layers")
+        }
+    }
+
+    // MARK: Qwen2-VL and Qwen2.5-VL
+
+    func testQwenRecipesSelectTheVisionTowerMergerAndLanguageModel() throws {
+        for name in ["qwen2-vl-tiny", "qwen2.5-vl-tiny"] {
+            let model = try HFQwen2VL.load(directory: Self.fixtures.appendingPathComponent(name))
+            func trained(_ recipe: ComponentRecipe) throws -> [String] {
+                try TrainableSelection.recipe(recipe).apply(to: model, strategy: recipe.name)
+            }
+            let vision = try trained(.vision)
+            XCTAssertFalse(vision.isEmpty)
+            XCTAssertTrue(
+                vision.allSatisfy { $0.hasPrefix("visual.") && !$0.hasPrefix("visual.merger.") }, "\(vision)")
+            XCTAssertEqual(
+                Set(try trained(.projector)),
+                Set(model.namedParameters().map(\.name).filter { $0.hasPrefix("visual.merger.") }))
+            let llm = try trained(.llm)
+            XCTAssertEqual(Set(llm), Set(model.namedParameters().map(\.name).filter { !$0.hasPrefix("visual.") }))
+            let mlp = try trained(.mlpGateUp)
+            XCTAssertEqual(mlp.count, 4, "gate and up of 2 decoder layers, no vision MLP: \(mlp)")
+            XCTAssertTrue(mlp.allSatisfy { $0.hasPrefix("model.layers.") })
+            let sa = try trained(.saProj)
+            XCTAssertEqual(sa.count, 2 * 7, "q/k/v/o weights and q/k/v biases of 2 layers, no vision qkv: \(sa)")
+        }
+    }
+
+    func testTuneOfQwen25VLLearnsFromImagesAndExportsInTheInputLayoutWithFrozenBytes() throws {
+        let data = try colorData()
+        let name = "qwen2.5-vl-tiny"
+        let input = Self.fixtures.appendingPathComponent(name)
+        let model = try HFQwen2VL.load(directory: input)
+        let run = try TuningRun(
+            model: model, strategy: registries.tuningStrategy("sa-proj", options: [:]),
+            data: registries.tuningData([data.path]), watch: [],
+            settings: TuningSettings(steps: 30, batchSize: 6, learningRate: 3e-3, maxNewTokens: 3))
+        let result = try run.run()
+        XCTAssertTrue(result.stages[0].losses.allSatisfy { $0?.isFinite == true })
+        XCTAssertGreaterThan(result.accuracy[0].after, result.accuracy[0].before + 50, result.table())
+        let out = scratch.appendingPathComponent("out-\(name)")
+        _ = try run.export(to: out)
+        let before = try HFCheckpointWeights(directory: input)
+        let after = try HFCheckpointWeights(directory: out)
+        XCTAssertEqual(Set(after.entries.keys), Set(before.entries.keys), "the input's key layout")
+        var changed: [String] = []
+        for (key, entry) in before.entries {
+            let old = try entry.file.withRawBytes(ofTensorNamed: key) { Array($0) }
+            let new = try after.entries[key]!.file.withRawBytes(ofTensorNamed: key) { Array($0) }
+            if old != new { changed.append(key) }
+        }
+        XCTAssertFalse(changed.isEmpty)
+        XCTAssertTrue(
+            changed.allSatisfy { $0.hasPrefix("model.language_model.layers.") && $0.contains(".self_attn.") },
+            "changed \(changed.sorted())")
+        let reloaded = try HFQwen2VL.load(directory: out)
+        let image = Image(width: 30, height: 22, fill: (200, 40, 40))
+        func logits(_ m: HFQwen2VL) throws -> [Float] {
+            m.setTraining(false)
+            let ids = try m.expandImagePlaceholders(
+                m.encodePrompt("What colour is it?", imageCount: 1), images: [image])
+            let out = Autograd.withNoGrad {
+                m.forward(
+                    Batch(
+                        tokens: ids, targets: ids, lengths: [ids.count], imageLists: [[image]], batchSize: 1,
+                        sequenceLength: ids.count)
+                ).logits
+            }
+            return Array(UnsafeBufferPointer(start: out.data, count: out.count))
+        }
+        XCTAssertEqual(try logits(model), try logits(reloaded), "F32 input: the export holds the tuned weights exactly")
+    }
+
+    /// A LoRA adapter names modules as transformers >= 4.52 holds them in memory (`model.language_model.*`), which
+    /// PEFT needs (Tests/Fixtures/export: peft loads it), and loads back onto the base to the tuned logits.
+    func testQwenLoRAAdapterUsesTransformersModuleNamesAndLoadsBack() throws {
+        let data = try colorData(count: 12)
+        let input = Self.fixtures.appendingPathComponent("qwen2.5-vl-tiny")
+        let model = try HFQwen2VL.load(directory: input)
+        let run = try TuningRun(
+            model: model, strategy: registries.tuningStrategy("lora", options: [:]),
+            data: registries.tuningData([data.path]), watch: [],
+            settings: TuningSettings(steps: 3, batchSize: 4, learningRate: 1e-2, maxNewTokens: 2))
+        _ = try run.run()
+        let out = scratch.appendingPathComponent("adapter")
+        _ = try run.export(to: out)
+        let names = try SafeTensorsFile(url: out.appendingPathComponent(PEFTAdapter.weightsFile)).tensorNames
+        XCTAssertEqual(names.count, 12, "lora_A and lora_B of gate/up/down in 2 layers: \(names)")
+        XCTAssertTrue(names.allSatisfy { $0.hasPrefix("base_model.model.model.language_model.layers.") }, "\(names)")
+        let config = try String(contentsOf: out.appendingPathComponent(PEFTAdapter.configFile), encoding: .utf8)
+        XCTAssertTrue(config.contains(#"model\\.language_model\\.layers"#), "no vision MLP matches: \(config)")
+        let fresh = try HFQwen2VL.load(directory: input)
+        let adapted = try PEFTAdapter.load(from: out, into: fresh, renaming: fresh.modulePath(fromAdapter:))
+        XCTAssertEqual(adapted.count, 6)
+        XCTAssertTrue(adapted.allSatisfy { $0.hasPrefix("model.layers.") })
+        let ids = model.encodePrompt("Hi", imageCount: 0)
+        func logits(_ m: HFQwen2VL) -> [Float] {
+            m.setTraining(false)
+            let out = Autograd.withNoGrad {
+                m.forward(
+                    Batch(
+                        tokens: ids, targets: ids, lengths: [ids.count], imageLists: [[]], batchSize: 1,
+                        sequenceLength: ids.count)
+                ).logits
+            }
+            return Array(UnsafeBufferPointer(start: out.data, count: out.count))
+        }
+        XCTAssertEqual(logits(model), logits(fresh))
+    }
+
+    func testStudyOfAQwen2VLCheckpointOnLLaVAJSONImageData() throws {
+        let data = try colorData(count: 24, llava: true)
+        var config = try StudyConfig.defaults(preset: "tiny")
+        config.model = Self.fixtures.appendingPathComponent("qwen2-vl-tiny").path
+        config.targets = [data.path]
+        config.heldOut = [scratch.appendingPathComponent("facts.jsonl").path]
+        try (0..<10).map { "{\"prompt\": \"Fact \($0): the sky is\", \"answer\": \"blue\"}" }.joined(separator: "\n")
+            .write(to: URL(fileURLWithPath: config.heldOut[0]), atomically: true, encoding: .utf8)
+        config.strategies = ["projector", "lora", "sa-qkv"]
+        config.training.steps = 2
+        let study = Study(
+            config: config, registries: registries, outputDirectory: scratch.appendingPathComponent("study"))
+        study.log = { _ in }
+        let results = try study.run()
+        XCTAssertEqual(results.settings.backbone, "qwen2_vl")
         XCTAssertEqual(results.stages, ["base", "colors"])
         for strategy in results.strategies {
             XCTAssertEqual(strategy.status, "complete", strategy.failure ?? "")

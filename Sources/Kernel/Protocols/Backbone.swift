@@ -60,6 +60,12 @@ public protocol Backbone: Module {
     func componentPath(_ path: String) -> String
     /// The module path of decoder layer `index` (`model.layers.3` by default).
     func decoderLayerPath(_ index: Int) -> String
+    /// A module's path as transformers names it in memory, the name PEFT adapter files use
+    /// (`base_model.model.<path>`); the module path itself by default.
+    func adapterModulePath(_ path: String) -> String
+    /// The module path of a module named `name` in an adapter file: the inverse of `adapterModulePath`, which
+    /// may also accept older transformers' names; `name` itself by default.
+    func modulePath(fromAdapter name: String) -> String
 }
 
 extension Backbone {
@@ -68,6 +74,10 @@ extension Backbone {
     public func componentPath(_ path: String) -> String { path }
 
     public func decoderLayerPath(_ index: Int) -> String { "model.layers.\(index)" }
+
+    public func adapterModulePath(_ path: String) -> String { path }
+
+    public func modulePath(fromAdapter name: String) -> String { name }
 
     /// Every parameter's name and shape, with its name in the component scheme, for memory estimates.
     public var parameterShapes: [ParameterShape] {

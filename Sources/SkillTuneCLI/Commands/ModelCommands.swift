@@ -11,7 +11,7 @@ public enum ModelCommands {
 
     static let modelOption = OptionSpec.value(
         "model", "DIR",
-        "Model: a checkpoint directory (Hugging Face Qwen2, Llama, LLaVA or LLaVA-OneVision, or one SkillTune saved), or a backbone name with an optional preset such as tiny-llava or tiny-llava:small (fresh random weights)."
+        "Model: a checkpoint directory (Hugging Face Qwen2, Llama, LLaVA, LLaVA-OneVision, Qwen2-VL or Qwen2.5-VL, or one SkillTune saved), or a backbone name with an optional preset such as tiny-llava or tiny-llava:small (fresh random weights)."
     )
 
     /// The three commands.
@@ -120,7 +120,9 @@ public enum ModelCommands {
             let backbone = try registries.backbone(reference: try arguments.required("model"))
             let (ids, images) = try promptInput(arguments, backbone: backbone, idsOption: true)
             if let adapter = arguments.string("adapter") {
-                try PEFTAdapter.load(from: URL(fileURLWithPath: adapter, isDirectory: true), into: backbone)
+                try PEFTAdapter.load(
+                    from: URL(fileURLWithPath: adapter, isDirectory: true), into: backbone,
+                    renaming: backbone.modulePath(fromAdapter:))
             }
             backbone.setTraining(false)  // evaluation mode: no adapter dropout
             let t = ids.count

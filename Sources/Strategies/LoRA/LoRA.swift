@@ -95,7 +95,7 @@ public final class LoRA: TuningStrategy {
             let safeName = stage.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
             try PEFTAdapter.save(
                 model, to: adapterDirectory.appendingPathComponent("stage-\(stage.index)-\(String(safeName))"),
-                baseModel: model.family)
+                baseModel: model.family, renaming: model.adapterModulePath)
         }
         if mergesAtStageEnd { try model.mergeLoRAAdapters() }
     }

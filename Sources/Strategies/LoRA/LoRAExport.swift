@@ -10,7 +10,7 @@ extension LoRA: AdapterExporting {
     public var keepsAdapters: Bool { !mergesAtStageEnd }
 
     public func saveAdapters(of model: any Backbone, to directory: URL, baseModel: String?) throws {
-        try PEFTAdapter.save(model, to: directory, baseModel: baseModel)
+        try PEFTAdapter.save(model, to: directory, baseModel: baseModel, renaming: model.adapterModulePath)
     }
 
     public func mergeAdapters(into model: any Backbone) throws {

@@ -18,9 +18,14 @@ public enum PEFTAdapter {
 
     /// Writes every LoRA layer of `model` as a PEFT adapter directory. All layers must share one alpha, dropout
     /// and scaling rule (ranks may differ: they go to `rank_pattern`).
-    /// - Parameter baseModel: recorded as `base_model_name_or_path` (null when nil).
-    public static func save(_ model: Module, to directory: URL, baseModel: String? = nil) throws {
-        let layers = model.loraLayers
+    /// - Parameters:
+    ///   - baseModel: recorded as `base_model_name_or_path` (null when nil).
+    ///   - renaming: each module path as the adapter names it (`Backbone.adapterModulePath`: transformers'
+    ///     in-memory names).
+    public static func save(
+        _ model: Module, to directory: URL, baseModel: String? = nil, renaming: (String) -> String = { $0 }
+    ) throws {
+        let layers = model.loraLayers.map { (path: renaming($0.path), layer: $0.layer) }
         guard let first = layers.first?.layer.configuration else {
             throw PEFTAdapterError(directory: directory.path, problem: "the model has no LoRA layer to save")
         }
@@ -43,7 +48,8 @@ public enum PEFTAdapter {
             "r": first.rank,
             "lora_alpha": jsonNumber(first.alpha),
             "lora_dropout": jsonNumber(first.dropout),
-            "target_modules": targetModules(adapted: layers.map(\.path), in: model),
+            "target_modules": targetModules(
+                adapted: layers.map(\.path), linears: LoRATargets.linearPaths(in: model).map(renaming)),
             "bias": "none",
             "fan_in_fan_out": false,
             "inference_mode": true,
@@ -72,8 +78,7 @@ public enum PEFTAdapter {
     /// PEFT's `target_modules`: the adapted layers' last names when selecting every linear with such a name
     /// (PEFT's suffix rule) gives exactly the adapted set; otherwise a full-match regular expression (PEFT's
     /// string form) built from the adapted paths with layer numbers generalised, or listing the paths.
-    static func targetModules(adapted: [String], in model: Module) -> Any {
-        let linears = LoRATargets.linearPaths(in: model)
+    static func targetModules(adapted: [String], linears: [String]) -> Any {
         let adaptedSet = Set(adapted)
         let lastNames = Set(adapted.map { String($0.split(separator: ".").last!) })
         let bySuffix = Set(linears.filter { path in lastNames.contains { path == $0 || path.hasSuffix("." + $0) } })
@@ -223,11 +228,15 @@ public enum PEFTAdapter {
     /// Loads an adapter directory into `model`: every adapted module must be a plain `Linear` of matching
     /// shape; it is replaced by a `LoRALinear` (frozen factors, evaluation mode follows the model). Nothing is
     /// changed if an error is thrown. Returns the adapted paths.
+    /// - Parameter renaming: the module path of a name in the adapter (`Backbone.modulePath(fromAdapter:)`).
     @discardableResult
-    public static func load(from directory: URL, into model: Module) throws -> [String] {
+    public static func load(
+        from directory: URL, into model: Module, renaming: (String) -> String = { $0 }
+    ) throws -> [String] {
         let contents = try read(from: directory)
         var planned: [(String, LoRALinear)] = []
-        for (path, a, b, configuration) in contents.layers {
+        for (name, a, b, configuration) in contents.layers {
+            let path = renaming(name)
             guard let module = model.module(at: path) else {
                 throw PEFTAdapterError(
                     directory: directory.path,

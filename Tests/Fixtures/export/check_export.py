@@ -32,7 +32,7 @@ from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
 IDS = [5, 70, 101, 33, 250, 9, 12, 300, 1, 64]
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGE = os.path.join(HERE, "..", "hf", "multimodal_images", "photo_90x60.png")
-MULTIMODAL = {"llava", "llava_onevision"}
+MULTIMODAL = {"llava", "llava_onevision", "qwen2_vl", "qwen2_5_vl"}
 
 
 def skilltune_logits(binary, model, ids, adapter=None, image=None):
@@ -58,6 +58,11 @@ def model_inputs(binary, model, ids, image):
         inputs["pixel_values"] = torch.tensor(out["pixel_values"]).reshape(out["pixel_values_shape"])
         if model_type(model) == "llava_onevision":  # LLaVA-1.5 takes none (its images are all one size)
             inputs["image_sizes"] = torch.tensor(out["image_sizes"])
+        if model_type(model) in {"qwen2_vl", "qwen2_5_vl"}:  # grids, and (transformers 5.25) which ids are images
+            inputs["image_grid_thw"] = torch.tensor(out["image_grid_thw"])
+            with open(os.path.join(model, "config.json")) as f:
+                image_token = json.load(f)["image_token_id"]
+            inputs["mm_token_type_ids"] = (inputs["input_ids"] == image_token).int()
     return inputs
 
 
@@ -108,7 +113,7 @@ def check(directory, args):
         model.set_adapter("default")
         model.delete_adapter("verify")
         print(f"{name}: peft {peft.__version__} PeftModel.from_pretrained(base={base_path}, {name}): "
-              f"r={peft_config.r} lora_alpha={peft_config.lora_alpha} target_modules={sorted(peft_config.target_modules)} "
+              f"r={peft_config.r} lora_alpha={peft_config.lora_alpha} target_modules={peft_config.target_modules if isinstance(peft_config.target_modules, str) else sorted(peft_config.target_modules)} "
               f"adapted modules={len(adapted)}")
         image = args.image if model_type(base_path) in MULTIMODAL else None
         theirs, ids = skilltune_logits(args.skilltune, base_path, IDS, adapter=directory, image=image)
