@@ -4,9 +4,9 @@ import Kernel
 import SkillTuneCLI
 import XCTest
 
-/// `skilltune logits|generate --model DIR --image FILE --prompt TEXT --chat --json` on the tiny LLaVA-1.5 and
-/// LLaVA-OneVision checkpoints of Tests/Fixtures/hf, against transformers' ids, logits and greedy tokens
-/// (make_multimodal_fixtures.py).
+/// `skilltune logits|generate --model DIR --image FILE --prompt TEXT --chat --json` on the tiny LLaVA-1.5,
+/// LLaVA-OneVision, Qwen2-VL and Qwen2.5-VL checkpoints of Tests/Fixtures/hf, against transformers' ids, logits and
+/// greedy tokens (make_multimodal_fixtures.py, make_qwen_vl_fixtures.py).
 final class ImageCommandsTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures").appendingPathComponent("hf")
@@ -44,7 +44,7 @@ final class ImageCommandsTests: XCTestCase {
     }
 
     func testLogitsAndGenerateWithImagesMatchTransformers() throws {
-        for model in ["llava-tiny", "llava-onevision-tiny"] {
+        for model in ["llava-tiny", "llava-onevision-tiny", "qwen2-vl-tiny", "qwen2.5-vl-tiny"] {
             let reference = try JSONDecoder().decode(
                 Reference.self,
                 from: Data(contentsOf: Self.fixtures.appendingPathComponent("\(model)/reference.json")))
