@@ -261,25 +261,29 @@ final class LLaVATuneTests: ScratchTestCase {
         XCTAssertEqual(logits(model), logits(fresh))
     }
 
-    func testStudyOfAQwen2VLCheckpointOnLLaVAJSONImageData() throws {
+    func testStudyOfQwen2VLAndQwen25VLCheckpointsOnLLaVAJSONImageData() throws {
         let data = try colorData(count: 24, llava: true)
-        var config = try StudyConfig.defaults(preset: "tiny")
-        config.model = Self.fixtures.appendingPathComponent("qwen2-vl-tiny").path
-        config.targets = [data.path]
-        config.heldOut = [scratch.appendingPathComponent("facts.jsonl").path]
+        let facts = scratch.appendingPathComponent("facts.jsonl")
         try (0..<10).map { "{\"prompt\": \"Fact \($0): the sky is\", \"answer\": \"blue\"}" }.joined(separator: "\n")
-            .write(to: URL(fileURLWithPath: config.heldOut[0]), atomically: true, encoding: .utf8)
-        config.strategies = ["projector", "lora", "sa-qkv"]
-        config.training.steps = 2
-        let study = Study(
-            config: config, registries: registries, outputDirectory: scratch.appendingPathComponent("study"))
-        study.log = { _ in }
-        let results = try study.run()
-        XCTAssertEqual(results.settings.backbone, "qwen2_vl")
-        XCTAssertEqual(results.stages, ["base", "colors"])
-        for strategy in results.strategies {
-            XCTAssertEqual(strategy.status, "complete", strategy.failure ?? "")
-            XCTAssertEqual(strategy.layerShift.map(\.attention.count), [2], "2 decoder layers")
+            .write(to: facts, atomically: true, encoding: .utf8)
+        for (name, family) in [("qwen2-vl-tiny", "qwen2_vl"), ("qwen2.5-vl-tiny", "qwen2_5_vl")] {
+            var config = try StudyConfig.defaults(preset: "tiny")
+            config.model = Self.fixtures.appendingPathComponent(name).path
+            config.targets = [data.path]
+            config.heldOut = [facts.path]
+            config.strategies = ["projector", "lora", "sa-qkv"]
+            config.training.steps = 2
+            let study = Study(
+                config: config, registries: registries, outputDirectory: scratch.appendingPathComponent("study-\(name)")
+            )
+            study.log = { _ in }
+            let results = try study.run()
+            XCTAssertEqual(results.settings.backbone, family)
+            XCTAssertEqual(results.stages, ["base", "colors"])
+            for strategy in results.strategies {
+                XCTAssertEqual(strategy.status, "complete", "\(name): \(strategy.failure ?? "")")
+                XCTAssertEqual(strategy.layerShift.map(\.attention.count), [2], "2 decoder layers")
+            }
         }
     }
 }
