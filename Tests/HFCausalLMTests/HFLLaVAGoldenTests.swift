@@ -165,24 +165,7 @@ final class HFLLaVACreateTests: XCTestCase {
 /// OneVision's anyres crop, bilinear shrink and `image_newline`) against central differences.
 final class HFLLaVAGradientTests: XCTestCase {
     func check(_ name: String, image: String, parameters: [String]) throws {
-        let model = try HFLLaVA.load(directory: HFFixtures.directory(name))
-        model.setTraining(true)
-        let picture = try ImageFile.read(HFLLaVAGoldenTests.imageDirectory.appendingPathComponent(image))
-        let prompt = model.encodePrompt("What is it?", imageCount: 1)
-        let answer = model.encodeAnswer("red")
-        let batch = Batch(
-            tokens: prompt + answer, targets: Array(prompt.dropFirst() + answer) + [Batch.ignoreIndex],
-            lengths: [prompt.count + answer.count], imageLists: [[picture]], batchSize: 1,
-            sequenceLength: prompt.count + answer.count)
-        let tensors = model.namedParameters().filter { parameters.contains($0.name) }.map(\.tensor)
-        XCTAssertEqual(tensors.count, parameters.count)
-        let r = GradientCheck.check(
-            tensors, step: 1e-2, absoluteTolerance: 2e-3, relativeTolerance: 3e-2, maxElementsPerInput: 12
-        ) { _ in
-            let out = model.forward(batch)
-            return crossEntropy(out.logits.reshaped([-1, model.vocabularySize]), targets: out.targets)
-        }
-        XCTAssertTrue(r.passed, "\(name): \(r)")
+        try checkImagePathGradients(HFLLaVA.load(directory: HFFixtures.directory(name)), image, parameters, name)
     }
 
     func testLLaVAImagePathGradients() throws {
@@ -208,4 +191,29 @@ final class HFLLaVAGradientTests: XCTestCase {
                 "multi_modal_projector.linear_2.weight",
             ])
     }
+}
+
+/// Central differences of the cross-entropy of "What is it?" + "red" with one image against the backward pass,
+/// for the named parameters of `model`.
+func checkImagePathGradients(
+    _ model: some Backbone & ImagePrompting, _ image: String, _ parameters: [String], _ label: String,
+    file: StaticString = #filePath, line: UInt = #line
+) throws {
+    model.setTraining(true)
+    let picture = try ImageFile.read(HFLLaVAGoldenTests.imageDirectory.appendingPathComponent(image))
+    let prompt = model.encodePrompt("What is it?", imageCount: 1)
+    let answer = model.encodeAnswer("red")
+    let batch = Batch(
+        tokens: prompt + answer, targets: Array(prompt.dropFirst() + answer) + [Batch.ignoreIndex],
+        lengths: [prompt.count + answer.count], imageLists: [[picture]], batchSize: 1,
+        sequenceLength: prompt.count + answer.count)
+    let tensors = model.namedParameters().filter { parameters.contains($0.name) }.map(\.tensor)
+    XCTAssertEqual(tensors.count, parameters.count, file: file, line: line)
+    let r = GradientCheck.check(
+        tensors, step: 1e-2, absoluteTolerance: 2e-3, relativeTolerance: 3e-2, maxElementsPerInput: 12
+    ) { _ in
+        let out = model.forward(batch)
+        return crossEntropy(out.logits.reshaped([-1, model.vocabularySize]), targets: out.targets)
+    }
+    XCTAssertTrue(r.passed, "\(label): \(r)", file: file, line: line)
 }

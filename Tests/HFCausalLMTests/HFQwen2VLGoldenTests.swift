@@ -183,24 +183,7 @@ final class HFQwen2VLGoldenTests: XCTestCase {
 /// images, the merger, M-RoPE) against central differences.
 final class HFQwen2VLGradientTests: XCTestCase {
     func check(_ name: String, image: String, parameters: [String]) throws {
-        let model = try HFQwen2VL.load(directory: HFFixtures.directory(name))
-        model.setTraining(true)
-        let picture = try ImageFile.read(HFLLaVAGoldenTests.imageDirectory.appendingPathComponent(image))
-        let prompt = model.encodePrompt("What is it?", imageCount: 1)
-        let answer = model.encodeAnswer("red")
-        let batch = Batch(
-            tokens: prompt + answer, targets: Array(prompt.dropFirst() + answer) + [Batch.ignoreIndex],
-            lengths: [prompt.count + answer.count], imageLists: [[picture]], batchSize: 1,
-            sequenceLength: prompt.count + answer.count)
-        let tensors = model.namedParameters().filter { parameters.contains($0.name) }.map(\.tensor)
-        XCTAssertEqual(tensors.count, parameters.count)
-        let r = GradientCheck.check(
-            tensors, step: 1e-2, absoluteTolerance: 2e-3, relativeTolerance: 3e-2, maxElementsPerInput: 12
-        ) { _ in
-            let out = model.forward(batch)
-            return crossEntropy(out.logits.reshaped([-1, model.vocabularySize]), targets: out.targets)
-        }
-        XCTAssertTrue(r.passed, "\(name): \(r)")
+        try checkImagePathGradients(HFQwen2VL.load(directory: HFFixtures.directory(name)), image, parameters, name)
     }
 
     func testQwen2VLImagePathGradients() throws {

@@ -41,6 +41,35 @@ final class LLaVATuneTests: ScratchTestCase {
         return url
     }
 
+    /// The names of the tensors whose bytes differ between two checkpoint directories with the same names.
+    func changedTensors(from input: URL, to output: URL) throws -> [String] {
+        let before = try HFCheckpointWeights(directory: input)
+        let after = try HFCheckpointWeights(directory: output)
+        XCTAssertEqual(Set(after.entries.keys), Set(before.entries.keys), "the input's key layout")
+        var changed: [String] = []
+        for (key, entry) in before.entries {
+            let old = try entry.file.withRawBytes(ofTensorNamed: key) { Array($0) }
+            let new = try XCTUnwrap(after.entries[key]).file.withRawBytes(ofTensorNamed: key) { Array($0) }
+            if old != new { changed.append(key) }
+        }
+        return changed.sorted()
+    }
+
+    /// The logits of "What colour is it?" about a red picture.
+    func colourLogits(_ m: some Backbone & ImagePrompting) throws -> [Float] {
+        let image = Image(width: 30, height: 22, fill: (200, 40, 40))
+        m.setTraining(false)
+        let ids = try m.expandImagePlaceholders(m.encodePrompt("What colour is it?", imageCount: 1), images: [image])
+        let out = Autograd.withNoGrad {
+            m.forward(
+                Batch(
+                    tokens: ids, targets: ids, lengths: [ids.count], imageLists: [[image]], batchSize: 1,
+                    sequenceLength: ids.count)
+            ).logits
+        }
+        return Array(UnsafeBufferPointer(start: out.data, count: out.count))
+    }
+
     func load(_ name: String) throws -> HFLLaVA {
         try HFLLaVA.load(directory: Self.fixtures.appendingPathComponent(name))
     }
@@ -93,15 +122,7 @@ final class LLaVATuneTests: ScratchTestCase {
             }
             let out = scratch.appendingPathComponent("out-\(name)")
             _ = try run.export(to: out)
-            let before = try HFCheckpointWeights(directory: input)
-            let after = try HFCheckpointWeights(directory: out)
-            XCTAssertEqual(Set(after.entries.keys), Set(before.entries.keys), "the input's key layout")
-            var changed: [String] = []
-            for (key, entry) in before.entries {
-                let old = try entry.file.withRawBytes(ofTensorNamed: key) { Array($0) }
-                let new = try after.entries[key]!.file.withRawBytes(ofTensorNamed: key) { Array($0) }
-                if old != new { changed.append(key) }
-            }
+            let changed = try changedTensors(from: input, to: out)
             let expected: (String) -> Bool =
                 recipe == "sa-proj"
                 ? { $0.contains(".self_attn.") && $0.hasPrefix("language_model.") }
@@ -110,22 +131,8 @@ final class LLaVATuneTests: ScratchTestCase {
             XCTAssertTrue(changed.allSatisfy(expected), "\(name) \(recipe): changed \(changed.sorted())")
             // Unused tensors (SigLIP's head and post_layernorm) are copied; the reloaded model gives the tuned logits.
             let reloaded = try HFLLaVA.load(directory: out)
-            let image = Image(width: 30, height: 22, fill: (200, 40, 40))
-            func logits(_ m: HFLLaVA) throws -> [Float] {
-                m.setTraining(false)
-                let ids = try m.expandImagePlaceholders(
-                    m.encodePrompt("What colour is it?", imageCount: 1), images: [image])
-                let out = Autograd.withNoGrad {
-                    m.forward(
-                        Batch(
-                            tokens: ids, targets: ids, lengths: [ids.count], imageLists: [[image]], batchSize: 1,
-                            sequenceLength: ids.count)
-                    ).logits
-                }
-                return Array(UnsafeBufferPointer(start: out.data, count: out.count))
-            }
-            let tuned = try logits(model)
-            let back = try logits(reloaded)
+            let tuned = try colourLogits(model)
+            let back = try colourLogits(reloaded)
             // BF16 input: the export rounds changed tensors to BF16, so compare loosely there.
             let tolerance: Float = name == "llava-tiny" ? 0.5 : 0
             XCTAssertLessThanOrEqual(zip(tuned, back).map { abs($0 - $1) }.max() ?? 0, tolerance, name)
@@ -193,35 +200,15 @@ final class LLaVATuneTests: ScratchTestCase {
         XCTAssertGreaterThan(result.accuracy[0].after, result.accuracy[0].before + 50, result.table())
         let out = scratch.appendingPathComponent("out-\(name)")
         _ = try run.export(to: out)
-        let before = try HFCheckpointWeights(directory: input)
-        let after = try HFCheckpointWeights(directory: out)
-        XCTAssertEqual(Set(after.entries.keys), Set(before.entries.keys), "the input's key layout")
-        var changed: [String] = []
-        for (key, entry) in before.entries {
-            let old = try entry.file.withRawBytes(ofTensorNamed: key) { Array($0) }
-            let new = try after.entries[key]!.file.withRawBytes(ofTensorNamed: key) { Array($0) }
-            if old != new { changed.append(key) }
-        }
+        let changed = try changedTensors(from: input, to: out)
         XCTAssertFalse(changed.isEmpty)
         XCTAssertTrue(
             changed.allSatisfy { $0.hasPrefix("model.language_model.layers.") && $0.contains(".self_attn.") },
             "changed \(changed.sorted())")
         let reloaded = try HFQwen2VL.load(directory: out)
-        let image = Image(width: 30, height: 22, fill: (200, 40, 40))
-        func logits(_ m: HFQwen2VL) throws -> [Float] {
-            m.setTraining(false)
-            let ids = try m.expandImagePlaceholders(
-                m.encodePrompt("What colour is it?", imageCount: 1), images: [image])
-            let out = Autograd.withNoGrad {
-                m.forward(
-                    Batch(
-                        tokens: ids, targets: ids, lengths: [ids.count], imageLists: [[image]], batchSize: 1,
-                        sequenceLength: ids.count)
-                ).logits
-            }
-            return Array(UnsafeBufferPointer(start: out.data, count: out.count))
-        }
-        XCTAssertEqual(try logits(model), try logits(reloaded), "F32 input: the export holds the tuned weights exactly")
+        XCTAssertEqual(
+            try colourLogits(model), try colourLogits(reloaded), "F32 input: the export holds the tuned weights exactly"
+        )
     }
 
     /// A LoRA adapter names modules as transformers >= 4.52 holds them in memory (`model.language_model.*`), which

@@ -1,10 +1,12 @@
 import ChatTemplate
 import Foundation
+import HFTokenizers
 import Kernel
 import Transformer
 
-/// What LLaVA-family and Qwen2-VL backbones share in putting images into a prompt: one placeholder token per
-/// image that stands for the image's features, expanded to as many positions as the image has features (ids
+/// What LLaVA-family and Qwen2-VL backbones share: loading a checkpoint's weights under canonical names and its
+/// language model, and putting images into a prompt: one placeholder token per image that stands for the image's
+/// features, expanded to as many positions as the image has features (ids
 /// already expanded the way transformers' processor expands them are taken as they are), and the decoder's
 /// input embeddings with each image's features at its positions.
 enum HFImageSplice {
@@ -16,6 +18,57 @@ enum HFImageSplice {
         var image: Int?
         var feature: Int
     }
+
+    // MARK: Loading
+
+    /// A multimodal checkpoint's weights under the backbone's canonical names, after the memory checks (the files
+    /// and the config's own estimate): the renamed weights and each canonical name's key in the files.
+    static func weights(
+        directory: URL, float32Bytes: UInt64, memoryLimit: UInt64, canonicalName: (String) -> String
+    ) throws -> (weights: HFCheckpointWeights, sourceNames: [String: String]) {
+        let files = try HFCheckpointWeights(directory: directory)
+        try files.checkFitsInMemory(limit: memoryLimit)
+        try MemoryBudget.check(
+            float32Bytes: float32Bytes,
+            what: "the model described by \(directory.appendingPathComponent("config.json").path)", limit: memoryLimit)
+        var names: [String: String] = [:]
+        for key in files.entries.keys.sorted() {
+            let name = canonicalName(key)
+            if let other = names[name] {
+                throw HFCheckpointError(
+                    file: files.sourceName, key: key,
+                    message: "tensors '\(other)' and '\(key)' are the same parameter in two key layouts")
+            }
+            names[name] = key
+        }
+        return (files.renamed(names), names)
+    }
+
+    /// The language model of a multimodal checkpoint (tokenizer, chat template, a decoder to load weights into),
+    /// after checking that the tokenizer's `placeholder` token is config.json's `configKey`.
+    static func languageModel(
+        directory: URL, config: HFModelConfig, placeholder: String, id: Int32, configKey: String
+    ) throws -> HFCausalLM {
+        let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
+            throw HFCheckpointError(file: tokenizerURL.path, key: nil, message: "file not found (the tokenizer)")
+        }
+        let tokenizer = try HFTokenizer(directory: directory)
+        guard tokenizer.tokenID(placeholder) == id else {
+            throw HFCheckpointError(
+                file: tokenizerURL.path, key: nil,
+                message:
+                    "the tokenizer's \(placeholder) token is \(tokenizer.tokenID(placeholder).map(String.init) ?? "absent")"
+                    + " but config.json \(configKey) is \(id)")
+        }
+        var generator = RandomGenerator(seed: 0)
+        let language = HFCausalLM.makeLanguageModel(config, generator: &generator, randomize: false)
+        return try HFCausalLM.assemble(
+            config, language, tokenizer, try HFCausalLM.readCompanionFiles(directory),
+            tokenizerSource: tokenizerURL.path)
+    }
+
+    // MARK: Prompts
 
     /// The number of `<image>` placeholders in `content` and the text without them (and without the line breaks
     /// that follow them).

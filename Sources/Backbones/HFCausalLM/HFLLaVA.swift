@@ -94,40 +94,15 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     /// preprocessor_config.json (or processor_config.json). Every problem is an error naming the file and key.
     public static func load(directory: URL, memoryLimit: UInt64 = MemoryBudget.limit) throws -> HFLLaVA {
         let config = try HFLLaVAConfig(directory: directory)
-        let files = try HFCheckpointWeights(directory: directory)
-        try files.checkFitsInMemory(limit: memoryLimit)
-        try MemoryBudget.check(
-            float32Bytes: config.float32ParameterBytes,
-            what: "the model described by \(directory.appendingPathComponent("config.json").path)", limit: memoryLimit)
-        var names: [String: String] = [:]
-        for key in files.entries.keys.sorted() {
-            let name = canonicalName(key)
-            if let other = names[name] {
-                throw HFCheckpointError(
-                    file: files.sourceName, key: key,
-                    message: "tensors '\(other)' and '\(key)' are the same parameter in two key layouts")
-            }
-            names[name] = key
-        }
-        let weights = files.renamed(names)
+        let (weights, names) = try HFImageSplice.weights(
+            directory: directory, float32Bytes: config.float32ParameterBytes, memoryLimit: memoryLimit,
+            canonicalName: canonicalName)
         var textConfig = config.text
         if weights.entries["language_model.lm_head.weight"] == nil { textConfig.decoder.tieWordEmbeddings = true }
-        let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
-        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
-            throw HFCheckpointError(file: tokenizerURL.path, key: nil, message: "file not found (the tokenizer)")
-        }
-        let tokenizer = try HFTokenizer(directory: directory)
-        guard tokenizer.tokenID("<image>") == config.imageTokenID else {
-            throw HFCheckpointError(
-                file: tokenizerURL.path, key: nil,
-                message: "the tokenizer's <image> token is \(tokenizer.tokenID("<image>").map(String.init) ?? "absent")"
-                    + " but config.json image_token_index is \(config.imageTokenID)")
-        }
+        let text = try HFImageSplice.languageModel(
+            directory: directory, config: textConfig, placeholder: "<image>", id: config.imageTokenID,
+            configKey: "image_token_index")
         var generator = RandomGenerator(seed: 0)
-        let language = HFCausalLM.makeLanguageModel(textConfig, generator: &generator, randomize: false)
-        let text = try HFCausalLM.assemble(
-            textConfig, language, tokenizer, try HFCausalLM.readCompanionFiles(directory),
-            tokenizerSource: tokenizerURL.path)
         let preprocessor = try HFImagePreprocessor.load(directory)
         try checkProcessor(preprocessor, config, directory)
         let model = HFLLaVA(

@@ -73,41 +73,15 @@ public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
     /// preprocessor_config.json. Every problem is an error naming the file and key.
     public static func load(directory: URL, memoryLimit: UInt64 = MemoryBudget.limit) throws -> HFQwen2VL {
         let config = try HFQwen2VLConfig(directory: directory)
-        let files = try HFCheckpointWeights(directory: directory)
-        try files.checkFitsInMemory(limit: memoryLimit)
-        try MemoryBudget.check(
-            float32Bytes: config.float32ParameterBytes,
-            what: "the model described by \(directory.appendingPathComponent("config.json").path)", limit: memoryLimit)
-        var names: [String: String] = [:]
-        for key in files.entries.keys.sorted() {
-            let name = canonicalName(key)
-            if let other = names[name] {
-                throw HFCheckpointError(
-                    file: files.sourceName, key: key,
-                    message: "tensors '\(other)' and '\(key)' are the same parameter in two key layouts")
-            }
-            names[name] = key
-        }
-        let weights = files.renamed(names)
+        let (weights, names) = try HFImageSplice.weights(
+            directory: directory, float32Bytes: config.float32ParameterBytes, memoryLimit: memoryLimit,
+            canonicalName: canonicalName)
         var textConfig = config.text
         if weights.entries["lm_head.weight"] == nil { textConfig.decoder.tieWordEmbeddings = true }
-        let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
-        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
-            throw HFCheckpointError(file: tokenizerURL.path, key: nil, message: "file not found (the tokenizer)")
-        }
-        let tokenizer = try HFTokenizer(directory: directory)
-        guard tokenizer.tokenID("<|image_pad|>") == config.imageTokenID else {
-            throw HFCheckpointError(
-                file: tokenizerURL.path, key: nil,
-                message: "the tokenizer's <|image_pad|> token is "
-                    + "\(tokenizer.tokenID("<|image_pad|>").map(String.init) ?? "absent") but config.json "
-                    + "image_token_id is \(config.imageTokenID)")
-        }
+        let text = try HFImageSplice.languageModel(
+            directory: directory, config: textConfig, placeholder: "<|image_pad|>", id: config.imageTokenID,
+            configKey: "image_token_id")
         var generator = RandomGenerator(seed: 0)
-        let language = HFCausalLM.makeLanguageModel(textConfig, generator: &generator, randomize: false)
-        let text = try HFCausalLM.assemble(
-            textConfig, language, tokenizer, try HFCausalLM.readCompanionFiles(directory),
-            tokenizerSource: tokenizerURL.path)
         let preprocessor = try HFImagePreprocessor.load(directory)
         let model = HFQwen2VL(
             configuration: config, text: text, preprocessor: preprocessor, sourceNames: names, generator: &generator)
