@@ -68,6 +68,21 @@ enum HFImageSplice {
             tokenizerSource: tokenizerURL.path)
     }
 
+    /// Makes `twin` (built with the same structure and a copy of the language model) a deep copy of `model`:
+    /// every parameter `fromText` does not claim gets `model`'s values and trainable flag, then the mode.
+    static func finishCopy(of model: Module, into twin: Module, family: String, fromText: (String) -> Bool) {
+        let source = model.namedParameters()
+        let target = twin.namedParameters()
+        precondition(
+            source.map(\.name) == target.map(\.name),
+            "\(family).copy: the model's modules were replaced, so its structure is not the base model's")
+        for (s, t) in zip(source, target) where !fromText(s.name) {
+            t.tensor.data.update(from: s.tensor.data, count: s.tensor.count)
+            t.tensor.requiresGrad = s.tensor.requiresGrad
+        }
+        twin.setTraining(model.isTraining)
+    }
+
     // MARK: Prompts
 
     /// The number of `<image>` placeholders in `content` and the text without them (and without the line breaks

@@ -329,18 +329,9 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
         let twin = HFLLaVA(
             configuration: configuration, text: textCopy, preprocessor: preprocessor, sourceNames: sourceNames,
             generator: &generator)
-        let source = namedParameters()
-        let target = twin.namedParameters()
-        precondition(
-            source.map(\.name) == target.map(\.name),
-            "HFLLaVA.copy: the model's modules were replaced, so its structure is not the base model's")
         // The language model's values and flags came with `text.copyModel()`.
-        for (s, t) in zip(source, target) where !s.name.hasPrefix("language_model.") {
-            t.tensor.data.update(from: s.tensor.data, count: s.tensor.count)
-            t.tensor.requiresGrad = s.tensor.requiresGrad
-        }
+        HFImageSplice.finishCopy(of: self, into: twin, family: "HFLLaVA", fromText: { $0.hasPrefix("language_model.") })
         twin.sourceDirectory = sourceDirectory
-        twin.setTraining(isTraining)
         return twin
     }
 }

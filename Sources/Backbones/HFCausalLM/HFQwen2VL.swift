@@ -292,18 +292,9 @@ public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
         let twin = HFQwen2VL(
             configuration: configuration, text: textCopy, preprocessor: preprocessor, sourceNames: sourceNames,
             generator: &generator)
-        let source = namedParameters()
-        let target = twin.namedParameters()
-        precondition(
-            source.map(\.name) == target.map(\.name),
-            "HFQwen2VL.copy: the model's modules were replaced, so its structure is not the base model's")
         // The language model's values and flags came with `text.copyModel()`.
-        for (s, t) in zip(source, target) where s.name.hasPrefix("visual.") {
-            t.tensor.data.update(from: s.tensor.data, count: s.tensor.count)
-            t.tensor.requiresGrad = s.tensor.requiresGrad
-        }
+        HFImageSplice.finishCopy(of: self, into: twin, family: "HFQwen2VL", fromText: { !$0.hasPrefix("visual.") })
         twin.sourceDirectory = sourceDirectory
-        twin.setTraining(isTraining)
         return twin
     }
 }
