@@ -48,13 +48,14 @@ let package = Package(
         .target(name: "WiSEFT", dependencies: ["Kernel", "ComponentTuning"], path: "Sources/Strategies/WiSEFT"),
         .target(name: "MoE", dependencies: ["Kernel", "Transformer"], path: "Sources/Strategies/MoE"),
 
-        // The host: the library a user embeds (registries, the study runner, probes, results, reports, tuning runs).
+        // The host: the library a user embeds (registries, the study runner, probes, results, reports, tuning runs),
+        // with the default study's pretrained base model as a resource (Resources/base, see ShippedBase).
         .target(
             name: "Host",
             dependencies: [
                 "Kernel", "Transformer", "TinyLLaVA", "HFCausalLM", "ChatTemplate", "SkillSuite", "JSONLBenchmark",
                 "LoRA", "ComponentTuning", "LwF", "WiSEFT", "MoE",
-            ], path: "Sources/Host"),
+            ], path: "Sources/Host", resources: [.copy("Resources/base")]),
         // The command-line tool: its argument framework, commands, speed benchmarks and fuzzing. An embedding
         // package links Host only.
         .target(

@@ -38,7 +38,7 @@ public enum Pretrainer {
         return pool
     }
 
-    /// Where the base model of this configuration is cached.
+    /// Where the base model of this configuration is cached; its last component also names a shipped base.
     public static func cacheDirectory(config: StudyConfig, vocabulary: [String]) -> URL {
         struct Key: Codable {
             var backbone: String, preset: String, seed: UInt64, pretraining: PretrainSettings
@@ -70,15 +70,17 @@ public enum Pretrainer {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/skilltune")
     }
 
-    /// The base model: loaded from the cache, or pretrained (with progress) and cached atomically.
-    /// - Returns: the model, its directory, and the seconds spent pretraining (0 when cached).
+    /// The base model: loaded from the cache, or the one shipped with SkillTune (`ShippedBase`), or pretrained
+    /// (with progress) and cached atomically.
+    /// - Returns: the model, its directory, and the seconds spent pretraining (0 when cached or shipped).
     /// - Parameters:
+    ///   - fresh: pretrain even when a cached or shipped base exists (the new one replaces the cached one).
     ///   - evaluateEvery: when > 0 and the base is trained here, `evaluate` is called with the step number and the
     ///     model after every `evaluateEvery` steps (a learning curve of the base; the model is in eval mode then
     ///     and is put back to training mode after).
     public static func baseModel(
         config: StudyConfig, data: StudyData, registries: SkillTuneRegistries,
-        evaluateEvery: Int = 0, evaluate: ((Int, any Backbone) -> Void)? = nil,
+        evaluateEvery: Int = 0, evaluate: ((Int, any Backbone) -> Void)? = nil, fresh: Bool = false,
         log: (String) -> Void
     ) throws -> (model: any Backbone, directory: URL, seconds: Double) {
         let pool = try examples(config: config, data: data)
@@ -88,9 +90,13 @@ public enum Pretrainer {
             benchmarks: data.columns + [data.caption].compactMap { $0 })
         let directory = cacheDirectory(config: config, vocabulary: vocabulary)
         let factory = try registries.backbones.make(config.backbone)
-        if FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {
+        if !fresh, FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {
             log("base model: cached at \(directory.path)")
             return (try factory.load(directory), directory, 0)
+        }
+        if !fresh, let shipped = ShippedBase.directory(named: directory.lastPathComponent) {
+            log("base model: shipped with SkillTune (\(directory.lastPathComponent)), no pretraining")
+            return (try factory.load(shipped), shipped, 0)
         }
         let started = Date()
         let model = try factory.create(config.preset, config.seed, vocabulary)

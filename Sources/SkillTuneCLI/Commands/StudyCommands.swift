@@ -263,11 +263,13 @@ extension SkillTuneCommands {
         Command(
             name: "pretrain",
             summary: "Pretrain (or find cached) the base model and report its accuracy on every benchmark.",
-            usage: "[--backbone NAME] [--preset NAME] [--seed N] [--out DIR]",
+            usage: "[--backbone NAME] [--preset NAME] [--seed N] [--out DIR] [--fresh]",
             discussion: """
                 Trains every parameter on the held-out abilities and captions plus a small share of each target skill,
                 so the base is strong on held-out benchmarks and low (but above chance) on targets. The result is
-                cached by backbone, preset, seed and settings and reused by 'compare'. With --out, a copy of the
+                cached by backbone, preset, seed and settings and reused by 'compare'. The default base (tiny-llava
+                small, seed 0) ships with SkillTune and is used without pretraining; --fresh trains it again and
+                says whether the new weights are byte-identical to the shipped ones. With --out, a copy of the
                 checkpoint directory is written there too.
                 """,
             options: StudyOptions.specs + [
@@ -275,6 +277,9 @@ extension SkillTuneCommands {
                 .value(
                     "eval-every", "N",
                     "When pretraining here, print the accuracy on every benchmark every N steps (a learning curve)."),
+                .flag(
+                    "fresh",
+                    "Pretrain even if the base is cached or shipped, and compare the result with the shipped base."),
             ]
         ) { a in
             let config = try StudyOptions.config(a)
@@ -285,6 +290,7 @@ extension SkillTuneCommands {
             }
             let data = try StudyData(config: config, registries: registries)
             let every = try a.int("eval-every", in: 1...10_000_000) ?? 0
+            let fresh = a.flag("fresh")
             let (model, directory, _) = try Pretrainer.baseModel(
                 config: config, data: data, registries: registries, evaluateEvery: every,
                 evaluate: { step, model in
@@ -292,8 +298,14 @@ extension SkillTuneCommands {
                     Terminal.error(
                         "step \(step): " + line.summary + "  ["
                             + line.rows.map { "\($0.0) \(Int($0.2.rounded()))" }.joined(separator: ", ") + "]")
-                }
+                }, fresh: fresh
             ) { Terminal.error($0) }
+            if fresh, let shipped = ShippedBase.directory(named: directory.lastPathComponent) {
+                print(
+                    ShippedBase.identical(shipped, directory)
+                        ? "identical to the shipped base \(shipped.lastPathComponent), byte for byte"
+                        : "differs from the shipped base \(shipped.path) (another arithmetic: see README)")
+            }
             if let out = a.string("out") {
                 let target = URL(fileURLWithPath: out)
                 try? FileManager.default.removeItem(at: target)
