@@ -362,3 +362,40 @@ extension HFQwen2VL {
         return model
     }
 }
+
+extension HFQwen2VL {
+    /// Qwen2.5-VL-3B-Instruct's shape (its config.json and preprocessor_config.json): a Qwen2 decoder 2048 wide,
+    /// 36 layers, 16 / 2 heads, SwiGLU 11008, vocabulary 151936, tied head, rope_theta 1e6, M-RoPE sections
+    /// [16, 24, 24]; the vision tower 1280 wide, 32 blocks of 16 heads, SwiGLU 3420, 14-pixel patches over 2
+    /// frames, 2 x 2 merge into 2048, 112-pixel windows except blocks 7, 15, 23 and 31; `<|image_pad|>` 151655;
+    /// the processor's 3136 to 12845056 pixels, CLIP's mean and std, bicubic. For `create` (speed measurements).
+    public static func qwen25VL3B() throws -> (config: HFQwen2VLConfig, preprocessor: HFImagePreprocessor) {
+        let config = """
+            {"model_type": "qwen2_5_vl", "image_token_id": 151655, "video_token_id": 151656,
+             "vision_start_token_id": 151652, "vision_end_token_id": 151653, "tie_word_embeddings": true,
+             "text_config": {"model_type": "qwen2_5_vl_text", "vocab_size": 151936, "hidden_size": 2048,
+               "intermediate_size": 11008, "num_hidden_layers": 36, "num_attention_heads": 16,
+               "num_key_value_heads": 2, "hidden_act": "silu", "rms_norm_eps": 1e-06,
+               "max_position_embeddings": 128000, "tie_word_embeddings": true,
+               "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [16, 24, 24]}},
+             "vision_config": {"model_type": "qwen2_5_vl_vision", "depth": 32, "hidden_size": 1280,
+               "intermediate_size": 3420, "num_heads": 16, "out_hidden_size": 2048, "patch_size": 14,
+               "temporal_patch_size": 2, "spatial_merge_size": 2, "window_size": 112,
+               "fullatt_block_indexes": [7, 15, 23, 31], "hidden_act": "silu", "in_channels": 3,
+               "tokens_per_second": 2}}
+            """
+        let processor = """
+            {"image_processor_type": "Qwen2_5_VLImageProcessor", "min_pixels": 3136, "max_pixels": 12845056,
+             "patch_size": 14, "temporal_patch_size": 2, "merge_size": 2, "do_convert_rgb": true,
+             "do_normalize": true, "do_rescale": true, "do_resize": true, "resample": 3,
+             "rescale_factor": 0.00392156862745098, "image_mean": [0.48145466, 0.4578275, 0.40821073],
+             "image_std": [0.26862954, 0.26130258, 0.27577711]}
+            """
+        return (
+            try HFQwen2VLConfig(data: Data(config.utf8)),
+            HFImagePreprocessor(
+                kind: .qwen2VL(try Qwen2VLImageProcessor.parse(Data(processor.utf8), file: "preprocessor_config.json")),
+                defaultFeatureStrategy: false)
+        )
+    }
+}
