@@ -16,7 +16,10 @@ import Transformer
 /// prompt, the head on the last position, the argmax) and batch-1 decode per token, medians of the repeats.
 public enum EvalBenchmark {
     /// The named configs `--config` takes besides a config.json path.
-    public static let configs = ["qwen2-135m", "smollm2-135m", "qwen2-0.5b", "llava-onevision-0.5b"]
+    public static let configs = ["qwen2-135m", "smollm2-135m", "qwen2-0.5b"] + imageConfigs
+
+    /// The named configs with an image in the prompt (measured with `--generation-only` only).
+    public static let imageConfigs = ["llava-onevision-0.5b", "qwen2.5-vl-3b"]
 
     /// Qwen2-0.5B's shape (24 layers, hidden 896, 14 heads / 2 KV heads, SwiGLU 4864, vocabulary 151936, q/k/v
     /// biases, tied embeddings, rope_theta 1e6): for speed measurements with random weights.
@@ -89,13 +92,13 @@ public enum EvalBenchmark {
     }
 
     /// Batch-1 prefill and decode of `options.config` (prompt `promptTokens` random ids, `newTokens` new ones).
-    /// `llava-onevision-0.5b`: the prompt is one 384x384 image (its `<image>` placeholder expanded to its 1485
+    /// `llava-onevision-0.5b` and `qwen2.5-vl-3b`: the prompt is one image (its placeholder expanded to its
     /// features) then the random ids, and prefill includes the vision tower; `promptTokens` counts every position.
     public static func generation(_ options: Options) throws -> GenerationResult {
         let previousThreads = Parallel.threads
         if let threads = options.threads { Parallel.threads = threads }
         defer { Parallel.threads = previousThreads }
-        if options.config == "llava-onevision-0.5b" { return try imageGeneration(options) }
+        if imageConfigs.contains(options.config) { return try imageGeneration(options) }
         let model = try makeModel(options.config)
         let language = model.language
         let d = language.config.hiddenSize
@@ -125,17 +128,39 @@ public enum EvalBenchmark {
             parameters: model.parameterCounts.total, peakRssMb: TrainBenchmark.peakResidentMegabytes())
     }
 
-    /// `generation` for LLaVA-OneVision-0.5B's shape with one 384x384 image (random pixels, seed 7). A prefill here
-    /// takes a minute, so each run is timed token by token instead of as the difference of two runs: prefill = the
-    /// call to its first new token (vision tower, projector, the prompt's forward pass), decode = the time between
-    /// the first and the last new token / (newTokens). Medians over `repeats` runs after one warm-up run.
-    static func imageGeneration(_ options: Options) throws -> GenerationResult {
-        let (config, preprocessor) = try HFLLaVA.oneVision05B()
-        let model = try HFLLaVA.create(config: config, preprocessor: preprocessor, seed: 1)
+    /// The image model of an `imageConfigs` name with random weights (seed 1), in evaluation mode, and the side
+    /// of the square image its benchmark prompt holds: LLaVA-OneVision-0.5B's shape with a 384x384 image (one
+    /// tile: 1485 features), Qwen2.5-VL-3B's with a 448x448 one (1024 patches merged into 256 features).
+    static func makeImageModel(_ config: String) throws -> (model: any ImagePrompting, side: Int) {
+        let model: any ImagePrompting
+        let side: Int
+        switch config {
+        case "llava-onevision-0.5b":
+            let (config, preprocessor) = try HFLLaVA.oneVision05B()
+            model = try HFLLaVA.create(config: config, preprocessor: preprocessor, seed: 1)
+            side = 384
+        case "qwen2.5-vl-3b":
+            let (config, preprocessor) = try HFQwen2VL.qwen25VL3B()
+            model = try HFQwen2VL.create(config: config, preprocessor: preprocessor, seed: 1)
+            side = 448
+        default:
+            throw UsageError(
+                "'\(config)' is not one of \(imageConfigs.joined(separator: ", "))", command: "bench eval")
+        }
         model.setTraining(false)
+        return (model, side)
+    }
+
+    /// `generation` for an image model of `imageConfigs` with one square image (random pixels, seed 7) before
+    /// the random text ids. A prefill here takes up to minutes, so each run is timed token by token instead of as
+    /// the difference of two runs: prefill = the call to its first new token (vision tower, projector or merger,
+    /// the prompt's forward pass), decode = the time between the first and the last new token / (newTokens).
+    /// Medians over `repeats` runs after one warm-up run.
+    static func imageGeneration(_ options: Options) throws -> GenerationResult {
+        let (model, side) = try makeImageModel(options.config)
         var random = RandomGenerator(seed: 7)
         let image = Image(
-            width: 384, height: 384, pixels: (0..<384 * 384 * 3).map { _ in UInt8(random.int(below: 256)) })
+            width: side, height: side, pixels: (0..<side * side * 3).map { _ in UInt8(random.int(below: 256)) })
         let text = (0..<options.promptTokens).map { _ in Int32(random.int(below: 151_000)) }
         let ids = try model.expandImagePlaceholders([model.imagePlaceholderID] + text, images: [image])
         let request = GenerationRequest(tokens: ids, images: [image])
@@ -293,12 +318,16 @@ public enum EvalBenchmark {
                 --config qwen2-0.5b is Qwen2-0.5B's shape (24 layers, 494M parameters, ~2 GB of float32);
                 --config llava-onevision-0.5b (with --generation-only) is LLaVA-OneVision-0.5B's (SigLIP 1152 x 26
                 layers at 384, Qwen2-0.5B) with one 384x384 image before the prompt, as
-                benchmarks/reference/hf_llava_generate.py measures it with transformers.
+                benchmarks/reference/hf_llava_generate.py measures it with transformers;
+                --config qwen2.5-vl-3b (with --generation-only) is Qwen2.5-VL-3B-Instruct's (vision tower 1280 x 32
+                blocks, decoder 2048 x 36 layers, 3.75B parameters, ~15 GB of float32) with one 448x448 image
+                (256 merged features) before the prompt, as benchmarks/reference/hf_qwen_vl_generate.py measures it.
                 """,
             options: [
                 .value(
                     "config", "NAME|FILE",
-                    "qwen2-135m, smollm2-135m, qwen2-0.5b, llava-onevision-0.5b (--generation-only) or a Qwen2/Llama config.json.",
+                    "qwen2-135m, smollm2-135m, qwen2-0.5b, llava-onevision-0.5b or qwen2.5-vl-3b (both "
+                        + "--generation-only) or a Qwen2/Llama config.json.",
                     default: "qwen2-135m"),
                 .value("tiny-llava", "PRESET", "tiny-llava preset to measure too (none: skip).", default: "small"),
                 .value("prompt-tokens", "N", "Prefill length.", default: "128"),
@@ -328,9 +357,9 @@ public enum EvalBenchmark {
                 }
                 return b
             }
-            if options.config == "llava-onevision-0.5b" && !arguments.flag("generation-only") {
+            if imageConfigs.contains(options.config) && !arguments.flag("generation-only") {
                 throw UsageError(
-                    "--config llava-onevision-0.5b is measured with --generation-only", command: arguments.command)
+                    "--config \(options.config) is measured with --generation-only", command: arguments.command)
             }
             if arguments.flag("generation-only") {
                 let result = try generation(options)
