@@ -70,7 +70,7 @@ public enum EvalBenchmark {
                 format: "{\"prefill_ms\":%.3f,\"prefill_tokens_per_s\":%.1f,\"decode_ms_per_token\":%.3f,"
                     + "\"decode_tokens_per_s\":%.2f,\"threads\":%d,\"prompt_tokens\":%d,\"new_tokens\":%d,"
                     + "\"best_prefill_ms\":%.3f,\"best_decode_ms_per_token\":%.3f,\"peak_rss_mb\":%.1f,"
-                    + "\"parameters\":%d,\"cpu_decode_ms_per_token\":%.3f,\"microkernel\":%@}",
+                    + "\"parameters\":%ld,\"cpu_decode_ms_per_token\":%.3f,\"microkernel\":%@}",
                 prefillMs, Double(promptTokens) / prefillMs * 1e3, decodeMsPerToken, 1e3 / decodeMsPerToken, threads,
                 promptTokens, newTokens, bestPrefillMs, bestDecodeMsPerToken, peakRssMb, parameters,
                 cpuDecodeMsPerToken, JSONString.literal(Gemm.microkernelName))
