@@ -43,6 +43,53 @@ def generation_result(model, threads, prompt_tokens, new_tokens, prefill_s, best
             "cpu_decode_ms_per_token": round(cpu_decode_s * 1e3, 3)}
 
 
+def time_image_generation(model, inputs, a, label):
+    """Times greedy generate() on one image prompt token by token, as `skilltune bench eval --generation-only`
+    does for image models: prefill = the time to the first new token (vision tower, projector, the prompt's
+    forward pass), decode = (last new token - first new token) / a.new_tokens; medians of a.repeats runs after a
+    warm-up. Prints the --json line (or a summary naming `label`)."""
+    from transformers.generation.streamers import BaseStreamer
+
+    class Clock(BaseStreamer):
+        """Times every new token: generate's first put() is the prompt, each later one a new token."""
+
+        def __init__(self):
+            self.start, self.prompt_seen, self.times = time.perf_counter(), False, []
+
+        def put(self, value):
+            if self.prompt_seen:
+                self.times.append((time.perf_counter() - self.start, time.process_time()))
+            self.prompt_seen = True
+
+        def end(self):
+            pass
+
+    ids = inputs["input_ids"]
+
+    def run():
+        clock = Clock()
+        with torch.inference_mode():
+            out = model.generate(**inputs, max_new_tokens=1 + a.new_tokens, min_new_tokens=1 + a.new_tokens,
+                                 do_sample=False, use_cache=True, streamer=clock)
+        assert out.shape[1] == ids.shape[1] + 1 + a.new_tokens, out.shape
+        (first, first_cpu), (last, last_cpu) = clock.times[0], clock.times[-1]
+        return first, (last - first) / a.new_tokens, (last_cpu - first_cpu) / a.new_tokens
+
+    run()
+    runs = [run() for _ in range(a.repeats)]
+    prefill_s = statistics.median(r[0] for r in runs)
+    decode_s = statistics.median(r[1] for r in runs)
+    best_decode_s = min(r[1] for r in runs)
+    cpu_decode_s = statistics.median(r[2] for r in runs)
+    result = generation_result(model, a.threads, ids.shape[1], a.new_tokens, prefill_s, min(r[0] for r in runs),
+                               decode_s, best_decode_s, cpu_decode_s)
+    if a.json:
+        print(json.dumps(result))
+    else:
+        print(f"transformers {label}, {a.threads} threads: prefill {result['prompt_tokens']} "
+              f"positions {result['prefill_ms']:.1f} ms, decode {result['decode_ms_per_token']:.2f} ms/token")
+
+
 def timed(body):
     start, cpu = time.perf_counter(), time.process_time()
     body()

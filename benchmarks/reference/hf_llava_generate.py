@@ -16,20 +16,16 @@ times it: prefill = the call to its first new token (vision tower, projector, th
 position of the prompt. The --json keys are hf_generate.py's.
 """
 import argparse
-import json
-import statistics
-import time
 from types import SimpleNamespace
 
 import numpy as np
 import torch
 from PIL import Image
-from transformers.generation.streamers import BaseStreamer
 from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration, Qwen2Config, SiglipVisionConfig
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
 from transformers.models.llava_onevision.processing_llava_onevision import LlavaOnevisionProcessor
 
-from hf_generate import generation_result  # the same --json keys (this script's folder is on sys.path)
+from hf_generate import time_image_generation  # the same --json keys (this script's folder is on sys.path)
 
 IMAGE_TOKEN = 151646
 
@@ -70,42 +66,7 @@ def main():
     inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "pixel_values": pixels["pixel_values"],
               "image_sizes": pixels["image_sizes"], "batch_num_images": pixels["batch_num_images"]}
 
-    class Clock(BaseStreamer):
-        """Times every new token: generate's first put() is the prompt, each later one a new token."""
-
-        def __init__(self):
-            self.start, self.prompt_seen, self.times = time.perf_counter(), False, []
-
-        def put(self, value):
-            if self.prompt_seen:
-                self.times.append((time.perf_counter() - self.start, time.process_time()))
-            self.prompt_seen = True
-
-        def end(self):
-            pass
-
-    def run():
-        clock = Clock()
-        with torch.inference_mode():
-            out = model.generate(**inputs, max_new_tokens=1 + a.new_tokens, min_new_tokens=1 + a.new_tokens,
-                                 do_sample=False, use_cache=True, streamer=clock)
-        assert out.shape[1] == ids.shape[1] + 1 + a.new_tokens, out.shape
-        (first, first_cpu), (last, last_cpu) = clock.times[0], clock.times[-1]
-        return first, (last - first) / a.new_tokens, (last_cpu - first_cpu) / a.new_tokens
-
-    run()
-    runs = [run() for _ in range(a.repeats)]
-    prefill_s = statistics.median(r[0] for r in runs)
-    decode_s = statistics.median(r[1] for r in runs)
-    best_decode_s = min(r[1] for r in runs)
-    cpu_decode_s = statistics.median(r[2] for r in runs)
-    result = generation_result(model, a.threads, ids.shape[1], a.new_tokens, prefill_s, min(r[0] for r in runs),
-                               decode_s, best_decode_s, cpu_decode_s)
-    if a.json:
-        print(json.dumps(result))
-    else:
-        print(f"transformers LLaVA-OneVision-0.5B shape, {a.threads} threads: prefill {result['prompt_tokens']} "
-              f"positions {result['prefill_ms']:.1f} ms, decode {result['decode_ms_per_token']:.2f} ms/token")
+    time_image_generation(model, inputs, a, "LLaVA-OneVision-0.5B shape")
 
 
 if __name__ == "__main__":

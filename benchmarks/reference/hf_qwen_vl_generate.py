@@ -21,18 +21,14 @@ prompt's forward pass), decode = (last new token - first new token) / M; medians
 warm-up. "prompt_tokens" counts every position of the prompt. The --json keys are hf_generate.py's.
 """
 import argparse
-import json
 import os
-import statistics
-import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration  # noqa: E402
-from transformers.generation.streamers import BaseStreamer  # noqa: E402
 
-from hf_generate import generation_result  # noqa: E402  (the same --json keys; this script's folder is on sys.path)
+from hf_generate import time_image_generation  # noqa: E402  (the same --json keys; this script's folder is on sys.path)
 
 IMAGE_TOKEN = 151655
 SIDE = 448
@@ -73,42 +69,7 @@ def main():
               "image_grid_thw": torch.tensor([[1, grid, grid]]),
               "mm_token_type_ids": (ids == IMAGE_TOKEN).to(torch.int32)}
 
-    class Clock(BaseStreamer):
-        """Times every new token: generate's first put() is the prompt, each later one a new token."""
-
-        def __init__(self):
-            self.start, self.prompt_seen, self.times = time.perf_counter(), False, []
-
-        def put(self, value):
-            if self.prompt_seen:
-                self.times.append((time.perf_counter() - self.start, time.process_time()))
-            self.prompt_seen = True
-
-        def end(self):
-            pass
-
-    def run():
-        clock = Clock()
-        with torch.inference_mode():
-            out = model.generate(**inputs, max_new_tokens=1 + a.new_tokens, min_new_tokens=1 + a.new_tokens,
-                                 do_sample=False, use_cache=True, streamer=clock)
-        assert out.shape[1] == ids.shape[1] + 1 + a.new_tokens, out.shape
-        (first, first_cpu), (last, last_cpu) = clock.times[0], clock.times[-1]
-        return first, (last - first) / a.new_tokens, (last_cpu - first_cpu) / a.new_tokens
-
-    run()
-    runs = [run() for _ in range(a.repeats)]
-    prefill_s = statistics.median(r[0] for r in runs)
-    decode_s = statistics.median(r[1] for r in runs)
-    best_decode_s = min(r[1] for r in runs)
-    cpu_decode_s = statistics.median(r[2] for r in runs)
-    result = generation_result(model, a.threads, ids.shape[1], a.new_tokens, prefill_s, min(r[0] for r in runs),
-                               decode_s, best_decode_s, cpu_decode_s)
-    if a.json:
-        print(json.dumps(result))
-    else:
-        print(f"transformers Qwen2.5-VL-3B shape, {a.threads} threads: prefill {result['prompt_tokens']} "
-              f"positions {result['prefill_ms']:.1f} ms, decode {result['decode_ms_per_token']:.2f} ms/token")
+    time_image_generation(model, inputs, a, "Qwen2.5-VL-3B shape")
 
 
 if __name__ == "__main__":
