@@ -73,3 +73,43 @@ struct ModelReference: Decodable {
     var eos_token_ids: [Int32]
     var prompts: [Prompt]
 }
+
+/// The logits [1, T, vocab] of one row of `ids` with `images` (no gradient).
+func imageLogits(_ model: any Backbone, _ ids: [Int32], images: [Image]) -> Tensor {
+    Autograd.withNoGrad {
+        model.forward(
+            Batch(
+                tokens: ids, targets: ids, lengths: [ids.count], imageLists: [images], batchSize: 1,
+                sequenceLength: ids.count)
+        ).logits
+    }
+}
+
+/// Two models have the same parameter names, in order, and the same values bit for bit.
+func assertSameParameters(_ a: Module, _ b: Module, file: StaticString = #filePath, line: UInt = #line) {
+    let x = a.namedParameters()
+    let y = b.namedParameters()
+    XCTAssertEqual(x.map(\.name), y.map(\.name), file: file, line: line)
+    for (p, q) in zip(x, y) {
+        XCTAssertEqual(
+            Array(UnsafeBufferPointer(start: p.tensor.data, count: p.tensor.count)),
+            Array(UnsafeBufferPointer(start: q.tensor.data, count: q.tensor.count)), p.name, file: file, line: line)
+    }
+}
+
+/// The largest difference of `logits` [1, T, V] from a golden reference stored as the first 8 logits of every
+/// position and all logits of the last 4 (base64 float32), after checking the shape.
+func goldenLogitsError(
+    _ logits: Tensor, shape: [Int], first8: String, last4: String, file: StaticString = #filePath, line: UInt = #line
+) throws -> Float {
+    let (t, v) = (shape[0], shape[1])
+    XCTAssertEqual(logits.shape, [1, t, v], file: file, line: line)
+    let head = try goldenFloats(first8)
+    let tail = try goldenFloats(last4)
+    var worst: Float = 0
+    for p in 0..<t {
+        for j in 0..<8 { worst = max(worst, abs(logits.data[p * v + j] - head[p * 8 + j])) }
+    }
+    for i in tail.indices { worst = max(worst, abs(logits.data[(t - 4) * v + i] - tail[i])) }
+    return worst
+}

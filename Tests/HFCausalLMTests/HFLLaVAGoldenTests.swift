@@ -46,24 +46,10 @@ final class HFLLaVAGoldenTests: XCTestCase {
             XCTAssertEqual(model.imageTokenCounts(images), c.image_tokens, file: file, line: line)
             // The unexpanded prompt (one placeholder per image) and the expanded ids give the same logits.
             for tokens in [prompt, ids] {
-                let logits = Autograd.withNoGrad {
-                    model.forward(
-                        Batch(
-                            tokens: tokens, targets: tokens, lengths: [tokens.count], imageLists: [images],
-                            batchSize: 1, sequenceLength: tokens.count)
-                    ).logits
-                }
-                let (t, v) = (c.logits_shape[0], c.logits_shape[1])
-                XCTAssertEqual(logits.shape, [1, t, v], file: file, line: line)
-                let first8 = try goldenFloats(c.logits_first8)
-                let last4 = try goldenFloats(c.logits_last4)
-                var worst: Float = 0
-                for p in 0..<t {
-                    for j in 0..<8 { worst = max(worst, abs(logits.data[p * v + j] - first8[p * 8 + j])) }
-                }
-                for p in 0..<4 {
-                    for j in 0..<v { worst = max(worst, abs(logits.data[(t - 4 + p) * v + j] - last4[p * v + j])) }
-                }
+                let logits = imageLogits(model, tokens, images: images)
+                let worst = try goldenLogitsError(
+                    logits, shape: c.logits_shape, first8: c.logits_first8, last4: c.logits_last4, file: file,
+                    line: line)
                 XCTAssertLessThan(worst, 1e-4, "\(name) \(c.images): max |Δlogits|", file: file, line: line)
             }
             if let shape = c.features_shape, let features = c.features {
@@ -120,14 +106,7 @@ final class HFLLaVAGoldenTests: XCTestCase {
             tensors = renamed
         }
         let other = try HFLLaVA.load(directory: copy)
-        let a = base.namedParameters()
-        let b = other.namedParameters()
-        XCTAssertEqual(a.map(\.name), b.map(\.name))
-        for (x, y) in zip(a, b) {
-            XCTAssertEqual(
-                Array(UnsafeBufferPointer(start: x.tensor.data, count: x.tensor.count)),
-                Array(UnsafeBufferPointer(start: y.tensor.data, count: y.tensor.count)), x.name)
-        }
+        assertSameParameters(base, other)
         XCTAssertEqual(other.sourceNames["image_newline"], "model.image_newline")
     }
 }
@@ -149,13 +128,7 @@ final class HFLLaVACreateTests: XCTestCase {
         XCTAssertEqual(model.namedParameters().map(\.name), loaded.namedParameters().map(\.name))
         let image = Image(width: 40, height: 30, fill: (10, 200, 30))
         let ids = try model.expandImagePlaceholders([model.imagePlaceholderID, 70, 71], images: [image])
-        let logits = Autograd.withNoGrad {
-            model.forward(
-                Batch(
-                    tokens: ids, targets: ids, lengths: [ids.count], imageLists: [[image]], batchSize: 1,
-                    sequenceLength: ids.count)
-            ).logits
-        }
+        let logits = imageLogits(model, ids, images: [image])
         XCTAssertEqual(logits.shape, [1, ids.count, 608])
         XCTAssertTrue((0..<logits.count).allSatisfy { logits.data[$0].isFinite })
     }

@@ -50,13 +50,7 @@ final class HFQwen2VLCreateTests: XCTestCase {
         let image = Image(width: 60, height: 40, fill: (10, 200, 30))
         let ids = try model.expandImagePlaceholders([model.imagePlaceholderID, 70, 71], images: [image])
         XCTAssertGreaterThan(ids.count, 3)
-        let logits = Autograd.withNoGrad {
-            model.forward(
-                Batch(
-                    tokens: ids, targets: ids, lengths: [ids.count], imageLists: [[image]], batchSize: 1,
-                    sequenceLength: ids.count)
-            ).logits
-        }
+        let logits = imageLogits(model, ids, images: [image])
         XCTAssertEqual(logits.shape, [1, ids.count, 612])
         XCTAssertTrue((0..<logits.count).allSatisfy { logits.data[$0].isFinite })
         // Greedy generation with the image, as `bench eval` runs it: exactly the tokens asked for without stops.

@@ -90,22 +90,10 @@ final class HFQwen2VLGoldenTests: XCTestCase {
             }
             // The unexpanded prompt (one placeholder per image) and the expanded ids give the same logits.
             for tokens in [prompt, ids] {
-                let logits = Autograd.withNoGrad {
-                    model.forward(
-                        Batch(
-                            tokens: tokens, targets: tokens, lengths: [tokens.count], imageLists: [images],
-                            batchSize: 1, sequenceLength: tokens.count)
-                    ).logits
-                }
-                let (t, v) = (c.logits_shape[0], c.logits_shape[1])
-                XCTAssertEqual(logits.shape, [1, t, v], file: file, line: line)
-                let first8 = try goldenFloats(c.logits_first8)
-                let last4 = try goldenFloats(c.logits_last4)
-                var worst: Float = 0
-                for p in 0..<t {
-                    for j in 0..<8 { worst = max(worst, abs(logits.data[p * v + j] - first8[p * 8 + j])) }
-                }
-                worst = max(worst, Self.worst(logits.data + (t - 4) * v, last4))
+                let logits = imageLogits(model, tokens, images: images)
+                let worst = try goldenLogitsError(
+                    logits, shape: c.logits_shape, first8: c.logits_first8, last4: c.logits_last4, file: file,
+                    line: line)
                 XCTAssertLessThan(worst, 1e-4, "\(label): max |Δlogits|", file: file, line: line)
             }
             let generated = model.generate([GenerationRequest(tokens: prompt, images: images)], maxNewTokens: 6)[0]
@@ -167,14 +155,7 @@ final class HFQwen2VLGoldenTests: XCTestCase {
             tensors = renamed
         }
         let other = try HFQwen2VL.load(directory: copy)
-        let a = base.namedParameters()
-        let b = other.namedParameters()
-        XCTAssertEqual(a.map(\.name), b.map(\.name))
-        for (x, y) in zip(a, b) {
-            XCTAssertEqual(
-                Array(UnsafeBufferPointer(start: x.tensor.data, count: x.tensor.count)),
-                Array(UnsafeBufferPointer(start: y.tensor.data, count: y.tensor.count)), x.name)
-        }
+        assertSameParameters(base, other)
         XCTAssertEqual(other.sourceNames["visual.merger.ln_q.weight"], "visual.merger.ln_q.weight")
     }
 }
