@@ -136,51 +136,50 @@ public func applyRotary(_ x: Tensor, positions: RotaryPositions, theta: Float, l
     ) {
         let cosTable = table.cos.pointer
         let sinTable = table.sin.pointer  // `table` stays alive with this function
+        /// Every head of `token`, turned by the angles whose cosines and sines are `c` and `s` (half each).
+        func rotateHeads(_ token: Int, _ c: UnsafePointer<Float>, _ s: UnsafePointer<Float>) {
+            for head in 0..<h {
+                let xr = src + token * rowWidth + head * dh
+                let yr = dst + token * rowWidth + head * dh
+                if inverse && !accumulate {  // (g1 c + g2 s, g2 c - g1 s)
+                    for j in 0..<half {
+                        let x1 = xr[j]
+                        let x2 = xr[j + half]
+                        yr[j] = x1 * c[j] + x2 * s[j]
+                        yr[j + half] = x2 * c[j] - x1 * s[j]
+                    }
+                } else if inverse {  // the same, added into the gradient
+                    for j in 0..<half {
+                        let x1 = xr[j]
+                        let x2 = xr[j + half]
+                        yr[j] = yr[j] + (x1 * c[j] + x2 * s[j])
+                        yr[j + half] = yr[j + half] + (x2 * c[j] - x1 * s[j])
+                    }
+                } else {
+                    for j in 0..<half {
+                        let x1 = xr[j]
+                        let x2 = xr[j + half]
+                        yr[j] = x1 * c[j] - x2 * s[j]
+                        yr[j + half] = x2 * c[j] + x1 * s[j]
+                    }
+                }
+            }
+        }
         RowKernels.forEachRow(b * t, width: rowWidth) { token in
             let index = perRow ? token : token % t
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: direct ? 0 : 2 * half) { scratch in
-                let c: UnsafePointer<Float>
-                let s: UnsafePointer<Float>
-                if direct {
-                    let p = planes[0][index]
-                    c = UnsafePointer(cosTable + p * tableHalf)
-                    s = UnsafePointer(sinTable + p * tableHalf)
-                } else {
-                    let base = scratch.baseAddress!
-                    for j in 0..<half {
-                        let row = planes[map.planes[j]][index] * tableHalf + map.columns[j]
-                        base[j] = cosTable[row]
-                        base[half + j] = sinTable[row]
-                    }
-                    c = UnsafePointer(base)
-                    s = UnsafePointer(base + half)
+            if direct {
+                let p = planes[0][index]
+                rotateHeads(token, cosTable + p * tableHalf, sinTable + p * tableHalf)
+                return
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * half) { scratch in
+                let base = scratch.baseAddress!
+                for j in 0..<half {
+                    let row = planes[map.planes[j]][index] * tableHalf + map.columns[j]
+                    base[j] = cosTable[row]
+                    base[half + j] = sinTable[row]
                 }
-                for head in 0..<h {
-                    let xr = src + token * rowWidth + head * dh
-                    let yr = dst + token * rowWidth + head * dh
-                    if inverse && !accumulate {  // (g1 c + g2 s, g2 c - g1 s)
-                        for j in 0..<half {
-                            let x1 = xr[j]
-                            let x2 = xr[j + half]
-                            yr[j] = x1 * c[j] + x2 * s[j]
-                            yr[j + half] = x2 * c[j] - x1 * s[j]
-                        }
-                    } else if inverse {  // the same, added into the gradient
-                        for j in 0..<half {
-                            let x1 = xr[j]
-                            let x2 = xr[j + half]
-                            yr[j] = yr[j] + (x1 * c[j] + x2 * s[j])
-                            yr[j + half] = yr[j + half] + (x2 * c[j] - x1 * s[j])
-                        }
-                    } else {
-                        for j in 0..<half {
-                            let x1 = xr[j]
-                            let x2 = xr[j + half]
-                            yr[j] = x1 * c[j] - x2 * s[j]
-                            yr[j + half] = x2 * c[j] + x1 * s[j]
-                        }
-                    }
-                }
+                rotateHeads(token, base, base + half)
             }
         }
     }
