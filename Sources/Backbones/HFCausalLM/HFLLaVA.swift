@@ -18,7 +18,7 @@ import Transformer
 /// patches (less CLIP's class token for the "default" strategy); LLaVA-OneVision's anyres tiles for an image alone
 /// in its prompt (`AnyResPacking`), one square tile and a newline for each of several. Ids already expanded the
 /// way transformers' processor expands them are taken as they are.
-public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
+public final class HFLLaVA: Module, HFImageTextBackbone {
     public let configuration: HFLLaVAConfig
     /// The language model: tokenizer, chat template and decoder.
     public let text: HFCausalLM
@@ -159,54 +159,13 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
     // MARK: Backbone
 
     public var family: String { configuration.modelType }
-    public var tokenizer: any Tokenizer { text.hfTokenizer }
-    public var decoderLayerCount: Int { configuration.text.decoder.layers }
-    public var hiddenSize: Int { configuration.text.decoder.hiddenSize }
-    public var vocabularySize: Int { configuration.text.decoder.vocabularySize }
-    public var acceptsImages: Bool { true }
     public var imagePlaceholderID: Int32 { configuration.imageTokenID }
 
-    public var supportsChatTemplate: Bool { text.supportsChatTemplate }
-    public var useChatTemplate: Bool {
-        get { text.useChatTemplate }
-        set { text.useChatTemplate = newValue }
-    }
-
-    /// Renders messages whose `<image>` placeholders become image parts: each message's content is a list of
-    /// `{"type": "image"}` parts (one per placeholder) then `{"type": "text", "text": ...}`, as transformers'
-    /// processors pass conversations to LLaVA templates.
-    public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
-        try HFImageSplice.renderChat(
-            text, messages, addGenerationPrompt: addGenerationPrompt, family: "HFLLaVA (\(family))")
-    }
+    public static let plainImageText = "<image>"
 
     static func splitPlaceholders(_ content: String) -> (images: Int, text: String) {
         HFImageSplice.splitPlaceholders(content)
     }
-
-    public var endOfAnswerID: Int32 { text.endOfAnswerID }
-
-    public func encodePrompt(_ prompt: String, hasImage: Bool) -> [Int32] {
-        encodePrompt(prompt, imageCount: hasImage ? 1 : 0)
-    }
-
-    public func encodePrompt(_ prompt: String, imageCount: Int) -> [Int32] {
-        encodeConversation(system: nil, history: [], prompt: prompt, imageCount: imageCount)
-    }
-
-    public func encodeConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
-        encodeConversation(system: system, history: history, prompt: prompt, imageCount: hasImage ? 1 : 0)
-    }
-
-    /// The conversation with `imageCount` images: placeholders already in the turns count; missing ones go at the
-    /// start of the last user message (LLaVA's data puts `<image>` in the first human turn).
-    func encodeConversation(system: String?, history: [ChatTurn], prompt: String, imageCount: Int) -> [Int32] {
-        HFImageSplice.encodeConversation(
-            text, system: system, history: history, prompt: prompt, imageCount: imageCount, plainImage: "<image>",
-            family: "HFLLaVA (\(family))", render: renderChat)
-    }
-
-    public func encodeAnswer(_ answer: String) -> [Int32] { text.encodeAnswer(answer) }
 
     // MARK: Images
 
@@ -219,7 +178,7 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
             inputs = try preprocessor.inputs(images)
         } catch {
             // Only Qwen2-VL's processor throws, and load refuses it (checkProcessor).
-            preconditionFailure("HFLLaVA (\(family)): \(error)")
+            preconditionFailure("\(label): \(error)")
         }
         let tilesPerImage = c.isOneVision ? inputs.shape[1] : 1
         let count = images.count * tilesPerImage
@@ -258,7 +217,7 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
         do {
             return try preprocessor.imageTokens(images)
         } catch {
-            preconditionFailure("HFLLaVA (\(family)): \(error)")  // a LLaVA kind never throws (checkProcessor)
+            preconditionFailure("\(label): \(error)")  // a LLaVA kind never throws (checkProcessor)
         }
     }
 
@@ -272,7 +231,7 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
         tokens: [Int32], targets: [Int32]?, rows: Int, length: Int, lengths: [Int], imageLists: [[Image]]
     ) -> (embeddings: Tensor, targets: [Int32], length: Int) {
         let out = HFImageSplice.inputEmbeddings(
-            text: text, placeholder: imagePlaceholderID, family: "HFLLaVA (\(family))", tokens: tokens,
+            text: text, placeholder: imagePlaceholderID, family: label, tokens: tokens,
             targets: targets, rows: rows, length: length, lengths: lengths, imageLists: imageLists,
             features: imageFeatures)
         return (out.embeddings, out.targets, out.length)
@@ -311,15 +270,6 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
             prompts, maxNewTokens: maxNewTokens, endOfSequence: text.stopIDs, onStep: onStep)
     }
 
-    public func unembed(_ hidden: Tensor) -> Tensor {
-        text.syncLanguageModel()
-        return text.language.unembed(hidden)
-    }
-
-    public func save(to directory: URL) throws {
-        try exportCheckpoint(to: directory, options: CheckpointExportOptions())
-    }
-
     public func copy() -> any Backbone { copyModel() }
 
     /// An independent deep copy with the same parameter values, trainable flags, mode and chat template.
@@ -340,7 +290,7 @@ public final class HFLLaVA: Module, Backbone, ChatTemplating, ImagePrompting {
 /// its name in the input files, unchanged tensors byte for byte, tensors the model never ran (vision layers after
 /// the feature layer, `post_layernorm`, SigLIP's `head`) copied, config, tokenizer, chat template and processor
 /// files carried over.
-extension HFLLaVA: CheckpointExporting {
+extension HFLLaVA {
     public func exportCheckpoint(to directory: URL, options: CheckpointExportOptions) throws {
         guard let sourceDirectory else {
             throw HFCheckpointError(

@@ -18,7 +18,7 @@ import Transformer
 /// tokens count on one by one on all three planes; an image's features take (start, start + row, start + column)
 /// on the (temporal, height, width) planes, and the text after it starts at start + max(rows, columns)
 /// (transformers' `get_rope_index`).
-public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
+public final class HFQwen2VL: Module, HFImageTextBackbone {
     public let configuration: HFQwen2VLConfig
     /// The language model: tokenizer, chat template and decoder (its `model` and `lm_head` are this object's).
     public let text: HFCausalLM
@@ -94,50 +94,9 @@ public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
     // MARK: Backbone
 
     public var family: String { configuration.modelType }
-    public var tokenizer: any Tokenizer { text.hfTokenizer }
-    public var decoderLayerCount: Int { configuration.text.decoder.layers }
-    public var hiddenSize: Int { configuration.text.decoder.hiddenSize }
-    public var vocabularySize: Int { configuration.text.decoder.vocabularySize }
-    public var acceptsImages: Bool { true }
     public var imagePlaceholderID: Int32 { configuration.imageTokenID }
 
-    public var supportsChatTemplate: Bool { text.supportsChatTemplate }
-    public var useChatTemplate: Bool {
-        get { text.useChatTemplate }
-        set { text.useChatTemplate = newValue }
-    }
-
-    /// Renders messages whose `<image>` placeholders become image parts (`{"type": "image"}` then the text), which
-    /// Qwen2-VL's template writes as `<|vision_start|><|image_pad|><|vision_end|>`.
-    public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
-        try HFImageSplice.renderChat(
-            text, messages, addGenerationPrompt: addGenerationPrompt, family: "HFQwen2VL (\(family))")
-    }
-
-    public var endOfAnswerID: Int32 { text.endOfAnswerID }
-
-    public func encodePrompt(_ prompt: String, hasImage: Bool) -> [Int32] {
-        encodePrompt(prompt, imageCount: hasImage ? 1 : 0)
-    }
-
-    public func encodePrompt(_ prompt: String, imageCount: Int) -> [Int32] {
-        encodeConversation(system: nil, history: [], prompt: prompt, imageCount: imageCount)
-    }
-
-    public func encodeConversation(system: String?, history: [ChatTurn], prompt: String, hasImage: Bool) -> [Int32] {
-        encodeConversation(system: system, history: history, prompt: prompt, imageCount: hasImage ? 1 : 0)
-    }
-
-    /// The conversation with `imageCount` images (see `HFImageSplice.encodeConversation`); without the chat
-    /// template each image is `<|vision_start|><|image_pad|><|vision_end|>` on its own line.
-    func encodeConversation(system: String?, history: [ChatTurn], prompt: String, imageCount: Int) -> [Int32] {
-        HFImageSplice.encodeConversation(
-            text, system: system, history: history, prompt: prompt, imageCount: imageCount,
-            plainImage: "<|vision_start|><|image_pad|><|vision_end|>", family: "HFQwen2VL (\(family))",
-            render: renderChat)
-    }
-
-    public func encodeAnswer(_ answer: String) -> [Int32] { text.encodeAnswer(answer) }
+    public static let plainImageText = "<|vision_start|><|image_pad|><|vision_end|>"
 
     // MARK: Images
 
@@ -150,7 +109,7 @@ public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
         let merged = tower.features(pixels: inputs.pixelValues, grids: inputs.imageGridTHW)
         var out: [Tensor] = []
         var start = 0
-        for count in imageTokenCounts(images) {
+        for count in inputs.imageTokens {
             out.append(merged.slice(axis: 0, start: start, end: start + count))
             start += count
         }
@@ -218,7 +177,7 @@ public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
         let expanded = try HFImageSplice.expand(tokens, placeholder: imagePlaceholderID, counts: counts)
         let layout = HFImageSplice.rowLayout(
             tokens: expanded[...], targets: nil, placeholder: imagePlaceholderID, textOffset: 0, featureOffset: 0,
-            featureCounts: counts, family: "HFQwen2VL (\(family))")
+            featureCounts: counts, family: label)
         let planes = Self.ropePositions(layout, grids: featureGrids(images), length: layout.count)
         let largest = planes.map { $0.max() ?? -1 }.max() ?? -1
         return (planes, largest + 1 - layout.count)
@@ -229,7 +188,7 @@ public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
         tokens: [Int32], targets: [Int32]?, rows: Int, length: Int, lengths: [Int], imageLists: [[Image]]
     ) -> (embeddings: Tensor, targets: [Int32], positions: RotaryPositions) {
         let out = HFImageSplice.inputEmbeddings(
-            text: text, placeholder: imagePlaceholderID, family: "HFQwen2VL (\(family))", tokens: tokens,
+            text: text, placeholder: imagePlaceholderID, family: label, tokens: tokens,
             targets: targets, rows: rows, length: length, lengths: lengths, imageLists: imageLists,
             features: imageFeatures)
         var planes = [[Int]](repeating: [], count: 3)
@@ -274,15 +233,6 @@ public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
             promptPositions: prompts.map(\.1), onStep: onStep)
     }
 
-    public func unembed(_ hidden: Tensor) -> Tensor {
-        text.syncLanguageModel()
-        return text.language.unembed(hidden)
-    }
-
-    public func save(to directory: URL) throws {
-        try exportCheckpoint(to: directory, options: CheckpointExportOptions())
-    }
-
     public func copy() -> any Backbone { copyModel() }
 
     /// An independent deep copy with the same parameter values, trainable flags, mode and chat template.
@@ -302,7 +252,7 @@ public final class HFQwen2VL: Module, Backbone, ChatTemplating, ImagePrompting {
 /// Writes the model in the layout, dtypes and key names of the checkpoint it was loaded from: each tensor under
 /// its name in the input files, unchanged tensors byte for byte, config, tokenizer, chat template and processor
 /// files carried over.
-extension HFQwen2VL: CheckpointExporting {
+extension HFQwen2VL {
     public func exportCheckpoint(to directory: URL, options: CheckpointExportOptions) throws {
         guard let sourceDirectory else {
             throw HFCheckpointError(
@@ -330,8 +280,6 @@ extension HFQwen2VL {
         if path.hasPrefix("visual.") { return "vision_tower." + path.dropFirst("visual.".count) }
         return path
     }
-
-    public func decoderLayerPath(_ index: Int) -> String { "model.layers.\(index)" }
 
     /// transformers >= 4.52 holds the decoder as `model.language_model` and the tower as `model.visual`: PEFT
     /// adapters name modules so.
