@@ -96,16 +96,22 @@ def timed(body):
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def main():
+def parse_args(shape=()):
+    """The options every generation reference takes (the model's `shape` options first, as (name, default) pairs,
+    then --prompt-tokens, --new-tokens, --threads, --repeats, --json), with torch's threads set and its seed fixed."""
     parser = argparse.ArgumentParser()
-    for name, default in [("layers", 24), ("hidden", 896), ("intermediate", 4864), ("heads", 14), ("kv-heads", 2),
-                          ("vocab", 151936), ("prompt-tokens", 128), ("new-tokens", 32), ("threads", 1),
-                          ("repeats", 3)]:
+    for name, default in list(shape) + [("prompt-tokens", 128), ("new-tokens", 32), ("threads", 1), ("repeats", 3)]:
         parser.add_argument("--" + name, type=int, default=default)
     parser.add_argument("--json", action="store_true")
     a = parser.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    return a
+
+
+def main():
+    a = parse_args([("layers", 24), ("hidden", 896), ("intermediate", 4864), ("heads", 14), ("kv-heads", 2),
+                    ("vocab", 151936)])
     config = Qwen2Config(vocab_size=a.vocab, hidden_size=a.hidden, intermediate_size=a.intermediate,
                          num_hidden_layers=a.layers, num_attention_heads=a.heads, num_key_value_heads=a.kv_heads,
                          max_position_embeddings=32768, rope_theta=1000000.0, rms_norm_eps=1e-6,

@@ -15,7 +15,6 @@ times it: prefill = the call to its first new token (vision tower, projector, th
 (last new token - first new token) / M; medians of `--repeats` runs after a warm-up. "prompt_tokens" counts every
 position of the prompt. The --json keys are hf_generate.py's.
 """
-import argparse
 from types import SimpleNamespace
 
 import numpy as np
@@ -25,19 +24,13 @@ from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGener
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
 from transformers.models.llava_onevision.processing_llava_onevision import LlavaOnevisionProcessor
 
-from hf_generate import time_image_generation  # the same --json keys (this script's folder is on sys.path)
+from hf_generate import parse_args, time_image_generation  # the same --json keys (this script's folder is on sys.path)
 
 IMAGE_TOKEN = 151646
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    for name, default in [("prompt-tokens", 128), ("new-tokens", 32), ("threads", 1), ("repeats", 3)]:
-        parser.add_argument("--" + name, type=int, default=default)
-    parser.add_argument("--json", action="store_true")
-    a = parser.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
+    a = parse_args()
     pinpoints = [[384 * h, 384 * w] for h in range(1, 7) for w in range(1, 7)]
     vision = SiglipVisionConfig(hidden_size=1152, intermediate_size=4304, num_hidden_layers=26, num_attention_heads=16,
                                 image_size=384, patch_size=14, vision_use_head=False)

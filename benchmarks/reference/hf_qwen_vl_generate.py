@@ -20,7 +20,6 @@ SkillTune and hf_llava_generate.py time it: prefill = the call to its first new 
 prompt's forward pass), decode = (last new token - first new token) / M; medians of `--repeats` runs after a
 warm-up. "prompt_tokens" counts every position of the prompt. The --json keys are hf_generate.py's.
 """
-import argparse
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -28,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration  # noqa: E402
 
-from hf_generate import time_image_generation  # noqa: E402  (the same --json keys; this script's folder is on sys.path)
+from hf_generate import parse_args, time_image_generation  # noqa: E402  (the same --json keys; this script's folder is on sys.path)
 
 IMAGE_TOKEN = 151655
 SIDE = 448
@@ -36,13 +35,7 @@ PATCH, MERGE, TEMPORAL = 14, 2, 2
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    for name, default in [("prompt-tokens", 128), ("new-tokens", 32), ("threads", 1), ("repeats", 3)]:
-        parser.add_argument("--" + name, type=int, default=default)
-    parser.add_argument("--json", action="store_true")
-    a = parser.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
+    a = parse_args()
     text = dict(model_type="qwen2_5_vl_text", vocab_size=151936, hidden_size=2048, intermediate_size=11008,
                 num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2, hidden_act="silu",
                 rms_norm_eps=1e-6, max_position_embeddings=128000, bos_token_id=None, eos_token_id=None,
