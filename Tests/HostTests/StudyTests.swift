@@ -47,6 +47,15 @@ final class StudyTests: XCTestCase {
         let current = try StudyConfig.defaults(preset: "small").pretraining
         XCTAssertEqual(current.lossWeighting, .perExample)
         XCTAssertEqual(try JSONDecoder().decode(PretrainSettings.self, from: JSONEncoder().encode(current)), current)
+        XCTAssertEqual(current.descriptionsPerTarget, 3000)
+        // No target descriptions: the field is left out, so settings (and base names) from before it stay the same.
+        var none = current
+        none.descriptionsPerTarget = 0
+        let json = try XCTUnwrap(String(data: JSONEncoder().encode(none), encoding: .utf8))
+        XCTAssertFalse(json.contains("descriptionsPerTarget"), json)
+        XCTAssertTrue(
+            String(data: try JSONEncoder().encode(current), encoding: .utf8)!.contains("descriptionsPerTarget"))
+        XCTAssertEqual(try JSONDecoder().decode(PretrainSettings.self, from: Data(json.utf8)), none)
     }
 
     func testRunsEveryStageAndWritesTheResultFiles() throws {

@@ -31,7 +31,7 @@ final class ContactSheetTests: XCTestCase {
         XCTAssertEqual(try ImageFile.read(imagePath), first)
     }
 
-    func testDescriptionSheetsShowThePretrainingDescriptionsAndTargetsHaveNone() throws {
+    func testDescriptionSheetsShowThePretrainingDescriptionsAndPathologyHasNone() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sheet-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let output = try ContactSheet.write(ChartBenchmark(), count: 4, seed: 2, descriptions: true, to: dir, scale: 1)
@@ -42,8 +42,9 @@ final class ContactSheetTests: XCTestCase {
                 (e.answer.hasPrefix("bars from the left: ") || e.answer.hasPrefix("the ")) && text.contains(e.answer),
                 e.answer)
         }
-        XCTAssertThrowsError(try ContactSheet.write(ClockBenchmark(), count: 2, descriptions: true, to: dir)) { error in
-            XCTAssertTrue("\(error)".contains("clock has no description examples"), "\(error)")
+        XCTAssertThrowsError(try ContactSheet.write(PathologyBenchmark(), count: 2, descriptions: true, to: dir)) {
+            error in
+            XCTAssertTrue("\(error)".contains("pathology has no description examples"), "\(error)")
         }
     }
 

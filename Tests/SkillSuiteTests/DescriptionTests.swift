@@ -2,12 +2,12 @@ import Kernel
 import SkillSuite
 import XCTest
 
-/// Dense descriptions ("describe the image in detail"): every held-out ability offers them for pretraining,
-/// targets and captions do not, and each description names what its picture shows.
+/// Dense descriptions ("describe the image in detail"): every held-out ability and every target but pathology
+/// offers them for pretraining, captions do not, and each description names what its picture shows.
 final class DescriptionTests: XCTestCase {
     func testEveryHeldOutAbilityDescribesItsPicturesDeterministicallyAndWithinItsVocabulary() throws {
         let vocabulary = Set(SkillSuite.vocabulary)
-        for benchmark in SkillSuite.heldOut() {
+        for benchmark in SkillSuite.heldOut() + SkillSuite.targets() where benchmark.name != "pathology" {
             let a = try benchmark.descriptionExamples(.train, count: 40, seed: 3)
             XCTAssertEqual(a.count, 40, benchmark.name)
             XCTAssertEqual(
@@ -33,9 +33,60 @@ final class DescriptionTests: XCTestCase {
         }
     }
 
-    func testTargetsAndCaptionsHaveNoDescriptions() throws {
-        for benchmark in SkillSuite.targets() + SkillSuite.auxiliary() {
-            XCTAssertEqual(try benchmark.descriptionExamples(.train, count: 5, seed: 1), [], benchmark.name)
+    func testPathologyAndCaptionsHaveNoDescriptions() throws {
+        for name in ["pathology", "caption"] {
+            let benchmark = try XCTUnwrap(SkillSuite.benchmark(named: name))
+            XCTAssertEqual(try benchmark.descriptionExamples(.train, count: 5, seed: 1), [], name)
+        }
+    }
+
+    /// A target's description says what its picture shows and determines the answer, but only through the skill:
+    /// the bird's looks name one species (and each species has one look), the listed objects counted give the
+    /// count, the spelled letters joined give the word, the hands' numbers turned into a time give HH:MM. The
+    /// answer itself is never in the description.
+    func testTargetDescriptionsDetermineTheAnswerOnlyThroughTheSkill() throws {
+        for name in ["species", "count", "scene-text", "clock"] {
+            let task = try XCTUnwrap(SkillSuite.benchmark(named: name) as? any ProceduralBenchmark)
+            var rng = RandomGenerator(seed: 7)
+            var speciesByLooks: [String: String] = [:]
+            var looksBySpecies: [String: String] = [:]
+            for _ in 0..<300 {
+                let draft = task.draft(&rng)
+                let description = try XCTUnwrap(draft.description, name)
+                XCTAssertTrue(
+                    task.vocabulary.isSuperset(of: SkillSuite.words(in: description)),
+                    "\(name) declares the words of '\(description)'")
+                let words = SkillSuite.words(in: description)
+                switch name {
+                case "species":
+                    XCTAssertEqual(
+                        speciesByLooks.updateValue(draft.answer, forKey: description) ?? draft.answer, draft.answer)
+                    XCTAssertEqual(
+                        looksBySpecies.updateValue(description, forKey: draft.answer) ?? description, description)
+                case "count":
+                    let shape = try XCTUnwrap(ShapeKind.allCases.first { draft.prompt.contains(" \($0.plural) ") })
+                    let listed = words.filter { $0 == shape.rawValue }.count
+                    XCTAssertEqual(AnswerMatching.integer(in: draft.answer), listed, "\(draft.prompt) / \(description)")
+                    XCTAssertFalse(words.contains { Int($0) != nil }, "no number in '\(description)'")
+                case "scene-text":
+                    let letters = words.dropFirst(3).dropLast().joined()  // "a sign : s t o p ."
+                    XCTAssertEqual(letters, draft.answer.lowercased(), description)
+                    XCTAssertFalse(words.contains(draft.answer.lowercased()), description)
+                default:  // clock: "a clock: the short hand points to 7, the long hand points to 9."
+                    let numbers = words.enumerated().filter { $0.element == "to" }.map { i, _ -> Int in
+                        let digits = words[(i + 1)...].prefix { Int($0) != nil }
+                        return Int(digits.joined())!
+                    }
+                    XCTAssertEqual(numbers.count, 2, description)
+                    let minute = numbers[1] == 12 ? 0 : numbers[1] * 5
+                    XCTAssertEqual(
+                        String(format: "%02d:%02d", numbers[0], minute), draft.answer, description)
+                    XCTAssertFalse(description.contains(draft.answer), description)
+                }
+            }
+            if name == "species" {
+                XCTAssertEqual(speciesByLooks.count, 26, "every species was drawn and looks unique")
+            }
         }
     }
 

@@ -38,7 +38,17 @@ public final class ClockBenchmark: ProceduralBenchmark {
         RGB(200, 180, 140), RGB(80, 90, 120),
     ]
 
-    public var words: Set<String> { Prompting.words(Self.templates + ["12:00"]) }
+    public var words: Set<String> {
+        Prompting.words(Self.templates + ["12:00", Self.describe(hour: 12, minute: 0)] + (0...9).map(String.init))
+    }
+
+    /// Where the hands point, by the numbers on the face ("a clock: the short hand points to 7, the long hand
+    /// points to 9."; the short hand's number is the hour it has passed), never the time: turning hands into HH:MM
+    /// is the skill.
+    static func describe(hour: Int, minute: Int) -> String {
+        let long = minute / 5 == 0 ? 12 : minute / 5
+        return "a clock: the short hand points to \(hour), the long hand points to \(long)."
+    }
 
     static func format(hour: Int, minute: Int) -> String {
         (hour < 10 ? "0" : "") + "\(hour):" + (minute < 10 ? "0" : "") + "\(minute)"
@@ -58,7 +68,10 @@ public final class ClockBenchmark: ProceduralBenchmark {
         let style = ClockStyle(face: face, rim: rim, hands: hands, minuteHand: minuteHand, ticks: RGB(90, 90, 90))
         let template = rng.pick(Self.templates)
         let size = imageSize
-        return Draft(prompt: Prompting.prompt(template), answer: Self.format(hour: hour, minute: minute)) {
+        return Draft(
+            prompt: Prompting.prompt(template), answer: Self.format(hour: hour, minute: minute),
+            description: Self.describe(hour: hour, minute: minute)
+        ) {
             var canvas = Canvas(size: size, background: background)
             canvas.clock(cx: cx, cy: cy, radius: radius, hour: hour, minute: minute, style: style)
             return canvas.image

@@ -76,7 +76,16 @@ public final class SpeciesBenchmark: ProceduralBenchmark {
     ]
     static let skies: [RGB] = [RGB(200, 225, 245), RGB(215, 235, 215), RGB(235, 225, 205), RGB(225, 220, 240)]
 
-    public var words: Set<String> { Prompting.words(Self.templates + Prompting.optionLetters + ["Z"]) }
+    public var words: Set<String> {
+        Prompting.words(Self.templates + Prompting.optionLetters + ["Z"] + Self.species.map(Self.describe))
+    }
+
+    /// What the bird looks like, never its letter: "a bird: red body, black head, white wings, long beak, short
+    /// tail." Telling the species apart from these is the skill.
+    static func describe(_ b: BirdLooks) -> String {
+        "a bird: \(b.body.rawValue) body, \(b.head.rawValue) head, \(b.wing.rawValue) wings, \(b.beak.rawValue) beak, "
+            + "\(b.tail.rawValue) tail."
+    }
 
     public func draft(_ rng: inout RandomGenerator) -> Draft {
         let index = rng.int(below: options.speciesCount)
@@ -89,7 +98,7 @@ public final class SpeciesBenchmark: ProceduralBenchmark {
         let template = rng.pick(Self.templates)
         let letter = String(UnicodeScalar(UInt8(65 + index)))
         let size = imageSize
-        return Draft(prompt: Prompting.prompt(template), answer: letter) {
+        return Draft(prompt: Prompting.prompt(template), answer: letter, description: Self.describe(looks)) {
             var canvas = Canvas(size: size, background: sky)
             for leaf in leaves { canvas.fillEllipse(cx: leaf.x, cy: leaf.y, rx: 2, ry: 1.2, RGB(60, 150, 60)) }
             canvas.line(from: (0, cy + 7.5), to: (32, cy + 7.5), thickness: 1.6, RGB(110, 70, 40))  // the perch
