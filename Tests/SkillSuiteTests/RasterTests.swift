@@ -32,8 +32,10 @@ final class RasterTests: XCTestCase {
         XCTAssertTrue(Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:.-?").isSubset(of: BitmapFont.characters))
         XCTAssertEqual(BitmapFont.glyph("a"), BitmapFont.glyph("A"))
         XCTAssertEqual(BitmapFont.width(of: "STOP"), 23)
+        XCTAssertEqual(BitmapFont.width(of: "STOP", advance: 8), 29, "one character per 8-pixel cell")
         var canvas = Canvas(size: 32, background: RGB(0, 0, 0))
         XCTAssertEqual(canvas.text("I", x: 0, y: 0, RGB(9, 9, 9)), 5)
+        XCTAssertEqual(canvas.text("AB", x: 0, y: 20, pixelSize: 0.5, advance: 8, RGB(9, 9, 9)), 6.5)
         XCTAssertEqual(canvas.pixel(2, 3), RGB(9, 9, 9), "the stem of I")
         XCTAssertEqual(canvas.pixel(0, 3), RGB(0, 0, 0))
     }

@@ -29,15 +29,16 @@ public enum Pretrainer {
                 pool += try b.descriptionExamples(.train, count: p.descriptionsPerBenchmark, seed: config.seed)
             }
         }
+        // A different seed from the study's train split, so stage data is new to the base model.
+        let targetSeed = config.seed &+ 0x5EED
         if p.descriptionsPerTarget > 0 {
             for b in data.targets {
-                pool += try b.descriptionExamples(.train, count: p.descriptionsPerTarget, seed: config.seed &+ 0x5EED)
+                pool += try b.descriptionExamples(.train, count: p.descriptionsPerTarget, seed: targetSeed)
             }
         }
         if p.examplesPerTarget > 0 {
             for b in data.targets {
-                // A different seed from the study's train split, so stage data is new to the base model.
-                pool += try b.examples(.train, count: p.examplesPerTarget, seed: config.seed &+ 0x5EED)
+                pool += try b.examples(.train, count: p.examplesPerTarget, seed: targetSeed)
             }
         }
         return pool

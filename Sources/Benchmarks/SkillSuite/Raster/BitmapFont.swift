@@ -15,9 +15,9 @@ public enum BitmapFont {
         return glyphs[upper] ?? [UInt8](repeating: 0, count: glyphHeight)
     }
 
-    /// Width of a string in font pixels (no trailing gap).
-    public static func width(of string: String) -> Float {
-        string.isEmpty ? 0 : Float(string.count * advance - 1)
+    /// Width of a string in font pixels (no trailing gap) when characters start `advance` pixels apart.
+    public static func width(of string: String, advance: Int = advance) -> Float {
+        string.isEmpty ? 0 : Float((string.count - 1) * advance + glyphWidth)
     }
 
     static let glyphs: [Character: [UInt8]] = [

@@ -197,7 +197,7 @@ public struct Canvas {
             }
             cursor += Float(advance) * pixelSize
         }
-        return string.isEmpty ? 0 : Float((string.count - 1) * advance + BitmapFont.glyphWidth) * pixelSize
+        return BitmapFont.width(of: string, advance: advance) * pixelSize
     }
 
     /// A small pixel-art bitmap (rows of characters looked up in `legend`; unknown characters are transparent),

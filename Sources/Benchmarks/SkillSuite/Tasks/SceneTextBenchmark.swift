@@ -73,7 +73,7 @@ public final class SceneTextBenchmark: ProceduralBenchmark {
         let clutter = (0..<options.clutter).map { _ in Clutter(&rng) }
         // One character per 8x8 cell of the patch grid (as on the document task's forms): the sign moves by
         // whole cells, so each glyph lands in one patch of a patch-8 vision tower.
-        let textWidth = Float(text.count * 8 - 3)
+        let textWidth = BitmapFont.width(of: text, advance: 8)
         let x = Float(8 * rng.int(in: 0...(4 - text.count))) + 1.5
         let y = Float(8 * rng.int(in: 0...3)) + 0.5
         let darkPlate = rng.chance(0.5)
