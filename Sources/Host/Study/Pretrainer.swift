@@ -53,11 +53,12 @@ public enum Pretrainer {
         // Versions: 2: fan-in vision init, pretraining lr 5e-4; 3: descriptions, task layouts; 4: focused
         // descriptions, per-example loss, tied small head, real-world layout and sides; 5: GEMM k blocks of 256 and
         // FMA where the build has it, the fused lm_head + loss; 6 (an experiment) and 7: dense descriptions of the
-        // targets' pictures, scene-text on the patch grid, counts to 6 beside at most one other shape.
+        // targets' pictures, scene-text on the patch grid, counts to 6 beside at most one other shape; 8: counts of
+        // circles and crosses drawn at 7.5 units.
         let key = Key(
             backbone: config.backbone, preset: config.preset, seed: config.seed, pretraining: config.pretraining,
             heldOut: config.heldOut, caption: config.captionBenchmark, targets: config.targets,
-            vocabulary: vocabulary, version: 7)
+            vocabulary: vocabulary, version: 8)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = (try? encoder.encode(key)) ?? Data()
