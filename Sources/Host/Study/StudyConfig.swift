@@ -18,8 +18,8 @@ public struct PretrainSettings: Codable, Equatable, Sendable {
     public var descriptionsPerBenchmark: Int
     /// Dense-description examples per target skill: what its pictures show in words ("a clock: the short hand
     /// points to 7, the long hand points to 9.") but never the question's answer, as LLaVA-style bases see any
-    /// picture described before they are taught a skill on it. 0 for none (omitted from the JSON then, so bases
-    /// named before the field existed keep their names).
+    /// picture described before they are taught a skill on it. 0 for none (omitted from the JSON then, so settings
+    /// without target descriptions encode as they did before the field existed).
     public var descriptionsPerTarget: Int
     /// How the pretraining loss averages over a batch: `.perExample` (the default) lets a one-word answer count as
     /// much as a twenty-word description; with `.perToken` the descriptions took most of the gradient.
@@ -147,9 +147,10 @@ public struct StudyConfig: Codable, Equatable, Sendable {
             // recipe that trains the language model wiped out the held-out abilities; at 1e-4 little is learned.
             // Measured on a 4800-step base (llm / sa-proj / mlp-gate-up / full, learning and held-out change):
             // 1e-4: +5.6/-2.1, +2.0/-3.1, +2.0/-0.6, +6.2/-4.6; 3e-4: +9.6/-27.5, +5.8/-10.1, +4.4/-0.8, +12.4/-29.8.
-            // 240 steps a stage, not 120: on the 19200-step base llm learns species / count / pathology / scene-text /
-            // clock +55 / +2 / +23 / +72 / +36 points with 240 steps, where 120 (on a 14400-step base) gave
-            // +31 / +10 / +29 / +42 / +10; each stage sees its 3840 train examples once.
+            // 240 steps a stage, not 120: on one 14400-step base llm learned (species / count / pathology /
+            // scene-text / clock) +42 / +5 / +31 / +85 / +27 points with 240 steps and +31 / +10 / +29 / +42 / +10
+            // with 120; on the shipped base (pretraining key version 8) 240 steps give +45 / +36 / +30 / +85 / +32.
+            // Each stage sees its 3840 train examples once.
             training = TrainingSettings(steps: 240, batchSize: 16, learningRate: 3e-4)
             // 5e-4, not 2e-3: at 2e-3 the base settles on text-only answers (captions from 300 steps of caption
             // data stay at the answer prior, loss 0.88, 1% exact); at 5e-4 the same run reads the image (loss 0.62,
@@ -158,6 +159,8 @@ public struct StudyConfig: Codable, Equatable, Sendable {
             // target descriptions the held-out mean was 54.9 / 74.6 / 80.1 / 80.5 at steps 2400 / 4800 / 7200 / 9600;
             // with them (which make scene-text and clock learnable) 75.5 at 9600, 78.8 at 14400 and 97.4 at 19200
             // (document 53 -> 92, infographic 47 -> 100, real-world 65 -> 88 from 14400): 22 minutes on 2 cores.
+            // Whether document and infographic make their jump differs between runs: the version-8 bases of seeds
+            // 0 / 1 / 2 did not (held-out 84.9 / 81.8 / 83.6).
             pretraining = PretrainSettings(
                 steps: 19200, batchSize: 32, learningRate: 5e-4,
                 examplesPerBenchmark: 6000, examplesPerTarget: 150, descriptionsPerBenchmark: 6000,
