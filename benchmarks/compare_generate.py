@@ -54,7 +54,8 @@ def main():
             theirs = run_json([sys.executable, reference] + common)
             results.setdefault(threads, []).append((ours, theirs))
             print(f"  run {repeat + 1}, {threads}t: skilltune prefill {ours['prefill_ms']:.1f} ms, decode "
-                  f"{ours['decode_ms_per_token']:.1f} ms/token (CPU {ours['cpu_decode_ms_per_token']:.1f}); "
+                  f"{ours['decode_ms_per_token']:.1f} ms/token (CPU {ours['cpu_decode_ms_per_token']:.1f}, weights "
+                  f"read {ours.get('decode_row_orders', '?')} at a time); "
                   f"transformers prefill {theirs['prefill_ms']:.1f} ms, decode {theirs['decode_ms_per_token']:.1f} "
                   f"ms/token (CPU {theirs['cpu_decode_ms_per_token']:.1f}); load {load()}", file=sys.stderr)
     print(f"load average after: {load()}", file=sys.stderr)

@@ -184,21 +184,69 @@ final class GemmTests: XCTestCase {
             let a = (0..<(m * k)).map { _ in rng.next() }
             let b = (0..<(n * k)).map { _ in rng.next() }
             var results: [[Float]] = []
-            for threads in [1, 2, 3] {
+            // Every thread count with the process's row order, then each forced order (one row of A only).
+            var runs: [(Int, GemmTesting.RowOrder?)] = [(1, nil), (2, nil), (3, nil)]
+            if m == 1 { runs += [(1, .oneRow), (2, .oneRow), (1, .fourRows), (3, .fourRows)] }
+            for (threads, order) in runs {
                 var c = [Float](repeating: .nan, count: m * n)
                 GemmTesting.multiply(
                     transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
                     c: &c, ldc: n, threads: threads, microkernel: GemmTesting.selectedMicrokernel,
-                    path: .smallRows)
+                    path: .smallRows, rowOrder: order)
                 results.append(c)
             }
-            XCTAssertEqual(results[0], results[1], "m=\(m) n=\(n) k=\(k)")
-            XCTAssertEqual(results[0], results[2], "m=\(m) n=\(n) k=\(k)")
+            for (index, run) in runs.enumerated().dropFirst() {
+                XCTAssertEqual(
+                    results[0], results[index],
+                    "m=\(m) n=\(n) k=\(k) threads \(run.0) order \(run.1.map { "\($0)" } ?? "chosen")")
+            }
             var simple = [Float](repeating: 0, count: m * n)
             GemmTesting.multiply(
                 transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k,
                 c: &simple, ldc: n, threads: 1, microkernel: GemmTesting.selectedMicrokernel, path: .simple)
             XCTAssertEqual(simple, results[0], "m=\(m) n=\(n) k=\(k)")
         }
+    }
+
+    /// Batch-1 products choose their weight read order per row length from timed products: alternating
+    /// A B B A on products of at least a megabyte, deciding after 8 of each by the median, untimed small products
+    /// taking four rows until then, and every later product taking the decided order.
+    func testRowOrderChoiceTimesAlternatelyAndKeepsTheFaster() {
+        // A decoder layer's products: q and o (896 x 896), k and v (128 x 896: too small to time), gate and
+        // up (4864 x 896), down (896 x 4864). One row is faster for 896-value rows, four rows for 4864.
+        let layer: [(rowLength: Int, values: Int)] = [
+            (896, 896 * 896), (896, 128 * 896), (896, 128 * 896), (896, 896 * 896), (896, 4864 * 896),
+            (896, 4864 * 896), (4864, 896 * 4864),
+        ]
+        let products = Array(repeating: layer, count: 20).flatMap { $0 }
+        let (orders, decided) = GemmTesting.simulateRowOrderChoice(products: products) { rowLength, order in
+            (rowLength == 896) == (order == .oneRow) ? 1.0 : 1.5
+        }
+        XCTAssertEqual(decided, [896: .oneRow, 4864: .fourRows])
+        // Layer 1: the first four timed 896-value products (q, o, gate, up) go A B B A, the small ones in
+        // between take four rows; the first 4864-value product starts its own A B B A.
+        XCTAssertEqual(Array(orders[0..<7]), [.oneRow, .fourRows, .fourRows, .fourRows, .fourRows, .oneRow, .oneRow])
+        // 16 timed 896-value products (4 per layer) decide after layer 4: from layer 5 on every 896-value
+        // product takes one row, the small ones too.
+        XCTAssertEqual(Array(orders[(7 * 4)..<(7 * 4 + 6)]), Array(repeating: .oneRow, count: 6))
+        // The down projections (one per layer) alternate A B B A for 16 layers, then take four rows.
+        let downs = stride(from: 6, to: orders.count, by: 7).map { orders[$0] }
+        XCTAssertEqual(downs, (0..<20).map { $0 < 16 && ($0 % 4 == 0 || $0 % 4 == 3) ? .oneRow : .fourRows })
+
+        // Noisy times: the median, not the mean, decides (one outlier of 100x per order does not flip it).
+        var calls = 0
+        let noisy = GemmTesting.simulateRowOrderChoice(
+            products: Array(repeating: (rowLength: 2048, values: 1 << 20), count: 16)
+        ) { _, order in
+            calls += 1
+            return calls == 2 ? 100 : order == .oneRow ? 2 : 1
+        }
+        XCTAssertEqual(noisy.decided, [2048: .fourRows])
+        // Below a megabyte nothing is timed or decided.
+        let small = GemmTesting.simulateRowOrderChoice(
+            products: Array(repeating: (rowLength: 512, values: 1000), count: 40)
+        ) { _, _ in 1 }
+        XCTAssertEqual(small.decided, [:])
+        XCTAssertEqual(Set(small.orders), [.fourRows])
     }
 }

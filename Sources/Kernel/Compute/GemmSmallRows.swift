@@ -8,7 +8,8 @@ import Dispatch
 /// `GemmSimple.dot` sums it, in the process's `GemmArithmetic` (so results do not depend on the thread count, and one row gives the bits the
 /// simple path gives), computed for two weight rows and four rows of A at a time. The columns (weight rows) are split
 /// among the threads; each weight row is read from memory once and used for all m rows of A, which stay in
-/// cache.
+/// cache. With one row of A (batch-1 decoding) the weights are read one row or four rows at a time, whichever
+/// reads memory faster on this CPU for that row length (`GemmRowOrder`).
 enum GemmSmallRows {
     /// The most rows of A this path takes.
     static let maximumRows = 16
@@ -19,23 +20,33 @@ enum GemmSmallRows {
     static func multiply(
         m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        threads: Int, arithmetic: GemmArithmetic
+        threads: Int, arithmetic: GemmArithmetic, rowOrder: GemmRowOrder? = nil
     ) {
+        // One row of A: the weights' read order, chosen (and the first products of each length timed) by
+        // `GemmRowOrderChoice` unless the caller forces one.
+        let choice = GemmRowOrderChoice.shared
+        let (order, timed) =
+            m == 1 ? rowOrder.map { ($0, false) } ?? choice.order(rowLength: k, values: n * k) : (.fourRows, false)
+        let start = timed ? Gemm.wallNanoseconds() : 0
         switch arithmetic {
         case .fused:
             multiply(
                 GemmFusedMultiplyAdd.self, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                beta: beta, c: c, ldc: ldc, threads: threads)
+                beta: beta, c: c, ldc: ldc, threads: threads, order: order)
         case .separate:
             multiply(
                 GemmSeparateMultiplyAdd.self, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                beta: beta, c: c, ldc: ldc, threads: threads)
+                beta: beta, c: c, ldc: ldc, threads: threads, order: order)
+        }
+        if timed {
+            choice.record(rowLength: k, order: order, values: n * k, nanoseconds: Gemm.wallNanoseconds() - start)
         }
     }
 
     private static func multiply<M: GemmMultiplyAdd>(
         _: M.Type, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+        order: GemmRowOrder
     ) {
         // With few rows the product runs at memory speed (each weight is used m times), so every product
         // worth a region is split: at least 256K multiply-adds (a megabyte of weights at m = 1, some 50
@@ -52,9 +63,9 @@ enum GemmSmallRows {
         func run(_ columns: Range<Int>) {
             var j = columns.lowerBound
             if m == 1 {
-                // Batch-1 decoding: four weight rows at a time, so four streams of weights are read at once
-                // (one dot product at a time read 7-10 GB/s on one core of an Ice Lake Xeon, four 11).
-                while j + 4 <= columns.upperBound {
+                // Batch-1 decoding, in `order`: one weight row after another (one stream), or four at a time
+                // (four streams).
+                while order == .fourRows && j + 4 <= columns.upperBound {
                     let sums = dotsOfFourRows(M.self, a, b + j * ldb, ldb: ldb, count: k)
                     for t in 0..<4 { store(sums[t], 0, j + t) }
                     j += 4

@@ -64,16 +64,19 @@ public enum EvalBenchmark {
         public var parameters: Int
         public var peakRssMb: Double
 
-        /// One JSON object with hf_generate.py's keys, and the GEMM microkernel this process chose.
+        /// One JSON object with hf_generate.py's keys, the GEMM microkernel this process chose, and how its
+        /// batch-1 products read the weights (`Gemm.decodeRowOrders`).
         public var json: String {
             String(
                 format: "{\"prefill_ms\":%.3f,\"prefill_tokens_per_s\":%.1f,\"decode_ms_per_token\":%.3f,"
                     + "\"decode_tokens_per_s\":%.2f,\"threads\":%d,\"prompt_tokens\":%d,\"new_tokens\":%d,"
                     + "\"best_prefill_ms\":%.3f,\"best_decode_ms_per_token\":%.3f,\"peak_rss_mb\":%.1f,"
-                    + "\"parameters\":%ld,\"cpu_decode_ms_per_token\":%.3f,\"microkernel\":%@}",
+                    + "\"parameters\":%ld,\"cpu_decode_ms_per_token\":%.3f,\"microkernel\":%@,"
+                    + "\"decode_row_orders\":%@}",
                 prefillMs, Double(promptTokens) / prefillMs * 1e3, decodeMsPerToken, 1e3 / decodeMsPerToken, threads,
                 promptTokens, newTokens, bestPrefillMs, bestDecodeMsPerToken, peakRssMb, parameters,
-                cpuDecodeMsPerToken, JSONString.literal(Gemm.microkernelName))
+                cpuDecodeMsPerToken, JSONString.literal(Gemm.microkernelName),
+                JSONString.literal(Gemm.decodeRowOrders))
         }
     }
 
