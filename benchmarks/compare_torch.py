@@ -16,6 +16,9 @@ ms/step over SkillTune's (> 1: SkillTune is faster). The last two columns give t
 median CPU time per step (all threads) of each side: on a shared machine, where a step waits for a core, these
 show the work itself. The machine's load (`uptime`) is printed before and after:
 other processes on the cores distort both columns, PyTorch's two-thread runs most.
+"floor ms" is SkillTune's gemm_floor_ms: the step's matrix products (the same products PyTorch runs) on all
+threads at one core's FMA peak, measured in the same process. No engine can run the step faster than that on
+this CPU, so "torch/floor" bounds the speedup any engine can reach over PyTorch here.
 """
 import argparse
 import json
@@ -100,7 +103,9 @@ def main():
                      "skilltune_cpu_ms": statistics.median(r[0]["cpu_ms_per_step"] for r in runs),
                      "torch_cpu_ms": statistics.median(r[1]["cpu_ms_per_step"] for r in runs),
                      "skilltune_peak_rss_mb": max(r[0]["peak_rss_mb"] for r in runs),
-                     "torch_peak_rss_mb": max(r[1]["peak_rss_mb"] for r in runs)})
+                     "torch_peak_rss_mb": max(r[1]["peak_rss_mb"] for r in runs),
+                     # The step's matrix products at one core's FMA peak times the threads (bench train's floor).
+                     "gemm_floor_ms": statistics.median(r[0].get("gemm_floor_ms", float("nan")) for r in runs)})
     for row in rows:  # selective step time relative to the full step of the same engine and thread count
         full = next((r for r in rows if r["strategy"] == "full" and r["threads"] == row["threads"]), None)
         if full:
@@ -111,12 +116,13 @@ def main():
         return
     print(f"{'strategy':12s} {'thr':>3s} {'skilltune ms':>12s} {'torch ms':>9s} {'speedup':>8s} {'ST tok/s':>9s} "
           f"{'torch tok/s':>11s} {'ST/full':>7s} {'torch/full':>10s} {'ST RSS MB':>9s} {'torch RSS MB':>12s} "
-          f"{'best ST/torch ms':>16s} {'CPU ST/torch ms':>15s}")
+          f"{'best ST/torch ms':>16s} {'CPU ST/torch ms':>15s} {'floor ms':>8s} {'torch/floor':>11s}")
     for r in rows:
         print(f"{r['strategy']:12s} {r['threads']:3d} {r['skilltune_ms']:12.1f} {r['torch_ms']:9.1f} {r['speedup']:7.2f}x "
               f"{r['skilltune_tokens_per_s']:9.0f} {r['torch_tokens_per_s']:11.0f} {r.get('skilltune_vs_full', 0):7.2f} "
               f"{r.get('torch_vs_full', 0):10.2f} {r['skilltune_peak_rss_mb']:9.0f} {r['torch_peak_rss_mb']:12.0f} "
-              f"{r['skilltune_best_ms']:7.1f}/{r['torch_best_ms']:<8.1f} {r['skilltune_cpu_ms']:7.1f}/{r['torch_cpu_ms']:<7.1f}")
+              f"{r['skilltune_best_ms']:7.1f}/{r['torch_best_ms']:<8.1f} {r['skilltune_cpu_ms']:7.1f}/{r['torch_cpu_ms']:<7.1f} "
+              f"{r['gemm_floor_ms']:8.1f} {r['torch_ms'] / r['gemm_floor_ms']:10.2f}x")
 
 
 if __name__ == "__main__":

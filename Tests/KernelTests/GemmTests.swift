@@ -249,4 +249,18 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(small.decided, [:])
         XCTAssertEqual(Set(small.orders), [.fourRows])
     }
+
+    /// `Gemm.multiplyAdds` counts m * n * k for every `sgemm` call, whichever path computes it.
+    func testMultiplyAddsCountsEveryCall() {
+        let a = [Float](repeating: 1, count: 64 * 300)
+        let b = [Float](repeating: 1, count: 300 * 200)
+        var c = [Float](repeating: 0, count: 64 * 200)
+        let before = Gemm.multiplyAdds
+        for (m, n, k, transB) in [(3, 5, 7, false), (1, 200, 300, true), (64, 200, 300, false), (8, 10, 0, false)] {
+            Gemm.sgemm(
+                transA: false, transB: transB, m: m, n: n, k: k, a: a, lda: max(k, 1), b: b, ldb: transB ? k : n,
+                c: &c, ldc: n)
+        }
+        XCTAssertEqual(Gemm.multiplyAdds - before, 3 * 5 * 7 + 200 * 300 + 64 * 200 * 300)
+    }
 }

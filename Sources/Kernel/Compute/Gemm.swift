@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// Single-precision matrix multiply on row-major buffers, BLAS style:
 ///
@@ -58,6 +59,7 @@ public enum Gemm {
         )
         precondition(ldc >= n, "sgemm: ldc=\(ldc) is less than the row length n=\(n) of C")
         precondition(threads == nil || threads! >= 1, "sgemm: threads must be at least 1, got \(threads!)")
+        GemmWork.shared.add(m * n * k)
 
         multiply(
             transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
@@ -107,6 +109,10 @@ public enum Gemm {
         task.run()
     }
 
+    /// Multiply-adds (m * n * k) of every `sgemm` call of this process so far. Divided by the FMA peak
+    /// (`peakGflops`), the least time those products could take: `bench train` reports it per step.
+    public static var multiplyAdds: Int { GemmWork.shared.total }
+
     /// C = beta * C (beta == 0 writes zeros).
     static func scale(c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, by beta: Float) {
         guard beta != 1 else { return }
@@ -118,5 +124,25 @@ public enum Gemm {
                 for j in 0..<n { row[j] = beta * row[j] }
             }
         }
+    }
+}
+
+/// The running total behind `Gemm.multiplyAdds` (a lock per `sgemm` call: some 20 ns against products of
+/// thousands of multiply-adds).
+final class GemmWork: @unchecked Sendable {
+    static let shared = GemmWork()
+    private let lock = NSLock()
+    private var count = 0
+
+    func add(_ multiplyAdds: Int) {
+        lock.lock()
+        count &+= multiplyAdds
+        lock.unlock()
+    }
+
+    var total: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
     }
 }

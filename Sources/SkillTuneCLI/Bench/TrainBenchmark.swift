@@ -72,11 +72,19 @@ public enum TrainBenchmark {
         /// Median CPU time of a step, all threads together, milliseconds: on a busy machine this shows the
         /// work done when the wall time is inflated by waiting for a core.
         public var cpuMsPerStep: Double
+        /// The matrix products (`Gemm.sgemm`) of one step, GFLOP (2 per multiply-add).
+        public var gemmGflopPerStep: Double
+        /// One core's FMA peak in this build (`Gemm.peakGflops`), GFLOP/s.
+        public var peakGflops: Double
+        /// The least time one step's matrix products could take on `threads` cores at that peak, milliseconds:
+        /// a floor for the whole step (attention, norms and the optimizer come on top).
+        public var gemmFloorMs: Double { gemmGflopPerStep / (Double(threads) * peakGflops) * 1e3 }
 
         enum CodingKeys: String, CodingKey {
             case msPerStep = "ms_per_step", tokensPerS = "tokens_per_s", threads, strategy
             case peakRssMb = "peak_rss_mb", trainableParams = "trainable_params", bestMsPerStep = "best_ms_per_step"
-            case cpuMsPerStep = "cpu_ms_per_step"
+            case cpuMsPerStep = "cpu_ms_per_step", gemmGflopPerStep = "gemm_gflop_per_step"
+            case peakGflops = "peak_gflops"
         }
     }
 
@@ -108,6 +116,7 @@ public enum TrainBenchmark {
         let settings = TrainingSettings(steps: steps, batchSize: o.batchSize, learningRate: 1e-4)
         var completed: [UInt64] = []
         var completedCPU: [Double] = []
+        var completedWork: [Int] = []
         var trainable = 0
         let trained: any TuningStrategy = o.unfusedHead ? UnfusedHeadStrategy(strategy) : strategy
         _ = try StageTrainer.run(
@@ -120,6 +129,7 @@ public enum TrainBenchmark {
             onStep: { _, _, _ in
                 completed.append(DispatchTime.now().uptimeNanoseconds)
                 completedCPU.append(processCPUSeconds())
+                completedWork.append(Gemm.multiplyAdds)
             })
         // Step i (from 0) took completed[i] - completed[i - 1]; the first warm-up step has no start mark.
         let times = (max(1, o.warmupSteps)..<completed.count).map { Double(completed[$0] - completed[$0 - 1]) / 1e6 }
@@ -128,11 +138,15 @@ public enum TrainBenchmark {
         let cpuTimes = (max(1, o.warmupSteps)..<completedCPU.count).map {
             (completedCPU[$0] - completedCPU[$0 - 1]) * 1e3
         }
+        let work = (max(1, o.warmupSteps)..<completedWork.count).map {
+            Double(completedWork[$0] - completedWork[$0 - 1])
+        }
         let median = medianOf(times)
         return Result(
             msPerStep: median, tokensPerS: Double(count) / (median / 1e3), threads: o.threads,
             strategy: o.strategy, peakRssMb: peakResidentMegabytes(), trainableParams: trainable,
-            bestMsPerStep: times[0], cpuMsPerStep: medianOf(cpuTimes))
+            bestMsPerStep: times[0], cpuMsPerStep: medianOf(cpuTimes), gemmGflopPerStep: 2 * medianOf(work) / 1e9,
+            peakGflops: Gemm.peakGflops())
     }
 
     /// A strategy whose loss is the unfused `answerCrossEntropy` (logits of every position, then the loss).
@@ -176,15 +190,17 @@ public enum TrainBenchmark {
         #endif
     }
 
-    /// One JSON object, keys in a fixed order: ms_per_step, tokens_per_s, threads first; last the GEMM
-    /// microkernel this process chose (a run on the wrong block is twice as slow, so say which one ran).
+    /// One JSON object, keys in a fixed order: ms_per_step, tokens_per_s, threads first; then the GEMM
+    /// microkernel this process chose (a run on the wrong block is twice as slow, so say which one ran), the
+    /// step's matrix-product work, the core's FMA peak and the floor they give (`Result.gemmFloorMs`).
     public static func json(_ r: Result) -> String {
         String(
             format: "{\"ms_per_step\":%.3f,\"tokens_per_s\":%.1f,\"threads\":%d,\"strategy\":%@,"
                 + "\"peak_rss_mb\":%.1f,\"trainable_params\":%d,\"best_ms_per_step\":%.3f,\"cpu_ms_per_step\":%.3f,"
-                + "\"microkernel\":%@}",
+                + "\"microkernel\":%@,\"gemm_gflop_per_step\":%.3f,\"peak_gflops\":%.1f,\"gemm_floor_ms\":%.3f}",
             r.msPerStep, r.tokensPerS, r.threads, JSONString.literal(r.strategy), r.peakRssMb, r.trainableParams,
-            r.bestMsPerStep, r.cpuMsPerStep, JSONString.literal(Gemm.microkernelName))
+            r.bestMsPerStep, r.cpuMsPerStep, JSONString.literal(Gemm.microkernelName), r.gemmGflopPerStep,
+            r.peakGflops, r.gemmFloorMs)
     }
 
     /// One line for people.
@@ -192,11 +208,13 @@ public enum TrainBenchmark {
         String(
             format:
                 "bench train: %@, d %d, %d layers, %d heads (%d kv), hidden %d, vocab %d, seq %d, batch %d, %d threads\n"
-                + "%.2f ms/step (median of %d, best %.2f; CPU %.2f ms), %.0f tokens/s, peak RSS %.0f MB, %d trainable parameters, gemm %@",
+                + "%.2f ms/step (median of %d, best %.2f; CPU %.2f ms), %.0f tokens/s, peak RSS %.0f MB, %d trainable parameters, gemm %@\n"
+                + "matrix products %.2f GFLOP per step: %.2f ms at this core's FMA peak of %.1f GFLOP/s on %d threads (the step's floor)",
             r.strategy, o.hiddenSize, o.layers, o.heads, o.kvHeads, o.intermediateSize, o.vocabularySize,
             o.sequenceLength, o.batchSize, r.threads, r.msPerStep, o.timedSteps, r.bestMsPerStep, r.cpuMsPerStep,
             r.tokensPerS,
-            r.peakRssMb, r.trainableParams, Gemm.microkernelName)
+            r.peakRssMb, r.trainableParams, Gemm.microkernelName, r.gemmGflopPerStep, r.gemmFloorMs, r.peakGflops,
+            r.threads)
     }
 
     /// The `bench train` command.
@@ -215,7 +233,10 @@ public enum TrainBenchmark {
                 position's logits first, as before.
                 5 warm-up steps, then the median of 30. JSON form (stable keys first):
                 {"ms_per_step":..,"tokens_per_s":..,"threads":..,"strategy":..,"peak_rss_mb":..,"trainable_params":..}
-                benchmarks/reference/torch_step.py times the same step in PyTorch; benchmarks/compare_torch.sh runs
+                then "gemm_gflop_per_step" (every matrix product of a step), "peak_gflops" (one core's FMA peak in
+                this build) and "gemm_floor_ms": the time those products would take on all threads at that peak, a
+                floor for the step on this CPU (attention, norms and AdamW come on top).
+                benchmarks/reference/torch_step.py times the same step in PyTorch; benchmarks/compare_torch.py runs
                 both. Build with `swift build -c release -Xswiftc -target-cpu -Xswiftc native` for the real numbers.
                 """,
             options: [
