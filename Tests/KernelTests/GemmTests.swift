@@ -185,7 +185,7 @@ final class GemmTests: XCTestCase {
             let b = (0..<(n * k)).map { _ in rng.next() }
             var results: [[Float]] = []
             // Every thread count with the process's row order, then each forced order (one row of A only).
-            var runs: [(Int, GemmTesting.RowOrder?)] = [(1, nil), (2, nil), (3, nil)]
+            var runs: [(Int, GemmRowOrder?)] = [(1, nil), (2, nil), (3, nil)]
             if m == 1 { runs += [(1, .oneRow), (2, .oneRow), (1, .fourRows), (3, .fourRows)] }
             for (threads, order) in runs {
                 var c = [Float](repeating: .nan, count: m * n)

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// How a batch-1 product (decoding: one row of activations times a weight [out, in], `GemmSmallRows`) reads
@@ -18,7 +17,7 @@ import Foundation
 /// four rows of 896 values read 11 GB/s against one row's 7-10. So the order is chosen per row length, by
 /// timing this process's first products of that length (`GemmRowOrderChoice`). Both orders sum each dot
 /// product exactly as `GemmSimple.dot` does, so the choice never changes a number, only the speed.
-enum GemmRowOrder: Int, CaseIterable, Sendable {
+public enum GemmRowOrder: Int, CaseIterable, Sendable {
     case oneRow, fourRows
 
     /// A readable name, e.g. "one row".
@@ -101,7 +100,4 @@ extension Gemm {
         return choice.choices.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.name)" }.joined(
             separator: ", ")
     }
-
-    /// Wall-clock nanoseconds (monotonic).
-    static func wallNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 }

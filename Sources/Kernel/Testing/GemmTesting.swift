@@ -21,20 +21,13 @@ public enum GemmTesting {
     /// Columns of C one call of microkernel `index` computes (its panel width).
     public static func microkernelWidth(_ index: Int) -> Int { GemmMicrokernel.allCases[index].width }
 
-    /// How the small-rows path reads the weights when A has one row (see `GemmRowOrder`).
-    public enum RowOrder: Sendable, CaseIterable {
-        case oneRow, fourRows
-
-        var order: GemmRowOrder { self == .oneRow ? .oneRow : .fourRows }
-    }
-
     /// `Gemm.sgemm` with the algorithm and microkernel forced. Arguments as `Gemm.sgemm`; `.smallRows` needs
     /// `transA == false` and `transB == true`, and takes `rowOrder` (nil: the process's choice).
     public static func multiply(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
-        microkernel: Int, path: Path, arithmetic: GemmArithmetic = .active, rowOrder: RowOrder? = nil
+        microkernel: Int, path: Path, arithmetic: GemmArithmetic = .active, rowOrder: GemmRowOrder? = nil
     ) {
         let kernel = GemmMicrokernel.allCases[microkernel]
         switch path {
@@ -47,7 +40,7 @@ public enum GemmTesting {
             precondition(!transA && transB, "GemmTesting: the small-rows path needs transA false and transB true")
             GemmSmallRows.multiply(
                 m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
-                c: c, ldc: ldc, threads: threads, arithmetic: arithmetic, rowOrder: rowOrder?.order)
+                c: c, ldc: ldc, threads: threads, arithmetic: arithmetic, rowOrder: rowOrder)
         }
     }
 
@@ -55,20 +48,19 @@ public enum GemmTesting {
     /// asks for an order, and, when the product is to be timed, records `nanoseconds(rowLength, order)` per
     /// weight times its weights. Returns the order each product got, and the decided order per row length.
     public static func simulateRowOrderChoice(
-        products: [(rowLength: Int, values: Int)], nanosecondsPerValue: (Int, RowOrder) -> Double
-    ) -> (orders: [RowOrder], decided: [Int: RowOrder]) {
+        products: [(rowLength: Int, values: Int)], nanosecondsPerValue: (Int, GemmRowOrder) -> Double
+    ) -> (orders: [GemmRowOrder], decided: [Int: GemmRowOrder]) {
         let choice = GemmRowOrderChoice()
-        func wrap(_ order: GemmRowOrder) -> RowOrder { order == .oneRow ? .oneRow : .fourRows }
-        var orders: [RowOrder] = []
+        var orders: [GemmRowOrder] = []
         for (rowLength, values) in products {
             let (order, timed) = choice.order(rowLength: rowLength, values: values)
-            orders.append(wrap(order))
+            orders.append(order)
             if timed {
-                let time = nanosecondsPerValue(rowLength, wrap(order)) * Double(values)
+                let time = nanosecondsPerValue(rowLength, order) * Double(values)
                 choice.record(rowLength: rowLength, order: order, values: values, nanoseconds: UInt64(time))
             }
         }
-        return (orders, choice.choices.mapValues(wrap))
+        return (orders, choice.choices)
     }
 
     /// Runs microkernel `index` on one tile: C[6, 64] (row stride `ldc`) = alpha * A B + beta * C, with A a packed

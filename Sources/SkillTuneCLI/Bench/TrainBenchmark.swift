@@ -114,9 +114,10 @@ public enum TrainBenchmark {
             batchSize: o.batchSize, sequenceLength: o.sequenceLength)
         let steps = o.warmupSteps + o.timedSteps
         let settings = TrainingSettings(steps: steps, batchSize: o.batchSize, learningRate: 1e-4)
-        var completed: [UInt64] = []
+        // At the end of every step: wall nanoseconds, process CPU seconds, multiply-adds of `sgemm` so far.
+        var completed: [Double] = []
         var completedCPU: [Double] = []
-        var completedWork: [Int] = []
+        var completedWork: [Double] = []
         var trainable = 0
         let trained: any TuningStrategy = o.unfusedHead ? UnfusedHeadStrategy(strategy) : strategy
         _ = try StageTrainer.run(
@@ -127,20 +128,18 @@ public enum TrainBenchmark {
                 return batch
             },
             onStep: { _, _, _ in
-                completed.append(DispatchTime.now().uptimeNanoseconds)
+                completed.append(Double(DispatchTime.now().uptimeNanoseconds))
                 completedCPU.append(processCPUSeconds())
-                completedWork.append(Gemm.multiplyAdds)
+                completedWork.append(Double(Gemm.multiplyAdds))
             })
-        // Step i (from 0) took completed[i] - completed[i - 1]; the first warm-up step has no start mark.
-        let times = (max(1, o.warmupSteps)..<completed.count).map { Double(completed[$0] - completed[$0 - 1]) / 1e6 }
-            .sorted()
+        // Step i (from 0) took marks[i] - marks[i - 1]; the first warm-up step has no start mark.
+        func timedSteps(_ marks: [Double]) -> [Double] {
+            (max(1, o.warmupSteps)..<marks.count).map { marks[$0] - marks[$0 - 1] }
+        }
+        let times = timedSteps(completed).map { $0 / 1e6 }.sorted()
         precondition(!times.isEmpty, "bench train: no timed steps")
-        let cpuTimes = (max(1, o.warmupSteps)..<completedCPU.count).map {
-            (completedCPU[$0] - completedCPU[$0 - 1]) * 1e3
-        }
-        let work = (max(1, o.warmupSteps)..<completedWork.count).map {
-            Double(completedWork[$0] - completedWork[$0 - 1])
-        }
+        let cpuTimes = timedSteps(completedCPU).map { $0 * 1e3 }
+        let work = timedSteps(completedWork)
         let median = medianOf(times)
         return Result(
             msPerStep: median, tokensPerS: Double(count) / (median / 1e3), threads: o.threads,
