@@ -76,58 +76,91 @@ enum GemmPacking {
         transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>, columns: Range<Int>,
         width: Int, into dest: UnsafeMutablePointer<Float>
     ) {
+        guard transB else {
+            packRows(b: b, ldb: ldb, depth: depth, columns: columns, width: width, into: dest)
+            return
+        }
         let kc = depth.count
         var out = dest
         var j0 = columns.lowerBound
         while j0 < columns.upperBound {
             let live = min(width, columns.upperBound - j0)
-            if transB {
-                // opB(B)[p, j] = b[j * ldb + p]: a transpose, done in blocks of 16 steps so the
-                // written lines stay in L1 while the reads run along B's rows.
-                if live < width { (out).update(repeating: 0, count: kc * width) }
-                var p0 = 0
-                while p0 < kc {
-                    let steps = min(16, kc - p0)
-                    // Four columns and four steps at a time: four row loads, transposed in registers, four stores.
-                    var first = 0
-                    if steps == 16 {
-                        while first + 4 <= live {
-                            transposeBlock(
-                                b + (j0 + first) * ldb + depth.lowerBound + p0, ldb: ldb,
-                                into: out + p0 * width + first, width: width)
-                            first += 4
-                        }
+            // opB(B)[p, j] = b[j * ldb + p]: a transpose, done in blocks of 16 steps so the
+            // written lines stay in L1 while the reads run along B's rows.
+            if live < width { (out).update(repeating: 0, count: kc * width) }
+            var p0 = 0
+            while p0 < kc {
+                let steps = min(16, kc - p0)
+                // Four columns and four steps at a time: four row loads, transposed in registers, four stores.
+                var first = 0
+                if steps == 16 {
+                    while first + 4 <= live {
+                        transposeBlock(
+                            b + (j0 + first) * ldb + depth.lowerBound + p0, ldb: ldb,
+                            into: out + p0 * width + first, width: width)
+                        first += 4
                     }
-                    for j in first..<live {
-                        let src = b + (j0 + j) * ldb + depth.lowerBound + p0
-                        var o = out + p0 * width + j
-                        for p in 0..<steps {
-                            o.pointee = src[p]
-                            o += width
-                        }
-                    }
-                    p0 += 16
                 }
-                out += kc * width
-            } else {
-                // opB(B)[p, j] = b[p * ldb + j]: each step is a contiguous run of `live` values.
-                var src = b + depth.lowerBound * ldb + j0
-                if live == width {
-                    for _ in 0..<kc {
-                        for j in 0..<width { out[j] = src[j] }
-                        out += width
-                        src += ldb
+                for j in first..<live {
+                    let src = b + (j0 + j) * ldb + depth.lowerBound + p0
+                    var o = out + p0 * width + j
+                    for p in 0..<steps {
+                        o.pointee = src[p]
+                        o += width
                     }
-                } else {
-                    for _ in 0..<kc {
-                        for j in 0..<live { out[j] = src[j] }
-                        for j in live..<width { out[j] = 0 }
-                        out += width
-                        src += ldb
+                }
+                p0 += 16
+            }
+            out += kc * width
+            j0 += width
+        }
+    }
+
+    /// `packB` without a transpose: opB(B)[p, j] = b[p * ldb + j]. B is read along its rows, four rows at a
+    /// time across every panel, so the reads are a few sequential streams; reading panel by panel instead
+    /// (one `width`-value run from each of `kc` rows, then the next panel) touched a new line of a far row
+    /// at every step, and the copy waited on memory (the copy of the Qwen2 head's weight in the backward
+    /// of the loss, `perf annotate`).
+    private static func packRows(
+        b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>, columns: Range<Int>, width: Int,
+        into dest: UnsafeMutablePointer<Float>
+    ) {
+        typealias V = SIMD8<Float>
+        let kc = depth.count
+        let fullPanels = columns.count / width
+        let live = columns.count - fullPanels * width
+        let vectors = width % V.scalarCount == 0 ? width / V.scalarCount : 0
+        var p0 = 0
+        while p0 < kc {
+            let steps = min(4, kc - p0)
+            let rowStart = b + (depth.lowerBound + p0) * ldb + columns.lowerBound
+            for q in 0..<fullPanels {
+                let panel = dest + q * kc * width + p0 * width
+                for s in 0..<steps {
+                    let src = UnsafeRawPointer(rowStart + s * ldb + q * width)
+                    let dst = UnsafeMutableRawPointer(panel + s * width)
+                    if vectors > 0 {
+                        for v in 0..<vectors {
+                            let offset = v * MemoryLayout<V>.stride
+                            dst.storeBytes(
+                                of: src.loadUnaligned(fromByteOffset: offset, as: V.self), toByteOffset: offset,
+                                as: V.self)
+                        }
+                    } else {
+                        let from = rowStart + s * ldb + q * width
+                        for j in 0..<width { panel[s * width + j] = from[j] }
                     }
                 }
             }
-            j0 += width
+            if live > 0 {
+                let panel = dest + fullPanels * kc * width + p0 * width
+                for s in 0..<steps {
+                    let from = rowStart + s * ldb + fullPanels * width
+                    for j in 0..<live { panel[s * width + j] = from[j] }
+                    for j in live..<width { panel[s * width + j] = 0 }
+                }
+            }
+            p0 += steps
         }
     }
 
