@@ -80,6 +80,7 @@ final class GemmTests: XCTestCase {
                     (7, 127, 40), (25, 65, 383), (25, 64, 384), (13, 129, 385), (97, 130, 769),
                     (6, 64, 1), (1, 200, 300), (200, 1, 300), (7, 2100, 3), (7, 4100, 3), (4100, 7, 3),
                     (203, 70, 300),  // many full A panels (8-value copies when transposed), then a partial one
+                    (13, 2100, 600),  // several column blocks and k blocks: opA packed once and kept
                 ] {
                     seed += 1
                     check(m: m, n: n, k: k, transA: transA, transB: transB, seed: seed)
@@ -132,6 +133,7 @@ final class GemmTests: XCTestCase {
         for (m, n, k, transA, transB) in [
             (301, 130, 390, false, false), (70, 333, 200, true, false),
             (130, 129, 777, false, true), (64, 700, 100, true, true),
+            (20, 2200, 530, false, true),  // opA kept across column blocks
         ] {
             let a = (0..<(m * k)).map { _ in rng.next() }
             let b = (0..<(k * n)).map { _ in rng.next() }

@@ -33,6 +33,8 @@ public enum Gemm {
     /// B 2 MB; the k block is at most 256 deep, see `GemmMicrokernel.depthBlock`).
     /// The row count is a multiple of 6, so only the last round can have a partial row tile.
     static let packedRows = 3072, packedColumns = 2048
+    /// At most this many packed A values (16 MB) are kept across column blocks (see `GemmTask.run`).
+    static let keptPackedA = 1 << 22
     /// Below this many multiply-adds (m * n * k), a simple unpacked loop is used.
     static let smallProductLimit = 4096
     /// Below this many multiply-adds, one thread is used (starting a second costs more than it saves).

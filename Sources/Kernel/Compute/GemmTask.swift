@@ -11,7 +11,8 @@ import Foundation
 ///    accumulators on AVX2; the copy costs m k values against 2 m n k operations);
 /// 2. compute: the C tiles are cut along M or N into contiguous tile-aligned ranges, which the threads
 ///    take one at a time, running the microkernel over them `kernel.rowBlock` rows of A at a time.
-/// Packing is shared, so a second thread adds no packing work. The phases are separate parallel regions
+/// With a single row block, opA's packed panels of every k block are kept across column blocks when they fit
+/// (`Gemm.keptPackedA`), so only opB is packed again. Packing is shared, so a second thread adds no packing work. The phases are separate parallel regions
 /// (`Parallel.forEach`), so no thread ever waits for another inside one (no deadlock even when the
 /// chunks run one after another, as they do inline when nested in another region).
 ///
@@ -38,19 +39,28 @@ struct GemmTask: @unchecked Sendable {
         let maxDepth = (k + depthBlocks - 1) / depthBlocks
         let maxRows = min(m, Gemm.packedRows)
         let maxColumns = min(n, Gemm.packedColumns)
+        let paddedRows = (maxRows + mr - 1) / mr * mr
+        // With one row block and several column blocks, opA is packed once for all of them (every k block
+        // kept, side by side) instead of again for each column block: the Qwen2 head's logits repacked the
+        // hidden states 75 times per call.
+        let keepA = m <= Gemm.packedRows && n > Gemm.packedColumns && paddedRows * k <= Gemm.keptPackedA
         GemmWorkspace.withWorkspace { workspace in
-            workspace.reserve(a: (maxRows + mr - 1) / mr * mr * maxDepth, b: (maxColumns + nr - 1) / nr * nr * maxDepth)
+            workspace.reserve(
+                a: paddedRows * (keepA ? k : maxDepth), b: (maxColumns + nr - 1) / nr * nr * maxDepth)
             for j0 in stride(from: 0, to: n, by: Gemm.packedColumns) {
                 let columns = j0..<min(n, j0 + Gemm.packedColumns)
                 for i0 in stride(from: 0, to: m, by: Gemm.packedRows) {
                     let rows = i0..<min(m, i0 + Gemm.packedRows)
                     for block in 0..<depthBlocks {
                         let depth = k * block / depthBlocks..<k * (block + 1) / depthBlocks
-                        pack(rows: rows, columns: columns, depth: depth, workspace: workspace)
+                        let packedA = workspace.packedA + (keepA ? paddedRows * depth.lowerBound : 0)
+                        pack(
+                            rows: rows, columns: columns, depth: depth, packingA: !keepA || j0 == 0,
+                            packedA: packedA, packedB: workspace.packedB)
                         // The first k block applies beta; later ones add to what it wrote.
                         compute(
                             rows: rows, columns: columns, depth: depth, beta: block == 0 ? beta : 1,
-                            workspace: workspace)
+                            packedA: packedA, packedB: workspace.packedB)
                     }
                 }
             }
@@ -69,20 +79,21 @@ struct GemmTask: @unchecked Sendable {
         }
     }
 
-    /// Phase 1: packs opB[depth, columns] and opA[rows, depth] into the workspace.
-    private func pack(rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, workspace: GemmWorkspace) {
+    /// Phase 1: packs opB[depth, columns] and, if `packingA`, opA[rows, depth] into the workspace.
+    private func pack(
+        rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, packingA: Bool,
+        packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>
+    ) {
         let mr = GemmMicrokernel.rows
         let nr = kernel.width
         let kc = depth.count
         let panelsB = (columns.count + nr - 1) / nr
         let packedRows = rows
-        let panelsA = (packedRows.count + mr - 1) / mr
-        let packedA = workspace.packedA
-        let packedB = workspace.packedB
+        let panelsA = packingA ? (packedRows.count + mr - 1) / mr : 0
         // Split only when each thread gets a few microseconds of copying (a plain copy runs at about 12 G
         // values/s, a transposing one at about 3.5): starting a region on the waiting workers costs about a
         // microsecond (`WorkerPool`).
-        let copyCost = (packedRows.count * 2 + columns.count * (transB ? 4 : 1)) * kc
+        let copyCost = (panelsA * mr * 2 + columns.count * (transB ? 4 : 1)) * kc
         let chunks = max(1, min(threads, copyCost / (32 * 1024)))
         forChunks(chunks) { chunk in
             let a0 = panelsA * chunk / chunks
@@ -110,14 +121,14 @@ struct GemmTask: @unchecked Sendable {
     /// Which thread computes a range never changes a value: each tile is computed whole by one thread.
     private func compute(
         rows: Range<Int>, columns: Range<Int>, depth: Range<Int>, beta: Float,
-        workspace: GemmWorkspace
+        packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>
     ) {
         let mr = GemmMicrokernel.rows
         let nr = kernel.width
         let panelsA = (rows.count + mr - 1) / mr
         let panelsB = (columns.count + nr - 1) / nr
-        let packedA = UnsafePointer(workspace.packedA)
-        let packedB = UnsafePointer(workspace.packedB)
+        let packedA = UnsafePointer(packedA)
+        let packedB = UnsafePointer(packedB)
         if threads == 1 {
             computeTiles(
                 panelsA: 0..<panelsA, panelsB: 0..<panelsB, rows: rows, columns: columns, depth: depth,
