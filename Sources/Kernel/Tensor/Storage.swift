@@ -22,8 +22,13 @@ public final class Storage {
         _ = Storage.allocatorTuned
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        Storage.adviseHugePages(raw, bytes: bytes)
+        let raw: UnsafeMutableRawPointer
+        if bytes >= LargeBlocks.minimumBytes {
+            raw = LargeBlocks.take(bytes: bytes)
+        } else {
+            raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            Storage.adviseHugePages(raw, bytes: bytes)
+        }
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
@@ -79,7 +84,14 @@ public final class Storage {
         }
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit {
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        if bytes >= LargeBlocks.minimumBytes {
+            LargeBlocks.give(UnsafeMutableRawPointer(pointer), bytes: bytes)
+        } else {
+            UnsafeMutableRawPointer(pointer).deallocate()
+        }
+    }
 
     /// Sets every element to zero.
     public func zero() { pointer.update(repeating: 0, count: count) }
