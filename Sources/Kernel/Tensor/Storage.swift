@@ -62,7 +62,8 @@ public final class Storage {
     /// 151936 x 896 embedding and head are 544 MB each: above the 512 MB threshold used before, they were
     /// mapped afresh every step, 2-3 s of a 15.4 s `full` step on a Zen 4 VM (`bench train --shape
     /// qwen2-0.5b --strategy full --threads 1`: 12.8 s now; peak RSS 5563 -> 6062 MB, the heap keeping freed
-    /// gradients while the next forward runs). Done once, before the first storage; nothing on macOS.
+    /// gradients while the next forward runs). Storages of 64 MB and more now keep their memory in `LargeBlocks`
+    /// instead, which the heap cannot cut up. Done once, before the first storage; nothing on macOS.
     private static let allocatorTuned: Bool = {
         #if canImport(Glibc)
             // mallopt is not in Swift's Glibc module (malloc.h); look it up. M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
