@@ -5,8 +5,11 @@
 ///   dP = dO V^T). Vectorized over j, so no horizontal sums.
 /// - `weightedRowSum`: out[r, :] (+)= sum_j W[r, j] * R[j, :] (O = P V, dQ = dS K, and with W read
 ///   transposed, dK = dS^T Q and dV = P^T dO). Vectorized over the head dimension.
-/// Each computes 4 rows x 32 columns in 8 vector accumulators; a block with fewer than 4 rows reuses its last
-/// row for the missing ones and does not store them. Every output element has one fixed summation order.
+/// Each computes 4 rows x 16 columns in 4 vector accumulators (8 ymm registers on AVX2, 4 zmm on AVX-512): with
+/// 32 columns in 8 accumulators, AVX2's 16 registers could not also hold the loads and broadcasts and both loops
+/// spilled accumulators to the stack at every step (`perf annotate`, haswell build). A block with fewer than 4
+/// rows reuses its last row for the missing ones and does not store them. Every output element has one fixed
+/// summation order, whatever the block width.
 ///
 /// Each step is a multiply-add in the process's `GemmArithmetic`: one FMA instruction where the build has them
 /// (a multiply and an add are two instructions on the same two ports, so these loops ran at about half speed
@@ -14,7 +17,7 @@
 enum AttentionKernels {
     typealias Vector = RowKernels.Vector
     /// Column block of `rowsTimesPacked`; packed widths are rounded up to it.
-    static let columnBlock = 32
+    static let columnBlock = 16
 
     static func roundedUp(_ n: Int) -> Int { (n + columnBlock - 1) / columnBlock * columnBlock }
 
@@ -83,47 +86,24 @@ enum AttentionKernels {
         let a3 = a + Swift.min(3, rows - 1) * lda
         var column = 0
         while column < columns {
-            var c00 = Vector.zero
-            var c01 = Vector.zero
-            var c10 = Vector.zero
-            var c11 = Vector.zero
-            var c20 = Vector.zero
-            var c21 = Vector.zero
-            var c30 = Vector.zero
-            var c31 = Vector.zero
+            var c0 = Vector.zero
+            var c1 = Vector.zero
+            var c2 = Vector.zero
+            var c3 = Vector.zero
             var bp = bt + column
             for d in 0..<depth {
                 let b0 = RowKernels.load(bp)
-                let b1 = RowKernels.load(bp + 16)
-                let x0 = Vector(repeating: a0[d])
-                let x1 = Vector(repeating: a1[d])
-                let x2 = Vector(repeating: a2[d])
-                let x3 = Vector(repeating: a3[d])
-                c00 = M.multiplyAdd(c00, x0, b0)
-                c01 = M.multiplyAdd(c01, x0, b1)
-                c10 = M.multiplyAdd(c10, x1, b0)
-                c11 = M.multiplyAdd(c11, x1, b1)
-                c20 = M.multiplyAdd(c20, x2, b0)
-                c21 = M.multiplyAdd(c21, x2, b1)
-                c30 = M.multiplyAdd(c30, x3, b0)
-                c31 = M.multiplyAdd(c31, x3, b1)
+                c0 = M.multiplyAdd(c0, Vector(repeating: a0[d]), b0)
+                c1 = M.multiplyAdd(c1, Vector(repeating: a1[d]), b0)
+                c2 = M.multiplyAdd(c2, Vector(repeating: a2[d]), b0)
+                c3 = M.multiplyAdd(c3, Vector(repeating: a3[d]), b0)
                 bp += ldb
             }
             let out = c + column
-            RowKernels.store(c00, out)
-            RowKernels.store(c01, out + 16)
-            if rows > 1 {
-                RowKernels.store(c10, out + ldc)
-                RowKernels.store(c11, out + ldc + 16)
-            }
-            if rows > 2 {
-                RowKernels.store(c20, out + 2 * ldc)
-                RowKernels.store(c21, out + 2 * ldc + 16)
-            }
-            if rows > 3 {
-                RowKernels.store(c30, out + 3 * ldc)
-                RowKernels.store(c31, out + 3 * ldc + 16)
-            }
+            RowKernels.store(c0, out)
+            if rows > 1 { RowKernels.store(c1, out + ldc) }
+            if rows > 2 { RowKernels.store(c2, out + 2 * ldc) }
+            if rows > 3 { RowKernels.store(c3, out + 3 * ldc) }
             column += columnBlock
         }
     }
@@ -164,53 +144,7 @@ enum AttentionKernels {
             RowKernels.store(accumulate ? RowKernels.load(p) + v : v, p)
         }
         var column = 0
-        while column + 32 <= width {
-            var c00 = Vector.zero
-            var c01 = Vector.zero
-            var c10 = Vector.zero
-            var c11 = Vector.zero
-            var c20 = Vector.zero
-            var c21 = Vector.zero
-            var c30 = Vector.zero
-            var c31 = Vector.zero
-            var rp = sourceStart + column
-            var wo = 0
-            for _ in range {
-                let r0 = RowKernels.load(rp)
-                let r1 = RowKernels.load(rp + 16)
-                let x0 = Vector(repeating: w0[wo])
-                let x1 = Vector(repeating: w1[wo])
-                let x2 = Vector(repeating: w2[wo])
-                let x3 = Vector(repeating: w3[wo])
-                rp += lds
-                wo &+= termStride
-                c00 = M.multiplyAdd(c00, x0, r0)
-                c01 = M.multiplyAdd(c01, x0, r1)
-                c10 = M.multiplyAdd(c10, x1, r0)
-                c11 = M.multiplyAdd(c11, x1, r1)
-                c20 = M.multiplyAdd(c20, x2, r0)
-                c21 = M.multiplyAdd(c21, x2, r1)
-                c30 = M.multiplyAdd(c30, x3, r0)
-                c31 = M.multiplyAdd(c31, x3, r1)
-            }
-            let o = out + column
-            put(c00, o)
-            put(c01, o + 16)
-            if rows > 1 {
-                put(c10, o + ldo)
-                put(c11, o + ldo + 16)
-            }
-            if rows > 2 {
-                put(c20, o + 2 * ldo)
-                put(c21, o + 2 * ldo + 16)
-            }
-            if rows > 3 {
-                put(c30, o + 3 * ldo)
-                put(c31, o + 3 * ldo + 16)
-            }
-            column += 32
-        }
-        if column + 16 <= width {
+        while column + 16 <= width {
             var c0 = Vector.zero
             var c1 = Vector.zero
             var c2 = Vector.zero
