@@ -56,4 +56,36 @@ final class LargeStorageTests: XCTestCase {
         XCTAssertLessThanOrEqual(StorageTesting.keptLargeBytes, limit)
         XCTAssertGreaterThan(StorageTesting.keptLargeBytes, limit / 2)
     }
+
+    /// Memory a freed storage left dirty (NaN here) never reaches a result: the loss's logits chunk and an
+    /// embedding's gradient, each one large block, give the same bits on reused dirty blocks as on fresh ones.
+    func testReusedDirtyBlocksNeverReachResults() {
+        let rows = 128
+        let v = StorageTesting.largeMinimumBytes / 4 / rows  // one chunk of logits fills one large block
+        var rng = TestRandom(74)
+        let hidden = rng.tensor([rows, 8], scale: 1)
+        let weight = rng.tensor([v, 8], scale: 0.3)
+        let targets = (0..<rows).map { Int32(($0 * 7919) % v) }
+        let table = rng.tensor([v, 128], scale: 1)  // its gradient is one large block too
+        let ids: [Int32] = [3, 5, 3, Int32(v - 1)]
+        func run() -> [[Float]] {
+            for t in [hidden, weight, table] { t.grad = nil }
+            let loss = linearCrossEntropy(hidden, weight: weight, targets: targets)
+            loss.backward()
+            embedding(table, ids: ids).sum().backward()
+            return [[loss.item], hidden.grad!.array, weight.grad!.array, table.grad!.array]
+        }
+        StorageTesting.releaseKeptLargeBlocks()
+        let fresh = run()
+        for _ in 0..<2 {
+            // Leave NaN-filled blocks for the large storages the run allocates (logits, the table's gradient).
+            var dirty = [rows * v, v * 128].map { Storage(uninitializedCount: $0) }
+            for s in dirty { s.pointer.update(repeating: .nan, count: s.count) }
+            dirty.removeAll()
+            let reused = run()
+            for (i, (a, b)) in zip(fresh, reused).enumerated() {
+                XCTAssertTrue(a.elementsEqual(b) { $0.bitPattern == $1.bitPattern }, "result \(i) differs")
+            }
+        }
+    }
 }
