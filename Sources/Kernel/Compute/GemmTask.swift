@@ -12,9 +12,10 @@ import Foundation
 /// 2. compute: the C tiles are cut along M or N into contiguous tile-aligned ranges, which the threads
 ///    take one at a time, running the microkernel over them `kernel.rowBlock` rows of A at a time.
 /// With a single row block, opA's packed panels of every k block are kept across column blocks when they fit
-/// (`Gemm.keptPackedA`), so only opB is packed again. Packing is shared, so a second thread adds no packing work. The phases are separate parallel regions
-/// (`Parallel.forEach`), so no thread ever waits for another inside one (no deadlock even when the
-/// chunks run one after another, as they do inline when nested in another region).
+/// (`Gemm.keptPackedA`), so only opB is packed again. Packing is shared, so a second thread adds no packing
+/// work. The phases are separate parallel regions (`Parallel.forEach`), so no thread ever waits for another
+/// inside one (no deadlock even when the chunks run one after another, as they do inline when nested in
+/// another region).
 ///
 /// Every C element is summed over the same k blocks in the same order whatever the split, so results do
 /// not depend on the thread count.
@@ -88,8 +89,7 @@ struct GemmTask: @unchecked Sendable {
         let nr = kernel.width
         let kc = depth.count
         let panelsB = (columns.count + nr - 1) / nr
-        let packedRows = rows
-        let panelsA = packingA ? (packedRows.count + mr - 1) / mr : 0
+        let panelsA = packingA ? (rows.count + mr - 1) / mr : 0
         // Split only when each thread gets a few microseconds of copying (a plain copy runs at about 12 G
         // values/s, a transposing one at about 3.5): starting a region on the waiting workers costs about a
         // microsecond (`WorkerPool`).
@@ -101,7 +101,7 @@ struct GemmTask: @unchecked Sendable {
             if a0 < a1 {
                 GemmPacking.packA(
                     transA: transA, a: a, lda: lda,
-                    rows: packedRows.lowerBound + a0 * mr..<min(packedRows.upperBound, packedRows.lowerBound + a1 * mr),
+                    rows: rows.lowerBound + a0 * mr..<min(rows.upperBound, rows.lowerBound + a1 * mr),
                     depth: depth, into: packedA + a0 * mr * kc)
             }
             let b0 = panelsB * chunk / chunks
