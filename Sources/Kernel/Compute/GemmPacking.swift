@@ -127,37 +127,27 @@ enum GemmPacking {
     ) {
         typealias V = SIMD8<Float>
         let kc = depth.count
-        let fullPanels = columns.count / width
-        let live = columns.count - fullPanels * width
-        let vectors = width % V.scalarCount == 0 ? width / V.scalarCount : 0
+        let panels = (columns.count + width - 1) / width
+        let vectorized = width % V.scalarCount == 0
         var p0 = 0
         while p0 < kc {
             let steps = min(4, kc - p0)
             let rowStart = b + (depth.lowerBound + p0) * ldb + columns.lowerBound
-            for q in 0..<fullPanels {
+            for q in 0..<panels {
+                let live = min(width, columns.count - q * width)
                 let panel = dest + q * kc * width + p0 * width
                 for s in 0..<steps {
-                    let src = UnsafeRawPointer(rowStart + s * ldb + q * width)
-                    let dst = UnsafeMutableRawPointer(panel + s * width)
-                    if vectors > 0 {
-                        for v in 0..<vectors {
-                            let offset = v * MemoryLayout<V>.stride
-                            dst.storeBytes(
-                                of: src.loadUnaligned(fromByteOffset: offset, as: V.self), toByteOffset: offset,
-                                as: V.self)
+                    let from = rowStart + s * ldb + q * width
+                    let to = panel + s * width
+                    if vectorized && live == width {
+                        for j in stride(from: 0, to: width, by: V.scalarCount) {
+                            UnsafeMutableRawPointer(to + j).storeBytes(
+                                of: UnsafeRawPointer(from + j).loadUnaligned(as: V.self), as: V.self)
                         }
-                    } else {
-                        let from = rowStart + s * ldb + q * width
-                        for j in 0..<width { panel[s * width + j] = from[j] }
+                    } else {  // a last, partial panel is padded with zeros
+                        for j in 0..<live { to[j] = from[j] }
+                        for j in live..<width { to[j] = 0 }
                     }
-                }
-            }
-            if live > 0 {
-                let panel = dest + fullPanels * kc * width + p0 * width
-                for s in 0..<steps {
-                    let from = rowStart + s * ldb + fullPanels * width
-                    for j in 0..<live { panel[s * width + j] = from[j] }
-                    for j in live..<width { panel[s * width + j] = 0 }
                 }
             }
             p0 += steps

@@ -21,7 +21,7 @@ public final class Storage {
         precondition(count >= 0, "Storage count must be non-negative, got \(count)")
         _ = Storage.allocatorTuned
         self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let bytes = Storage.byteCount(count)
         let raw: UnsafeMutableRawPointer
         if bytes >= LargeBlocks.minimumBytes {
             raw = LargeBlocks.take(bytes: bytes)
@@ -31,6 +31,9 @@ public final class Storage {
         }
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
+
+    /// The bytes allocated for `count` floats (at least one, so that every storage has an address).
+    private static func byteCount(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 
     /// Storages of at least this many bytes ask for huge pages (Linux).
     public static let hugePageAdviceBytes = 4 << 20
@@ -86,7 +89,7 @@ public final class Storage {
     }
 
     deinit {
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let bytes = Storage.byteCount(count)
         if bytes >= LargeBlocks.minimumBytes {
             LargeBlocks.give(UnsafeMutableRawPointer(pointer), bytes: bytes)
         } else {
