@@ -23,10 +23,11 @@ final class LinearCrossEntropyTests: XCTestCase {
         XCTAssertTrue(weighted.passed, "\(weighted)")
     }
 
-    /// Same loss and hidden gradient bits as the unfused path, weight gradient equal up to rounding, for one
-    /// chunk and for several, with ignored rows, when only one input trains and when both do.
+    /// With a trained weight: the same loss and hidden gradient bits as the unfused path, weight gradient equal
+    /// up to rounding, for one chunk and for several, with ignored rows. With a frozen weight (the streamed
+    /// path): loss and hidden gradient equal up to rounding.
     func testMatchesTheUnfusedPath() {
-        for (chunkRows, trainsWeight) in [(1000, true), (2, true), (3, false)] {
+        for (chunkRows, trainsWeight) in [(1000, true), (2, true), (3, false), (1000, false)] {
             var rng = TestRandom(72)
             let (n, d, v) = (9, 16, 53)
             let h1 = rng.tensor([n, d], scale: 1)
@@ -36,11 +37,18 @@ final class LinearCrossEntropyTests: XCTestCase {
             let targets: [Int32] = [4, -100, 52, 0, 9, -100, 30, 1, 17]
             let unfused = crossEntropy(linear(h1, w1), targets: targets)
             let fused = linearCrossEntropy(h2, weight: w2, targets: targets, chunkElements: chunkRows * v)
-            XCTAssertEqual(unfused.item.bitPattern, fused.item.bitPattern, "chunk rows \(chunkRows)")
             unfused.backward()
             fused.backward()
-            XCTAssertEqual(
-                h1.grad!.array.map(\.bitPattern), h2.grad!.array.map(\.bitPattern), "chunk rows \(chunkRows)")
+            if trainsWeight {
+                XCTAssertEqual(unfused.item.bitPattern, fused.item.bitPattern, "chunk rows \(chunkRows)")
+                XCTAssertEqual(
+                    h1.grad!.array.map(\.bitPattern), h2.grad!.array.map(\.bitPattern), "chunk rows \(chunkRows)")
+            } else {
+                XCTAssertEqual(unfused.item, fused.item, accuracy: 1e-6 * abs(unfused.item), "chunk rows \(chunkRows)")
+                for (a, b) in zip(h1.grad!.array, h2.grad!.array) {
+                    XCTAssertEqual(a, b, accuracy: 1e-7 + 1e-5 * abs(a))
+                }
+            }
             XCTAssertTrue(h2.grad!.array[d..<2 * d].allSatisfy { $0 == 0 }, "an ignored row's gradient is 0")
             if trainsWeight {
                 for (a, b) in zip(w1.grad!.array, w2.grad!.array) {
@@ -88,5 +96,49 @@ final class LinearCrossEntropyTests: XCTestCase {
         let plain = Autograd.withNoGrad { linearCrossEntropy(hidden, weight: weight, targets: targets) }
         XCTAssertEqual(recorded.bitPattern, plain.item.bitPattern)
         XCTAssertFalse(plain.requiresGrad)
+    }
+
+    /// The frozen-head path streams the vocabulary in blocks of `streamColumns` (2048) with an online softmax:
+    /// a vocabulary of three blocks (the last partial) whose largest logits sit in the last block for some rows
+    /// and the first for others, kept rows in chunks of 3, ignored rows and row weights. Against finite
+    /// differences and the unfused path, and the same bits for 1, 2 and 3 threads.
+    func testFrozenHeadStreamsOverTheVocabulary() {
+        var rng = TestRandom(76)
+        let (n, d, v) = (10, 8, 4500)
+        let hidden = rng.tensor([n, d], scale: 1)
+        var values = rng.tensor([v, d], scale: 0.5).array
+        for j in 4200..<v { for c in 0..<d { values[j * d + c] *= 4 } }  // rows whose maximum grows late
+        for c in 0..<d { values[5 * d + c] = 3 * hidden.array[c] }  // row 0's largest logit in the first block
+        let weight = Tensor(shape: [v, d], values: values, requiresGrad: false)
+        let targets: [Int32] = [5, 4400, -100, 2047, 2048, 0, -100, 4499, 17, 3000]
+        let rowWeights: [Float] = [1, 0.5, 1, 2, 1, 0, 1, 1.5, 1, 0.25]
+        func loss(_ h: Tensor) -> Tensor {
+            linearCrossEntropy(h, weight: weight, targets: targets, rowWeights: rowWeights, chunkElements: 3 * 2048)
+        }
+        let check = GradientCheck.check([hidden]) { loss($0[0]) }
+        XCTAssertTrue(check.passed, "\(check)")
+
+        let reference = Tensor(shape: hidden.shape, values: hidden.array, requiresGrad: true)
+        let unfused = crossEntropy(linear(reference, weight), targets: targets, rowWeights: rowWeights)
+        unfused.backward()
+        var results: [(Float, [Float])] = []
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for threads in [1, 2, 3] {
+            Parallel.threads = threads
+            let h = Tensor(shape: hidden.shape, values: hidden.array, requiresGrad: true)
+            let fused = loss(h)
+            fused.backward()
+            results.append((fused.item, h.grad!.array))
+        }
+        XCTAssertEqual(results[0].0, unfused.item, accuracy: 1e-6 * abs(unfused.item))
+        for (a, b) in zip(reference.grad!.array, results[0].1) { XCTAssertEqual(a, b, accuracy: 1e-7 + 1e-5 * abs(a)) }
+        XCTAssertTrue(results[0].1[2 * d..<3 * d].allSatisfy { $0 == 0 }, "an ignored row's gradient is 0")
+        XCTAssertTrue(results[0].1[5 * d..<6 * d].allSatisfy { $0 == 0 }, "a zero-weight row's gradient is 0")
+        for (threads, result) in zip([2, 3], results.dropFirst()) {
+            XCTAssertEqual(result.0.bitPattern, results[0].0.bitPattern, "\(threads) threads")
+            XCTAssertEqual(result.1.map(\.bitPattern), results[0].1.map(\.bitPattern), "\(threads) threads")
+        }
+        XCTAssertNil(weight.grad)
     }
 }
