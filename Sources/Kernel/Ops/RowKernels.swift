@@ -19,11 +19,16 @@ enum RowKernels {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
-    /// Loads the `n < 16` floats at `p`; the other lanes hold `fill`.
+    /// Loads the `n < 16` floats at `p`; the other lanes hold `fill`. The floats are copied into the vector's
+    /// memory and the vector is read back once: setting lanes one by one (`v[i] = p[i]`) stored each value
+    /// and reloaded the whole vector after every store, a failed store forwarding per lane (most of a causal
+    /// attention row's softmax, whose rows end at every length, went there: `perf annotate`).
     @inline(__always)
     static func loadPartial(_ p: UnsafePointer<Float>, _ n: Int, fill: Float) -> Vector {
         var v = Vector(repeating: fill)
-        for i in 0..<n { v[i] = p[i] }
+        withUnsafeMutableBytes(of: &v) { raw in
+            raw.copyMemory(from: UnsafeRawBufferPointer(start: p, count: n * MemoryLayout<Float>.stride))
+        }
         return v
     }
 
