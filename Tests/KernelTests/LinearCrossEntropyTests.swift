@@ -23,11 +23,11 @@ final class LinearCrossEntropyTests: XCTestCase {
         XCTAssertTrue(weighted.passed, "\(weighted)")
     }
 
-    /// With a trained weight: the same loss and hidden gradient bits as the unfused path, weight gradient equal
-    /// up to rounding, for one chunk and for several, with ignored rows. With a frozen weight (the streamed
-    /// path): loss and hidden gradient equal up to rounding.
+    /// Same loss and hidden gradient bits as the unfused path, weight gradient equal up to rounding, for one
+    /// chunk and for several, with ignored rows, when only one input trains and when both do (a frozen weight
+    /// of a vocabulary within one block keeps the chunked path and its bits).
     func testMatchesTheUnfusedPath() {
-        for (chunkRows, trainsWeight) in [(1000, true), (2, true), (3, false), (1000, false)] {
+        for (chunkRows, trainsWeight) in [(1000, true), (2, true), (3, false)] {
             var rng = TestRandom(72)
             let (n, d, v) = (9, 16, 53)
             let h1 = rng.tensor([n, d], scale: 1)
@@ -37,18 +37,11 @@ final class LinearCrossEntropyTests: XCTestCase {
             let targets: [Int32] = [4, -100, 52, 0, 9, -100, 30, 1, 17]
             let unfused = crossEntropy(linear(h1, w1), targets: targets)
             let fused = linearCrossEntropy(h2, weight: w2, targets: targets, chunkElements: chunkRows * v)
+            XCTAssertEqual(unfused.item.bitPattern, fused.item.bitPattern, "chunk rows \(chunkRows)")
             unfused.backward()
             fused.backward()
-            if trainsWeight {
-                XCTAssertEqual(unfused.item.bitPattern, fused.item.bitPattern, "chunk rows \(chunkRows)")
-                XCTAssertEqual(
-                    h1.grad!.array.map(\.bitPattern), h2.grad!.array.map(\.bitPattern), "chunk rows \(chunkRows)")
-            } else {
-                XCTAssertEqual(unfused.item, fused.item, accuracy: 1e-6 * abs(unfused.item), "chunk rows \(chunkRows)")
-                for (a, b) in zip(h1.grad!.array, h2.grad!.array) {
-                    XCTAssertEqual(a, b, accuracy: 1e-7 + 1e-5 * abs(a))
-                }
-            }
+            XCTAssertEqual(
+                h1.grad!.array.map(\.bitPattern), h2.grad!.array.map(\.bitPattern), "chunk rows \(chunkRows)")
             XCTAssertTrue(h2.grad!.array[d..<2 * d].allSatisfy { $0 == 0 }, "an ignored row's gradient is 0")
             if trainsWeight {
                 for (a, b) in zip(w1.grad!.array, w2.grad!.array) {
@@ -98,7 +91,7 @@ final class LinearCrossEntropyTests: XCTestCase {
         XCTAssertFalse(plain.requiresGrad)
     }
 
-    /// The frozen-head path streams the vocabulary in blocks of `streamColumns` (2048) with an online softmax:
+    /// A frozen head wider than one block streams the vocabulary in blocks of 2048 with an online softmax:
     /// a vocabulary of three blocks (the last partial) whose largest logits sit in the last block for some rows
     /// and the first for others, kept rows in chunks of 3, ignored rows and row weights. Against finite
     /// differences and the unfused path, and the same bits for 1, 2 and 3 threads.

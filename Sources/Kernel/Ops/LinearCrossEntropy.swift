@@ -24,16 +24,18 @@ import Foundation
 ///   same order as `linear` + `crossEntropy`; the hidden gradient matches the unfused path as far as the GEMM
 ///   gives each row the same bits whatever the other rows are, and `weight`'s gradient sums the rows chunk by
 ///   chunk (equal up to float rounding).
-/// - **The weight is frozen** (`LinearCrossEntropyHead.streamedOverVocabulary`, every recipe that does not
-///   train `lm_head`): all kept rows at once, a block of the vocabulary at a time, with an online softmax, so
+/// - **The weight is frozen and the vocabulary wider than one block** (`LinearCrossEntropyHead
+///   .streamedOverVocabulary`, every recipe that does not train `lm_head`, on a real checkpoint's vocabulary):
+///   all kept rows at once, a block of `streamColumns` vocabulary entries at a time, with an online softmax, so
 ///   the head's weight is copied into packed panels twice per step instead of twice per chunk (a sa-proj step
 ///   at Qwen2-0.5B widths packed it 6 times) and no full logit row is ever held. Loss and hidden gradient equal
-///   the unfused path's up to float rounding (the sums run in another order).
+///   the unfused path's up to float rounding (the sums run in another order). A vocabulary of one block (the
+///   built-in tiny-llava's 282 words) keeps the first way, whose one chunk already packs the weight once.
 ///
 /// Semantics are `crossEntropy`'s (mean over the kept rows, `rowWeights`, `ignoreIndex`, loss 0 and no gradient
-/// when every target is ignored). Which way runs depends only on `weight.requiresGrad`, so a loss computed
-/// with and without recording (`Autograd.withNoGrad`) has the same bits. Deterministic, and the same bits for
-/// every thread count.
+/// when every target is ignored). Which way runs depends only on `weight.requiresGrad` and the vocabulary, so a
+/// loss computed with and without recording (`Autograd.withNoGrad`) has the same bits. Deterministic, and the
+/// same bits for every thread count.
 /// - Parameters:
 ///   - hidden: [..., d] (N rows).
 ///   - weight: [V, d], the head (`lm_head.weight`, no bias).
@@ -92,7 +94,7 @@ public func linearCrossEntropy(
         hidden: hidden.data, weight: weight.data, width: d, vocabulary: v, targets: targets, weights: weights,
         kept: kept, gradientScale: Float(1) / Float(total), rowLoss: rowLoss.pointer,
         hiddenGrad: hiddenGrad?.pointer, chunkElements: chunkElements)
-    if weight.requiresGrad {
+    if weight.requiresGrad || v <= LinearCrossEntropyHead.streamColumns {
         head.chunkedByRows(weightGrad: weightGrad?.pointer, needsGrad: needsGrad)
     } else {
         head.streamedOverVocabulary()
