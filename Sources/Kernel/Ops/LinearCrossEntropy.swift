@@ -135,8 +135,11 @@ struct LinearCrossEntropyHead {
     let hiddenGrad: UnsafeMutablePointer<Float>?
     let chunkElements: Int
 
-    /// Vocabulary columns per block of `streamedOverVocabulary` (one column block of the packed product).
-    static let streamColumns = Gemm.packedColumns
+    /// Vocabulary columns per block of `streamedOverVocabulary`: two column blocks of the packed product, so
+    /// each logits product packs the hidden states once for both (`Gemm.keptPackedA`). A sa-proj step at
+    /// Qwen2-0.5B widths took 7842-7861 ms with 4096, 7917-7946 with 2048 and 7838-7839 with 8192 (one Zen 4
+    /// thread, haswell build); at 1024 rows a block of logits is 16 MB, which stays in a 32 MB L3.
+    static let streamColumns = 2 * Gemm.packedColumns
 
     /// Chunks of whole logit rows (see `linearCrossEntropy`): the path when the head's weight trains.
     func chunkedByRows(weightGrad: UnsafeMutablePointer<Float>?, needsGrad: Bool) {
@@ -209,7 +212,7 @@ struct LinearCrossEntropyHead {
     /// then loss_r = (m_r + log s_r - z_r[target_r]) w_r and dHidden_r = g w_r (u_r / s_r - W[target_r]).
     /// The head's weight is read once per chunk for each of the two products, against twice per chunk of
     /// `chunkedByRows`, whose chunks must hold whole logit rows (at a 151936 vocabulary and 1024 positions, 3
-    /// chunks: 6 copies of the weight into packed panels), and a block of logits (8 MB at 1024 rows) stays
+    /// chunks: 6 copies of the weight into packed panels), and a block of logits (16 MB at 1024 rows) stays
     /// in the last-level cache between its two products. The sums are taken in a different order from
     /// `crossEntropy`'s, so the loss and gradient equal the unfused path's up to float rounding.
     func streamedOverVocabulary() {
