@@ -157,6 +157,55 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// The micro-panels hold exactly what their definition says, zero padding included, for both operands
+    /// and transposes, every microkernel width (and A's 6), ranges that start inside the matrix, row lengths
+    /// past the range, and depths with and without a remainder of the copies' 4- and 8-step groups.
+    func testPackingMatchesTheDefinition() {
+        var rng = TestRandom(41)
+        let stored = (0..<(40 * 140)).map { _ in rng.next() }
+        let widths = Set((0..<GemmTesting.microkernelNames.count).map(GemmTesting.microkernelWidth)).sorted()
+        for transposed in [false, true] {
+            for (outer, depth) in [(0..<1, 0..<1), (3..<40, 1..<30), (0..<36, 0..<8), (5..<16, 3..<140)] {
+                // opX[i, p] for i in `outer` (A's rows or B's columns), p in `depth`.
+                func value(isA: Bool, _ i: Int, _ p: Int) -> Float {
+                    // opA stored m x k (transposed: k x m); opB stored k x n (transposed: n x k).
+                    (isA ? !transposed : transposed) ? stored[i * 140 + p] : stored[p * 40 + i]
+                }
+                for (isA, width) in [(true, 6)] + widths.map({ (false, $0) }) {
+                    let ldStored = (isA ? !transposed : transposed) ? 140 : 40
+                    let panels = (outer.count + width - 1) / width
+                    var packed = [Float](repeating: .nan, count: panels * width * depth.count + 8)
+                    stored.withUnsafeBufferPointer { source in
+                        packed.withUnsafeMutableBufferPointer { dest in
+                            if isA {
+                                GemmTesting.packA(
+                                    transA: transposed, a: source.baseAddress!, lda: ldStored, rows: outer,
+                                    depth: depth, into: dest.baseAddress!)
+                            } else {
+                                GemmTesting.packB(
+                                    transB: transposed, b: source.baseAddress!, ldb: ldStored, depth: depth,
+                                    columns: outer, width: width, into: dest.baseAddress!)
+                            }
+                        }
+                    }
+                    var expected = [Float](repeating: .nan, count: packed.count)
+                    for q in 0..<panels {
+                        for (s, p) in depth.enumerated() {
+                            for t in 0..<width {
+                                let i = outer.lowerBound + q * width + t
+                                expected[(q * depth.count + s) * width + t] =
+                                    i < outer.upperBound ? value(isA: isA, i, p) : 0
+                            }
+                        }
+                    }
+                    XCTAssertEqual(
+                        packed.map(\.bitPattern), expected.map(\.bitPattern),
+                        "\(isA ? "A" : "B") transposed \(transposed) width \(width) \(outer) x \(depth)")
+                }
+            }
+        }
+    }
+
     /// Every microkernel gives the same bits, so the per-machine choice never changes a result.
     func testMicrokernelsAgreeBitwise() {
         var rng = TestRandom(901)

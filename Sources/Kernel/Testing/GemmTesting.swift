@@ -44,6 +44,24 @@ public enum GemmTesting {
         }
     }
 
+    /// Packs rows `rows` and steps `depth` of opA(A) into 6-row micro-panels as the packed path does (a last
+    /// partial panel padded with zeros): `dest` needs `ceil(rows.count / 6) * 6 * depth.count` values.
+    public static func packA(
+        transA: Bool, a: UnsafePointer<Float>, lda: Int, rows: Range<Int>, depth: Range<Int>,
+        into dest: UnsafeMutablePointer<Float>
+    ) {
+        GemmPacking.packA(transA: transA, a: a, lda: lda, rows: rows, depth: depth, into: dest)
+    }
+
+    /// Packs steps `depth` and columns `columns` of opB(B) into micro-panels `width` columns wide as the
+    /// packed path does: `dest` needs `ceil(columns.count / width) * width * depth.count` values.
+    public static func packB(
+        transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth: Range<Int>, columns: Range<Int>, width: Int,
+        into dest: UnsafeMutablePointer<Float>
+    ) {
+        GemmPacking.packB(transB: transB, b: b, ldb: ldb, depth: depth, columns: columns, width: width, into: dest)
+    }
+
     /// Runs a fresh `GemmRowOrderChoice` as a decode would: for each product (row length, weights) in order,
     /// asks for an order, and, when the product is to be timed, records `nanoseconds(rowLength, order)` per
     /// weight times its weights. Returns the order each product got, and the decided order per row length.

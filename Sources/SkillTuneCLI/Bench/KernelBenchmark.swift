@@ -157,9 +157,67 @@ public enum KernelBenchmark {
     }
 
     // MARK: EXTENSION POINT
-    /// Sections run after the matmul one, in order: causal attention at the reference training step's shape
-    /// (batch 8, 128 tokens, 4 heads of 64) forward and forward+backward, and the fused AdamW update.
-    public static let additionalSections: [Section] = [attentionSection, adamWSection]
+    /// Sections run after the matmul one, in order: the packing copies of the matmul, causal attention at the
+    /// reference training step's shape (batch 8, 128 tokens, 4 heads of 64) forward and forward+backward, and
+    /// the fused AdamW update.
+    public static let additionalSections: [Section] = [packingSection, attentionSection, adamWSection]
+
+    /// The copies of opA and opB into micro-panels that every packed product makes (one thread, in k blocks
+    /// of at most 256 as `Gemm.sgemm` packs them, for the selected microkernel's width), at the anchor step's
+    /// shapes: 1024 token rows by 256 and 688 features, each way round. GB/s of values packed, and as a
+    /// fraction of a `memcpy` of the same bytes measured in the same run.
+    static let packingSection = Section(
+        name: "packing", title: "packing into micro-panels, 1 thread, GB/s (fraction of memcpy)",
+        run: { options in
+            let width = GemmTesting.microkernelWidth(GemmTesting.selectedMicrokernel)
+            // (operand 0 = A / 1 = B, transposed, rows, columns) of opA [m, k] or opB [k, n].
+            let cases: [(Int, Bool, Int, Int)] = [
+                (0, false, 1024, 256), (0, false, 1024, 688), (0, true, 256, 1024), (0, true, 688, 1024),
+                (1, false, 256, 256), (1, false, 1024, 688), (1, true, 256, 688), (1, true, 1024, 256),
+            ]
+            let capacity = 1024 * 1024
+            let source = filledBuffer(count: capacity, seed: 3)
+            let dest = UnsafeMutablePointer<Float>.allocate(capacity: capacity + 64 * 256)
+            defer {
+                source.deallocate()
+                dest.deallocate()
+            }
+            var records: [Record] = []
+            for (operand, transposed, rows, columns) in cases {
+                let depthCount = operand == 0 ? columns : rows
+                let blocks = (depthCount + 255) / 256
+                let depths = (0..<blocks).map { depthCount * $0 / blocks..<depthCount * ($0 + 1) / blocks }
+                let timing = medianTiming(quick: options.quick) {
+                    for depth in depths {
+                        if operand == 0 {
+                            GemmTesting.packA(
+                                transA: transposed, a: source, lda: transposed ? rows : columns, rows: 0..<rows,
+                                depth: depth, into: dest)
+                        } else {
+                            GemmTesting.packB(
+                                transB: transposed, b: source, ldb: transposed ? rows : columns, depth: depth,
+                                columns: 0..<columns, width: width, into: dest)
+                        }
+                    }
+                }
+                let copy = medianTiming(quick: options.quick) { dest.update(from: source, count: rows * columns) }
+                let bytes = Double(rows * columns * 4)
+                records.append([
+                    "operand": Double(operand), "transposed": transposed ? 1 : 0, "rows": Double(rows),
+                    "columns": Double(columns), "gbPerSecond": bytes / timing.wallSeconds / 1e9,
+                    "memcpyGbPerSecond": bytes / copy.wallSeconds / 1e9,
+                ])
+            }
+            return records
+        },
+        describe: { r in
+            let name = (r["operand"] == 0 ? "opA" : "opB") + (r["transposed"] == 1 ? " transposed" : "")
+            let gb = r["gbPerSecond"] ?? 0
+            let copy = r["memcpyGbPerSecond"] ?? 0
+            return String(
+                format: "%@ %d x %d: %.1f GB/s (%.0f%% of memcpy %.1f)", name, Int(r["rows"] ?? 0),
+                Int(r["columns"] ?? 0), gb, copy > 0 ? gb / copy * 100 : 0, copy)
+        })
 
     static let attentionSection = Section(
         name: "attention", title: "causal attention [8, 128, 4, 64], tokens/s",

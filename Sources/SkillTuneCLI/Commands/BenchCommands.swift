@@ -20,7 +20,8 @@ extension SkillTuneCommands {
                 .value(
                     "shapes", "LIST",
                     "Products to time instead of the standard list, e.g. 1024x1024x1024,1024x256x688tB "
-                        + "(MxNxK, then tA/tB/tAtB for transposed operands); skips the attention and AdamW sections."),
+                        + "(MxNxK, then tA/tB/tAtB for transposed operands); skips the packing, attention and AdamW sections."
+                ),
             ]
         ) { a in
             let counts = a.list("threads")!.map { Int($0) }
