@@ -15,15 +15,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
+
+from benchrun import run_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-
-def run_json(command):
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()
-    return json.loads(out[-1])
 
 
 def load():

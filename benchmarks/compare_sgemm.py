@@ -14,17 +14,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
+
+from benchrun import run_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SHAPES = ("1024x1024x1024,1024x4864x896,1024x896x4864,1024x896x896,1024x128x896,1024x256x688,"
                   "1024x688x256,1024x256x688tB,256x688x1024tA")
 
-
-def run_json(command, env=None):
-    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()
-    return json.loads(out[-1])
 
 
 def key(r):

@@ -24,8 +24,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
+
+from benchrun import run_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -37,10 +38,6 @@ SHAPES = {
                    "seq": 256, "batch": 4},
 }
 
-
-def run_json(command, env=None):
-    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()
-    return json.loads(out[-1])
 
 
 def load():
