@@ -127,13 +127,16 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(c, [0, 0, 0, 0])
     }
 
-    /// Results must not depend on the thread count (splits along M and along N) nor on the microkernel.
+    /// Results must not depend on the thread count (the shared phases split along M and along N, and the
+    /// independent parts along M and along N) nor on the microkernel.
     func testBitwiseIdenticalAcrossThreadCounts() {
         var rng = TestRandom(900)
         for (m, n, k, transA, transB) in [
             (301, 130, 390, false, false), (70, 333, 200, true, false),
             (130, 129, 777, false, true), (64, 700, 100, true, true),
             (20, 2200, 530, false, true),  // opA kept across column blocks
+            // Cut into independent parts on 2 and 3 threads: along M (each part packs all of B), along N.
+            (800, 97, 300, true, true), (45, 790, 260, false, false),
         ] {
             let a = (0..<(m * k)).map { _ in rng.next() }
             let b = (0..<(k * n)).map { _ in rng.next() }

@@ -3,6 +3,10 @@ import Foundation
 
 /// One `sgemm` call's operands and the blocked loop nest that computes it.
 ///
+/// On several threads, a product large enough is first cut into independent parts, one or two per thread,
+/// each computed on one thread by the loop nest below (`runIndependently`); the rest run that loop nest with
+/// its phases shared by the threads (`runShared`).
+///
 /// C is processed in blocks of at most `Gemm.packedRows` x `Gemm.packedColumns`. For each such block,
 /// for each k block (in order), two phases run, each split over the threads:
 /// 1. pack: the block's columns of opB and rows of opA for this k block go into one shared workspace, as the
@@ -33,6 +37,58 @@ struct GemmTask: @unchecked Sendable {
     let threads: Int
 
     func run() {
+        if threads > 1, runIndependently() { return }
+        runShared()
+    }
+
+    /// Rows (columns) a part of an independent split must have at least: each part packs the whole other
+    /// operand, and with fewer rows that copy would weigh against the part's multiply-adds.
+    static let independentPartMinimum = 128
+
+    /// Cuts C along M (when n <= m, so each part packs all of the smaller B) or else along N into one or two
+    /// contiguous tile-aligned parts per thread, and computes each part as a product of its own on one thread
+    /// (`runShared` with one thread): it packs its own rows of A (columns of B) and the whole other operand,
+    /// and reads nothing another thread wrote. The shared scheme (`runShared` on several threads) packs each
+    /// operand once but hands the panels one thread packed to the other, behind a barrier per k block; where
+    /// the two threads' caches are far apart (two vCPUs on different L3s: 325 ns for a cache line to go there
+    /// and back on the Zen 4 VM of benchmarks/README.md), that cost more than packing the smaller operand twice:
+    /// the anchor's 2-thread `full` step 124.5-128.4 -> 120.0-120.9 ms. Two parts per thread, so that a thread
+    /// the machine slows down leaves its second part to the other. Returns false (nothing done) when the
+    /// product is too small for a part per thread of `independentPartMinimum`.
+    ///
+    /// Each C tile is computed as in the shared scheme (same kernel, same k blocks in the same order), so
+    /// the results are bitwise the same.
+    private func runIndependently() -> Bool {
+        let alongRows = n <= m
+        let extent = alongRows ? m : n
+        let partsPerThread = min(2, extent / (Self.independentPartMinimum * threads))
+        guard partsPerThread > 0 else { return false }
+        let parts = partsPerThread * threads
+        let width = alongRows ? GemmMicrokernel.rows : kernel.width
+        let panels = (extent + width - 1) / width
+        forChunks(parts) { part in
+            let first = panels * part / parts * width
+            let last = min(extent, panels * (part + 1) / parts * width)
+            guard first < last else { return }
+            let sub: GemmTask
+            if alongRows {
+                sub = GemmTask(
+                    transA: transA, transB: transB, m: last - first, n: n, k: k, alpha: alpha,
+                    a: transA ? a + first : a + first * lda, lda: lda, b: b, ldb: ldb, beta: beta,
+                    c: c + first * ldc, ldc: ldc, kernel: kernel, arithmetic: arithmetic, threads: 1)
+            } else {
+                sub = GemmTask(
+                    transA: transA, transB: transB, m: m, n: last - first, k: k, alpha: alpha,
+                    a: a, lda: lda, b: transB ? b + first * ldb : b + first, ldb: ldb, beta: beta,
+                    c: c + first, ldc: ldc, kernel: kernel, arithmetic: arithmetic, threads: 1)
+            }
+            sub.runShared()
+        }
+        return true
+    }
+
+    /// The blocked loop nest (see the type's comment), its phases split over `threads`.
+    private func runShared() {
         let mr = GemmMicrokernel.rows
         let nr = kernel.width
         // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
