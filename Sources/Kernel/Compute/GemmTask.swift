@@ -49,10 +49,11 @@ struct GemmTask: @unchecked Sendable {
     /// contiguous tile-aligned parts per thread, and computes each part as a product of its own on one thread
     /// (`runShared` with one thread): it packs its own rows of A (columns of B) and the whole other operand,
     /// and reads nothing another thread wrote. The shared scheme (`runShared` on several threads) packs each
-    /// operand once but hands the panels one thread packed to the other, behind a barrier per k block; where
-    /// the two threads' caches are far apart (two vCPUs on different L3s: 325 ns for a cache line to go there
-    /// and back on the Zen 4 VM of benchmarks/README.md), that cost more than packing the smaller operand twice:
-    /// the anchor's 2-thread `full` step 124.5-128.4 -> 120.0-120.9 ms. Two parts per thread, so that a thread
+    /// operand once but hands the panels one thread packed to the other, behind two barriers per k block; where
+    /// the two threads' caches are far apart (325 ns for a cache line to go to the other vCPU and back on the
+    /// Zen 4 VM of benchmarks/README.md, session 17), that cost more than packing the smaller operand again:
+    /// the anchor's 2-thread `full` step 122.8-126.5 -> 121.2-125.4 ms, and 162-171 -> 143-148 ms in the runs
+    /// where that VM's memory shared between threads was slow. Two parts per thread, so that a thread
     /// the machine slows down leaves its second part to the other. Returns false (nothing done) when the
     /// product is too small for a part per thread of `independentPartMinimum`.
     ///
@@ -70,19 +71,15 @@ struct GemmTask: @unchecked Sendable {
             let first = panels * part / parts * width
             let last = min(extent, panels * (part + 1) / parts * width)
             guard first < last else { return }
-            let sub: GemmTask
-            if alongRows {
-                sub = GemmTask(
-                    transA: transA, transB: transB, m: last - first, n: n, k: k, alpha: alpha,
-                    a: transA ? a + first : a + first * lda, lda: lda, b: b, ldb: ldb, beta: beta,
-                    c: c + first * ldc, ldc: ldc, kernel: kernel, arithmetic: arithmetic, threads: 1)
-            } else {
-                sub = GemmTask(
-                    transA: transA, transB: transB, m: m, n: last - first, k: k, alpha: alpha,
-                    a: a, lda: lda, b: transB ? b + first * ldb : b + first, ldb: ldb, beta: beta,
-                    c: c + first, ldc: ldc, kernel: kernel, arithmetic: arithmetic, threads: 1)
-            }
-            sub.runShared()
+            // Rows first..<last of opA and C, or columns first..<last of opB and C.
+            let rowOffset = alongRows ? first : 0
+            let columnOffset = alongRows ? 0 : first
+            GemmTask(
+                transA: transA, transB: transB, m: alongRows ? last - first : m, n: alongRows ? n : last - first,
+                k: k, alpha: alpha, a: a + (transA ? rowOffset : rowOffset * lda), lda: lda,
+                b: b + (transB ? columnOffset * ldb : columnOffset), ldb: ldb, beta: beta,
+                c: c + rowOffset * ldc + columnOffset, ldc: ldc, kernel: kernel, arithmetic: arithmetic, threads: 1
+            ).runShared()
         }
         return true
     }
@@ -91,8 +88,7 @@ struct GemmTask: @unchecked Sendable {
     private func runShared() {
         let mr = GemmMicrokernel.rows
         let nr = kernel.width
-        // k blocks of (nearly) equal size, at most `depthBlock` each: no tiny last block.
-        let depthBlocks = (k + GemmMicrokernel.depthBlock - 1) / GemmMicrokernel.depthBlock
+        let depthBlocks = GemmMicrokernel.depthBlockCount(k)
         let maxDepth = (k + depthBlocks - 1) / depthBlocks
         let maxRows = min(m, Gemm.packedRows)
         let maxColumns = min(n, Gemm.packedColumns)
@@ -109,7 +105,7 @@ struct GemmTask: @unchecked Sendable {
                 for i0 in stride(from: 0, to: m, by: Gemm.packedRows) {
                     let rows = i0..<min(m, i0 + Gemm.packedRows)
                     for block in 0..<depthBlocks {
-                        let depth = k * block / depthBlocks..<k * (block + 1) / depthBlocks
+                        let depth = GemmMicrokernel.depthRange(block, of: depthBlocks, k: k)
                         let packedA = workspace.packedA + (keepA ? paddedRows * depth.lowerBound : 0)
                         pack(
                             rows: rows, columns: columns, depth: depth, packingA: !keepA || j0 == 0,
