@@ -48,6 +48,15 @@ enum GemmMicrokernel: Int, CaseIterable, Sendable {
     /// `wide`). Each k block re-reads and re-writes the C tiles, so it is not smaller.
     static let depthBlock = 256
 
+    /// How many k blocks a product of depth `k` takes: blocks of (nearly) equal size, at most `depthBlock`
+    /// each, so there is no tiny last block.
+    static func depthBlockCount(_ k: Int) -> Int { (k + depthBlock - 1) / depthBlock }
+
+    /// The steps of k block `block` of `count` (`depthBlockCount(k)`).
+    static func depthRange(_ block: Int, of count: Int, k: Int) -> Range<Int> {
+        k * block / count..<k * (block + 1) / count
+    }
+
     /// Rows of A per row block (MC): the packed row block (`rowBlock` x `depthBlock`: 192 KB, 144 KB, 96 KB)
     /// stays in L2 (at least 256 KB on AVX2 machines, 1 MB and more on AVX-512 ones) while every B
     /// micro-panel passes over it. A multiple of 6.

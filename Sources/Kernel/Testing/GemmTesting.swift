@@ -44,6 +44,12 @@ public enum GemmTesting {
         }
     }
 
+    /// The k blocks a packed product of depth `k` is computed (and packed) in, in order.
+    public static func depthBlocks(k: Int) -> [Range<Int>] {
+        let count = GemmMicrokernel.depthBlockCount(k)
+        return (0..<count).map { GemmMicrokernel.depthRange($0, of: count, k: k) }
+    }
+
     /// Packs rows `rows` and steps `depth` of opA(A) into 6-row micro-panels as the packed path does (a last
     /// partial panel padded with zeros): `dest` needs `ceil(rows.count / 6) * 6 * depth.count` values.
     public static func packA(

@@ -162,8 +162,8 @@ public enum KernelBenchmark {
     /// the fused AdamW update.
     public static let additionalSections: [Section] = [packingSection, attentionSection, adamWSection]
 
-    /// The copies of opA and opB into micro-panels that every packed product makes (one thread, in k blocks
-    /// of at most 256 as `Gemm.sgemm` packs them, for the selected microkernel's width), at the anchor step's
+    /// The copies of opA and opB into micro-panels that every packed product makes (one thread, in the k blocks
+    /// `Gemm.sgemm` packs them in, for the selected microkernel's width), at the anchor step's
     /// shapes: 1024 token rows by 256 and 688 features, each way round. GB/s of values packed, and as a
     /// fraction of a `memcpy` of the same bytes measured in the same run.
     static let packingSection = Section(
@@ -184,9 +184,7 @@ public enum KernelBenchmark {
             }
             var records: [Record] = []
             for (operand, transposed, rows, columns) in cases {
-                let depthCount = operand == 0 ? columns : rows
-                let blocks = (depthCount + 255) / 256
-                let depths = (0..<blocks).map { depthCount * $0 / blocks..<depthCount * ($0 + 1) / blocks }
+                let depths = GemmTesting.depthBlocks(k: operand == 0 ? columns : rows)
                 let timing = medianTiming(quick: options.quick) {
                     for depth in depths {
                         if operand == 0 {
