@@ -22,7 +22,6 @@ from benchrun import run_json
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-
 def load():
     try:
         return " ".join(open("/proc/loadavg").read().split()[:3])

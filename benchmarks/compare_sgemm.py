@@ -23,7 +23,6 @@ DEFAULT_SHAPES = ("1024x1024x1024,1024x4864x896,1024x896x4864,1024x896x896,1024x
                   "1024x688x256,1024x256x688tB,256x688x1024tA")
 
 
-
 def key(r):
     return (r["m"], r["n"], r["k"], r["transA"], r["transB"], r["threads"])
 

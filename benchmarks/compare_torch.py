@@ -39,7 +39,6 @@ SHAPES = {
 }
 
 
-
 def load():
     try:
         return open("/proc/loadavg").read().split()[:3]
